@@ -1,0 +1,235 @@
+"""Generate ``<module>_machine.py`` from ``automats/<name>.md``: ``make automats``.
+
+The generated class holds what the diagram says (states, events, timers) and an explicit
+``A(event, ...)`` dispatch written as plain if/elif, so a reader can follow every edge in Python
+and a debugger can step through it. It defines no ``do_*``/``is_*`` stubs: the hand-written
+subclass must implement each one, and :mod:`bitdust.automats.checks` reports the missing ones.
+
+Output depends only on the source, so generating twice gives byte-identical files and
+``--check`` can tell a stale file from a fresh one.
+
+Usage::
+
+    python -m bitdust.automats.generator --sources automats --root .
+    python -m bitdust.automats.generator --check          # exit 1 when a file is stale or missing
+    python -m bitdust.automats.generator --out /tmp/gen   # write flat into /tmp/gen instead
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from bitdust.automats import conditions
+from bitdust.automats.errors import AutomatSourceError
+from bitdust.automats.source import Edge, MachineSource, parse_source, source_files
+
+__all__ = ["check_all", "generate", "generate_all", "generated_path", "main", "parse_source"]
+
+_INDENT = "    "
+_ARGS = "(*args, **kwargs)"
+
+
+def _q(text: str) -> str:
+    """A Python string literal; every name reaching here was validated, so no escapes are needed."""
+    return f'"{text}"'
+
+
+def _tuple(items: Sequence[str], indent: str) -> list[str]:
+    if not items:
+        return ["()"]
+    return ["(", *(f"{indent}{_INDENT}{_q(item)}," for item in items), f"{indent})"]
+
+
+def _frozenset(items: Sequence[str], indent: str) -> list[str]:
+    if not items:
+        return ["frozenset()"]
+    members = [f"{indent}{_INDENT * 2}{_q(item)}," for item in sorted(items)]
+    return ["frozenset(", f"{indent}{_INDENT}{{", *members, f"{indent}{_INDENT}}}", f"{indent})"]
+
+
+def _assign(name: str, value: list[str]) -> list[str]:
+    return [f"{_INDENT}{name} = {value[0]}", *value[1:]]
+
+
+def _timers(source: MachineSource) -> list[str]:
+    if not source.timers:
+        return ["{}"]
+    lines = ["{"]
+    for event, period in source.timers:
+        states = ", ".join(_q(state) for state in sorted(source.timer_states(event)))
+        lines.append(f"{_INDENT * 2}{_q(event)}: ({period!r}, frozenset({{{states}}})),")
+    lines.append(f"{_INDENT}}}")
+    return lines
+
+
+def _condition(edge: Edge) -> str:
+    assert edge.condition is not None
+    return conditions.to_python(edge.condition, lambda name: f"self.{name}{_ARGS}")
+
+
+def _body(edge: Edge, indent: str) -> list[str]:
+    lines = [f"{indent}self.state = {_q(edge.target)}"]
+    lines.extend(f"{indent}self.{action}{_ARGS}" for action in edge.actions)
+    return lines
+
+
+def _dispatch(source: MachineSource) -> list[str]:
+    by_state: dict[str, dict[str, list[Edge]]] = {}
+    for edge in source.edges:
+        by_state.setdefault(edge.source, {}).setdefault(edge.event, []).append(edge)
+    lines = [
+        f"{_INDENT}def A(self, event, *args, **kwargs):",
+        f'{_INDENT * 2}"""Fire the first transition from the current state on ``event`` whose condition holds."""',
+    ]
+    if not by_state:
+        return [*lines, f"{_INDENT * 2}return None"]
+    i2, i3, i4, i5 = (_INDENT * n for n in (2, 3, 4, 5))
+    for s_index, (state, events) in enumerate(by_state.items()):
+        lines.append(f"{i2}{'if' if s_index == 0 else 'elif'} self.state == {_q(state)}:")
+        for e_index, (event, edges) in enumerate(events.items()):
+            lines.append(f"{i3}{'if' if e_index == 0 else 'elif'} event == {_q(event)}:")
+            if len(edges) == 1 and edges[0].condition is None:
+                lines.extend(_body(edges[0], i4))
+                continue
+            for c_index, edge in enumerate(edges):
+                if edge.condition is None:
+                    lines.append(f"{i4}else:")
+                else:
+                    lines.append(f"{i4}{'if' if c_index == 0 else 'elif'} {_condition(edge)}:")
+                lines.extend(_body(edge, i5))
+    return lines
+
+
+def generate(source: MachineSource) -> str:
+    """The text of the generated module for ``source``; a pure function of the source."""
+    lines = [
+        f"# generated from {source.ref} — do not edit; run `make automats`",
+        f'"""State machine ``{source.name}``: constants and dispatch generated from {source.ref}.',
+        "",
+        f"The hand-written ``{source.module}.{source.class_name}`` subclasses this class and implements",
+        "every action (``do_*``) and condition (``is_*``) listed in ACTIONS and CONDITIONS.",
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "from bitdust.automats.runtime import Automat",
+        "",
+        "",
+        f"class {source.generated_class}(Automat):",
+        *_assign("NAME", [_q(source.name)]),
+        *_assign("SOURCE", [_q(source.ref)]),
+        *_assign("STATES", _tuple(source.states, _INDENT)),
+        *_assign("EVENTS", _frozenset(source.events, _INDENT)),
+        *_assign("INITIAL_STATE", [_q(source.initial_state)]),
+        *_assign("FINAL_STATES", _frozenset(source.final_states, _INDENT)),
+        *_assign("FAILURE_STATE", [_q(source.failure_state) if source.failure_state else "None"]),
+        *_assign("TIMERS", _timers(source)),
+        *_assign("ACTIONS", _tuple(source.actions, _INDENT)),
+        *_assign("CONDITIONS", _tuple(source.conditions, _INDENT)),
+        "",
+        *_dispatch(source),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def generated_path(source: MachineSource, root: str | Path) -> Path:
+    """Where the generated module goes: next to the hand-written module, under ``root``."""
+    parts = source.generated_module.split(".")
+    return Path(root).joinpath(*parts[:-1], parts[-1] + ".py")
+
+
+def flat_path(source: MachineSource, out: str | Path) -> Path:
+    """Where ``--out`` puts it: flat, named by the full dotted module so names cannot collide."""
+    return Path(out) / f"{source.generated_module}.py"
+
+
+def _targets(sources_dir: str | Path, root: str | Path, out: str | Path | None) -> list[tuple[Path, str]]:
+    if not Path(sources_dir).is_dir():
+        raise FileNotFoundError(errno.ENOENT, "no such sources directory", str(sources_dir))
+    sources = [parse_source(path) for path in source_files(sources_dir)]
+    seen: dict[str, MachineSource] = {}
+    targets = []
+    for source in sources:
+        other = seen.get(source.module)
+        if other is not None:
+            raise AutomatSourceError(source.path, 1, f"module {source.module} is also the target of {other.path}")
+        seen[source.module] = source
+        path = flat_path(source, out) if out is not None else generated_path(source, root)
+        targets.append((path, generate(source)))
+    return targets
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def generate_all(sources_dir: str | Path, root: str | Path, *, out: str | Path | None = None) -> list[Path]:
+    """Generate every source of ``sources_dir``; return the generated paths.
+
+    A file whose text is already right is left alone, so its timestamp keeps meaning something.
+    All sources are parsed before anything is written: one bad source changes nothing.
+    """
+    targets = _targets(sources_dir, root, out)
+    for path, text in targets:
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            _write_atomically(path, text)
+    return [path for path, _text in targets]
+
+
+def check_all(sources_dir: str | Path, root: str | Path, *, out: str | Path | None = None) -> list[str]:
+    """List generated files that are missing or differ from their source, as ``path: reason``."""
+    problems = []
+    for path, text in _targets(sources_dir, root, out):
+        if not path.is_file():
+            problems.append(f"{path}: missing")
+        elif path.read_text(encoding="utf-8") != text:
+            problems.append(f"{path}: stale")
+    return problems
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bitdust.automats.generator",
+        description="Generate <module>_machine.py files from the state machine sources.",
+    )
+    parser.add_argument("--sources", default="automats", help="directory of <name>.md sources (default: automats)")
+    parser.add_argument("--root", default=".", help="directory the module paths are relative to (default: .)")
+    parser.add_argument("--out", default=None, help="write every generated file flat into this directory instead")
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file is stale or missing")
+    args = parser.parse_args(argv)
+    try:
+        if args.check:
+            problems = check_all(args.sources, args.root, out=args.out)
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            if problems:
+                print("run `make automats` to regenerate", file=sys.stderr)
+                return 1
+            return 0
+        for path in generate_all(args.sources, args.root, out=args.out):
+            print(path)
+    except AutomatSourceError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"{exc.filename or args.sources}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,278 @@
+"""The base class of every generated state machine.
+
+A generated ``<Class>Machine`` adds the constants and the ``A()`` dispatch; the hand-written
+subclass adds the ``do_*`` actions and ``is_*`` conditions. This class supplies what every
+machine shares: run-to-completion event processing, per-state timers on an injected clock,
+state-change callbacks, a ring buffer of recent transitions, failure handling and ``destroy()``.
+
+Nothing here touches the global reactor or module-level state: the clock and the registry are
+passed in, so many engines (and many tests) can run machines side by side.
+"""
+
+from __future__ import annotations
+
+import collections
+import types
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from twisted.logger import Logger, LogLevel
+from twisted.python.failure import Failure
+
+from bitdust.automats.errors import UnknownEventError
+
+if TYPE_CHECKING:
+    from twisted.internet.interfaces import IDelayedCall, IReactorTime
+
+    from bitdust.automats.registry import AutomatRegistry
+
+StateChangedCallback = Callable[["Automat", str, str, str], object]
+
+
+@attrs.frozen
+class Transition:
+    """One processed event in the history: when, which event, and the states before and after."""
+
+    time: float
+    event: str
+    from_state: str
+    to_state: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"time": self.time, "event": self.event, "from": self.from_state, "to": self.to_state}
+
+
+class Automat:
+    """Runtime of one state machine instance; generated classes fill in the class constants."""
+
+    NAME: str = ""
+    SOURCE: str = ""
+    STATES: tuple[str, ...] = ()
+    EVENTS: frozenset[str] = frozenset()
+    INITIAL_STATE: str = ""
+    FINAL_STATES: frozenset[str] = frozenset()
+    FAILURE_STATE: str | None = None
+    TIMERS: Mapping[str, tuple[float, frozenset[str]]] = types.MappingProxyType({})
+    ACTIONS: tuple[str, ...] = ()
+    CONDITIONS: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        *,
+        clock: IReactorTime,
+        registry: AutomatRegistry | None = None,
+        instance_id: str | None = None,
+        log: Logger | None = None,
+        strict: bool | None = None,
+        history_size: int = 64,
+    ) -> None:
+        self.clock = clock
+        self.registry = registry
+        self.name = self.NAME
+        self.id = instance_id or self.NAME
+        self.state = self.INITIAL_STATE
+        self.log = log if log is not None else Logger(namespace=type(self).__module__)
+        if strict is None:
+            strict = registry.strict if registry is not None else True
+        self.strict = strict
+        self.index = 0
+        self.destroyed = False
+        self.unknown_events = 0
+        self.last_error: BaseException | None = None
+        self._history: collections.deque[Transition] = collections.deque(maxlen=history_size)
+        self._callbacks: list[StateChangedCallback] = []
+        self._queue: collections.deque[tuple[str, tuple, dict]] = collections.deque()
+        self._busy = False
+        self._timers: dict[str, IDelayedCall] = {}
+        self._pending: set[IDelayedCall] = set()
+        if registry is not None:
+            self.index = registry.register(self)
+        self._update_timers(None, self.state)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id}#{self.index} {self.state}>"
+
+    def A(self, event: str, *args: Any, **kwargs: Any) -> None:
+        """The dispatch; generated from the machine's source."""
+        raise NotImplementedError(f"{type(self).__name__} has no generated dispatch")
+
+    # -- events -------------------------------------------------------------------------------
+
+    def automat(self, event: str, *args: Any, **kwargs: Any) -> None:
+        """Process ``event`` now; from inside a transition, queue it until that transition ends.
+
+        An unknown event raises :class:`UnknownEventError` in strict mode; otherwise it is
+        logged, counted and dropped. An exception from an action or a condition moves the
+        machine to ``FAILURE_STATE`` when it has one, else it propagates to this caller and the
+        events still queued behind it are dropped (with an error log).
+        """
+        if self.destroyed:
+            self.log.info("{automat} is destroyed, ignoring event {event}", automat=self.id, event=event)
+            return
+        if not self._accept(event):
+            return
+        self._queue.append((event, args, kwargs))
+        if self._busy:
+            return
+        self._busy = True
+        try:
+            while self._queue and not self.destroyed:
+                queued, q_args, q_kwargs = self._queue.popleft()
+                self._process(queued, q_args, q_kwargs)
+        except BaseException:
+            if self._queue:
+                dropped = [queued for queued, _a, _k in self._queue]
+                self._queue.clear()
+                self.log.error("{automat} dropped queued events {dropped}", automat=self.id, dropped=dropped)
+            raise
+        finally:
+            self._busy = False
+            self._queue.clear()
+
+    def event(self, event: str, *args: Any, **kwargs: Any) -> None:
+        """Queue ``event`` on the clock, to be processed on a later turn of the reactor."""
+        if self.destroyed:
+            self.log.info("{automat} is destroyed, ignoring event {event}", automat=self.id, event=event)
+            return
+        if not self._accept(event):
+            return
+        call: IDelayedCall | None = None
+
+        def fire() -> None:
+            self._pending.discard(call)
+            self.automat(event, *args, **kwargs)
+
+        call = self.clock.callLater(0, fire)
+        self._pending.add(call)
+
+    def _accept(self, event: str) -> bool:
+        if event in self.EVENTS:
+            return True
+        if self.strict:
+            raise UnknownEventError(self.id, event, self.state)
+        self.unknown_events += 1
+        if self.registry is not None:
+            self.registry.unknown_events += 1
+        self.log.error(
+            "{automat}: unknown event {event!r} in state {state}", automat=self.id, event=event, state=self.state
+        )
+        return False
+
+    def _process(self, event: str, args: tuple, kwargs: dict) -> None:
+        old = self.state
+        try:
+            self.A(event, *args, **kwargs)
+        except Exception as exc:
+            self.last_error = exc
+            if self.FAILURE_STATE is None:
+                self._changed(event, old, self.state)
+                raise
+            self.log.failure(
+                "{automat} failed on {event} in state {state}; moving to {failure_state}",
+                failure=Failure(),
+                level=LogLevel.error,
+                automat=self.id,
+                event=event,
+                state=self.state,
+                failure_state=self.FAILURE_STATE,
+            )
+            self.state = self.FAILURE_STATE
+        self._changed(event, old, self.state)
+
+    def _changed(self, event: str, old: str, new: str) -> None:
+        self._history.append(Transition(self.clock.seconds(), event, old, new))
+        self.log.debug("{automat} {event}: {old} -> {new}", automat=self.id, event=event, old=old, new=new)
+        if new == old:
+            return
+        self._update_timers(old, new)
+        for callback in list(self._callbacks):
+            self._notify(callback, old, new, event)
+        if self.registry is not None:
+            self.registry.state_changed(self, old, new, event)
+
+    def _notify(self, callback: StateChangedCallback, old: str, new: str, event: str) -> None:
+        """Observers must not break the machine: their errors are logged, not raised."""
+        try:
+            callback(self, old, new, event)
+        except Exception:
+            self.log.failure("{automat} state-changed callback {callback!r} failed", automat=self.id, callback=callback)
+
+    # -- timers -------------------------------------------------------------------------------
+
+    def _update_timers(self, old: str | None, new: str) -> None:
+        """Start the timers of the states entered, cancel those of the states left.
+
+        A timer shared by the old and the new state keeps its rhythm.
+        """
+        if self.destroyed:
+            return
+        for event, (_period, states) in self.TIMERS.items():
+            was, now = old in states, new in states
+            if now and not was:
+                self._start_timer(event)
+            elif was and not now:
+                self._cancel_timer(event)
+
+    def _start_timer(self, event: str) -> None:
+        self._cancel_timer(event)
+        period = self.TIMERS[event][0]
+        self._timers[event] = self.clock.callLater(period, self._timer_fired, event)
+
+    def _cancel_timer(self, event: str) -> None:
+        call = self._timers.pop(event, None)
+        if call is not None and call.active():
+            call.cancel()
+
+    def _timer_fired(self, event: str) -> None:
+        period = self.TIMERS[event][0]
+        self._timers[event] = self.clock.callLater(period, self._timer_fired, event)
+        self.automat(event)
+
+    # -- observers and life cycle -------------------------------------------------------------
+
+    def add_state_changed_callback(self, callback: StateChangedCallback) -> None:
+        """Call ``callback(automat, old_state, new_state, event)`` after every state change."""
+        if callback not in self._callbacks:
+            self._callbacks.append(callback)
+
+    def remove_state_changed_callback(self, callback: StateChangedCallback) -> None:
+        if callback in self._callbacks:
+            self._callbacks.remove(callback)
+
+    @property
+    def history(self) -> list[Transition]:
+        """The most recent processed events, oldest first."""
+        return list(self._history)
+
+    def destroy(self) -> None:
+        """Stop for good: cancel timers and queued events, leave the registry, ignore later events."""
+        if self.destroyed:
+            return
+        self.destroyed = True
+        for event in list(self._timers):
+            self._cancel_timer(event)
+        for call in list(self._pending):
+            if call.active():
+                call.cancel()
+        self._pending.clear()
+        self._queue.clear()
+        if self.registry is not None:
+            self.registry.unregister(self)
+        self.log.debug("{automat} destroyed in state {state}", automat=self.id, state=self.state)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "id": self.id, "name": self.name, "state": self.state}
+
+    def info(self) -> dict[str, Any]:
+        """Everything an operator needs to see what this machine is doing and has done."""
+        error = self.last_error
+        return {
+            **self.to_json(),
+            "events": sorted(self.EVENTS),
+            "states": list(self.STATES),
+            "timers": {event: period for event, (period, _states) in self.TIMERS.items()},
+            "transitions": [transition.to_json() for transition in self._history],
+            "unknown_events": self.unknown_events,
+            "last_error": f"{type(error).__name__}: {error}" if error is not None else None,
+        }

@@ -1,0 +1,66 @@
+"""API methods that show the engine's state machines."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from twisted.internet import threads
+
+from bitdust.automats import diagram
+from bitdust.automats.source import parse_source
+from bitdust.interface.api.spec import api_method
+from bitdust.main.errors import BadRequest, NotFound
+
+
+def sources_dir() -> Path:
+    """The ``automats/`` folder of the source tree this engine runs from."""
+    return Path(__file__).resolve().parents[3] / "automats"
+
+
+@api_method("GET", "automat/list/v1")
+def automats_list(engine: Any) -> list[dict[str, Any]]:
+    """Every live state machine of the engine with its index, id, name and state."""
+    return [automat.to_json() for automat in engine.automats.list()]
+
+
+@api_method("GET", "automat/info/v1", params={"index": "the machine's index from automats_list"})
+def automat_info(engine: Any, index: int) -> dict[str, Any]:
+    """One live state machine with its recent transitions."""
+    automat = engine.automats.get(index)
+    if automat is None:
+        raise NotFound(f"state machine with index {index} not found")
+    return automat.info()
+
+
+def live_states(engine: Any, name: str) -> dict[str, int]:
+    return dict(Counter(a.state for a in engine.automats.find(name)))
+
+
+def render(name: str, states: dict[str, int], fmt: str) -> str:
+    """Blocking: parse the source and render it (runs in a worker thread)."""
+    source = parse_source(diagram.find_source(name, sources_dir()))
+    dot = diagram.to_dot(source, states)
+    if fmt == "dot":
+        return dot
+    return diagram.render_svg(dot).decode("utf-8")
+
+
+@api_method(
+    "GET",
+    "automat/diagram/v1",
+    params={
+        "name": "machine name, e.g. initializer",
+        "live": "highlight the states that running instances are in",
+        "format": "dot (always works) or svg (needs Graphviz)",
+    },
+)
+def automat_diagram(engine: Any, name: str, live: bool = True, format: str = "dot") -> Any:  # noqa: A002
+    """The diagram of a state machine as DOT or SVG text, live states highlighted."""
+    if format not in ("dot", "svg"):
+        raise BadRequest("parameter format: expected 'dot' or 'svg'")
+    states = live_states(engine, name) if live else {}
+    d = threads.deferToThreadPool(engine.reactor, engine.reactor.getThreadPool(), render, name, states, format)
+    d.addCallback(lambda text: {"name": name, "format": format, "live_states": states, "diagram": text})
+    return d

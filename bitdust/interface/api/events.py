@@ -1,0 +1,36 @@
+"""API methods of the event bus."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet import defer
+
+from bitdust.interface.api.spec import api_method
+
+
+@api_method(
+    "POST",
+    "event/send/{event_id}/v1",
+    params={"event_id": "name of the event, e.g. client-event-abc", "data": "any JSON value carried by the event"},
+)
+def event_send(engine: Any, event_id: str, data: Any = None) -> dict[str, Any]:
+    """Inject an event into the engine, as if a part of it had fired it (testing, development)."""
+    return engine.events.send(event_id, data)
+
+
+@api_method(
+    "GET",
+    "event/listen/{consumer_callback_id}/v1",
+    params={"consumer_callback_id": "a name chosen by the client; its events are kept for it between calls"},
+    long_poll=True,
+)
+def event_listen(engine: Any, consumer_callback_id: str) -> defer.Deferred[list[dict[str, Any]]]:
+    """Wait for the engine's events (long polling).
+
+    Returns the events fired since the consumer's previous call at once, or blocks until the
+    next one or until `interface/api/long-poll-timeout` seconds pass (then an empty list).
+    A consumer that leaves 100 events uncollected is dropped.
+    """
+    timeout = engine.config.get("interface/api/long-poll-timeout")
+    return engine.events.listen(consumer_callback_id, timeout)

@@ -1,0 +1,76 @@
+"""API methods of the service framework."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet import defer
+
+from bitdust.interface.api.spec import api_method
+from bitdust.main.errors import BadRequest, ServiceUnavailable
+
+
+@api_method("GET", "service/list/v1", params={"with_configs": "also list each service's config options"})
+def services_list(engine: Any, with_configs: bool = False) -> list[dict[str, Any]]:
+    """Every service of the engine with its state, in dependency order."""
+    return engine.services.list(with_configs=with_configs)
+
+
+@api_method("GET", "service/info/{service_name}/v1", params={"service_name": "e.g. service_supplier"})
+def service_info(engine: Any, service_name: str) -> dict[str, Any]:
+    """Details of one service."""
+    return engine.services.info(service_name, with_configs=True)
+
+
+@api_method("POST", "service/start/{service_name}/v1", params={"service_name": "e.g. service_supplier"})
+def service_start(engine: Any, service_name: str) -> defer.Deferred[dict[str, Any]]:
+    """Start a service now and mark it enabled.
+
+    Its dependencies that are enabled but stopped are started first; a dependency that is
+    disabled or fails to start makes the call fail with an error naming it.
+    """
+    return engine.services.start(service_name)
+
+
+@api_method("POST", "service/stop/{service_name}/v1", params={"service_name": "e.g. service_supplier"})
+def service_stop(engine: Any, service_name: str) -> defer.Deferred[dict[str, Any]]:
+    """Stop a service now and mark it disabled; services depending on it stop too but stay enabled."""
+    return engine.services.stop(service_name)
+
+
+@api_method(
+    "POST",
+    "service/restart/{service_name}/v1",
+    params={
+        "service_name": "e.g. service_customer",
+        "wait_timeout": "seconds to wait for the restart to finish",
+    },
+)
+def service_restart(engine: Any, service_name: str, wait_timeout: float = 10) -> defer.Deferred[dict[str, Any]]:
+    """Stop an enabled service and start it again, with the services depending on it."""
+    if wait_timeout <= 0 or wait_timeout > 3600:
+        raise BadRequest("parameter wait_timeout: expected seconds between 0 and 3600")
+    engine.services.get(service_name)
+    d = engine.services.restart(service_name)
+
+    def timed_out() -> None:
+        d.cancel()
+
+    call = engine.reactor.callLater(wait_timeout, timed_out)
+
+    def done(result: Any) -> Any:
+        if call.active():
+            call.cancel()
+        return result
+
+    def cancelled(failure: Any) -> Any:
+        failure.trap(defer.CancelledError)
+        if call.called:
+            raise ServiceUnavailable(
+                f"{service_name} did not restart within {wait_timeout} s; it is now {engine.services.state(service_name)}"
+            )
+        return failure
+
+    d.addBoth(done)
+    d.addErrback(cancelled)
+    return d

@@ -1,0 +1,168 @@
+"""How an API method declares itself.
+
+A method is a plain function ``fn(engine, **params)`` decorated with :func:`api_method`. The
+decorator only attaches an immutable :class:`MethodSpec` to the function; the per-engine
+``ApiRegistry`` collects the specs from the modules it is given. REST routes, WebSocket dispatch,
+the CLI and the OpenAPI document are all derived from these specs, so they cannot drift.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+import typing
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+SPEC_ATTRIBUTE = "__bitdust_api__"
+HTTP_VERBS = ("GET", "POST", "PUT", "DELETE")
+PARAM_KINDS = ("str", "int", "float", "bool", "list", "dict", "any")
+
+
+class _Required:
+    """Marker default of a parameter that has no default."""
+
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+
+
+@attrs.frozen
+class Param:
+    """One parameter of an API method.
+
+    ``kind`` is one of :data:`PARAM_KINDS`; ``nullable`` is true when ``None`` is an accepted value;
+    ``aliases`` are other names accepted for it (the seed's errata); ``in_path`` marks a
+    ``{name}`` segment of the route.
+    """
+
+    name: str
+    kind: str
+    default: Any = REQUIRED
+    nullable: bool = False
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+    in_path: bool = False
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+@attrs.frozen
+class ApiResult:
+    """A successful answer; ``message`` is an optional human line added to the envelope."""
+
+    result: Any = None
+    message: str | None = None
+
+
+@attrs.frozen
+class MethodSpec:
+    name: str
+    verb: str
+    path: str
+    func: Callable[..., Any]
+    params: tuple[Param, ...]
+    summary: str
+    description: str
+    long_poll: bool = False
+
+    def param(self, name: str) -> Param | None:
+        for p in self.params:
+            if p.name == name or name in p.aliases:
+                return p
+        return None
+
+
+def _kind_of(annotation: Any) -> tuple[str, bool]:
+    """Map a type hint to (kind, nullable)."""
+    if annotation is inspect.Parameter.empty or annotation is Any:
+        return "any", True
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        nullable = len(args) != len(typing.get_args(annotation))
+        if len(args) == 1:
+            kind, inner_nullable = _kind_of(args[0])
+            return kind, nullable or inner_nullable
+        return "any", True
+    base = origin or annotation
+    mapping = {str: "str", int: "int", float: "float", bool: "bool", list: "list", dict: "dict"}
+    if base in mapping:
+        return mapping[base], False
+    raise TypeError(f"unsupported API parameter type {annotation!r}")
+
+
+def api_method(
+    verb: str,
+    path: str,
+    *,
+    params: dict[str, str] | None = None,
+    aliases: dict[str, tuple[str, ...]] | None = None,
+    long_poll: bool = False,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare ``fn(engine, ...)`` as the API method named after the function.
+
+    ``params`` maps parameter names to one-line descriptions; ``aliases`` maps a parameter name
+    to other names accepted for it. Path parameters are the ``{name}`` segments of ``path``.
+    """
+    verb = verb.upper()
+    if verb not in HTTP_VERBS:
+        raise ValueError(f"unknown HTTP verb {verb!r}")
+    descriptions = params or {}
+    alias_map = aliases or {}
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        hints = typing.get_type_hints(func)
+        signature = inspect.signature(func)
+        found: list[Param] = []
+        for index, (name, parameter) in enumerate(signature.parameters.items()):
+            if index == 0:
+                continue  # the engine
+            kind, nullable = _kind_of(hints.get(name, inspect.Parameter.empty))
+            default = REQUIRED if parameter.default is inspect.Parameter.empty else parameter.default
+            found.append(
+                Param(
+                    name=name,
+                    kind=kind,
+                    default=default,
+                    nullable=nullable or default is None,
+                    description=descriptions.get(name, ""),
+                    aliases=tuple(alias_map.get(name, ())),
+                    in_path="{" + name + "}" in path,
+                )
+            )
+        unknown = set(descriptions) - {p.name for p in found}
+        if unknown:
+            raise ValueError(f"{func.__name__}: descriptions for unknown parameters {sorted(unknown)}")
+        doc = inspect.getdoc(func) or ""
+        summary, _, rest = doc.partition("\n")
+        spec = MethodSpec(
+            name=func.__name__,
+            verb=verb,
+            path=path.strip("/"),
+            func=func,
+            params=tuple(found),
+            summary=summary.strip(),
+            description=rest.strip(),
+            long_poll=long_poll,
+        )
+        setattr(func, SPEC_ATTRIBUTE, spec)
+        return func
+
+    return decorate
+
+
+def specs_of(module: types.ModuleType) -> list[MethodSpec]:
+    """All API method specs declared in ``module``, in source order."""
+    found = []
+    for value in vars(module).values():
+        spec = getattr(value, SPEC_ATTRIBUTE, None)
+        if isinstance(spec, MethodSpec) and value.__module__ == module.__name__:
+            found.append(spec)
+    return found

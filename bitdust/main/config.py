@@ -1,0 +1,301 @@
+"""The engine's configuration: typed options, one small file per option under ``config/``.
+
+One file per option (``config/logs/debug-level`` holds ``0``) is the layout the original BitDust
+used and users know: an option can be read with ``cat`` and changed with an editor while the
+engine is stopped. A bad file never stops the engine: it is logged and the default is used.
+Changes made through :meth:`Config.set` are checked first and written atomically, so a wrong
+value changes nothing, and watchers hear about real changes only.
+
+Everything lives on the :class:`Config` instance (no module state), so many engines can run in
+one process. Files are tiny and written rarely, so they are written synchronously: ``set``
+either fully succeeds or raises before anything changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import attrs
+from twisted.logger import Logger
+
+from bitdust.main.config_options import DEFAULT_OPTIONS, Option, check_key
+from bitdust.main.config_types import ConfigValueError
+from bitdust.main.errors import BadRequest, NotFound
+from bitdust.main.fileutil import atomic_write
+
+#: Event id the engine sends on the event bus for each change heard through ``add_listener``;
+#: its data is :meth:`Config.change_data`.
+CONFIG_CHANGED_EVENT = "config-changed"
+
+#: ``callback(key, new_value, old_value)`` with Python values.
+Watcher = Callable[[str, Any, Any], None]
+
+FILE_MODE = 0o600  # options may hold credentials (an HTTP proxy password); only the owner reads them
+
+
+@attrs.define(eq=False)
+class WatchHandle:
+    """Returned by :meth:`Config.watch`; ``cancel()`` stops the callbacks (calling it twice is fine)."""
+
+    prefix: str
+    callback: Watcher
+    _registry: list[WatchHandle] = attrs.field(repr=False)
+
+    def matches(self, key: str) -> bool:
+        return not self.prefix or key == self.prefix or key.startswith(self.prefix + "/")
+
+    def cancel(self) -> None:
+        if self in self._registry:
+            self._registry.remove(self)
+
+
+def _show(value: Any) -> str:
+    """A short, quoted rendering of a rejected value for an error message."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _normalize(prefix: str) -> str:
+    return prefix.strip("/")
+
+
+class Config:
+    """The options of one engine, their current values, their files and their watchers."""
+
+    def __init__(self, folder: Path, options: Iterable[Option] = DEFAULT_OPTIONS, *, log: Logger | None = None) -> None:
+        self.folder = Path(folder)
+        self._log = log or Logger(namespace="bitdust.main.config", source=self)
+        self._options: dict[str, Option] = {}
+        self._values: dict[str, Any] = {}
+        self._watchers: list[WatchHandle] = []
+        self._loaded = False
+        for option in options:
+            self.register(option)
+
+    # -- options ------------------------------------------------------------------------------
+
+    def register(self, option: Option) -> None:
+        """Add an option at run time (services add ``services/<name>/enabled``).
+
+        Registering the same definition again is a no-op, so a service can be re-created; a
+        different definition under a taken key, or a key that is a folder of other options (or
+        has an option as its folder), raises ``ValueError``: two owners of one file is a bug.
+        After :meth:`load`, the new option's file is read (or written with the default).
+        """
+        key = option.key
+        existing = self._options.get(key)
+        if existing is not None:
+            if existing != option:
+                raise ValueError(f"option {key} is already registered with a different definition")
+            return
+        if self.is_folder(key):
+            raise ValueError(f"option {key} would hide the folder of options {key}/")
+        parts = key.split("/")
+        for depth in range(1, len(parts)):
+            parent = "/".join(parts[:depth])
+            if parent in self._options:
+                raise ValueError(f"option {key} cannot live under option {parent}")
+        self._options[key] = option
+        self._values[key] = option.default
+        if self._loaded:
+            self._load_one(option)
+
+    def option(self, key: str) -> Option:
+        """The definition of ``key``; ``NotFound`` for an unknown key."""
+        option = self._options.get(_normalize(key))
+        if option is None:
+            raise NotFound(f"option {key} not found")
+        return option
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and _normalize(key) in self._options
+
+    def path_of(self, key: str) -> Path:
+        """The file that stores ``key``; keys are checked at registration, so it stays in the folder."""
+        return self.folder.joinpath(*self.option(key).key.split("/"))
+
+    # -- files --------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Read every option's file; write the missing ones so users can see and edit them.
+
+        An unreadable file or one with a value that does not fit the type is logged and the
+        default is used. The first load notifies nobody (nothing was running on the old values);
+        a later load (a reload) notifies watchers of the values that changed.
+        """
+        for option in list(self._options.values()):
+            self._load_one(option)
+        self._loaded = True
+
+    def _load_one(self, option: Option) -> None:
+        path = self.path_of(option.key)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            self._store(option.key, option.default)
+            self._write_quietly(option, option.default)
+            return
+        except (OSError, UnicodeDecodeError) as error:
+            self._log.warn(
+                "cannot read option {key} from {path}: {error}; using the default {default}",
+                key=option.key,
+                path=str(path),
+                error=str(error),
+                default=option.type.serialize(option.default),
+            )
+            self._store(option.key, option.default)
+            return
+        try:
+            value = option.type.parse(text.rstrip("\r\n"))
+        except ConfigValueError as error:
+            self._log.warn(
+                "invalid value {text!r} for option {key} in {path}: {error}; using the default {default}",
+                text=text,
+                key=option.key,
+                path=str(path),
+                error=str(error),
+                default=option.type.serialize(option.default),
+            )
+            value = option.default
+        self._store(option.key, value)
+
+    def _write(self, option: Option, value: Any) -> None:
+        atomic_write(self.path_of(option.key), option.type.serialize(value) + "\n", mode=FILE_MODE)
+
+    def _write_quietly(self, option: Option, value: Any) -> None:
+        """Writing a missing default only helps users find options; failing must not stop the engine."""
+        try:
+            self._write(option, value)
+        except OSError as error:
+            self._log.warn("cannot write option {key}: {error}", key=option.key, error=str(error))
+
+    def _store(self, key: str, value: Any) -> None:
+        old = self._values[key]
+        self._values[key] = value
+        if self._loaded and value != old:
+            self._notify(key, value, old)
+
+    # -- values -------------------------------------------------------------------------------
+
+    def get(self, key: str) -> Any:
+        """The current Python value of ``key``; ``NotFound`` (404) for an unknown key."""
+        return self._values[self.option(key).key]
+
+    def set(self, key: str, value: Any) -> dict[str, Any]:
+        """Parse, check and store a new value; return :meth:`info` plus ``old_value``.
+
+        ``value`` may be the JSON value or its text form. A value of the wrong type or out of
+        range raises ``BadRequest`` naming the key and what was expected, and nothing changes:
+        no file is written and no watcher is called. Setting the current value again succeeds
+        (and rewrites the file) without notifying anyone.
+        """
+        if key not in self and self.is_folder(key):
+            raise BadRequest(f"{_normalize(key)} is a folder of options, not an option")
+        option = self.option(key)
+        if option.readonly:
+            raise BadRequest(f"option {option.key} is read-only")
+        try:
+            new = option.type.parse(value)
+        except ConfigValueError as error:
+            raise BadRequest(f"wrong value for {option.key}: expected {error.expected}, got {_show(value)}") from None
+        old = self._values[option.key]
+        self._write(option, new)
+        self._values[option.key] = new
+        if new != old:
+            self._notify(option.key, new, old)
+        result = self.info(option.key)
+        result["old_value"] = option.type.to_json(old)
+        return result
+
+    # -- watchers -----------------------------------------------------------------------------
+
+    def watch(self, prefix_or_key: str, callback: Watcher) -> WatchHandle:
+        """Call ``callback(key, new_value, old_value)`` after each change of ``prefix_or_key`` or an
+        option under it (``"logs"`` hears ``logs/debug-level``); ``""`` hears every option.
+
+        The key need not exist yet, so a service can watch its options before registering them.
+        """
+        prefix = _normalize(prefix_or_key)
+        if prefix:
+            check_key(prefix)
+        handle = WatchHandle(prefix, callback, self._watchers)
+        self._watchers.append(handle)
+        return handle
+
+    def add_listener(self, callback: Watcher) -> WatchHandle:
+        """Hear every change; the engine turns these into :data:`CONFIG_CHANGED_EVENT` events."""
+        return self.watch("", callback)
+
+    def _notify(self, key: str, new: Any, old: Any) -> None:
+        # A broken watcher is someone else's bug: log it and let the change and the others proceed.
+        for handle in list(self._watchers):
+            if handle.matches(key) and handle in self._watchers:
+                try:
+                    handle.callback(key, new, old)
+                except Exception:
+                    self._log.failure("config watcher {callback!r} failed on {key}", callback=handle.callback, key=key)
+
+    def change_data(self, key: str, new: Any, old: Any) -> dict[str, Any]:
+        """The JSON payload of a ``config-changed`` event: ``{"key", "value", "old_value"}``."""
+        option = self.option(key)
+        return {"key": option.key, "value": option.type.to_json(new), "old_value": option.type.to_json(old)}
+
+    # -- introspection ------------------------------------------------------------------------
+
+    def info(self, key: str) -> dict[str, Any]:
+        """``{"key", "value", "type", "default", "label", "readonly"}`` with JSON values, as the
+        original's ``toJson`` had them (``label`` is the description)."""
+        option = self.option(key)
+        return {
+            "key": option.key,
+            "value": option.type.to_json(self._values[option.key]),
+            "type": option.type.name,
+            "default": option.type.to_json(option.default),
+            "label": option.description,
+            "readonly": option.readonly,
+        }
+
+    def json_value(self, key: str) -> Any:
+        """The current value of ``key`` in its JSON form (``"10 MB"`` for a size)."""
+        option = self.option(key)
+        return option.type.to_json(self._values[option.key])
+
+    def keys(self) -> list[str]:
+        """All option keys in registration order."""
+        return list(self._options)
+
+    def is_folder(self, prefix: str) -> bool:
+        """Whether options live under ``prefix`` (``"logs"``, ``"interface/api"``; ``""`` is the root)."""
+        prefix = _normalize(prefix)
+        if not prefix:
+            return bool(self._options)
+        return any(key.startswith(prefix + "/") for key in self._options)
+
+    def children(self, prefix: str) -> list[str]:
+        """Full keys of the options and folders directly under ``prefix``, sorted; ``[]`` if none."""
+        prefix = _normalize(prefix)
+        start = prefix + "/" if prefix else ""
+        found = {start + key[len(start) :].split("/", 1)[0] for key in self._options if key.startswith(start)}
+        return sorted(found)
+
+    def list(self, sort: bool = False) -> list[dict[str, Any]]:
+        """:meth:`info` of every option, in registration order or sorted by key."""
+        keys = sorted(self._options) if sort else self.keys()
+        return [self.info(key) for key in keys]
+
+    def tree(self, include_info: bool = False) -> dict[str, Any]:
+        """Options as nested dicts by key segment, sorted; leaves are JSON values or :meth:`info`."""
+        root: dict[str, Any] = {}
+        for key in sorted(self._options):
+            *folders, leaf = key.split("/")
+            node = root
+            for folder in folders:
+                node = node.setdefault(folder, {})
+            node[leaf] = self.info(key) if include_info else self.json_value(key)
+        return root

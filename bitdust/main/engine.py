@@ -1,0 +1,254 @@
+"""The Engine: everything one node is, hanging off one object (no module-level state).
+
+The engine is a Twisted ``MultiService`` so that ``twistd`` and the CLI run it the same way.
+Its life cycle is driven by two state machines, :class:`Initializer` and :class:`Shutdowner`;
+the methods here are the steps they call.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from twisted.application.service import MultiService
+from twisted.internet import defer, error
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from bitdust import __version__
+from bitdust.automats.registry import AutomatRegistry
+from bitdust.main.api_secret import ensure_secret
+from bitdust.main.config import Config
+from bitdust.main.events import EventBus
+from bitdust.main.home_lock import HomeLock
+from bitdust.main.initializer import Initializer
+from bitdust.main.logs import EngineLog
+from bitdust.main.paths import HomePaths
+from bitdust.main.service_manager import ServiceFactory, ServiceManager
+from bitdust.main.shutdowner import Shutdowner
+
+REST_PORT_KEY = "interface/api/rest-http-port"
+WS_PORT_KEY = "interface/api/web-socket-port"
+
+
+def default_service_factories() -> tuple[ServiceFactory, ...]:
+    from bitdust.services.catalog import service_factories
+
+    return service_factories()
+
+
+class Engine(MultiService):
+    """One BitDust node: paths, config, events, machines, services and the local API."""
+
+    def __init__(
+        self,
+        home: Path,
+        *,
+        reactor: Any,
+        rest_port: int | None = None,
+        ws_port: int | None = None,
+        terminal: bool = False,
+        owns_reactor: bool = False,
+        wait_lock: float = 0.0,
+        service_factories: Iterable[ServiceFactory] | None = None,
+        api_modules: Iterable[Any] | None = None,
+        strict_automats: bool = False,
+    ) -> None:
+        super().__init__()
+        self.setName("bitdust")
+        self.paths = HomePaths(Path(home))
+        self.reactor = reactor
+        self.terminal = terminal
+        self.owns_reactor = owns_reactor
+        self.version = __version__
+        self.pid = os.getpid()
+        self.logging = EngineLog()
+        self.log = Logger(namespace="bitdust.engine", observer=self.logging.publisher)
+        self._rest_port_override = rest_port
+        self._ws_port_override = ws_port
+        self._wait_lock = wait_lock
+        self._service_factories = service_factories
+        self._api_modules = api_modules
+        self.lock = HomeLock(self.paths.lock_file, self.paths.pid_file)
+        self.automats = AutomatRegistry(strict=strict_automats, log=self.logger("bitdust.automats"))
+        self.config = Config(self.paths.config, log=self.logger("bitdust.config"))
+        self.events = EventBus(reactor, event_log=self.paths.event_log, log=self.logger("bitdust.events"))
+        self.services = ServiceManager(
+            config=self.config,
+            events=self.events,
+            automats=self.automats,
+            clock=reactor,
+            log=self.logger("bitdust.services"),
+        )
+        self.api: Any = None
+        self.api_registry: Any = None
+        self.secret: str | None = None
+        self.started_at: float | None = None
+        self.startup_error: str | None = None
+        self.restart_requested = False
+        self.ready: defer.Deferred[Engine] = defer.Deferred()
+        self.finished: defer.Deferred[bool] = defer.Deferred()
+        self.initializer = Initializer(self, clock=reactor, registry=self.automats, log=self.logger("bitdust.automats"))
+        self.shutdowner = Shutdowner(self, clock=reactor, registry=self.automats, log=self.logger("bitdust.automats"))
+
+    def logger(self, namespace: str) -> Logger:
+        """A logger of this engine (not the process-global one)."""
+        return Logger(namespace=namespace, observer=self.logging.publisher)
+
+    # -- twisted.application ------------------------------------------------------------------
+
+    def startService(self) -> None:  # noqa: N802 - Twisted hook
+        super().startService()
+        self.initializer.automat("run")
+
+    def stopService(self) -> defer.Deferred[Any]:  # noqa: N802 - Twisted hook
+        super().stopService()
+        return self.stop()
+
+    # -- control ------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        """READY while serving; the shutdowner's state once stopping has begun."""
+        if self.shutdowner.state != "RUNNING":
+            return "STOPPING" if self.shutdowner.state != "FINISHED" else "STOPPED"
+        return self.initializer.state
+
+    def stop(self, restart: bool = False) -> defer.Deferred[Any]:
+        """Begin an orderly shutdown (or restart); the Deferred fires when it is complete."""
+        if self.shutdowner.state == "RUNNING" and self.initializer.state not in ("STOPPING", "FAILED"):
+            self.initializer.automat("shutdown", restart=restart)
+        elif self.shutdowner.state == "RUNNING":
+            self.shutdowner.automat("restart" if restart else "stop", restart=restart)
+        waiter: defer.Deferred[Any] = defer.Deferred()
+        if self.finished.called:
+            waiter.callback(self.restart_requested)
+        else:
+            self.finished.addBoth(lambda result: (waiter.callback(result), result)[1])
+        return waiter
+
+    def uptime(self) -> float:
+        return 0.0 if self.started_at is None else self.reactor.seconds() - self.started_at
+
+    # -- steps of the initializer (the first one runs in a worker thread) ---------------------
+
+    def init_local(self) -> None:
+        """Blocking part of startup: folders, lock, log file, configuration, API secret."""
+        self.paths.create()
+        self.lock.acquire(wait=self._wait_lock)
+        self.config.load()
+        self.logging.open_file(
+            self.paths.logs,
+            rotate_bytes=self.config.get("logs/max-size"),
+            max_files=self.config.get("logs/max-files"),
+        )
+        if self._rest_port_override is not None:
+            self.config.set(REST_PORT_KEY, self._rest_port_override)
+        if self._ws_port_override is not None:
+            self.config.set(WS_PORT_KEY, self._ws_port_override)
+        self.secret = ensure_secret(self.paths.api_secret)
+
+    def after_local(self) -> None:
+        """Reactor-thread part of the local step: log level, config events, service registry."""
+        self.logging.set_debug_level(self.config.get("logs/debug-level"))
+        self.config.watch("logs/debug-level", lambda key, new, old: self.logging.set_debug_level(new))
+        self.config.add_listener(self._on_config_changed)
+        factories = self._service_factories if self._service_factories is not None else default_service_factories()
+        self.services.add_all(factories, self)
+        self.log.info("engine {version} starting in {home}", version=self.version, home=str(self.paths.home))
+
+    def start_interfaces(self) -> defer.Deferred[Any]:
+        from bitdust.interface.api.catalog import api_modules
+        from bitdust.interface.api.registry import ApiRegistry
+        from bitdust.interface.openapi import build_openapi
+        from bitdust.interface.servers import ApiServers
+
+        modules = self._api_modules if self._api_modules is not None else api_modules()
+        self.api_registry = ApiRegistry.from_modules(self, modules, log=self.logger("bitdust.api"))
+        openapi_doc = build_openapi(self.api_registry.specs(), version=self.version)
+        self.api = ApiServers(
+            self.reactor,
+            self.api_registry,
+            self._current_secret,
+            rest_port=self.config.get(REST_PORT_KEY),
+            ws_port=self.config.get(WS_PORT_KEY),
+            rest_enabled=self.config.get("interface/api/rest-http-enabled"),
+            ws_enabled=self.config.get("interface/api/web-socket-enabled"),
+            max_request_size=lambda: self.config.get("interface/api/max-request-size"),
+            openapi=lambda: openapi_doc,
+            log=self.logger("bitdust.api"),
+        )
+        self.events.subscribe(self._push_event)
+        self.automats.add_listener(self._push_state_change)
+        return self.api.start()
+
+    def announce_ready(self) -> None:
+        self.started_at = self.reactor.seconds()
+        self.log.info(
+            "engine ready: REST http://127.0.0.1:{rest}/  WebSocket ws://127.0.0.1:{ws}/",
+            rest=self.api.rest_port,
+            ws=self.api.ws_port,
+        )
+        self.events.send("engine-ready", {"pid": self.pid, "rest_port": self.api.rest_port, "ws_port": self.api.ws_port})
+        self.ready.callback(self)
+
+    def report_startup_failure(self, failure: Failure | None) -> None:
+        message = failure.getErrorMessage() if failure is not None else "unknown error"
+        if failure is not None and hasattr(failure.value, "message"):
+            message = failure.value.message
+        self.startup_error = message
+        self.log.critical("engine failed to start: {message}", message=message)
+        if not self.ready.called:
+            self.ready.errback(failure if failure is not None else RuntimeError(message))
+            self.ready.addErrback(lambda _: None)
+
+    # -- steps of the shutdowner --------------------------------------------------------------
+
+    def stop_interfaces(self) -> defer.Deferred[Any] | None:
+        self.events.unsubscribe(self._push_event)
+        self.automats.remove_listener(self._push_state_change)
+        if self.api is None:
+            return None
+        return self.api.stop()
+
+    def release_local(self) -> None:
+        self.log.info("engine stopped")
+        self.events.close()
+        self.lock.release()
+        self.logging.close()
+
+    def finish(self, *, restart: bool) -> None:
+        self.restart_requested = restart
+        if not self.finished.called:
+            self.finished.callback(restart)
+        if self.owns_reactor:
+            try:
+                self.reactor.stop()
+            except error.ReactorNotRunning:
+                pass
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _current_secret(self) -> str | None:
+        if not self.config.get("interface/api/auth-secret-enabled"):
+            return None
+        return self.secret
+
+    def _on_config_changed(self, key: str, new: Any, old: Any) -> None:
+        info = self.config.info(key)
+        self.events.send("config-changed", {"key": key, "value": info["value"]})
+
+    def _push_event(self, event: dict[str, Any]) -> None:
+        if self.api is not None:
+            self.api.broadcast(
+                {"type": "event", "payload": {"event_id": event["id"], "data": event["data"], "time": event["time"]}}
+            )
+
+    def _push_state_change(self, automat: Any, old: str, new: str, event: str) -> None:
+        if self.api is not None:
+            data = dict(automat.to_json())
+            data.update({"old_state": old, "event": event})
+            self.api.broadcast({"type": "model", "payload": {"name": "automat", "id": automat.index, "data": data}})
+

@@ -1,0 +1,56 @@
+"""Actions of the startup machine (source: automats/initializer.md)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet import defer, threads
+from twisted.python.failure import Failure
+
+from bitdust.main.initializer_machine import InitializerMachine
+
+if TYPE_CHECKING:
+    from bitdust.main.engine import Engine
+
+
+class Initializer(InitializerMachine):
+    """Drives the engine from nothing to READY; each action delegates the work to the engine."""
+
+    def __init__(self, engine: Engine, **automat_kwargs: Any) -> None:
+        self.engine = engine
+        self.failure: Failure | None = None
+        super().__init__(**automat_kwargs)
+
+    def _step(self, work: Any, done: str, failed: str | None) -> None:
+        d = defer.maybeDeferred(work)
+        if failed is None:
+            d.addCallback(lambda _: self.automat(done))
+        else:
+            d.addCallbacks(lambda _: self.automat(done), lambda f: self.automat(failed, f))
+        d.addErrback(self.engine.log.failure, "initializer step failed")
+
+    def do_init_local(self, *args: Any, **kwargs: Any) -> None:
+        reactor = self.engine.reactor
+        self._step(
+            lambda: threads.deferToThreadPool(reactor, reactor.getThreadPool(), self.engine.init_local),
+            "init-local-done",
+            "init-local-failed",
+        )
+
+    def do_start_services(self, *args: Any, **kwargs: Any) -> None:
+        self.engine.after_local()
+        self._step(self.engine.services.start_enabled, "services-started", None)
+
+    def do_start_interfaces(self, *args: Any, **kwargs: Any) -> None:
+        self._step(self.engine.start_interfaces, "interfaces-started", "interfaces-failed")
+
+    def do_announce_ready(self, *args: Any, **kwargs: Any) -> None:
+        self.engine.announce_ready()
+
+    def do_report_failure(self, failure: Failure | None = None, *args: Any, **kwargs: Any) -> None:
+        self.failure = failure
+        self.engine.report_startup_failure(failure)
+
+    def do_shutdown(self, *args: Any, **kwargs: Any) -> None:
+        restart = bool(kwargs.get("restart", False))
+        self.engine.shutdowner.automat("restart" if restart else "stop", restart=restart)

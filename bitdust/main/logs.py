@@ -1,0 +1,63 @@
+"""Per-engine logging: a rotated text log under ``logs/`` with a level taken from the config.
+
+Each engine has its own :class:`~twisted.logger.LogPublisher`, so many engines in one test
+process keep separate logs; the process entry point may also route Twisted's global log to it.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import IO
+
+from twisted.logger import (
+    FilteringLogObserver,
+    ILogObserver,
+    LogLevel,
+    LogLevelFilterPredicate,
+    LogPublisher,
+    textFileLogObserver,
+)
+from twisted.python.logfile import LogFile
+
+
+def level_for_debug_level(debug_level: int) -> LogLevel:
+    """``logs/debug-level`` as the original used it: 0 is quiet, higher numbers say more."""
+    if debug_level <= 0:
+        return LogLevel.info
+    return LogLevel.debug
+
+
+class EngineLog:
+    """Owns the engine's publisher, its rotated log file and the level filter."""
+
+    def __init__(self) -> None:
+        self.publisher = LogPublisher()
+        self._predicate = LogLevelFilterPredicate(defaultLogLevel=LogLevel.info)
+        self._file: LogFile | None = None
+        self._observers: list[ILogObserver] = []
+
+    def open_file(self, folder: Path, *, rotate_bytes: int, max_files: int, name: str = "main.log") -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self._file = LogFile(name, str(folder), rotateLength=rotate_bytes, maxRotatedFiles=max_files)
+        self._add(textFileLogObserver(self._file))
+
+    def to_stream(self, stream: IO[str] = sys.stdout) -> None:
+        """Also print the log to a terminal (``bitdust run`` in the foreground)."""
+        self._add(textFileLogObserver(stream))
+
+    def set_debug_level(self, debug_level: int) -> None:
+        self._predicate.setLogLevelForNamespace("", level_for_debug_level(debug_level))
+
+    def close(self) -> None:
+        for observer in self._observers:
+            self.publisher.removeObserver(observer)
+        self._observers.clear()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _add(self, observer: ILogObserver) -> None:
+        filtered = FilteringLogObserver(observer, [self._predicate])
+        self._observers.append(filtered)
+        self.publisher.addObserver(filtered)

@@ -1,0 +1,97 @@
+"""Actions and conditions of the per-service state machine (source: automats/service.md)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet import defer
+from twisted.python.failure import Failure
+
+from bitdust.main.service_state_machine import ServiceStateMachine
+
+if TYPE_CHECKING:
+    from bitdust.main.service import BitDustService
+
+SETTLED_STATES = frozenset({"ON", "OFF", "FAILED", "NOT_INSTALLED", "DEPENDS_OFF"})
+
+
+class ServiceState(ServiceStateMachine):
+    """Where one service is in its life cycle; ``reason`` says why it is not ON."""
+
+    def __init__(self, service: BitDustService, *, manager: Any, events: Any, **automat_kwargs: Any) -> None:
+        self.service = service
+        self.manager = manager
+        self.events = events
+        self.reason: str | None = None
+        self._settle_waiters: list[defer.Deferred[str]] = []
+        super().__init__(instance_id=service.name, **automat_kwargs)
+        self.add_state_changed_callback(self._on_state_changed)
+
+    # -- waiting for the machine to settle ----------------------------------------------------
+
+    def wait_settled(self) -> defer.Deferred[str]:
+        """Fires with the state once the machine is in a state that is not STARTING/STOPPING."""
+        if self.state in SETTLED_STATES:
+            return defer.succeed(self.state)
+        waiter: defer.Deferred[str] = defer.Deferred()
+        self._settle_waiters.append(waiter)
+        return waiter
+
+    def _on_state_changed(self, automat: Any, old: str, new: str, event: str) -> None:
+        if new in SETTLED_STATES:
+            waiters, self._settle_waiters = self._settle_waiters, []
+            for waiter in waiters:
+                waiter.callback(new)
+
+    # -- conditions ---------------------------------------------------------------------------
+
+    def is_installed(self, *args: Any, **kwargs: Any) -> bool:
+        return bool(self.service.installed())
+
+    def is_depends_on(self, *args: Any, **kwargs: Any) -> bool:
+        return not self.manager.dependencies_not_on(self.service.name)
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def do_start(self, *args: Any, **kwargs: Any) -> None:
+        self.reason = None
+        d = defer.maybeDeferred(self.service.start)
+        d.addCallbacks(lambda _: self.automat("started"), lambda f: self.automat("start-failed", f))
+        d.addErrback(self._log.failure, "service {name} start bookkeeping failed", name=self.service.name)
+
+    def do_stop(self, *args: Any, **kwargs: Any) -> None:
+        d = defer.maybeDeferred(self.service.stop)
+        d.addCallbacks(lambda _: self.automat("stopped"), lambda f: self.automat("stop-failed", f))
+        d.addErrback(self._log.failure, "service {name} stop bookkeeping failed", name=self.service.name)
+
+    def do_report_started(self, *args: Any, **kwargs: Any) -> None:
+        self.reason = None
+        self._log.info("service {name} started", name=self.service.name)
+        self.events.send("service-started", {"name": self.service.name})
+
+    def do_report_stopped(self, *args: Any, **kwargs: Any) -> None:
+        self.reason = None
+        self._log.info("service {name} stopped", name=self.service.name)
+        self.events.send("service-stopped", {"name": self.service.name})
+
+    def do_report_not_installed(self, *args: Any, **kwargs: Any) -> None:
+        self.reason = f"{self.service.name} is not installed on this node"
+        self._log.info("service {name} is not installed", name=self.service.name)
+
+    def do_report_depends_off(self, *args: Any, **kwargs: Any) -> None:
+        missing = self.manager.dependencies_not_on(self.service.name)
+        self.reason = f"{self.service.name} depends on {', '.join(missing)}, which is not running"
+        self._log.info("{reason}", reason=self.reason)
+
+    def do_report_start_failed(self, failure: Failure | None = None, *args: Any, **kwargs: Any) -> None:
+        detail = failure.getErrorMessage() if isinstance(failure, Failure) else "unknown error"
+        self.reason = f"{self.service.name} failed to start: {detail}"
+        if isinstance(failure, Failure):
+            self._log.failure("service {name} failed to start", failure=failure, name=self.service.name)
+
+    def do_report_stop_failed(self, failure: Failure | None = None, *args: Any, **kwargs: Any) -> None:
+        detail = failure.getErrorMessage() if isinstance(failure, Failure) else "unknown error"
+        self.reason = f"{self.service.name} failed to stop cleanly: {detail}"
+        if isinstance(failure, Failure):
+            self._log.failure("service {name} failed to stop", failure=failure, name=self.service.name)
+        self.events.send("service-stopped", {"name": self.service.name, "error": detail})

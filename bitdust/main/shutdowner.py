@@ -1,0 +1,43 @@
+"""Actions of the shutdown machine (source: automats/shutdowner.md)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet import defer
+
+from bitdust.main.shutdowner_machine import ShutdownerMachine
+
+if TYPE_CHECKING:
+    from bitdust.main.engine import Engine
+
+
+class Shutdowner(ShutdownerMachine):
+    """Stops services, then the API, then releases the home folder and the reactor."""
+
+    def __init__(self, engine: Engine, **automat_kwargs: Any) -> None:
+        self.engine = engine
+        self.restart = False
+        super().__init__(**automat_kwargs)
+
+    def do_remember_mode(self, *args: Any, **kwargs: Any) -> None:
+        self.restart = bool(kwargs.get("restart", False))
+
+    def do_stop_services(self, *args: Any, **kwargs: Any) -> None:
+        d = defer.maybeDeferred(self.engine.services.stop_all)
+        d.addErrback(self.engine.log.failure, "stopping services failed")
+        d.addBoth(lambda _: self.automat("services-stopped"))
+
+    def do_stop_interfaces(self, *args: Any, **kwargs: Any) -> None:
+        d = defer.maybeDeferred(self.engine.stop_interfaces)
+        d.addErrback(self.engine.log.failure, "stopping the API servers failed")
+        d.addBoth(lambda _: self.automat("interfaces-stopped"))
+
+    def do_report_timeout(self, *args: Any, **kwargs: Any) -> None:
+        self.engine.log.warn("shutdown step timed out in state {state}; going on", state=self.state)
+
+    def do_release_home(self, *args: Any, **kwargs: Any) -> None:
+        self.engine.release_local()
+
+    def do_stop_reactor(self, *args: Any, **kwargs: Any) -> None:
+        self.engine.finish(restart=self.restart)
