@@ -30,15 +30,13 @@ class BitDustService:
     def __init__(self, engine: Any) -> None:
         self.engine = engine
 
-    @classmethod
-    def config_prefix(cls) -> str:
+    def config_prefix(self) -> str:
         """``service_private_groups`` -> ``services/private-groups``."""
-        short = cls.name.removeprefix("service_")
+        short = self.name.removeprefix("service_")
         return "services/" + short.replace("_", "-")
 
-    @classmethod
-    def enabled_key(cls) -> str:
-        return cls.config_prefix() + "/enabled"
+    def enabled_key(self) -> str:
+        return self.config_prefix() + "/enabled"
 
     def options(self) -> tuple[Option, ...]:
         """Config options of this service besides its enable flag."""

@@ -30,18 +30,27 @@ class ServiceState(ServiceStateMachine):
     # -- waiting for the machine to settle ----------------------------------------------------
 
     def wait_settled(self) -> defer.Deferred[str]:
-        """Fires with the state once the machine is in a state that is not STARTING/STOPPING."""
-        if self.state in SETTLED_STATES:
-            return defer.succeed(self.state)
+        """Fires with the state once the machine rests in a state other than STARTING/STOPPING.
+
+        The check runs on the next reactor turn, never inside a transition: an event sent from
+        a state-change callback is queued by the runtime, so the state seen from inside one
+        may be about to change.
+        """
         waiter: defer.Deferred[str] = defer.Deferred()
         self._settle_waiters.append(waiter)
+        self.clock.callLater(0, self._fire_if_settled)
         return waiter
 
     def _on_state_changed(self, automat: Any, old: str, new: str, event: str) -> None:
-        if new in SETTLED_STATES:
-            waiters, self._settle_waiters = self._settle_waiters, []
-            for waiter in waiters:
-                waiter.callback(new)
+        if new in SETTLED_STATES and self._settle_waiters:
+            self.clock.callLater(0, self._fire_if_settled)
+
+    def _fire_if_settled(self) -> None:
+        if self.state not in SETTLED_STATES:
+            return
+        waiters, self._settle_waiters = self._settle_waiters, []
+        for waiter in waiters:
+            waiter.callback(self.state)
 
     # -- conditions ---------------------------------------------------------------------------
 
@@ -57,41 +66,41 @@ class ServiceState(ServiceStateMachine):
         self.reason = None
         d = defer.maybeDeferred(self.service.start)
         d.addCallbacks(lambda _: self.automat("started"), lambda f: self.automat("start-failed", f))
-        d.addErrback(self._log.failure, "service {name} start bookkeeping failed", name=self.service.name)
+        d.addErrback(self.log.failure, "service {name} start bookkeeping failed", name=self.service.name)
 
     def do_stop(self, *args: Any, **kwargs: Any) -> None:
         d = defer.maybeDeferred(self.service.stop)
         d.addCallbacks(lambda _: self.automat("stopped"), lambda f: self.automat("stop-failed", f))
-        d.addErrback(self._log.failure, "service {name} stop bookkeeping failed", name=self.service.name)
+        d.addErrback(self.log.failure, "service {name} stop bookkeeping failed", name=self.service.name)
 
     def do_report_started(self, *args: Any, **kwargs: Any) -> None:
         self.reason = None
-        self._log.info("service {name} started", name=self.service.name)
+        self.log.info("service {name} started", name=self.service.name)
         self.events.send("service-started", {"name": self.service.name})
 
     def do_report_stopped(self, *args: Any, **kwargs: Any) -> None:
         self.reason = None
-        self._log.info("service {name} stopped", name=self.service.name)
+        self.log.info("service {name} stopped", name=self.service.name)
         self.events.send("service-stopped", {"name": self.service.name})
 
     def do_report_not_installed(self, *args: Any, **kwargs: Any) -> None:
         self.reason = f"{self.service.name} is not installed on this node"
-        self._log.info("service {name} is not installed", name=self.service.name)
+        self.log.info("service {name} is not installed", name=self.service.name)
 
     def do_report_depends_off(self, *args: Any, **kwargs: Any) -> None:
         missing = self.manager.dependencies_not_on(self.service.name)
         self.reason = f"{self.service.name} depends on {', '.join(missing)}, which is not running"
-        self._log.info("{reason}", reason=self.reason)
+        self.log.info("{reason}", reason=self.reason)
 
     def do_report_start_failed(self, failure: Failure | None = None, *args: Any, **kwargs: Any) -> None:
         detail = failure.getErrorMessage() if isinstance(failure, Failure) else "unknown error"
         self.reason = f"{self.service.name} failed to start: {detail}"
         if isinstance(failure, Failure):
-            self._log.failure("service {name} failed to start", failure=failure, name=self.service.name)
+            self.log.failure("service {name} failed to start", failure=failure, name=self.service.name)
 
     def do_report_stop_failed(self, failure: Failure | None = None, *args: Any, **kwargs: Any) -> None:
         detail = failure.getErrorMessage() if isinstance(failure, Failure) else "unknown error"
         self.reason = f"{self.service.name} failed to stop cleanly: {detail}"
         if isinstance(failure, Failure):
-            self._log.failure("service {name} failed to stop", failure=failure, name=self.service.name)
+            self.log.failure("service {name} failed to stop", failure=failure, name=self.service.name)
         self.events.send("service-stopped", {"name": self.service.name, "error": detail})

@@ -179,8 +179,16 @@ def test_set_size_shows_json_forms(config):
         ("logs/debug-level", "abc", 'wrong value for logs/debug-level: expected integer from 0 to 20, got "abc"'),
         ("logs/debug-level", 21, "wrong value for logs/debug-level: expected integer from 0 to 20, got 21"),
         ("logs/api-enabled", "sure", 'wrong value for logs/api-enabled: expected boolean (true or false), got "sure"'),
-        ("interface/api/rest-http-port", 0, "wrong value for interface/api/rest-http-port: expected port number from 1 to 65535, got 0"),
-        ("personal/private-key-size", 512, "wrong value for personal/private-key-size: expected one of 1024, 2048, 4096, got 512"),
+        (
+            "interface/api/rest-http-port",
+            0,
+            "wrong value for interface/api/rest-http-port: expected port number from 1 to 65535, got 0",
+        ),
+        (
+            "personal/private-key-size",
+            512,
+            "wrong value for personal/private-key-size: expected one of 1024, 2048, 4096, got 512",
+        ),
         ("logs/max-files", None, "wrong value for logs/max-files: expected positive integer (1 or more), got null"),
     ],
 )
@@ -219,18 +227,28 @@ def test_set_unknown_key_and_folder(config):
         config.set("logs", 1)
 
 
-def test_set_write_failure_changes_nothing(config, folder, rec):
+def test_set_write_failure_changes_nothing(config, folder, rec, monkeypatch):
+    def disk_full(path, data, mode=0o644):
+        raise OSError(28, "No space left on device")
+
     config.add_listener(rec)
-    (folder / "logs").chmod(0o500)
-    try:
-        if os.access(folder / "logs", os.W_OK):
-            pytest.skip("running as a user who can write anywhere")
-        with pytest.raises(OSError):
-            config.set("logs/debug-level", 3)
-    finally:
-        (folder / "logs").chmod(0o700)
+    monkeypatch.setattr("bitdust.main.config.atomic_write", disk_full)
+    with pytest.raises(OSError):
+        config.set("logs/debug-level", 3)
     assert config.get("logs/debug-level") == 0
+    assert file_text(folder, "logs/debug-level") == "0\n"
     assert rec.calls == []
+
+
+def test_unwritable_folder_does_not_stop_load(folder, rec, monkeypatch):
+    def read_only(path, data, mode=0o644):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("bitdust.main.config.atomic_write", read_only)
+    cfg = Config(folder, log=rec.log())
+    cfg.load()
+    assert cfg.get("logs/debug-level") == 0
+    assert len(rec.warnings()) == len(DEFAULT_OPTIONS)
 
 
 # -- watchers ----------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ def config_get(engine: Any, key: str, include_info: bool = False) -> list[dict[s
     "config/set/v1",
     params={
         "key": "option key such as logs/debug-level",
-        "value": "new value, as a JSON value or its text form (true, 12, \"10 MB\", \"a,b\")",
+        "value": 'new value, as a JSON value or its text form (true, 12, "10 MB", "a,b")',
     },
 )
 def config_set(engine: Any, key: str, value: Any) -> list[dict[str, Any]]:

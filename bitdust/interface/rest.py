@@ -1,0 +1,306 @@
+"""The REST side of the API: a ``twisted.web`` site in front of an :class:`ApiRegistry`.
+
+Every answer is a JSON envelope with ``Content-Length`` set, so clients can keep the connection
+alive. The checks run in this order, and nothing reaches an API method unless all pass:
+
+1. body size (``max_request_size``): answered 413 as soon as the headers announce too much, or
+   as soon as a chunked body grows past it, and the connection is closed without reading on;
+2. the client is on this machine (127.0.0.1 or ::1), else 403;
+3. when the engine has a secret, header ``api_secret`` matches it (constant time), else 401;
+4. ``GET /openapi.json`` serves the OpenAPI document; otherwise the route must exist (404) and
+   take this verb (405 with ``Allow``);
+5. parameters: the query string for every verb, plus a JSON object body for POST/PUT/DELETE
+   (a GET body is ignored). A parameter named in two places is a 400, not "body wins".
+
+A long poll whose client disconnects is cancelled and nothing is written. Exceptions never
+reach twisted.web's own error page: anything unexpected is logged and answered as a 500 envelope.
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from twisted.internet import defer
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web import server
+from twisted.web.resource import Resource
+
+from bitdust.interface.api import envelope
+from bitdust.interface.api.registry import ApiRegistry, CallResult, split_path
+
+JSON_TYPE = b"application/json; charset=utf-8"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
+BODY_VERBS = frozenset({"POST", "PUT", "DELETE"})
+MAX_QUERY_FIELDS = 200
+OPENAPI_PATH = "openapi.json"
+
+
+def is_loopback(host: str | None) -> bool:
+    return host in LOOPBACK_HOSTS
+
+
+def secret_matches(expected: str | None, given: bytes | str | None) -> bool:
+    """True when no secret is set, or ``given`` equals it; compared in constant time."""
+    if not expected:
+        return True
+    if given is None:
+        return False
+    given_bytes = given.encode("utf-8") if isinstance(given, str) else given
+    return hmac.compare_digest(given_bytes, expected.encode("utf-8"))
+
+
+class _BadInput(Exception):
+    """A request that cannot be parsed: answered 400 with this message."""
+
+
+class ApiRequest(server.Request):
+    """A request that refuses an oversized body before buffering it.
+
+    twisted.web would otherwise spool any body, however large, to a temporary file before the
+    resource sees it; the limit is applied while the bytes arrive.
+    """
+
+    rejected = False
+
+    def _limit(self) -> int:
+        return self.channel.site.max_request_size()
+
+    def gotLength(self, length: int | None) -> None:  # noqa: N802 - Twisted hook
+        self.content = io.BytesIO()
+        if length is not None and length > self._limit():
+            self._reject_too_large(length)
+
+    def handleContentChunk(self, data: bytes) -> None:  # noqa: N802 - Twisted hook
+        if self.rejected:
+            return
+        if self.content.tell() + len(data) > self._limit():
+            self._reject_too_large(None)
+            return
+        self.content.write(data)
+
+    def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:  # noqa: N802
+        if not self.rejected:
+            super().requestReceived(command, path, version)
+
+    def _reject_too_large(self, length: int | None) -> None:
+        """Answer 413 right away (the request line is not even parsed yet) and hang up."""
+        self.rejected = True
+        self.content = io.BytesIO()
+        limit = self._limit()
+        size = f"{length} bytes" if length is not None else "a chunked body"
+        answer = envelope.error([f"request body too large: {size}, the limit is {limit} bytes"], 0.0)
+        body = envelope.encode(answer, pretty=True)
+        head = [
+            b"HTTP/1.1 413 Payload Too Large",
+            b"Content-Type: " + JSON_TYPE,
+            b"Content-Length: %d" % len(body),
+            b"Connection: close",
+        ]
+        # twisted.web would answer "Expect: 100-continue" after this; there is nothing to continue.
+        self.requestHeaders.removeHeader(b"expect")
+        self.channel.transport.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
+        self.channel.loseConnection()
+
+
+class ApiResource(Resource):
+    """The single leaf resource: routing is the registry's, not twisted.web's tree."""
+
+    isLeaf = True
+
+    def __init__(
+        self,
+        registry: ApiRegistry,
+        secret: Callable[[], str | None],
+        openapi: Callable[[], dict[str, Any]],
+        log: Logger,
+    ) -> None:
+        super().__init__()
+        self._registry = registry
+        self._secret = secret
+        self._openapi = openapi
+        self._log = log
+
+    def render(self, request: server.Request) -> int:
+        try:
+            self._handle(request)
+        except Exception:
+            self._log.failure("REST request {uri} failed", uri=_show_bytes(request.uri))
+            _send_internal_error(request)
+        return server.NOT_DONE_YET
+
+    def _handle(self, request: server.Request) -> None:
+        verb = request.method.decode("ascii", "replace").upper()
+        raw_path, _, raw_query = request.uri.partition(b"?")
+        raw_path = raw_path.partition(b"#")[0]
+        path = raw_path.decode("utf-8", "replace")
+        shown = f"{verb} /{path.strip('/')}"
+        peer = request.getClientAddress()
+        if not is_loopback(getattr(peer, "host", None)):
+            return send_json(request, 403, envelope.error(["forbidden: the API only serves local clients"], 0.0))
+        if not secret_matches(self._secret(), request.getHeader(b"api_secret")):
+            return send_json(request, 401, envelope.error(["unauthorized: missing or wrong api_secret header"], 0.0))
+        if split_path(path) == [OPENAPI_PATH]:
+            if verb != "GET":
+                return _send_not_allowed(request, shown, ["GET"])
+            return send_json(request, 200, self._openapi())
+        found = self._registry.match(verb, path)
+        if found is None:
+            allowed = self._registry.allowed_verbs(path)
+            if allowed:
+                return _send_not_allowed(request, shown, allowed)
+            return send_json(request, 404, envelope.error([f"unknown route: {_clip(shown)}"], 0.0))
+        spec, raw_args = found
+        try:
+            path_args = {name: unquote(value, errors="strict") for name, value in raw_args.items()}
+            query = parse_query(raw_query)
+            body = parse_body(request) if verb in BODY_VERBS else {}
+        except _BadInput as exc:
+            return send_json(request, 400, envelope.error([str(exc)], 0.0))
+        except UnicodeDecodeError:
+            return send_json(request, 400, envelope.error(["path is not valid UTF-8"], 0.0))
+        call = self._registry.call_request(spec, path_args=path_args, query=query, body=body)
+        self._answer_when_done(request, call)
+
+    def _answer_when_done(self, request: server.Request, call: defer.Deferred[CallResult]) -> None:
+        gone = False
+
+        def client_gone(_failure: Failure) -> None:
+            nonlocal gone
+            gone = True
+            call.cancel()
+
+        request.notifyFinish().addErrback(client_gone)
+
+        def answer(result: CallResult) -> None:
+            if not gone:
+                send_json(request, *result)
+
+        def failed(failure: Failure) -> None:
+            if gone and failure.check(defer.CancelledError):
+                return
+            self._log.failure("REST call {uri} failed", failure, uri=_show_bytes(request.uri))
+            if not gone:
+                _send_internal_error(request)
+
+        call.addCallback(answer).addErrback(failed)
+
+
+def parse_query(raw_query: bytes) -> dict[str, list[str]]:
+    """Query string arguments, each name mapped to all its values (URL-decoded UTF-8)."""
+    if not raw_query:
+        return {}
+    try:
+        pairs = parse_qsl(
+            raw_query.decode("ascii"),
+            keep_blank_values=True,
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=MAX_QUERY_FIELDS,
+        )
+    except UnicodeDecodeError as exc:
+        raise _BadInput("query string is not valid UTF-8") from exc
+    except ValueError as exc:
+        raise _BadInput(f"query string has more than {MAX_QUERY_FIELDS} fields") from exc
+    query: dict[str, list[str]] = {}
+    for name, value in pairs:
+        query.setdefault(name, []).append(value)
+    return query
+
+
+def parse_body(request: server.Request) -> dict[str, Any]:
+    """The JSON object in the request body; an empty body means no parameters."""
+    request.content.seek(0)
+    raw = request.content.read()
+    if not raw.strip():
+        return {}
+    try:
+        decoded = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise _BadInput("request body is not valid JSON") from exc
+    if not isinstance(decoded, dict):
+        raise _BadInput("request body must be a JSON object")
+    return decoded
+
+
+def send_json(request: server.Request, code: int, answer: Any, headers: dict[bytes, bytes] | None = None) -> None:
+    """Write one complete JSON response with ``Content-Length``, so keep-alive works."""
+    if request.finished or getattr(request, "_disconnected", False):
+        return
+    body = envelope.encode(answer, pretty=True)
+    request.setResponseCode(code)
+    request.setHeader(b"content-type", JSON_TYPE)
+    request.setHeader(b"content-length", b"%d" % len(body))
+    request.setHeader(b"cache-control", b"no-store")
+    for name, value in (headers or {}).items():
+        request.setHeader(name, value)
+    request.write(body)
+    request.finish()
+
+
+def _send_not_allowed(request: server.Request, shown: str, allowed: list[str]) -> None:
+    message = f"method not allowed: {_clip(shown)}; allowed: {', '.join(allowed)}"
+    send_json(request, 405, envelope.error([message], 0.0), {b"allow": ", ".join(allowed).encode("ascii")})
+
+
+def _send_internal_error(request: server.Request) -> None:
+    if request.startedWriting:
+        return
+    send_json(request, 500, envelope.error(["internal error: see the engine log"], 0.0))
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _show_bytes(raw: bytes | None) -> str:
+    return _clip((raw or b"").decode("utf-8", "replace"))
+
+
+class ApiSite(server.Site):
+    """A quiet site: no access log (the registry logs calls when asked), no traceback pages."""
+
+    noisy = False
+    displayTracebacks = False
+    requestFactory = ApiRequest
+
+    def __init__(self, resource: ApiResource, max_request_size: Callable[[], int], **kwargs: Any) -> None:
+        super().__init__(resource, parsePOSTFormSubmission=False, **kwargs)
+        self.max_request_size = max_request_size
+
+    def log(self, request: server.Request) -> None:
+        """No access log: URLs may carry secrets and the call log already covers API use."""
+
+    def startFactory(self) -> None:  # noqa: N802 - Twisted hook
+        """Skip the access log's file and its once-a-second clock."""
+
+    def stopFactory(self) -> None:  # noqa: N802 - Twisted hook
+        """Nothing was opened in startFactory."""
+
+
+def make_rest_site(
+    registry: ApiRegistry,
+    secret: Callable[[], str | None],
+    *,
+    max_request_size: Callable[[], int] | int,
+    openapi: Callable[[], dict[str, Any]],
+    log: Logger | None = None,
+    reactor: IReactorTime | None = None,
+) -> ApiSite:
+    """The REST site; ``secret`` and ``max_request_size`` are read on every request (config may change).
+
+    ``reactor`` drives connection timeouts (a ``Clock`` in tests); the global reactor if None.
+    """
+    limit = max_request_size if callable(max_request_size) else (lambda: max_request_size)
+    logger = log if log is not None else Logger(namespace="bitdust.interface.rest")
+    resource = ApiResource(registry, secret, openapi, logger)
+    kwargs: dict[str, Any] = {"logPath": None}
+    if reactor is not None:
+        kwargs["reactor"] = reactor
+    return ApiSite(resource, limit, **kwargs)

@@ -1,0 +1,255 @@
+"""The service framework, with services defined here (real ones come with later issues)."""
+
+from __future__ import annotations
+
+import pytest
+from twisted.internet import defer, task
+
+from bitdust.automats.registry import AutomatRegistry
+from bitdust.main.config import Config
+from bitdust.main.errors import BadRequest, NotFound
+from bitdust.main.events import EventBus
+from bitdust.main.service import BitDustService
+from bitdust.main.service_graph import DependencyCycle
+from bitdust.main.service_manager import ServiceError, ServiceManager
+
+
+class FakeService(BitDustService):
+    """Records start/stop; ``pending`` makes start return a Deferred the test fires."""
+
+    def __init__(self, engine, name, depends=(), enabled=True, log=None):
+        super().__init__(engine)
+        self.name = name
+        self.depends_on = tuple(depends)
+        self.enabled_by_default = enabled
+        self.log = log if log is not None else []
+        self.fail_start = False
+        self.is_installed = True
+        self.pending: defer.Deferred | None = None
+
+    def installed(self):
+        return self.is_installed
+
+    def start(self):
+        self.log.append(("start", self.name))
+        if self.fail_start:
+            raise RuntimeError(f"{self.name} cannot bind its port")
+        if self.pending is not None:
+            return self.pending
+        return None
+
+    def stop(self):
+        self.log.append(("stop", self.name))
+        return defer.succeed(None)
+
+
+@pytest.fixture
+def world(tmp_path):
+    clock = task.Clock()
+    config = Config(tmp_path / "config")
+    config.load()
+    events = EventBus(clock)
+    registry = AutomatRegistry(strict=True)
+    manager = ServiceManager(config=config, events=events, automats=registry, clock=clock)
+    calls: list = []
+    seen_events: list = []
+    events.subscribe(seen_events.append)
+
+    def add(name, depends=(), enabled=True):
+        service = FakeService(None, name, depends, enabled, calls)
+        manager.add(service)
+        return service
+
+    return {"manager": manager, "config": config, "calls": calls, "add": add, "events": seen_events, "registry": registry, "clock": clock}
+
+
+def result_of(d: defer.Deferred, clock: task.Clock):
+    results: list = []
+    d.addBoth(results.append)
+    for _ in range(1000):
+        if results:
+            break
+        clock.advance(0)
+    assert results, "deferred did not fire"
+    return results[0]
+
+
+def build_chain(world):
+    add = world["add"]
+    add("service_network")
+    add("service_gateway", ["service_network"])
+    add("service_tcp", ["service_network"])
+    add("service_p2p", ["service_gateway", "service_tcp"])
+    add("service_chat", ["service_p2p"])
+
+
+def test_start_enabled_in_dependency_order(world) -> None:
+    build_chain(world)
+    started = result_of(world["manager"].start_enabled(), world["clock"])
+    assert started == ["service_network", "service_gateway", "service_tcp", "service_p2p", "service_chat"]
+    assert [c for c in world["calls"] if c[0] == "start"] == [("start", n) for n in started]
+    assert all(world["manager"].is_on(n) for n in started)
+    assert [e["data"]["name"] for e in world["events"] if e["id"] == "service-started"] == started
+
+
+def test_enable_flags_are_config_options(world) -> None:
+    world["add"]("service_private_groups", enabled=False)
+    assert world["config"].get("services/private-groups/enabled") is False
+    info = world["manager"].info("service_private_groups")
+    assert info["config_path"] == "services/private-groups/enabled"
+    assert info["state"] == "OFF" and info["enabled"] is False
+
+
+def test_disabled_service_and_its_dependents_do_not_start(world) -> None:
+    add = world["add"]
+    add("service_network")
+    add("service_gateway", ["service_network"], enabled=False)
+    add("service_p2p", ["service_gateway"])
+    started = result_of(world["manager"].start_enabled(), world["clock"])
+    assert started == ["service_network"]
+    assert world["manager"].state("service_p2p") == "DEPENDS_OFF"
+    assert "service_gateway" in world["manager"].info("service_p2p")["reason"]
+
+
+def test_service_start_starts_enabled_dependencies_and_enables(world) -> None:
+    build_chain(world)
+    world["config"].set("services/chat/enabled", False)
+    info = result_of(world["manager"].start("service_chat"), world["clock"])
+    assert info["state"] == "ON"
+    assert world["config"].get("services/chat/enabled") is True
+    assert world["manager"].is_on("service_p2p")
+
+
+def test_service_start_with_disabled_dependency_names_it(world) -> None:
+    build_chain(world)
+    world["config"].set("services/tcp/enabled", False)
+    failure = result_of(world["manager"].start("service_chat"), world["clock"])
+    assert isinstance(failure.value, ServiceError)
+    assert "service_tcp" in failure.value.message
+    assert failure.value.http_code == 409
+    assert not world["manager"].is_on("service_chat")
+
+
+def test_service_start_with_failing_dependency_names_it(world) -> None:
+    build_chain(world)
+    gateway = world["manager"].get("service_gateway")
+    gateway.fail_start = True
+    failure = result_of(world["manager"].start("service_p2p"), world["clock"])
+    assert "dependency service_gateway did not start" in failure.value.message
+    assert "cannot bind its port" in failure.value.message
+    assert world["manager"].state("service_gateway") == "FAILED"
+    assert world["config"].get("services/p2p/enabled") is True  # unchanged from its default
+
+
+def test_missing_dependency_is_named(world) -> None:
+    world["add"]("service_orphan", ["service_nowhere"])
+    failure = result_of(world["manager"].start("service_orphan"), world["clock"])
+    assert "service_nowhere" in failure.value.message
+    assert world["manager"].info("service_orphan")["missing_depends"] == ["service_nowhere"]
+
+
+def test_not_installed(world) -> None:
+    service = world["add"]("service_needs_identity")
+    service.is_installed = False
+    failure = result_of(world["manager"].start("service_needs_identity"), world["clock"])
+    assert world["manager"].state("service_needs_identity") == "NOT_INSTALLED"
+    assert "not installed" in failure.value.message
+
+
+def test_stop_stops_dependents_first_and_disables_only_target(world) -> None:
+    build_chain(world)
+    result_of(world["manager"].start_enabled(), world["clock"])
+    world["calls"].clear()
+    info = result_of(world["manager"].stop("service_gateway"), world["clock"])
+    assert info["state"] == "OFF"
+    assert world["calls"] == [("stop", "service_chat"), ("stop", "service_p2p"), ("stop", "service_gateway")]
+    assert world["config"].get("services/gateway/enabled") is False
+    assert world["config"].get("services/p2p/enabled") is True
+    assert world["manager"].is_on("service_tcp")
+
+
+def test_restart_restarts_running_dependents(world) -> None:
+    build_chain(world)
+    result_of(world["manager"].start_enabled(), world["clock"])
+    world["calls"].clear()
+    info = result_of(world["manager"].restart("service_p2p"), world["clock"])
+    assert info["state"] == "ON"
+    assert world["calls"] == [
+        ("stop", "service_chat"),
+        ("stop", "service_p2p"),
+        ("start", "service_p2p"),
+        ("start", "service_chat"),
+    ]
+
+
+def test_restart_of_disabled_service_is_refused(world) -> None:
+    world["add"]("service_x", enabled=False)
+    with pytest.raises(BadRequest):
+        world["manager"].restart("service_x")
+
+
+def test_stop_all_in_reverse_order(world) -> None:
+    build_chain(world)
+    result_of(world["manager"].start_enabled(), world["clock"])
+    world["calls"].clear()
+    result_of(world["manager"].stop_all(), world["clock"])
+    stops = [name for _, name in world["calls"]]
+    assert stops.index("service_chat") < stops.index("service_p2p") < stops.index("service_network")
+    assert not any(world["manager"].is_on(n) for n in world["manager"].names())
+
+
+def test_operations_are_serialized(world) -> None:
+    add = world["add"]
+    slow = add("service_slow")
+    slow.pending = defer.Deferred()
+    add("service_after", ["service_slow"])
+    first = world["manager"].start("service_slow")
+    second = world["manager"].stop("service_slow")
+    assert world["manager"].state("service_slow") == "STARTING"
+    fired: list = []
+    first.addBoth(lambda r: (fired.append("first"), r)[1])
+    second.addBoth(lambda r: (fired.append("second"), r)[1])
+    assert fired == []
+    slow.pending.callback(None)
+    for _ in range(10):
+        world["clock"].advance(0)
+    assert sorted(fired) == ["first", "second"]
+    assert world["calls"] == [("start", "service_slow"), ("stop", "service_slow")]
+    assert result_of(first, world["clock"])["state"] == "ON"
+    assert result_of(second, world["clock"])["state"] == "OFF"
+
+
+def test_unknown_service_is_404(world) -> None:
+    with pytest.raises(NotFound):
+        world["manager"].info("service_nope")
+    with pytest.raises(NotFound):
+        world["manager"].start("service_nope")
+
+
+def test_cycles_and_duplicates_refused(world) -> None:
+    add = world["add"]
+    add("service_a", ["service_b"])
+    with pytest.raises(DependencyCycle):
+        add("service_b", ["service_a"])
+    with pytest.raises(ValueError):
+        add("service_a")
+    assert world["manager"].names() == ["service_a"]
+
+
+def test_each_service_has_a_visible_machine(world) -> None:
+    build_chain(world)
+    machines = world["registry"].find("service")
+    assert sorted(m.id for m in machines) == sorted(world["manager"].names())
+    assert {m.state for m in machines} == {"OFF"}
+    result_of(world["manager"].start_enabled(), world["clock"])
+    assert {m.state for m in machines} == {"ON"}
+
+
+def test_with_configs_lists_service_options(world) -> None:
+    world["add"]("service_network")
+    info = world["manager"].info("service_network", with_configs=True)
+    assert sorted(c["key"] for c in info["configs"]) == [
+        "services/network/enabled",
+        "services/network/receive-limit",
+        "services/network/send-limit",
+    ]
