@@ -174,7 +174,7 @@ class Automat:
                 level=LogLevel.error,
                 automat=self.id,
                 event=event,
-                state=self.state,
+                state=old,
                 failure_state=self.FAILURE_STATE,
             )
             self.state = self.FAILURE_STATE

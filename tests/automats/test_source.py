@@ -96,7 +96,13 @@ def test_accepted_variants(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "period"),
-    [("timer-500ms", "0.5"), ("timer-10sec", "10"), ("timer-2sec", "2.0"), ("timer-1min", "60"), ("timer-1hour", "3600")],
+    [
+        ("timer-500ms", "0.5"),
+        ("timer-10sec", "10"),
+        ("timer-2sec", "2.0"),
+        ("timer-1min", "60"),
+        ("timer-1hour", "3600"),
+    ],
 )
 def test_timer_names_agree_with_periods(tmp_path: Path, name: str, period: str) -> None:
     text = _text(_front("timers:", f"  {name}: {period}"), [*EDGES, f"    IDLE --> IDLE : {name}"])

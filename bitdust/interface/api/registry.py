@@ -144,7 +144,8 @@ class ApiRegistry:
         """
         spec = self._specs.get(name)
         if spec is None:
-            return self._run(name, lambda: _raise(NotFound(f"unknown method: {name}")), None)
+            shown = name if len(name) <= 100 else name[:100] + "..."
+            return self._run(name, lambda: _raise(NotFound(f"unknown method: {shown}")), None)
         return self._run(name, lambda: parse_params(spec, kwargs, from_strings=from_strings), spec)
 
     def call_request(

@@ -1,0 +1,198 @@
+"""An OpenAPI 3.0.3 document derived from the API method specs.
+
+Derived, never written by hand, so it cannot drift from what the engine serves: the engine
+serves it at ``GET /openapi.json`` and ``python -m bitdust.interface.openapi --output
+docs/openapi.json`` writes the copy kept in the repository (deterministic, rewritten only when
+the content changes, so a build that changes nothing leaves the file's timestamp alone).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bitdust.interface.api.spec import MethodSpec, Param
+
+_SCHEMA_TYPES: dict[str, dict[str, Any]] = {
+    "str": {"type": "string"},
+    "int": {"type": "integer"},
+    "float": {"type": "number"},
+    "bool": {"type": "boolean"},
+    "list": {"type": "array", "items": {}},
+    "dict": {"type": "object", "additionalProperties": True},
+    "any": {},
+}
+
+_ERROR_RESPONSES = {
+    "400": "Invalid or missing parameters",
+    "401": "Missing or wrong api_secret header",
+    "404": "Unknown route or unknown object",
+    "500": "Unexpected failure (details in the engine log)",
+}
+
+
+def param_schema(param: Param) -> dict[str, Any]:
+    """JSON schema of one parameter: type by kind, nullable, default when JSON can carry it."""
+    schema = json.loads(json.dumps(_SCHEMA_TYPES[param.kind]))
+    if param.nullable and param.kind != "any":
+        schema["nullable"] = True
+    if not param.required:
+        try:
+            schema["default"] = json.loads(json.dumps(param.default, allow_nan=False))
+        except (TypeError, ValueError):
+            pass  # not JSON: leave it out rather than lie about it
+    return schema
+
+
+def _description(param: Param) -> str:
+    text = param.description
+    if param.aliases:
+        also = ", ".join(param.aliases)
+        text = f"{text} (also accepted as: {also})" if text else f"also accepted as: {also}"
+    return text
+
+
+def _parameter(param: Param, where: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "name": param.name,
+        "in": where,
+        "required": where == "path" or param.required,
+        "schema": param_schema(param),
+    }
+    if where == "query" and param.kind == "list":
+        entry["style"] = "form"
+        entry["explode"] = False
+    description = _description(param)
+    if description:
+        entry["description"] = description
+    return entry
+
+
+def _operation(spec: MethodSpec) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": spec.name,
+        "summary": spec.summary or spec.name,
+        "tags": [spec.path.split("/")[0]],
+    }
+    if spec.description:
+        operation["description"] = spec.description
+    if spec.long_poll:
+        operation["x-long-poll"] = True
+    parameters = [_parameter(p, "path") for p in spec.params if p.in_path]
+    others = [p for p in spec.params if not p.in_path]
+    if spec.verb == "GET":
+        parameters += [_parameter(p, "query") for p in others]
+    elif others:
+        properties = {}
+        for p in others:
+            properties[p.name] = param_schema(p)
+            if _description(p):
+                properties[p.name]["description"] = _description(p)
+        body_schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
+        required = [p.name for p in others if p.required]
+        if required:
+            body_schema["required"] = required
+        operation["requestBody"] = {
+            "required": bool(required),
+            "content": {"application/json": {"schema": body_schema}},
+        }
+    if parameters:
+        operation["parameters"] = parameters
+    responses: dict[str, Any] = {
+        "200": {
+            "description": "Success: status OK and the result",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Envelope"}}},
+        }
+    }
+    for code in _ERROR_RESPONSES:
+        responses[code] = {"$ref": f"#/components/responses/Error{code}"}
+    operation["responses"] = responses
+    return operation
+
+
+def _components() -> dict[str, Any]:
+    envelope = {
+        "type": "object",
+        "required": ["status", "execution"],
+        "properties": {
+            "status": {"type": "string", "enum": ["OK", "ERROR"]},
+            "result": {"description": "The method's result (present when status is OK)"},
+            "message": {"type": "string", "description": "An optional human readable line"},
+            "errors": {"type": "array", "items": {"type": "string"}, "description": "Reasons (status ERROR)"},
+            "execution": {"type": "string", "description": "Seconds the call took, 6 decimals", "example": "0.000107"},
+        },
+    }
+    responses = {
+        f"Error{code}": {
+            "description": text,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Envelope"}}},
+        }
+        for code, text in _ERROR_RESPONSES.items()
+    }
+    return {
+        "schemas": {"Envelope": envelope},
+        "responses": responses,
+        "securitySchemes": {"api_secret": {"type": "apiKey", "in": "header", "name": "api_secret"}},
+    }
+
+
+def build_openapi(specs: Iterable[MethodSpec], *, version: str) -> dict[str, Any]:
+    """The OpenAPI document of ``specs``; paths keep the order of the specs."""
+    paths: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        paths.setdefault("/" + spec.path, {})[spec.verb.lower()] = _operation(spec)
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "BitDust engine API",
+            "version": version,
+            "description": "REST API of a BitDust engine; it only answers clients on the same machine.",
+        },
+        "servers": [{"url": "http://127.0.0.1:8180"}],
+        "security": [{"api_secret": []}],
+        "paths": paths,
+        "components": _components(),
+    }
+
+
+def render(document: dict[str, Any]) -> str:
+    """Deterministic text: sorted keys, indent 2, trailing newline."""
+    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write ``text`` unless the file already holds exactly it; True when written."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+    return True
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write the OpenAPI document of the BitDust engine API.")
+    parser.add_argument("--output", default="-", help="file to write (default: standard output)")
+    args = parser.parse_args(argv)
+    from bitdust import __version__
+    from bitdust.interface.api.catalog import all_specs
+
+    text = render(build_openapi(all_specs(), version=__version__))
+    if args.output == "-":
+        sys.stdout.write(text)
+        return 0
+    written = write_if_changed(Path(args.output), text)
+    print(f"{args.output}: {'written' if written else 'unchanged'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

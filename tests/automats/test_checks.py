@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from bitdust.automats.checks import check_sources, missing_methods
+from bitdust.automats.generator import generate_all
+from bitdust.automats.source import parse_source
+from tests.automats.helpers import SOURCES
+
+_packages = itertools.count()
+
+COMPLETE = """
+from {package}.initializer_machine import InitializerMachine
+
+
+class Initializer(InitializerMachine):
+    def do_init_local(self, *args, **kwargs): pass
+    def do_start_services(self, *args, **kwargs): pass
+    def do_send_event(self, *args, **kwargs): pass
+    def do_report_failure(self, *args, **kwargs): pass
+    def do_check(self, *args, **kwargs): pass
+    def is_ok(self, *args, **kwargs): return True
+    def is_stopping(self, *args, **kwargs): return False
+"""
+
+
+@pytest.fixture
+def package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Path]:
+    """A fresh importable package holding the initializer source, with its machine generated."""
+    name = f"automats_check_{next(_packages)}"
+    root = tmp_path / "root"
+    (root / name).mkdir(parents=True)
+    (root / name / "__init__.py").write_text("")
+    sources = tmp_path / "automats"
+    sources.mkdir()
+    text = (SOURCES / "initializer.md").read_text().replace("bitdust.main.initializer", f"{name}.initializer")
+    (sources / "initializer.md").write_text(text)
+    generate_all(sources, root)
+    monkeypatch.syspath_prepend(str(root))
+    return name, sources
+
+
+def _write(package: tuple[str, Path], text: str) -> None:
+    name, sources = package
+    root = sources.parent / "root"
+    (root / name / "initializer.py").write_text(text.format(package=name))
+
+
+def test_complete_class_has_nothing_missing(package: tuple[str, Path]) -> None:
+    _write(package, COMPLETE)
+    assert missing_methods(parse_source(package[1] / "initializer.md")) == []
+    assert check_sources(package[1]) == {}
+
+
+def test_missing_action_and_condition(package: tuple[str, Path]) -> None:
+    text = COMPLETE.replace("    def do_send_event(self, *args, **kwargs): pass\n", "")
+    text = text.replace("    def is_ok(self, *args, **kwargs): return True\n", "    is_ok = True\n")
+    _write(package, text)
+    assert missing_methods(parse_source(package[1] / "initializer.md")) == ["do_send_event", "is_ok"]
+    assert check_sources(package[1]) == {"initializer": ["do_send_event", "is_ok"]}
+
+
+def test_not_a_subclass(package: tuple[str, Path]) -> None:
+    _write(package, COMPLETE.replace("class Initializer(InitializerMachine):", "class Initializer:"))
+    name = package[0]
+    assert missing_methods(parse_source(package[1] / "initializer.md")) == [
+        f"subclass of {name}.initializer_machine.InitializerMachine"
+    ]
+
+
+def test_missing_class(package: tuple[str, Path]) -> None:
+    _write(package, "Initializer = None\n")
+    assert missing_methods(parse_source(package[1] / "initializer.md")) == [
+        f"class {package[0]}.initializer.Initializer"
+    ]
+
+
+def test_missing_module_raises(package: tuple[str, Path]) -> None:
+    with pytest.raises(ImportError):
+        missing_methods(parse_source(package[1] / "initializer.md"))

@@ -1,0 +1,146 @@
+"""The OpenAPI document derived from the fake API module, and the file writer."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from bitdust.interface import openapi
+from bitdust.interface.openapi import build_openapi, render, write_if_changed
+from tests.interface import fake_api
+
+DOC = build_openapi(fake_api.specs(), version="9.9.9")
+
+
+def operation(path: str, verb: str) -> dict:
+    return DOC["paths"][path][verb]
+
+
+def test_top_level() -> None:
+    assert DOC["openapi"] == "3.0.3"
+    assert DOC["info"]["version"] == "9.9.9"
+    assert DOC["components"]["securitySchemes"]["api_secret"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "api_secret",
+    }
+    assert DOC["security"] == [{"api_secret": []}]
+    assert set(DOC["components"]["schemas"]["Envelope"]["properties"]) == {
+        "status",
+        "result",
+        "message",
+        "errors",
+        "execution",
+    }
+    json.dumps(DOC, allow_nan=False)
+
+
+def test_one_path_item_per_path_with_an_operation_per_verb() -> None:
+    assert list(DOC["paths"])[:2] == ["/fake/echo/v1", "/fake/health/v1"]
+    assert set(DOC["paths"]["/fake/items/add/v1"]) == {"post", "delete"}
+    ids = [op["operationId"] for item in DOC["paths"].values() for op in item.values()]
+    assert sorted(ids) == sorted(spec.name for spec in fake_api.specs())
+
+
+def test_get_parameters_are_query_parameters() -> None:
+    op = operation("/fake/echo/v1", "get")
+    assert op["summary"] == "Echo a text back."
+    assert op["description"] == "Synchronous; the simplest method there is."
+    assert op["parameters"] == [
+        {"name": "text", "in": "query", "required": True, "schema": {"type": "string"}, "description": "what to echo"},
+        {
+            "name": "times",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "default": 1},
+            "description": "how many times",
+        },
+        {"name": "loud", "in": "query", "required": False, "schema": {"type": "boolean", "default": False}},
+    ]
+    assert "requestBody" not in op
+
+
+def test_path_parameters() -> None:
+    op = operation("/fake/listen/{consumer_id}/v1", "get")
+    assert op["parameters"] == [
+        {"name": "consumer_id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "who listens"}
+    ]
+    assert op["x-long-poll"] is True
+
+
+def test_body_parameters_are_a_json_request_body() -> None:
+    op = operation("/fake/items/add/v1", "post")
+    assert "parameters" not in op
+    body = op["requestBody"]
+    assert body["required"] is True
+    schema = body["content"]["application/json"]["schema"]
+    assert schema["type"] == "object"
+    assert schema["required"] == ["items"]
+    props = schema["properties"]
+    assert props["items"] == {"type": "array", "items": {}, "description": "what to add (also accepted as: entries)"}
+    assert props["tags"]["default"] == ["default"]
+    assert props["options"] == {"type": "object", "additionalProperties": True, "nullable": True, "default": None,
+                                "description": "extra settings"}  # fmt: skip
+    assert props["ratio"] == {"type": "number", "default": 0.5}
+
+
+def test_put_with_path_and_body() -> None:
+    op = operation("/fake/service/{service_name}/v1", "put")
+    assert [p["name"] for p in op["parameters"]] == ["service_name"]
+    schema = op["requestBody"]["content"]["application/json"]["schema"]
+    assert set(schema["properties"]) == {"enabled", "value"}
+    assert schema["properties"]["value"] == {"default": None}
+
+
+def test_a_body_method_without_required_parameters() -> None:
+    assert operation("/fake/items/add/v1", "delete")["requestBody"]["required"] is False
+
+
+def test_responses() -> None:
+    responses = operation("/fake/echo/v1", "get")["responses"]
+    assert set(responses) == {"200", "400", "401", "404", "500"}
+    assert responses["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Envelope"}
+    assert responses["404"] == {"$ref": "#/components/responses/Error404"}
+    assert set(DOC["components"]["responses"]) == {"Error400", "Error401", "Error404", "Error500"}
+
+
+def test_defaults_json_cannot_carry_are_left_out() -> None:
+    spec = fake_api.specs()[0]
+    odd = spec.params[1].__class__(name="when", kind="any", default=object())
+    import attrs
+
+    doc = build_openapi([attrs.evolve(spec, params=(odd,))], version="1")
+    assert doc["paths"]["/fake/echo/v1"]["get"]["parameters"][0]["schema"] == {}
+
+
+def test_render_is_deterministic() -> None:
+    text = render(DOC)
+    assert text.endswith("}\n")
+    assert text == render(json.loads(text))
+    assert text.index('"components"') < text.index('"paths"')
+
+
+def test_write_only_when_changed(tmp_path: Path) -> None:
+    target = tmp_path / "docs" / "openapi.json"
+    assert write_if_changed(target, "a\n")
+    before = target.stat().st_mtime_ns
+    assert not write_if_changed(target, "a\n")
+    assert target.stat().st_mtime_ns == before
+    assert write_if_changed(target, "b\n")
+    assert target.read_text() == "b\n"
+
+
+def test_main_writes_the_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    catalog = types.ModuleType("bitdust.interface.api.catalog")
+    catalog.all_specs = fake_api.specs  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "bitdust.interface.api.catalog", catalog)
+    target = tmp_path / "openapi.json"
+    assert openapi.main(["--output", str(target)]) == 0
+    assert "written" in capsys.readouterr().out
+    assert json.loads(target.read_text())["paths"]["/fake/echo/v1"]["get"]["operationId"] == "fake_echo"
+    assert openapi.main(["--output", str(target)]) == 0
+    assert "unchanged" in capsys.readouterr().out
