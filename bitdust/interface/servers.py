@@ -105,9 +105,9 @@ class ApiServers:
             self._rest_tracker = _ConnectionTracker(self.site)
         if ws_enabled:
             limit = max_request_size() if callable(max_request_size) else max_request_size
-            self.ws_factory = make_ws_factory(
-                registry, secret, url=f"ws://{LISTEN_INTERFACE}:{ws_port}", log=self._log, max_message_size=limit
-            )
+            # autobahn refuses port 0 in a URL; the URL is informational here (no externalPort check)
+            url = f"ws://{LISTEN_INTERFACE}:{ws_port}" if ws_port else f"ws://{LISTEN_INTERFACE}"
+            self.ws_factory = make_ws_factory(registry, secret, url=url, log=self._log, max_message_size=limit)
             self._ws_tracker = _ConnectionTracker(self.ws_factory)
 
     @property

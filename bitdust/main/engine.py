@@ -1,6 +1,6 @@
 """The Engine: everything one node is, hanging off one object (no module-level state).
 
-The engine is a Twisted ``MultiService`` so that ``twistd`` and the CLI run it the same way.
+The engine is a Twisted ``Service`` so that ``twistd`` and the CLI run it the same way.
 Its life cycle is driven by two state machines, :class:`Initializer` and :class:`Shutdowner`;
 the methods here are the steps they call.
 """
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from twisted.application.service import MultiService
+from twisted.application.service import Service
 from twisted.internet import defer, error
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -39,7 +39,7 @@ def default_service_factories() -> tuple[ServiceFactory, ...]:
     return service_factories()
 
 
-class Engine(MultiService):
+class Engine(Service):
     """One BitDust node: paths, config, events, machines, services and the local API."""
 
     def __init__(

@@ -20,6 +20,7 @@ class FakeEngine:
         self.listeners: dict[str, defer.Deferred[Any]] = {}
         self.cancelled: list[str] = []
         self.later: list[defer.Deferred[Any]] = []
+        self.listen_started: list[defer.Deferred[str]] = []
 
 
 @api_method("GET", "fake/echo/v1", params={"text": "what to echo", "times": "how many times"})
@@ -56,6 +57,9 @@ def fake_listen(engine: FakeEngine, consumer_id: str) -> defer.Deferred[list[Any
 
     d: defer.Deferred[list[Any]] = defer.Deferred(cancelled)
     engine.listeners[consumer_id] = d
+    started, engine.listen_started = engine.listen_started, []
+    for waiter in started:
+        waiter.callback(consumer_id)
     return d
 
 

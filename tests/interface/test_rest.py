@@ -9,13 +9,18 @@ from typing import Any
 
 import attrs
 import pytest
+import pytest_twisted
+from autobahn.twisted.websocket import WebSocketClientFactory, WebSocketClientProtocol
 from twisted.internet.address import IPv4Address, IPv6Address
-from twisted.internet.error import ConnectionDone
+from twisted.internet.defer import Deferred
+from twisted.internet.error import ConnectionDone, ConnectionRefusedError
+from twisted.internet.protocol import ClientCreator, Protocol
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from bitdust.interface.rest import ApiSite, _BadInput, make_rest_site, parse_body
+from bitdust.interface.servers import ApiServers, PortUnavailable
 from tests.interface import fake_api
 
 OPENAPI = {"openapi": "3.0.3", "paths": {}}
@@ -302,3 +307,120 @@ def test_an_exception_in_the_resource_is_a_500_envelope(site: ApiSite, logged: l
     assert answer.code == 500
     assert answer.json == {"status": "ERROR", "errors": ["internal error: see the engine log"], "execution": "0.000000"}
     assert any("log_failure" in e for e in logged)
+
+
+# -- both listeners on the real reactor: start, serve, refuse a busy port, stop everything ----
+
+
+class _RawHttpClient(Protocol):
+    """Collects raw bytes; ``lost`` fires when the server closes the connection."""
+
+    def __init__(self) -> None:
+        self.data = b""
+        self.waiting: Deferred[bytes] | None = None
+        self.lost: Deferred[None] = Deferred()
+
+    def dataReceived(self, data: bytes) -> None:  # noqa: N802
+        self.data += data
+        if self.waiting is not None and parse_complete(self.data):
+            waiting, self.waiting = self.waiting, None
+            waiting.callback(self.data)
+
+    def connectionLost(self, reason: Failure) -> None:  # noqa: N802
+        self.lost.callback(None)
+
+    def get(self, target: str, secret: str) -> Deferred[bytes]:
+        self.data = b""
+        self.waiting = Deferred()
+        self.transport.write(f"GET {target} HTTP/1.1\r\nHost: x\r\napi_secret: {secret}\r\n\r\n".encode())
+        return self.waiting
+
+
+def parse_complete(data: bytes) -> bool:
+    try:
+        return len(parse_responses(data)) == 1
+    except (KeyError, ValueError, IndexError):
+        return False
+
+
+class _WsClient(WebSocketClientProtocol):
+    def onOpen(self) -> None:  # noqa: N802
+        self.factory.opened.callback(self)
+
+    def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:  # noqa: N802, N803
+        if not self.factory.closed.called:
+            self.factory.closed.callback(code)
+
+
+@pytest_twisted.inlineCallbacks
+def test_servers_listen_on_loopback_and_stop_closes_everything() -> None:
+    from twisted.internet import reactor
+
+    engine = fake_api.FakeEngine()
+    quiet = Logger(observer=lambda event: None)
+    registry = fake_api.make_registry(engine, log=quiet)
+    options = {"max_request_size": 10000, "openapi": lambda: OPENAPI, "log": quiet}
+    servers = ApiServers(reactor, registry, lambda: "s3cret", rest_port=0, ws_port=0, **options)
+    yield servers.start()
+    try:
+        assert servers.rest_port and servers.ws_port
+        assert servers._rest_listener.getHost().host == "127.0.0.1"
+
+        busy_rest = ApiServers(reactor, registry, lambda: None, rest_port=servers.rest_port, ws_port=0, **options)
+        with pytest.raises(PortUnavailable) as caught:
+            yield busy_rest.start()
+        assert str(servers.rest_port) in caught.value.message
+        assert "interface/api/rest-http-port" in caught.value.message
+        busy_ws = ApiServers(reactor, registry, lambda: None, rest_port=0, ws_port=servers.ws_port, **options)
+        with pytest.raises(PortUnavailable, match="interface/api/web-socket-port"):
+            yield busy_ws.start()
+        assert busy_ws._rest_listener is None  # the REST port it had opened was given back
+
+        http = yield ClientCreator(reactor, _RawHttpClient).connectTCP("127.0.0.1", servers.rest_port)
+        [answer] = parse_responses((yield http.get("/fake/health/v1", "s3cret")))
+        assert answer.code == 200
+        [answer] = parse_responses((yield http.get("/fake/health/v1", "wrong")))
+        assert answer.code == 401
+        listening: Deferred[str] = Deferred()
+        engine.listen_started.append(listening)
+        http.get("/fake/listen/poller/v1", "s3cret")
+        assert (yield listening) == "poller"
+
+        ws_factory = WebSocketClientFactory(f"ws://127.0.0.1:{servers.ws_port}/?api_secret=s3cret")
+        ws_factory.protocol = _WsClient
+        ws_factory.opened, ws_factory.closed = Deferred(), Deferred()
+        reactor.connectTCP("127.0.0.1", servers.ws_port, ws_factory)
+        yield ws_factory.opened
+        assert len(servers.clients_info()) == 1
+        servers.broadcast({"type": "event", "payload": {}})
+    finally:
+        yield servers.stop()
+    yield http.lost
+    assert engine.cancelled == ["poller"]
+    assert (yield ws_factory.closed) in (1001, 1006)
+    assert servers.clients_info() == []
+    with pytest.raises(ConnectionRefusedError):
+        yield ClientCreator(reactor, _RawHttpClient).connectTCP("127.0.0.1", servers.rest_port)
+    servers.broadcast({"type": "event", "payload": {}})  # after stop: harmless
+
+
+def test_disabled_servers_do_nothing() -> None:
+    registry = fake_api.make_registry()
+    servers = ApiServers(
+        MemoryReactorClock(), registry, lambda: None, rest_port=1, ws_port=2, rest_enabled=False, ws_enabled=False,
+        max_request_size=10, openapi=dict,
+    )  # fmt: skip
+    assert servers.rest_port is None and servers.ws_port is None
+    servers.broadcast({"type": "event"})
+    assert servers.clients_info() == []
+
+
+def test_servers_listen_on_loopback_only() -> None:
+    reactor = MemoryReactorClock()
+    servers = ApiServers(reactor, fake_api.make_registry(), lambda: None, rest_port=8180, ws_port=8280,
+                         max_request_size=10, openapi=dict)  # fmt: skip
+    servers.start()
+    assert [(port, interface) for port, _factory, _backlog, interface in reactor.tcpServers] == [
+        (8180, "127.0.0.1"),
+        (8280, "127.0.0.1"),
+    ]
