@@ -171,7 +171,9 @@ class ApiWebSocketProtocol(WebSocketServerProtocol):
         self._pending.add(call)
         call.addBoth(self._call_done, call, call_id, method)
 
-    def _call_done(self, result: CallResult | Failure, call: defer.Deferred[CallResult], call_id: Any, method: str) -> None:
+    def _call_done(
+        self, result: CallResult | Failure, call: defer.Deferred[CallResult], call_id: Any, method: str
+    ) -> None:
         self._pending.discard(call)
         if isinstance(result, Failure):
             if result.check(defer.CancelledError):

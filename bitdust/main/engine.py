@@ -144,9 +144,11 @@ class Engine(Service):
             rotate_bytes=self.config.get("logs/max-size"),
             max_files=self.config.get("logs/max-files"),
         )
-        if self._rest_port_override is not None:
+        # Ports given on the command line are saved so that later clients find the engine;
+        # port 0 (any free port, for tests) is used for this run only.
+        if self._rest_port_override:
             self.config.set(REST_PORT_KEY, self._rest_port_override)
-        if self._ws_port_override is not None:
+        if self._ws_port_override:
             self.config.set(WS_PORT_KEY, self._ws_port_override)
         self.secret = ensure_secret(self.paths.api_secret)
 
@@ -172,8 +174,8 @@ class Engine(Service):
             self.reactor,
             self.api_registry,
             self._current_secret,
-            rest_port=self.config.get(REST_PORT_KEY),
-            ws_port=self.config.get(WS_PORT_KEY),
+            rest_port=self._rest_port_override if self._rest_port_override is not None else self.config.get(REST_PORT_KEY),
+            ws_port=self._ws_port_override if self._ws_port_override is not None else self.config.get(WS_PORT_KEY),
             rest_enabled=self.config.get("interface/api/rest-http-enabled"),
             ws_enabled=self.config.get("interface/api/web-socket-enabled"),
             max_request_size=lambda: self.config.get("interface/api/max-request-size"),

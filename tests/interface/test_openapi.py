@@ -69,7 +69,13 @@ def test_get_parameters_are_query_parameters() -> None:
 def test_path_parameters() -> None:
     op = operation("/fake/listen/{consumer_id}/v1", "get")
     assert op["parameters"] == [
-        {"name": "consumer_id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "who listens"}
+        {
+            "name": "consumer_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "who listens",
+        }
     ]
     assert op["x-long-poll"] is True
 
@@ -134,7 +140,9 @@ def test_write_only_when_changed(tmp_path: Path) -> None:
     assert target.read_text() == "b\n"
 
 
-def test_main_writes_the_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+def test_main_writes_the_catalog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     catalog = types.ModuleType("bitdust.interface.api.catalog")
     catalog.all_specs = fake_api.specs  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "bitdust.interface.api.catalog", catalog)

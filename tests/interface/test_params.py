@@ -211,7 +211,9 @@ def test_request_sources_combine() -> None:
 
 def test_request_parameter_in_two_places_is_400() -> None:
     with pytest.raises(BadRequest) as caught:
-        parse_request_params(SERVICE, path_args={"service_name": "a"}, query={}, body={"service_name": "b", "enabled": 1})
+        parse_request_params(
+            SERVICE, path_args={"service_name": "a"}, query={}, body={"service_name": "b", "enabled": 1}
+        )
     assert caught.value.errors == [
         "parameter service_name given more than once: as service_name in path and as service_name in body"
     ]

@@ -140,7 +140,9 @@ def test_post_json_body_and_query(client: Client) -> None:
 
 def test_curl_style_form_content_type_still_reads_json_body(client: Client) -> None:
     body = b'{"service_name_is_in_path": 1}'
-    answer = client.request("PUT", "/fake/service/svc/v1?enabled=true", body, {"Content-Type": "application/x-www-form-urlencoded"})
+    answer = client.request(
+        "PUT", "/fake/service/svc/v1?enabled=true", body, {"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert answer.code == 400
     assert answer.json["errors"][0].startswith("unknown parameter: service_name_is_in_path")
     answer = client.request("PUT", "/fake/service/svc%20x/v1", b'{"enabled": 1, "value": [1]}')
@@ -228,8 +230,7 @@ def test_openapi_document(client: Client) -> None:
 
 def test_keep_alive_two_requests_on_one_connection(client: Client) -> None:
     raw = (
-        b"GET /fake/echo/v1?text=one HTTP/1.1\r\nHost: x\r\n\r\n"
-        b"GET /fake/echo/v1?text=two HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"GET /fake/echo/v1?text=one HTTP/1.1\r\nHost: x\r\n\r\nGET /fake/echo/v1?text=two HTTP/1.1\r\nHost: x\r\n\r\n"
     )
     answers = client.send(raw)
     assert [a.json["result"]["text"] for a in answers] == ["one", "two"]
@@ -397,7 +398,7 @@ def test_servers_listen_on_loopback_and_stop_closes_everything() -> None:
         yield servers.stop()
     yield http.lost
     assert engine.cancelled == ["poller"]
-    assert (yield ws_factory.closed) in (1001, 1006)
+    assert (yield ws_factory.closed) == 1001
     assert servers.clients_info() == []
     with pytest.raises(ConnectionRefusedError):
         yield ClientCreator(reactor, _RawHttpClient).connectTCP("127.0.0.1", servers.rest_port)

@@ -161,7 +161,9 @@ class ApiRegistry:
             spec.name, lambda: parse_request_params(spec, path_args=path_args, query=query, body=body), spec
         )
 
-    def _run(self, name: str, parse: Callable[[], dict[str, Any]], spec: MethodSpec | None) -> defer.Deferred[CallResult]:
+    def _run(
+        self, name: str, parse: Callable[[], dict[str, Any]], spec: MethodSpec | None
+    ) -> defer.Deferred[CallResult]:
         started = self._timer()
         cancelled = False
 
