@@ -152,7 +152,6 @@ def build_openapi(specs: Iterable[MethodSpec], *, version: str) -> dict[str, Any
             "version": version,
             "description": "REST API of a BitDust engine; it only answers clients on the same machine.",
         },
-        "servers": [{"url": "http://127.0.0.1:8180"}],
         "security": [{"api_secret": []}],
         "paths": paths,
         "components": _components(),

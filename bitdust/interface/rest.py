@@ -39,7 +39,21 @@ JSON_TYPE = b"application/json; charset=utf-8"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
 BODY_VERBS = frozenset({"POST", "PUT", "DELETE"})
 MAX_QUERY_FIELDS = 200
+DEFAULT_MAX_REQUEST_SIZE = 1024 * 1024
 OPENAPI_PATH = "openapi.json"
+
+
+def read_limit(limit: Callable[[], int] | int) -> int:
+    """The configured size limit, or the default when the setting is missing or broken.
+
+    It is read while bytes arrive, deep inside twisted.web: an exception there would drop the
+    connection without an answer, so a bad setting falls back rather than raising.
+    """
+    try:
+        value = int(limit() if callable(limit) else limit)
+    except Exception:
+        return DEFAULT_MAX_REQUEST_SIZE
+    return value if value > 0 else DEFAULT_MAX_REQUEST_SIZE
 
 
 def is_loopback(host: str | None) -> bool:
@@ -70,7 +84,7 @@ class ApiRequest(server.Request):
     rejected = False
 
     def _limit(self) -> int:
-        return self.channel.site.max_request_size()
+        return read_limit(self.channel.site.max_request_size)
 
     def gotLength(self, length: int | None) -> None:  # noqa: N802 - Twisted hook
         self.content = io.BytesIO()

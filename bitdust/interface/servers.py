@@ -18,7 +18,7 @@ from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
 from twisted.python.failure import Failure
 
 from bitdust.interface.api.registry import ApiRegistry
-from bitdust.interface.rest import ApiSite, make_rest_site
+from bitdust.interface.rest import ApiSite, make_rest_site, read_limit
 from bitdust.interface.websocket import ApiWebSocketFactory, make_ws_factory
 from bitdust.main.errors import BitDustError
 
@@ -104,7 +104,7 @@ class ApiServers:
             )
             self._rest_tracker = _ConnectionTracker(self.site)
         if ws_enabled:
-            limit = max_request_size() if callable(max_request_size) else max_request_size
+            limit = read_limit(max_request_size)
             # autobahn refuses port 0 in a URL; the URL is informational here (no externalPort check)
             url = f"ws://{LISTEN_INTERFACE}:{ws_port}" if ws_port else f"ws://{LISTEN_INTERFACE}"
             self.ws_factory = make_ws_factory(registry, secret, url=url, log=self._log, max_message_size=limit)

@@ -19,7 +19,14 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from bitdust.interface.rest import ApiSite, _BadInput, make_rest_site, parse_body
+from bitdust.interface.rest import (
+    DEFAULT_MAX_REQUEST_SIZE,
+    ApiSite,
+    _BadInput,
+    make_rest_site,
+    parse_body,
+    read_limit,
+)
 from bitdust.interface.servers import ApiServers, PortUnavailable
 from tests.interface import fake_api
 
@@ -425,3 +432,9 @@ def test_servers_listen_on_loopback_only() -> None:
         (8180, "127.0.0.1"),
         (8280, "127.0.0.1"),
     ]
+
+
+def test_a_broken_size_setting_falls_back_to_the_default() -> None:
+    assert read_limit(lambda: None) == DEFAULT_MAX_REQUEST_SIZE
+    assert read_limit(0) == DEFAULT_MAX_REQUEST_SIZE
+    assert read_limit(lambda: "2048") == 2048

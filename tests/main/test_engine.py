@@ -7,11 +7,13 @@ defined in the test, which the real engine does not have yet, to drive the servi
 from __future__ import annotations
 
 import json
+from io import BytesIO
+from urllib.parse import urlencode
 
 import pytest
 import pytest_twisted
 from twisted.internet import defer, reactor
-from twisted.web.client import Agent, readBody
+from twisted.web.client import Agent, FileBodyProducer, readBody
 from twisted.web.http_headers import Headers
 
 from bitdust.main.engine import Engine
@@ -58,13 +60,8 @@ def call(engine, verb, path, params=None, secret=True):
     body = None
     url = f"http://127.0.0.1:{engine.api.rest_port}/{path}"
     if verb == "GET" and params:
-        from urllib.parse import urlencode
-
         url += "?" + urlencode(params)
     elif params is not None:
-        from twisted.web.client import FileBodyProducer
-        from io import BytesIO
-
         body = FileBodyProducer(BytesIO(json.dumps(params).encode()))
     response = yield Agent(reactor).request(verb.encode(), url.encode(), Headers(headers), body)
     raw = yield readBody(response)
