@@ -89,7 +89,6 @@ DEFAULT_OPTIONS: tuple[Option, ...] = (
     Option("logs/max-size", Size(min=1024), 10 * MB, "size a log file reaches before it is rotated"),
     Option("logs/max-files", PositiveInt(), 5, "how many rotated log files are kept"),
     Option("logs/api-enabled", Bool(), False, "log every API call with its parameters"),
-    Option("logs/automat-events-enabled", Bool(), False, "log every event a state machine receives"),
     Option("logs/automat-transitions-enabled", Bool(), False, "log every state machine transition"),
     Option(
         "personal/private-key-size",

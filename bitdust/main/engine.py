@@ -157,6 +157,7 @@ class Engine(Service):
         self.logging.set_debug_level(self.config.get("logs/debug-level"))
         self.config.watch("logs/debug-level", lambda key, new, old: self.logging.set_debug_level(new))
         self.config.add_listener(self._on_config_changed)
+        self.automats.add_listener(self._log_transition)
         factories = self._service_factories if self._service_factories is not None else default_service_factories()
         self.services.add_all(factories, self)
         self.log.info("engine {version} starting in {home}", version=self.version, home=str(self.paths.home))
@@ -168,7 +169,12 @@ class Engine(Service):
         from bitdust.interface.servers import ApiServers
 
         modules = self._api_modules if self._api_modules is not None else api_modules()
-        self.api_registry = ApiRegistry.from_modules(self, modules, log=self.logger("bitdust.api"))
+        self.api_registry = ApiRegistry.from_modules(
+            self,
+            modules,
+            log=self.logger("bitdust.api"),
+            log_calls=lambda: self.config.get("logs/api-enabled"),
+        )
         openapi_doc = build_openapi(self.api_registry.specs(), version=self.version)
         self.api = ApiServers(
             self.reactor,
@@ -241,6 +247,10 @@ class Engine(Service):
     def _on_config_changed(self, key: str, new: Any, old: Any) -> None:
         info = self.config.info(key)
         self.events.send("config-changed", {"key": key, "value": info["value"]})
+
+    def _log_transition(self, automat: Any, old: str, new: str, event: str) -> None:
+        if self.config.get("logs/automat-transitions-enabled"):
+            self.log.info("{automat}: {old} -> {new} on {event}", automat=automat.id, old=old, new=new, event=event)
 
     def _push_event(self, event: dict[str, Any]) -> None:
         if self.api is not None:

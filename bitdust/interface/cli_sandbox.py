@@ -1,0 +1,175 @@
+"""``bitdust sandbox``: a local network of engine processes on loopback.
+
+Exit codes: 0 success, 1 failure (the reason on stderr), 3 (``status``) the sandbox is not running.
+With ``--json`` stdout carries exactly one JSON object: ``{"dir": ..., "nodes": [...]}``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from bitdust.sandbox.errors import SandboxError, SandboxNotFound
+from bitdust.sandbox.network import START_TIMEOUT, NodeStatus, Sandbox
+from bitdust.sandbox.state import DIR_ENV, NodeRecord, default_dir
+
+EXIT_ERROR = 1
+EXIT_NOT_RUNNING = 3
+
+dir_option = click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help=f"sandbox folder (default: ${DIR_ENV} or ~/.bitdust-sandbox)",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="print one JSON object, nothing else")
+
+
+def _fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
+    click.echo(f"bitdust sandbox: {message}", err=True)
+    sys.exit(code)
+
+
+def _open(ctx: click.Context, directory: Path | None) -> Sandbox:
+    """The sandbox in ``directory``; tests hand in a factory as ``ctx.obj.sandbox_factory``."""
+    factory: Callable[[Path], Sandbox] = getattr(ctx.obj, "sandbox_factory", None) or Sandbox
+    return factory(default_dir(directory))
+
+
+def _print_json(directory: Path, nodes: list[dict[str, Any]]) -> None:
+    click.echo(json.dumps({"dir": str(directory), "nodes": nodes}, indent=2))
+
+
+def _print_table(title: str, rows: list[dict[str, Any]], with_state: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in ("name", "role", "pid", "REST port", "WS port", "home"):
+        table.add_column(column, justify="right" if "port" in column or column == "pid" else "left")
+    if with_state:
+        table.add_column("state")
+    for row in rows:
+        cells = [
+            row["name"],
+            row["role"],
+            str(row["pid"] or "-"),
+            str(row["rest_port"]),
+            str(row["ws_port"]),
+            row["home"],
+        ]
+        if with_state:
+            cells.append(_state_text(row))
+        table.add_row(*cells)
+    Console(soft_wrap=True).print(table)
+
+
+def _state_text(row: dict[str, Any]) -> str:
+    if not row.get("running"):
+        return "stopped"
+    if not row.get("healthy"):
+        return "not answering"
+    return str(row.get("state") or "running")
+
+
+@click.group()
+def sandbox() -> None:
+    """A local network of separate engine processes on loopback, for trying and testing BitDust."""
+
+
+@sandbox.command()
+@click.option("--nodes", type=click.IntRange(1, 200), default=3, show_default=True, help="how many plain nodes")
+@click.option("--timeout", type=float, default=START_TIMEOUT, show_default=True, help="seconds to wait for each node")
+@dir_option
+@json_option
+@click.pass_context
+def up(ctx: click.Context, nodes: int, timeout: float, directory: Path | None, as_json: bool) -> None:
+    """Start NODES engines, each with its own home folder and free ports, and wait until they answer."""
+    box = _open(ctx, directory)
+    try:
+        current = box.up(nodes, timeout=timeout)
+    except SandboxError as exc:
+        _fail(exc.message)
+    rows = [record.to_json() for record in current.nodes]
+    if as_json:
+        _print_json(box.directory, rows)
+        return
+    _print_table(f"BitDust sandbox in {box.directory}", rows, with_state=False)
+    click.echo(f"stop it with: bitdust sandbox down --dir {box.directory}")
+
+
+@sandbox.command()
+@dir_option
+@json_option
+@click.pass_context
+def status(ctx: click.Context, directory: Path | None, as_json: bool) -> None:
+    """Show each node: pid, ports, home, and whether it runs and answers (exit 3 when none runs)."""
+    box = _open(ctx, directory)
+    try:
+        statuses: list[NodeStatus] = box.status()
+    except SandboxNotFound as exc:
+        if as_json:
+            _print_json(box.directory, [])
+        _fail(exc.message, EXIT_NOT_RUNNING)
+    except SandboxError as exc:
+        _fail(exc.message)
+    rows = [item.to_json() for item in statuses]
+    if as_json:
+        _print_json(box.directory, rows)
+    else:
+        _print_table(f"BitDust sandbox in {box.directory}", rows, with_state=True)
+    if not any(item.running for item in statuses):
+        if not as_json:
+            click.echo("the sandbox is not running", err=True)
+        sys.exit(EXIT_NOT_RUNNING)
+
+
+@sandbox.command()
+@dir_option
+@click.pass_context
+def down(ctx: click.Context, directory: Path | None) -> None:
+    """Stop every node of the sandbox; the home folders stay."""
+    box = _open(ctx, directory)
+    try:
+        stopped: list[NodeRecord] = box.down()
+    except SandboxError as exc:
+        _fail(exc.message)
+    if stopped:
+        click.echo(f"stopped {', '.join(r.name for r in stopped)}; homes kept in {box.directory}")
+    else:
+        click.echo(f"nothing was running in {box.directory}")
+
+
+@sandbox.command()
+@click.argument("name")
+@dir_option
+@click.pass_context
+def stop(ctx: click.Context, name: str, directory: Path | None) -> None:
+    """Stop the node NAME (e.g. node-2)."""
+    box = _open(ctx, directory)
+    try:
+        was_running = box.stop_node(name)
+    except SandboxError as exc:
+        _fail(exc.message)
+    click.echo(f"{name} stopped" if was_running else f"{name} was not running")
+
+
+@sandbox.command()
+@click.argument("name")
+@click.option("--timeout", type=float, default=START_TIMEOUT, show_default=True, help="seconds to wait for the node")
+@dir_option
+@click.pass_context
+def start(ctx: click.Context, name: str, timeout: float, directory: Path | None) -> None:
+    """Start the stopped node NAME again, with its home folder and its ports."""
+    box = _open(ctx, directory)
+    try:
+        record = box.start_node(name, timeout=timeout)
+    except SandboxError as exc:
+        _fail(exc.message)
+    click.echo(f"{name} started (pid {record.pid}, REST port {record.rest_port}, WS port {record.ws_port})")
