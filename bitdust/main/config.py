@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+from twisted.internet import defer
 from twisted.logger import Logger
 
 from bitdust.main.config_options import DEFAULT_OPTIONS, Option, check_key
@@ -75,6 +76,7 @@ class Config:
         self._values: dict[str, Any] = {}
         self._watchers: list[WatchHandle] = []
         self._loaded = False
+        self._write_lock = defer.DeferredLock()
         for option in options:
             self.register(option)
 
@@ -195,6 +197,27 @@ class Config:
         no file is written and no watcher is called. Setting the current value again succeeds
         (and rewrites the file) without notifying anyone.
         """
+        option, new = self._prepare(key, value)
+        self._write(option, new)
+        return self._commit(option, new)
+
+    def set_async(self, key: str, value: Any, run_blocking: Callable[..., defer.Deferred[Any]]) -> defer.Deferred[dict[str, Any]]:
+        """:meth:`set` with the file written by ``run_blocking(fn, *args)`` (a worker thread).
+
+        The value is checked at once (a ``BadRequest`` is raised before anything happens); the
+        new value is stored and watchers are told only after the file is safely on disk. Writes
+        are serialized, so two quick changes of one option land in the order they were asked.
+        """
+        option, new = self._prepare(key, value)
+
+        def write() -> defer.Deferred[dict[str, Any]]:
+            d = run_blocking(self._write, option, new)
+            d.addCallback(lambda _: self._commit(option, new))
+            return d
+
+        return self._write_lock.run(write)
+
+    def _prepare(self, key: str, value: Any) -> tuple[Option, Any]:
         if key not in self and self.is_folder(key):
             raise BadRequest(f"{_normalize(key)} is a folder of options, not an option")
         option = self.option(key)
@@ -204,8 +227,10 @@ class Config:
             new = option.type.parse(value)
         except ConfigValueError as error:
             raise BadRequest(f"wrong value for {option.key}: expected {error.expected}, got {_show(value)}") from None
+        return option, new
+
+    def _commit(self, option: Option, new: Any) -> dict[str, Any]:
         old = self._values[option.key]
-        self._write(option, new)
         self._values[option.key] = new
         if new != old:
             self._notify(option.key, new, old)

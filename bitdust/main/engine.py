@@ -8,12 +8,12 @@ the methods here are the steps they call.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from twisted.application.service import Service
-from twisted.internet import defer, error
+from twisted.internet import defer, error, threads
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
@@ -128,6 +128,10 @@ class Engine(Service):
         else:
             self.finished.addBoth(lambda result: (waiter.callback(result), result)[1])
         return waiter
+
+    def run_blocking(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> defer.Deferred[Any]:
+        """Run blocking work (disk, crypto, subprocesses) in the reactor's thread pool."""
+        return threads.deferToThreadPool(self.reactor, self.reactor.getThreadPool(), fn, *args, **kwargs)
 
     def uptime(self) -> float:
         return 0.0 if self.started_at is None else self.reactor.seconds() - self.started_at

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet import defer, threads
+from twisted.internet import defer
 from twisted.python.failure import Failure
 
 from bitdust.main.initializer_machine import InitializerMachine
@@ -30,12 +30,7 @@ class Initializer(InitializerMachine):
         d.addErrback(self.engine.log.failure, "initializer step failed")
 
     def do_init_local(self, *args: Any, **kwargs: Any) -> None:
-        reactor = self.engine.reactor
-        self._step(
-            lambda: threads.deferToThreadPool(reactor, reactor.getThreadPool(), self.engine.init_local),
-            "init-local-done",
-            "init-local-failed",
-        )
+        self._step(lambda: self.engine.run_blocking(self.engine.init_local), "init-local-done", "init-local-failed")
 
     def do_start_services(self, *args: Any, **kwargs: Any) -> None:
         self.engine.after_local()

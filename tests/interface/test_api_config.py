@@ -3,6 +3,7 @@ from __future__ import annotations
 import types
 
 import pytest
+from twisted.internet import defer
 from twisted.logger import Logger
 
 from bitdust.interface.api import config as api
@@ -17,7 +18,15 @@ from bitdust.main.errors import BadRequest, NotFound
 def engine(tmp_path):
     config = Config(tmp_path / "config", log=Logger(observer=lambda event: None))
     config.load()
-    return types.SimpleNamespace(config=config)
+    # blocking work runs inline here; the real engine sends it to a worker thread
+    return types.SimpleNamespace(config=config, run_blocking=lambda fn, *args: defer.maybeDeferred(fn, *args))
+
+
+def fired(d: defer.Deferred):
+    results: list = []
+    d.addBoth(results.append)
+    assert results, "deferred did not fire"
+    return results[0]
 
 
 def test_specs_match_the_seed():
@@ -78,7 +87,7 @@ def test_config_get_unknown(engine):
 
 
 def test_config_set_returns_info_and_old_value(engine):
-    result = api.config_set(engine, key="logs/debug-level", value=12)
+    result = fired(api.config_set(engine, key="logs/debug-level", value=12))
     assert result == [
         {
             "key": "logs/debug-level",

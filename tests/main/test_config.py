@@ -455,3 +455,55 @@ def test_instances_share_nothing(tmp_path, rec):
     first.register(Option("services/x/enabled", Bool(), True, "x"))
     assert second.get("logs/debug-level") == 0
     assert "services/x/enabled" not in second
+
+
+def test_set_async_writes_off_thread_then_commits_in_order(tmp_path):
+    from twisted.internet import defer
+
+    config = Config(tmp_path / "config")
+    config.load()
+    seen = []
+    config.watch("logs/debug-level", lambda key, new, old: seen.append((old, new)))
+    pending = []
+
+    def run_blocking(fn, *args):  # a fake worker thread that finishes when the test says so
+        d = defer.Deferred()
+        pending.append((d, fn, args))
+        return d
+
+    with pytest.raises(BadRequest):
+        config.set_async("logs/debug-level", "abc", run_blocking)
+    assert pending == []
+    first = config.set_async("logs/debug-level", 3, run_blocking)
+    second = config.set_async("logs/debug-level", 4, run_blocking)
+    assert len(pending) == 1 and config.get("logs/debug-level") == 0  # nothing committed before the write
+    d, fn, args = pending.pop()
+    fn(*args)
+    d.callback(None)
+    assert config.get("logs/debug-level") == 3
+    d, fn, args = pending.pop()
+    fn(*args)
+    d.callback(None)
+    assert config.get("logs/debug-level") == 4
+    assert seen == [(0, 3), (3, 4)]
+    results = []
+    first.addCallback(results.append)
+    second.addCallback(results.append)
+    assert [r["old_value"] for r in results] == [0, 3]
+    assert (tmp_path / "config" / "logs" / "debug-level").read_text().strip() == "4"
+
+
+def test_set_async_write_failure_changes_nothing(tmp_path):
+    from twisted.internet import defer
+
+    config = Config(tmp_path / "config")
+    config.load()
+
+    def failing(fn, *args):
+        return defer.fail(OSError("disk full"))
+
+    d = config.set_async("logs/debug-level", 5, failing)
+    failures = []
+    d.addErrback(failures.append)
+    assert failures and failures[0].check(OSError)
+    assert config.get("logs/debug-level") == 0

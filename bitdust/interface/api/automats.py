@@ -6,8 +6,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from twisted.internet import threads
-
 from bitdust.automats import diagram
 from bitdust.automats.source import parse_source
 from bitdust.interface.api.spec import api_method
@@ -61,6 +59,6 @@ def automat_diagram(engine: Any, name: str, live: bool = True, format: str = "do
     if format not in ("dot", "svg"):
         raise BadRequest("parameter format: expected 'dot' or 'svg'")
     states = live_states(engine, name) if live else {}
-    d = threads.deferToThreadPool(engine.reactor, engine.reactor.getThreadPool(), render, name, states, format)
+    d = engine.run_blocking(render, name, states, format)
     d.addCallback(lambda text: {"name": name, "format": format, "live_states": states, "diagram": text})
     return d

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from twisted.internet import defer
+
 from bitdust.interface.api.spec import api_method
 from bitdust.main.errors import NotFound
 
@@ -61,7 +63,7 @@ def config_get(engine: Any, key: str, include_info: bool = False) -> list[dict[s
         "value": 'new value, as a JSON value or its text form (true, 12, "10 MB", "a,b")',
     },
 )
-def config_set(engine: Any, key: str, value: Any) -> list[dict[str, Any]]:
+def config_set(engine: Any, key: str, value: Any) -> defer.Deferred[list[dict[str, Any]]]:
     """Set a value for given key option.
 
     The value is checked against the option's type first; a wrong type or an out-of-range value
@@ -69,7 +71,9 @@ def config_set(engine: Any, key: str, value: Any) -> list[dict[str, Any]]:
     with one item, ``{"key", "value", "type", "default", "label", "readonly", "old_value"}``, as
     the original returned it. Setting the current value again succeeds without a change event.
     """
-    return [engine.config.set(key.strip("/"), value)]
+    d = engine.config.set_async(key.strip("/"), value, engine.run_blocking)
+    d.addCallback(lambda info: [info])
+    return d
 
 
 @api_method(
