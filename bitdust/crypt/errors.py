@@ -1,0 +1,17 @@
+"""Errors of the crypt package, mapped to API answers through :class:`BitDustError`."""
+
+from __future__ import annotations
+
+from bitdust.main.errors import BadRequest, BitDustError
+
+
+class CryptError(BitDustError):
+    """A decryption, unwrapping or signing operation failed.
+
+    Deliberately vague about why (bad tag, wrong key, truncated blob): callers get one type to catch
+    and an attacker learns nothing from the message.
+    """
+
+
+class KeyFormatError(BadRequest):
+    """Key text that we refuse to load: garbage, not RSA, encrypted, or an unsafe size."""
