@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m bitdust.bench NAME [--json]`` (``all`` runs every one)."""

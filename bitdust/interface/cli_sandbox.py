@@ -51,8 +51,9 @@ def _print_table(title: str, rows: list[dict[str, Any]], with_state: bool) -> No
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
-    for column in ("name", "role", "pid", "REST port", "WS port", "home"):
-        table.add_column(column, justify="right" if "port" in column or column == "pid" else "left")
+    for column in ("name", "role", "pid", "REST port", "WS port"):
+        table.add_column(column, justify="right" if "port" in column or column == "pid" else "left", no_wrap=True)
+    table.add_column("home", overflow="fold")  # a long path folds over lines, never loses its end
     if with_state:
         table.add_column("state")
     for row in rows:

@@ -24,6 +24,8 @@ from bitdust.main.config_types import (
     Port,
     PositiveInt,
     Size,
+    String,
+    StringList,
 )
 
 KEY_RE = re.compile(r"[a-z0-9-]+(?:/[a-z0-9-]+)*")
@@ -95,6 +97,24 @@ DEFAULT_OPTIONS: tuple[Option, ...] = (
         Enum((1024, 2048, 4096)),
         2048,
         "size in bits of newly generated RSA keys",
+    ),
+    Option(
+        "services/network/network-config",
+        String(max_length=4096),
+        "",
+        "path of the network config (identity servers, DHT seeds); empty: metadata/networkconfig.json",
+    ),
+    Option(
+        "services/identity-propagate/preferred-servers",
+        StringList(),
+        (),
+        "identity servers to register on first, as host:port; empty: those of the network config",
+    ),
+    Option(
+        "services/identity-propagate/min-servers",
+        Int(min=1, max=6),
+        2,
+        "on how many identity servers a new identity is registered",
     ),
     Option(
         "services/network/receive-limit",

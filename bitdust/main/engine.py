@@ -25,6 +25,7 @@ from bitdust.main.events import EventBus
 from bitdust.main.home_lock import HomeLock
 from bitdust.main.initializer import Initializer
 from bitdust.main.logs import EngineLog
+from bitdust.main.network_config import NetworkConfig, load_network_config
 from bitdust.main.paths import HomePaths
 from bitdust.main.service_manager import ServiceFactory, ServiceManager
 from bitdust.main.shutdowner import Shutdowner
@@ -37,6 +38,12 @@ def default_service_factories() -> tuple[ServiceFactory, ...]:
     from bitdust.services.catalog import service_factories
 
     return service_factories()
+
+
+def default_node_parts() -> tuple[Any, ...]:
+    from bitdust.services.catalog import node_parts
+
+    return node_parts()
 
 
 class Engine(Service):
@@ -53,6 +60,7 @@ class Engine(Service):
         owns_reactor: bool = False,
         wait_lock: float = 0.0,
         service_factories: Iterable[ServiceFactory] | None = None,
+        node_parts: Iterable[Any] | None = None,
         api_modules: Iterable[Any] | None = None,
         strict_automats: bool = False,
     ) -> None:
@@ -82,6 +90,12 @@ class Engine(Service):
             clock=reactor,
             log=self.logger("bitdust.services"),
         )
+        # Parts of the node that live below the engine core (keys, identity, ...) attach
+        # themselves here: ``part.attach(engine)`` now, ``part.load(engine)`` in the worker thread
+        # during startup. The core knows them only through these two calls.
+        self.parts = tuple(node_parts if node_parts is not None else default_node_parts())
+        for part in self.parts:
+            part.attach(self)
         self.api: Any = None
         self.api_registry: Any = None
         self.secret: str | None = None
@@ -133,6 +147,12 @@ class Engine(Service):
         """Run blocking work (disk, crypto, subprocesses) in the reactor's thread pool."""
         return threads.deferToThreadPool(self.reactor, self.reactor.getThreadPool(), fn, *args, **kwargs)
 
+    def network_config(self) -> NetworkConfig:
+        """Blocking (reads a small file): the identity servers and DHT seeds of our network."""
+        configured = self.config.get("services/network/network-config")
+        path = Path(configured).expanduser() if configured else self.paths.metadata / "networkconfig.json"
+        return load_network_config(path)
+
     def uptime(self) -> float:
         return 0.0 if self.started_at is None else self.reactor.seconds() - self.started_at
 
@@ -155,6 +175,8 @@ class Engine(Service):
         if self._ws_port_override:
             self.config.set(WS_PORT_KEY, self._ws_port_override)
         self.secret = ensure_secret(self.paths.api_secret)
+        for part in self.parts:
+            part.load(self)
 
     def after_local(self) -> None:
         """Reactor-thread part of the local step: log level, config events, service registry."""

@@ -118,6 +118,44 @@ def make_http_get(reactor: IReactorTime, max_size: int = MAX_IDENTITY_SIZE, *, c
     return http_get
 
 
+HttpPost = Callable[[str, bytes, float], "defer.Deferred[tuple[int, bytes]]"]
+"""``http_post(url, body, timeout) -> Deferred[(status, body)]``: registering on identity servers."""
+
+
+def make_http_post(reactor: IReactorTime, max_size: int = 64 * 1024, *, client: Any = None) -> HttpPost:
+    """Build the ``http_post`` used to publish our identity; same limits as :func:`make_http_get`."""
+    if client is None:
+        from treq.client import HTTPClient
+        from twisted.web.client import Agent, HTTPConnectionPool
+
+        pool = HTTPConnectionPool(reactor, persistent=False)
+        client = HTTPClient(Agent(reactor, pool=pool))
+
+    def http_post(url: str, body: bytes, timeout: float) -> defer.Deferred[tuple[int, bytes]]:
+        d = client.post(
+            url,
+            data=body,
+            headers={b"User-Agent": [USER_AGENT], b"Content-Type": [b"text/xml; charset=utf-8"]},
+            allow_redirects=False,
+            unbuffered=True,
+            reactor=reactor,
+        )
+
+        def read(response: Any) -> defer.Deferred[tuple[int, bytes]]:
+            collector = _LimitedBody(url, max_size)
+            finished = collector.finished
+            assert finished is not None
+            response.deliverBody(collector)
+            return finished.addCallback(lambda data: (response.code, data))
+
+        d.addCallback(read)
+        d.addTimeout(timeout, reactor, onTimeoutCancel=lambda _r, t: _timed_out(url, t))
+        d.addErrback(_as_fetch_error, url)
+        return d
+
+    return http_post
+
+
 def _as_fetch_error(failure: Failure, url: str) -> Failure:
     """Connection refused, DNS failures, protocol errors: one error type with reason ``network``."""
     if failure.check(IdentityFetchError):

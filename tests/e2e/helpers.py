@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from bitdust.interface.client import ApiClient
+from bitdust.interface.client import ApiClient, EngineNotRunning
 from bitdust.main.api_secret import read_secret
 from bitdust.main.paths import HomePaths
 from bitdust.sandbox.state import NodeRecord
@@ -51,7 +51,7 @@ def ok(node: NodeRecord, verb: str, path: str, **params: Any) -> Any:
 def healthy(node: NodeRecord) -> dict[str, Any] | None:
     try:
         status, envelope = api(node, "GET", "process/health/v1", _timeout=2)
-    except OSError:
+    except (EngineNotRunning, OSError):
         return None
     return envelope["result"] if status == 200 and envelope.get("status") == "OK" else None
 

@@ -74,6 +74,7 @@ class WsClient:
 
     def __init__(self, port: int, path: str = "/", *, host: str = "127.0.0.1", timeout: float = 10.0) -> None:
         self._buffer = bytearray()
+        self.backlog: list[Any] = []
         self.closed = False
         self.sock = socket.create_connection((host, port), timeout=timeout)
         try:
@@ -192,12 +193,22 @@ class WsClient:
         return json.loads(self.recv_text(timeout))
 
     def recv_until(self, predicate: Any, timeout: float = 10.0) -> Any:
-        """Read JSON messages until one satisfies ``predicate``; others are skipped."""
+        """The first JSON message satisfying ``predicate``.
+
+        Messages that do not match are kept in ``self.backlog`` (in arrival order) and looked
+        at first by the next call, so waiting for a call's answer does not lose an event frame
+        that the server pushed before it.
+        """
+        for index, message in enumerate(self.backlog):
+            if predicate(message):
+                del self.backlog[index]
+                return message
         deadline = time.monotonic() + timeout
         while True:
             message = self.recv_json(max(0.01, deadline - time.monotonic()))
             if predicate(message):
                 return message
+            self.backlog.append(message)
 
     def ping(self, payload: bytes = b"ping") -> None:
         self.sock.sendall(encode_frame(OP_PING, payload))

@@ -410,7 +410,11 @@ def test_keys_folders_and_children(config):
     assert not config.is_folder("logs/debug-level") and not config.is_folder("log")
     assert config.children("") == ["interface", "logs", "personal", "services"]
     assert config.children("interface") == ["interface/api"]
-    assert config.children("services/network") == ["services/network/receive-limit", "services/network/send-limit"]
+    assert config.children("services/network") == [
+        "services/network/network-config",
+        "services/network/receive-limit",
+        "services/network/send-limit",
+    ]
     assert config.children("logs/debug-level") == []
     assert "logs/debug-level" in config and "logs" not in config
 
@@ -428,7 +432,7 @@ def test_tree(config):
     assert tree["logs"]["debug-level"] == 4
     assert tree["interface"]["api"]["rest-http-port"] == 8180
     assert tree["logs"]["max-size"] == "10 MB"
-    assert tree["services"]["network"] == {"receive-limit": 125000000, "send-limit": 12500000}
+    assert tree["services"]["network"] == {"network-config": "", "receive-limit": 125000000, "send-limit": 12500000}
     assert list(tree) == ["interface", "logs", "personal", "services"]
     detailed = config.tree(include_info=True)
     assert detailed["logs"]["debug-level"] == config.info("logs/debug-level")

@@ -250,6 +250,7 @@ def test_with_configs_lists_service_options(world) -> None:
     info = world["manager"].info("service_network", with_configs=True)
     assert sorted(c["key"] for c in info["configs"]) == [
         "services/network/enabled",
+        "services/network/network-config",
         "services/network/receive-limit",
         "services/network/send-limit",
     ]

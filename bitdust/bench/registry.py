@@ -1,0 +1,24 @@
+"""Which benchmarks exist. A later issue adds its module to :func:`benchmarks`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+
+@attrs.frozen
+class Benchmark:
+    """``run(quick)`` measures and returns JSON-ready figures; ``render(figures)`` prints them for humans."""
+
+    name: str
+    description: str
+    run: Callable[[bool], dict[str, Any]]
+    render: Callable[[dict[str, Any]], None]
+
+
+def benchmarks() -> dict[str, Benchmark]:
+    from bitdust.bench import api
+
+    return {bench.name: bench for bench in (api.BENCHMARK,)}

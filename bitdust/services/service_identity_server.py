@@ -1,0 +1,70 @@
+"""service_identity_server: host other users' identity files over HTTP (an identity server role)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet import defer, error
+
+from bitdust.main.config_options import Option
+from bitdust.main.config_types import Port, String
+from bitdust.main.errors import BitDustError
+from bitdust.main.service import BitDustService
+from bitdust.userid.identity_server import DEFAULT_WEB_PORT, IdentityStore, make_identity_server_site
+
+
+class IdentityServerService(BitDustService):
+    name = "service_identity_server"
+    enabled_by_default = False
+    description = "serves GET /<name>.xml and accepts signed registrations by POST"
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        self.port: Any = None
+        self.store: IdentityStore | None = None
+
+    def options(self) -> tuple[Option, ...]:
+        prefix = self.config_prefix()
+        return (
+            Option(f"{prefix}/host", String(max_length=253), "127.0.0.1", "host name written in the IDURLs this server hosts"),
+            Option(f"{prefix}/web-port", Port(), DEFAULT_WEB_PORT, "HTTP port of the identity server"),
+            Option(
+                f"{prefix}/interface",
+                String(max_length=64),
+                "127.0.0.1",
+                "address the identity server listens on (0.0.0.0 to serve other machines)",
+            ),
+        )
+
+    @property
+    def web_port(self) -> int | None:
+        return self.port.getHost().port if self.port is not None else None
+
+    def start(self) -> defer.Deferred[Any]:
+        engine = self.engine
+        prefix = self.config_prefix()
+        host = engine.config.get(f"{prefix}/host")
+        port = engine.config.get(f"{prefix}/web-port")
+        interface = engine.config.get(f"{prefix}/interface")
+        self.store = IdentityStore(engine.paths.sub("identityserver"), log=engine.logger("bitdust.identity_server"))
+
+        def listen(_: Any) -> None:
+            site = make_identity_server_site(
+                self.store,
+                host=host,
+                port=port,
+                run_blocking=engine.run_blocking,
+                log=engine.logger("bitdust.identity_server"),
+                reactor=engine.reactor,
+            )
+            try:
+                self.port = engine.reactor.listenTCP(port, site, interface=interface)
+            except error.CannotListenError as exc:
+                raise BitDustError(f"identity server cannot listen on {interface}:{port} ({prefix}/web-port): {exc}") from exc
+            engine.log.info("identity server on http://{host}:{port}/", host=host, port=port)
+
+        return engine.run_blocking(self.store.load).addCallback(listen)
+
+    def stop(self) -> defer.Deferred[Any] | None:
+        port, self.port = self.port, None
+        return defer.maybeDeferred(port.stopListening) if port is not None else None

@@ -1,0 +1,24 @@
+"""service_keys_registry: the node's keys (the identity's master key and every other key)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet import defer
+
+from bitdust.main.service import BitDustService
+from bitdust.services.identity_part import sync_key_owner
+
+
+class KeysRegistryService(BitDustService):
+    name = "service_keys_registry"
+    description = "holds the master key and the other keys of this node"
+
+    def start(self) -> defer.Deferred[Any]:
+        engine = self.engine
+        d = engine.run_blocking(engine.keys.load)
+        d.addCallback(lambda _: sync_key_owner(engine))
+        return d
+
+    def stop(self) -> None:
+        return None

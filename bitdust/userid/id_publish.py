@@ -1,0 +1,71 @@
+"""Publishing our identity document on identity servers (registration and updates)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from twisted.internet import defer
+from twisted.python.failure import Failure
+
+from bitdust.main.errors import BitDustError
+from bitdust.userid.http_fetch import HttpPost
+from bitdust.userid.identity import Identity
+from bitdust.userid.idurl import IdUrl
+
+PUBLISH_TIMEOUT = 15.0
+
+
+class IdentityPublishError(BitDustError):
+    """At least one identity server refused or did not answer; the message says which and why.
+
+    409 when a server holds the name for another key (or a newer revision), else 502: the fault
+    is with a remote server.
+    """
+
+    http_code = 502
+
+    def __init__(self, problems: dict[str, str], *, conflict: bool) -> None:
+        message = "; ".join(f"{server}: {reason}" for server, reason in sorted(problems.items()))
+        super().__init__(f"identity not published: {message}")
+        self.problems = problems
+        if conflict:
+            self.http_code = 409
+
+
+def _reason(status: int, body: bytes) -> str:
+    try:
+        errors = json.loads(body.decode("utf-8")).get("errors") or []
+    except (UnicodeDecodeError, ValueError, AttributeError):
+        errors = []
+    detail = f": {errors[0]}" if errors else ""
+    if status == 409:
+        return f"refused (409){detail or ': the name is taken by another key'}"
+    return f"refused ({status}){detail}"
+
+
+def publish(http_post: HttpPost, identity: Identity, *, timeout: float = PUBLISH_TIMEOUT) -> defer.Deferred[list[str]]:
+    """POST the signed document to every source at once; fires with the sources when all accepted."""
+    body = identity.to_xml().encode("utf-8")
+    sources: list[IdUrl] = list(identity.sources)
+
+    def one(idurl: IdUrl) -> defer.Deferred[tuple[str, str | None]]:
+        d = http_post(idurl.url, body, timeout)
+
+        def answered(response: tuple[int, bytes]) -> tuple[str, str | None]:
+            status, data = response
+            return idurl.server, None if status == 200 else _reason(status, data)
+
+        def failed(failure: Failure) -> tuple[str, str | None]:
+            return idurl.server, f"unreachable: {failure.getErrorMessage()}"
+
+        d.addCallbacks(answered, failed)
+        return d
+
+    def collect(results: list[Any]) -> list[str]:
+        problems = {server: reason for server, reason in results if reason is not None}
+        if problems:
+            raise IdentityPublishError(problems, conflict=any("(409)" in r for r in problems.values()))
+        return [idurl.url for idurl in sources]
+
+    return defer.gatherResults([one(s) for s in sources], consumeErrors=True).addCallback(collect)

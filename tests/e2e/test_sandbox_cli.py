@@ -1,0 +1,88 @@
+"""``bitdust sandbox`` driven as a user would: up, status, stop/start one node, down."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bitdust.interface.client import pid_alive
+from bitdust.sandbox.launcher import engine_pids
+from bitdust.sandbox.network import Sandbox
+from bitdust.sandbox.state import NodeRecord
+from tests.e2e.helpers import healthy, poll_until
+
+pytestmark = pytest.mark.e2e
+
+
+def bitdust(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bitdust", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_up_status_stop_start_down_leave_nothing_running(tmp_path) -> None:
+    directory = tmp_path / "net"
+    try:
+        done = bitdust("sandbox", "up", "--nodes", "2", "--dir", str(directory), "--json")
+        assert done.returncode == 0, done.stderr
+        report = json.loads(done.stdout)  # nothing but the JSON on stdout
+        assert report["dir"] == str(directory)
+        nodes = [NodeRecord.from_json(item) for item in report["nodes"]]
+        assert [n.name for n in nodes] == ["node-1", "node-2"]
+        assert {n.role for n in nodes} == {"node"}
+        ports = [p for n in nodes for p in (n.rest_port, n.ws_port)]
+        assert len(set(ports)) == 4
+        for n in nodes:
+            assert n.home == directory / n.name
+            assert pid_alive(n.pid)
+            assert healthy(n)["state"] == "READY"
+
+        done = bitdust("sandbox", "up", "--nodes", "1", "--dir", str(directory))
+        assert done.returncode == 1 and "already running" in done.stderr
+
+        done = bitdust("sandbox", "status", "--dir", str(directory), "--json")
+        assert done.returncode == 0, done.stderr
+        status = json.loads(done.stdout)
+        assert [(n["name"], n["running"], n["healthy"], n["state"]) for n in status["nodes"]] == [
+            ("node-1", True, True, "READY"),
+            ("node-2", True, True, "READY"),
+        ]
+
+        done = bitdust("sandbox", "stop", "node-2", "--dir", str(directory))
+        assert done.returncode == 0, done.stderr
+        assert not pid_alive(nodes[1].pid)
+        status = json.loads(bitdust("sandbox", "status", "--dir", str(directory), "--json").stdout)
+        assert [n["running"] for n in status["nodes"]] == [True, False]
+
+        done = bitdust("sandbox", "start", "node-2", "--dir", str(directory))
+        assert done.returncode == 0, done.stderr
+        restarted = Sandbox(directory).load().node("node-2")
+        assert (restarted.rest_port, restarted.ws_port) == (nodes[1].rest_port, nodes[1].ws_port)
+        assert restarted.pid != nodes[1].pid and pid_alive(restarted.pid)
+        poll_until(lambda: healthy(restarted), 30, what="node-2 after start")
+
+        done = bitdust("sandbox", "down", "--dir", str(directory))
+        assert done.returncode == 0, done.stderr
+        for n in nodes:
+            assert engine_pids(n.home) == []
+        assert not pid_alive(restarted.pid)
+
+        done = bitdust("sandbox", "status", "--dir", str(directory), "--json")
+        assert done.returncode == 3
+        assert [n["running"] for n in json.loads(done.stdout)["nodes"]] == [False, False]
+    finally:
+        if (directory / "sandbox.json").exists():
+            Sandbox(directory).down()
+
+
+def test_status_of_an_empty_folder_says_not_running(tmp_path) -> None:
+    done = bitdust("sandbox", "status", "--dir", str(tmp_path / "nothing"), "--json")
+    assert done.returncode == 3
+    assert json.loads(done.stdout) == {"dir": str(tmp_path / "nothing"), "nodes": []}
