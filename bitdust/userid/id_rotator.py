@@ -64,14 +64,18 @@ def probe(http_get: HttpGet, idurl: IdUrl, public_key: str) -> defer.Deferred[st
 def choose_sources(
     current: Sequence[IdUrl], candidates: Sequence[IdUrl], probes: dict[str, str], *, count: int, force: bool
 ) -> list[IdUrl]:
-    """The new source list: usable servers only, a new primary when forced, at most ``count``."""
+    """The new source list: usable servers only, at most ``count``.
+
+    Forced (the API call): a server not used before becomes the primary; with none available,
+    dropping the unhealthy sources is the rotation, and with nothing unhealthy either it is a 409.
+    """
     usable = {OURS, FREE}
     healthy_current = [s for s in current if probes.get(s.server) in usable]
     fresh = [c for c in candidates if probes.get(c.server) in usable and c.server not in {s.server for s in current}]
-    if force:
-        if not fresh:
-            raise Conflict("no other healthy identity server is available to rotate to")
+    if force and fresh:
         chosen = [fresh[0]] + healthy_current + fresh[1:]
+    elif force and len(healthy_current) == len(current):
+        raise Conflict("no other healthy identity server is available to rotate to")
     else:
         chosen = healthy_current + fresh
     return chosen[: max(count, 1)]

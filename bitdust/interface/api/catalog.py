@@ -13,6 +13,8 @@ API_MODULES = (
     "bitdust.interface.api.services",
     "bitdust.interface.api.events",
     "bitdust.interface.api.automats",
+    "bitdust.interface.api.identity",
+    "bitdust.interface.api.keys",
 )
 
 

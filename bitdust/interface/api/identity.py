@@ -1,0 +1,269 @@
+"""API methods of this node's identity: create, show, back up, recover, erase, rotate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from twisted.internet import defer
+
+from bitdust.crypt.rsa_key import RsaKey
+from bitdust.interface.api.keys import registry
+from bitdust.interface.api.spec import api_method
+from bitdust.main.errors import BadRequest, Conflict
+from bitdust.main.fileutil import atomic_write
+from bitdust.main.network_config import IdServerAddress, parse_server_address
+from bitdust.services.identity_part import sync_key_owner
+from bitdust.userid.id_registrator import IdRegistrator
+from bitdust.userid.id_rotator import rotate
+from bitdust.userid.idurl import IdUrl, check_username
+
+MAX_KEY_SOURCE = 64 * 1024
+
+
+def _current(engine: Any) -> Any:
+    identity = engine.local_identity.current
+    if identity is None:
+        raise Conflict("this node has no identity yet: use identity_create or identity_recover")
+    return identity
+
+
+def _no_identity_yet(engine: Any) -> None:
+    identity = engine.local_identity.current
+    if identity is not None:
+        raise Conflict(f"this node already has the identity {identity.global_id}; erase it first with identity_erase")
+
+
+def _join(engine: Any, join_network: bool, result: dict[str, Any]) -> Any:
+    """``join_network``: start every enabled service that is not running yet (the network ones)."""
+    if not join_network:
+        return result
+    return engine.services.start_enabled().addCallback(lambda _: result)
+
+
+def _servers(engine: Any, preferred: list[str]) -> defer.Deferred[list[IdServerAddress]]:
+    """Preferred servers first (API argument, then the config option), then the network config's."""
+    chosen = [parse_server_address(text) for text in preferred]
+    chosen += [parse_server_address(text) for text in engine.config.get("services/identity-propagate/preferred-servers")]
+
+    def merge(network: Any) -> list[IdServerAddress]:
+        seen: dict[str, IdServerAddress] = {}
+        for server in chosen + list(network.identity_servers):
+            seen.setdefault(server.address, server)
+        return list(seen.values())
+
+    return engine.run_blocking(engine.network_config).addCallback(merge)
+
+
+@api_method("GET", "identity/get/v1", params={"include_xml_source": "also return the signed XML document"})
+def identity_get(engine: Any, include_xml_source: bool = False) -> dict[str, Any]:
+    """This node's identity."""
+    return _current(engine).to_json(include_xml=include_xml_source)
+
+
+@api_method(
+    "POST",
+    "identity/create/v1",
+    params={
+        "username": "3 to 20 characters of a-z, 0-9, - and _",
+        "preferred_servers": "identity servers to register on, as host:port (default: the network config's)",
+        "join_network": "start the network services afterwards (once they exist)",
+    },
+)
+def identity_create(
+    engine: Any, username: str, preferred_servers: list[str] | None = None, join_network: bool = False
+) -> defer.Deferred[dict[str, Any]]:
+    """Generate a master key and register a new identity on at least two identity servers.
+
+    Nothing is saved on this node unless every chosen server accepted the identity, so a
+    taken name or an unreachable server leaves no half-made identity behind.
+    """
+    check_username(username)
+    keys = registry(engine)
+    _no_identity_yet(engine)
+    if engine.keys.master() is not None:
+        raise Conflict("a master key without an identity is present; erase it with identity_erase(erase_private_key=true)")
+    minimum = engine.config.get("services/identity-propagate/min-servers")
+    d = _servers(engine, list(preferred_servers or []))
+
+    def register(servers: list[IdServerAddress]) -> defer.Deferred[Any]:
+        if len(servers) < minimum:
+            raise BadRequest(
+                f"an identity needs at least {minimum} identity servers, {len(servers)} known: "
+                "pass preferred_servers or set up the network config"
+            )
+        machine = IdRegistrator(
+            username=username,
+            servers=servers[: max(minimum, 2)],
+            key_size=engine.config.get("personal/private-key-size"),
+            keys=keys,
+            local=engine.local_identity,
+            cache=engine.identity_cache,
+            http_post=engine.http_post,
+            run_blocking=engine.run_blocking,
+            clock=engine.reactor,
+            registry=engine.automats,
+            log=engine.logger("bitdust.identity"),
+        )
+        machine.automat("start")
+        result = machine.result
+        result.addBoth(lambda outcome: (machine.destroy(), outcome)[1])
+        return result
+
+    def created(identity: Any) -> dict[str, Any]:
+        sync_key_owner(engine)
+        engine.events.send("local-identity-set", {"global_id": identity.global_id, "idurl": identity.idurl.url})
+        return identity.to_json(include_xml=True)
+
+    d.addCallback(register).addCallback(created)
+    return d.addCallback(lambda result: _join(engine, join_network, result))
+
+
+@api_method(
+    "POST",
+    "identity/backup/v1",
+    params={"destination_filepath": "absolute path of the file to write (mode 0600): IDURL + private key"},
+)
+def identity_backup(engine: Any, destination_filepath: str) -> defer.Deferred[dict[str, Any]]:
+    """Write the IDURL and the master private key to a file, the one way to recover this identity."""
+    identity = _current(engine)
+    master = registry(engine).master()
+    if master is None:
+        raise Conflict("the master key is missing; this identity cannot be backed up")
+    path = Path(destination_filepath)
+    if not path.is_absolute():
+        raise BadRequest("destination_filepath must be an absolute path")
+    if path.is_dir():
+        raise BadRequest(f"{path} is a folder; give a file name")
+    text = f"{identity.idurl.url}\n{master.key.private_text()}"
+
+    def write() -> None:
+        if not path.parent.is_dir():
+            raise BadRequest(f"folder {path.parent} does not exist")
+        atomic_write(path, text, mode=0o600)
+
+    d = engine.run_blocking(write)
+    return d.addCallback(lambda _: {"destination_filepath": str(path), "idurl": identity.idurl.url, "size": len(text)})
+
+
+def split_key_source(text: str) -> tuple[str | None, str]:
+    """``identity_backup`` text: an optional IDURL line, then the private key."""
+    stripped = text.strip()
+    first, _, rest = stripped.partition("\n")
+    if first.strip().startswith("http://"):
+        return first.strip(), rest
+    return None, stripped
+
+
+@api_method(
+    "POST",
+    "identity/recover/v1",
+    params={
+        "private_key_source": "the identity_backup text: IDURL line and private key (PEM or OpenSSH)",
+        "known_idurl": "the IDURL, when the text has none (or to override it)",
+        "join_network": "start the network services afterwards (once they exist)",
+    },
+)
+def identity_recover(
+    engine: Any, private_key_source: str, known_idurl: str | None = None, join_network: bool = False
+) -> defer.Deferred[dict[str, Any]]:
+    """Restore an identity from its backup: fetch the published document, check the key, save both."""
+    keys = registry(engine)
+    _no_identity_yet(engine)
+    if len(private_key_source) > MAX_KEY_SOURCE:
+        raise BadRequest("private_key_source is too large")
+    idurl_text, key_text = split_key_source(private_key_source)
+    idurl_text = known_idurl or idurl_text
+    if not idurl_text:
+        raise BadRequest("no IDURL: put it on the first line of private_key_source or pass known_idurl")
+    idurl = IdUrl.parse(idurl_text)
+    key = RsaKey.from_private_text(key_text)
+    if not key.has_private:
+        raise BadRequest("private_key_source holds no private key")
+
+    def check(identity: Any) -> Any:
+        if RsaKey.from_public_text(identity.public_key) != key:
+            raise BadRequest(f"the private key does not match the identity published at {idurl.url}")
+
+        def save() -> None:
+            keys.install_master(key, identity.global_id, identity.idurl.url)
+            try:
+                engine.local_identity.save(identity)
+            except BaseException:
+                keys.erase_master()
+                raise
+
+        return engine.run_blocking(save).addCallback(lambda _: identity)
+
+    def recovered(identity: Any) -> dict[str, Any]:
+        sync_key_owner(engine)
+        engine.events.send("local-identity-set", {"global_id": identity.global_id, "idurl": identity.idurl.url})
+        return identity.to_json(include_xml=True)
+
+    d = engine.identity_cache.fetch(idurl).addCallback(check).addCallback(recovered)
+    return d.addCallback(lambda result: _join(engine, join_network, result))
+
+
+@api_method(
+    "DELETE",
+    "identity/erase/v1",
+    params={"erase_private_key": "also delete the master key (without a backup the identity is lost for good)"},
+)
+def identity_erase(engine: Any, erase_private_key: bool = False) -> defer.Deferred[dict[str, Any]]:
+    """Forget this node's identity (and optionally its master key); network services stop first."""
+    identity = _current(engine)
+    keys = engine.keys
+
+    def erase() -> bool:
+        engine.local_identity.erase()
+        return keys.erase_master() if erase_private_key else False
+
+    def erased(key_erased: bool) -> dict[str, Any]:
+        sync_key_owner(engine)
+        engine.events.send("local-identity-erased", {"global_id": identity.global_id})
+        return {"erased": True, "global_id": identity.global_id, "private_key_erased": key_erased}
+
+    return engine.run_blocking(erase).addCallback(erased)
+
+
+@api_method("PUT", "identity/rotate/v1")
+def identity_rotate(engine: Any) -> defer.Deferred[dict[str, Any]]:
+    """Move the identity to other identity servers of the network config, even if all are healthy.
+
+    Unhealthy sources are replaced, the primary source moves to a server not used before, the
+    revision grows and the key stays; the new document is published on every new source.
+    """
+    _current(engine)
+    keys = registry(engine)
+
+    def run(network: Any) -> defer.Deferred[Any]:
+        return rotate(
+            local=engine.local_identity,
+            keys=keys,
+            cache=engine.identity_cache,
+            servers=list(network.identity_servers),
+            http_get=engine.http_get,
+            http_post=engine.http_post,
+            run_blocking=engine.run_blocking,
+            min_servers=engine.config.get("services/identity-propagate/min-servers"),
+            force=True,
+        )
+
+    def rotated(rotation: Any) -> dict[str, Any]:
+        sync_key_owner(engine)
+        result = rotation.identity.to_json()
+        result.update({"old_sources": list(rotation.old_sources), "rotated": rotation.rotated})
+        if rotation.rotated:
+            engine.events.send(
+                "my-identity-rotated",
+                {"old_sources": list(rotation.old_sources), "new_sources": result["sources"], "revision": result["revision"]},
+            )
+        return result
+
+    return engine.run_blocking(engine.network_config).addCallback(run).addCallback(rotated)
+
+
+@api_method("GET", "identity/cache/list/v1")
+def identity_cache_list(engine: Any) -> list[dict[str, Any]]:
+    """Identities of other users this node has fetched and cached."""
+    return engine.identity_cache.list()
