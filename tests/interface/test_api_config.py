@@ -71,11 +71,12 @@ def test_config_get_folder_lists_children(engine):
     assert api.config_get(engine, key="interface") == [{"key": "interface/api", "childs": True}]
     services = api.config_get(engine, key="services/network")
     assert services == [
+        {"key": "services/network/network-config", "value": "", "childs": False},
         {"key": "services/network/receive-limit", "value": 125000000, "childs": False},
         {"key": "services/network/send-limit", "value": 12500000, "childs": False},
     ]
     detailed = api.config_get(engine, key="services/network", include_info=True)
-    assert detailed[0] == {**engine.config.info("services/network/receive-limit"), "childs": False}
+    assert detailed[1] == {**engine.config.info("services/network/receive-limit"), "childs": False}
     assert [item["key"] for item in api.config_get(engine, key="")] == ["interface", "logs", "personal", "services"]
 
 
