@@ -29,6 +29,8 @@ class Process(Protocol):
 
     def poll(self) -> int | None: ...
 
+    def wait(self, timeout: float | None = None) -> int: ...
+
 
 def stdout_log(record: NodeRecord) -> Path:
     return record.home / "logs" / "stdout.log"

@@ -7,6 +7,7 @@ programs) find them again.
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,7 @@ START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 TERM_TIMEOUT = 10.0
 KILL_TIMEOUT = 5.0
+REAP_TIMEOUT = 5.0
 POLL_INTERVAL = 0.05
 
 
@@ -127,6 +129,7 @@ class Sandbox:
         try:
             offsets = {r.name: self.launcher.log_offset(r) for r in records}
             for record in records:
+                self._reap(record.name, wait=REAP_TIMEOUT)  # a previous child of ours on this name
                 process = self.launcher.spawn(record)
                 self._processes[record.name] = process
                 current = current.replace_node(record.with_pid(process.pid))
@@ -216,6 +219,7 @@ class Sandbox:
         if taken:
             raise SandboxError(f"cannot start {name}: port {', '.join(map(str, taken))} is taken by another program")
         offset = self.launcher.log_offset(record)
+        self._reap(name, wait=REAP_TIMEOUT)
         process = self.launcher.spawn(record)
         self._processes[name] = process
         record = record.with_pid(process.pid)
@@ -259,7 +263,7 @@ class Sandbox:
     def _stop_record(self, record: NodeRecord) -> bool:
         pids = self.launcher.pids(record)
         if not pids:
-            self._reap(record.name)
+            self._reap(record.name, wait=REAP_TIMEOUT)
             return False
         signalled: set[int] = set()
         if not self.launcher.request_stop(record):
@@ -269,7 +273,7 @@ class Sandbox:
                 signalled.clear()
                 self._signal(self.launcher.pids(record), signum, signalled)
             if self._wait_gone(record, wait, pids, signalled):
-                self._reap(record.name)
+                self._reap(record.name, wait=REAP_TIMEOUT)
                 return True
         left = self.launcher.pids(record)
         raise SandboxError(f"{record.name} did not stop: pid {', '.join(map(str, left))} still running")
@@ -294,10 +298,21 @@ class Sandbox:
             self.launcher.signal(pid, signum)
             signalled.add(pid)
 
-    def _reap(self, name: str) -> None:
-        """Collect the exit status of a child we spawned, so it does not linger as a zombie."""
+    def _reap(self, name: str, wait: float = 0.0) -> None:
+        """Collect the exit status of a child we spawned, so it does not linger as a zombie.
+
+        ``wait`` is for a child already gone from the process table's engines but still exiting
+        (its command line vanishes before it becomes waitable).
+        """
         process = self._processes.get(name)
-        if process is not None and process.poll() is not None:
+        if process is None:
+            return
+        if wait:
+            try:
+                process.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                return
+        if process.poll() is not None:
             del self._processes[name]
 
 

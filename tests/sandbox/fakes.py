@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,11 @@ class FakeProcess:
 
     def poll(self) -> int | None:
         self.polls += 1
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            raise subprocess.TimeoutExpired("fake", timeout or 0)
         return self.returncode
 
 
