@@ -19,6 +19,6 @@ class Benchmark:
 
 
 def benchmarks() -> dict[str, Benchmark]:
-    from bitdust.bench import api
+    from bitdust.bench import api, identity
 
-    return {bench.name: bench for bench in (api.BENCHMARK,)}
+    return {bench.name: bench for bench in (api.BENCHMARK, identity.BENCHMARK)}

@@ -51,20 +51,17 @@ def _print_table(title: str, rows: list[dict[str, Any]], with_state: bool) -> No
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
-    for column in ("name", "role", "pid", "REST port", "WS port"):
+    # role-specific columns only when some node has them, so a plain sandbox stays narrow
+    optional = [(label, key) for label, key in (("ID port", "id_port"), ("global id", "global_id")) if any(r.get(key) for r in rows)]
+    for column in ("name", "role", "pid", "REST port", "WS port", *(label for label, _ in optional)):
         table.add_column(column, justify="right" if "port" in column or column == "pid" else "left", no_wrap=True)
     table.add_column("home", overflow="fold")  # a long path folds over lines, never loses its end
     if with_state:
         table.add_column("state")
     for row in rows:
-        cells = [
-            row["name"],
-            row["role"],
-            str(row["pid"] or "-"),
-            str(row["rest_port"]),
-            str(row["ws_port"]),
-            row["home"],
-        ]
+        cells = [row["name"], row["role"], str(row["pid"] or "-"), str(row["rest_port"]), str(row["ws_port"])]
+        cells += [str(row.get(key) or "-") for _, key in optional]
+        cells.append(row["home"])
         if with_state:
             cells.append(_state_text(row))
         table.add_row(*cells)
@@ -86,15 +83,19 @@ def sandbox() -> None:
 
 @sandbox.command()
 @click.option("--nodes", type=click.IntRange(1, 200), default=3, show_default=True, help="how many plain nodes")
+@click.option("--id-servers", type=click.IntRange(0, 26), default=2, show_default=True, help="how many identity servers")
+@click.option("--bare", is_flag=True, help="plain nodes start without an identity (ready for identity_create)")
 @click.option("--timeout", type=float, default=START_TIMEOUT, show_default=True, help="seconds to wait for each node")
 @dir_option
 @json_option
 @click.pass_context
-def up(ctx: click.Context, nodes: int, timeout: float, directory: Path | None, as_json: bool) -> None:
+def up(
+    ctx: click.Context, nodes: int, id_servers: int, bare: bool, timeout: float, directory: Path | None, as_json: bool
+) -> None:
     """Start NODES engines, each with its own home folder and free ports, and wait until they answer."""
     box = _open(ctx, directory)
     try:
-        current = box.up(nodes, timeout=timeout)
+        current = box.up(nodes, id_servers=id_servers, bare=bare, timeout=timeout)
     except SandboxError as exc:
         _fail(exc.message)
     rows = [record.to_json() for record in current.nodes]

@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bitdust.interface.client import ApiClient, EngineNotRunning, engine_pid
+from bitdust.sandbox.errors import NodeStartFailed
 from bitdust.sandbox.roles import role
 from bitdust.sandbox.state import NodeRecord
 
 HEALTH_TIMEOUT = 2.0
 STOP_REQUEST_TIMEOUT = 5.0
+IDENTITY_TIMEOUT = 120.0
 
 
 class Process(Protocol):
@@ -153,6 +155,17 @@ class ProcessLauncher:
             return None
         result = envelope.get("result")
         return result if isinstance(result, dict) else {"alive": True}
+
+    def ensure_identity(self, record: NodeRecord, username: str) -> dict[str, Any]:
+        """The node's identity; created (``identity_create``) when it has none yet."""
+        with ApiClient(record.home, port=record.rest_port, timeout=IDENTITY_TIMEOUT) as client:
+            status, envelope = client.request("GET", "identity/get/v1")
+            if status == 200:
+                return envelope["result"]
+            status, envelope = client.request("POST", "identity/create/v1", {"username": username})
+        if status != 200:
+            raise NodeStartFailed(f"{record.name} could not create its identity: {'; '.join(envelope.get('errors', []))}")
+        return envelope["result"]
 
     def request_stop(self, record: NodeRecord) -> bool:
         """Ask the engine to stop through its API; False when it did not take the request."""

@@ -7,6 +7,7 @@ programs) find them again.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from collections.abc import Callable, Iterable
@@ -16,11 +17,12 @@ from typing import Any
 
 import attrs
 
+from bitdust.main.fileutil import atomic_write
 from bitdust.sandbox import state as sandbox_state
 from bitdust.sandbox.errors import NodeStartFailed, SandboxError, SandboxRunning
 from bitdust.sandbox.launcher import SIGKILL, SIGTERM, Process, ProcessLauncher
 from bitdust.sandbox.ports import free_ports, port_is_free
-from bitdust.sandbox.roles import NODE, role
+from bitdust.sandbox.roles import ID_SERVER, NODE, role
 from bitdust.sandbox.state import NodeRecord, SandboxState
 
 START_TIMEOUT = 60.0
@@ -104,18 +106,24 @@ class Sandbox:
 
     # -- starting --------------------------------------------------------------------------
 
-    def up(self, nodes: int, *, timeout: float = START_TIMEOUT) -> SandboxState:
-        """Start ``nodes`` plain nodes and wait until each answers ``process_health``.
+    def up(
+        self, nodes: int, *, id_servers: int = 0, bare: bool = False, timeout: float = START_TIMEOUT
+    ) -> SandboxState:
+        """Start ``id_servers`` identity servers and ``nodes`` plain nodes; wait until each answers.
 
-        Refuses when the folder already has live nodes. Homes (and free ports) of a previous,
-        stopped sandbox in the same folder are reused. On any failure every started node is
-        stopped again before the error propagates.
+        Every node's home gets the network config listing the identity servers. Unless ``bare``,
+        each plain node then gets an identity named after it (``node-1``, ...) registered on the
+        identity servers. Refuses when the folder already has live nodes. Homes (and free ports)
+        of a previous, stopped sandbox in the same folder are reused. On any failure every
+        started node is stopped again before the error propagates.
         """
         if nodes < 1:
             raise SandboxError("a sandbox needs at least one node")
+        if id_servers < 0:
+            raise SandboxError("the number of identity servers cannot be negative")
         self.directory.mkdir(parents=True, exist_ok=True)
         previous = sandbox_state.load_or_none(self.directory)
-        records = self._plan([(NODE.name, nodes)], previous)
+        records = self._plan([(ID_SERVER.name, id_servers), (NODE.name, nodes)], previous)
         live = self.running_nodes(previous) + [
             (r, pids) for r in records if (pids := self.launcher.pids(r)) and not _recorded(previous, r)
         ]
@@ -127,6 +135,7 @@ class Sandbox:
             )
         current = SandboxState(directory=self.directory, nodes=records)
         try:
+            prepare_homes(records)
             offsets = {r.name: self.launcher.log_offset(r) for r in records}
             for record in records:
                 self._reap(record.name, wait=REAP_TIMEOUT)  # a previous child of ours on this name
@@ -135,6 +144,13 @@ class Sandbox:
                 current = current.replace_node(record.with_pid(process.pid))
                 sandbox_state.save(current)  # recorded at once, so `down` finds it whatever happens next
             self._wait_healthy(list(current.nodes), offsets, timeout)
+            if id_servers and not bare:
+                for record in list(current.nodes):
+                    if record.role == NODE.name:
+                        identity = self.launcher.ensure_identity(record, record.name)
+                        extra = dict(record.extra, global_id=identity["global_id"], idurl=identity["idurl"])
+                        current = current.replace_node(attrs.evolve(record, extra=extra))
+                sandbox_state.save(current)
         except BaseException:
             self._stop_all(current.nodes)
             sandbox_state.save(attrs.evolve(current, nodes=[r.with_pid(None) for r in current.nodes]))
@@ -314,6 +330,20 @@ class Sandbox:
                 return
         if process.poll() is not None:
             del self._processes[name]
+
+
+def prepare_homes(records: list[NodeRecord]) -> None:
+    """Write each role's config options and the network config into every home before start."""
+    servers = [
+        {"host": "127.0.0.1", "http_port": int(r.extra["id_port"]), "name": r.name}
+        for r in records
+        if r.role == ID_SERVER.name
+    ]
+    network = json.dumps({"identity-servers": servers, "dht-seeds": []}, indent=2) + "\n"
+    for record in records:
+        atomic_write(record.home / "metadata" / "networkconfig.json", network)
+        for key, text in role(record.role).options(record).items():
+            atomic_write(record.home / "config" / key, text + "\n", mode=0o600)
 
 
 def _recorded(previous: SandboxState | None, record: NodeRecord) -> bool:

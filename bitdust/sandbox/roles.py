@@ -18,6 +18,20 @@ def _no_args(_record: object) -> list[str]:
     return []
 
 
+def _no_options(_record: object) -> dict[str, str]:
+    return {}
+
+
+def _id_server_options(record: object) -> dict[str, str]:
+    """Config files written into an identity server's home before its first start."""
+    port = record.extra["id_port"]  # type: ignore[attr-defined]
+    return {
+        "services/identity-server/enabled": "true",
+        "services/identity-server/web-port": str(port),
+        "services/identity-server/host": "127.0.0.1",
+    }
+
+
 @attrs.frozen
 class Role:
     name: str
@@ -25,14 +39,32 @@ class Role:
     description: str
     extra_ports: tuple[str, ...] = ()
     engine_args: Callable[[object], list[str]] = _no_args
+    #: config options (key -> text as stored in the option file) set before the node starts
+    options: Callable[[object], dict[str, str]] = _no_options
+    #: named id-a, id-b, ... instead of node-1, node-2, ...
+    lettered: bool = False
 
     def node_name(self, number: int) -> str:
+        if self.lettered:
+            letters = ""
+            while number > 0:
+                number, rest = divmod(number - 1, 26)
+                letters = chr(ord("a") + rest) + letters
+            return f"{self.prefix}-{letters}"
         return f"{self.prefix}-{number}"
 
 
 NODE = Role(name="node", prefix="node", description="a plain node with the default services")
+ID_SERVER = Role(
+    name="id-server",
+    prefix="id",
+    description="an identity server (service_identity_server on its own HTTP port)",
+    extra_ports=("id_port",),
+    options=_id_server_options,
+    lettered=True,
+)
 
-ROLES: dict[str, Role] = {role.name: role for role in (NODE,)}
+ROLES: dict[str, Role] = {role.name: role for role in (NODE, ID_SERVER)}
 
 
 def role(name: str) -> Role:

@@ -16,7 +16,7 @@ from tests.e2e.helpers import api, ok
 pytestmark = pytest.mark.e2e
 
 
-def http(port: int, verb: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+def http_call(port: int, verb: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         connection.request(verb, path, body=body, headers={"Content-Type": "text/xml"})
@@ -59,7 +59,7 @@ def test_identity_life_cycle(bare: Sandbox, tmp_path: Path) -> None:
     assert created["name"] == "alice" and created["revision"] == "0"
     served = []
     for port in ports:
-        status, body = http(port, "GET", "/alice.xml")
+        status, body = http_call(port, "GET", "/alice.xml")
         assert status == 200
         document = Identity.from_xml(body)
         assert document.verify() and document.public_key == created["publickey"]
@@ -72,9 +72,9 @@ def test_identity_life_cycle(bare: Sandbox, tmp_path: Path) -> None:
     assert "taken" in envelope["errors"][0] or "409" in envelope["errors"][0]
     assert api(bob, "GET", "identity/get/v1")[0] == 409  # nothing half-made on bob
     tampered = served[0].to_xml().replace("<revision>0</revision>", "<revision>7</revision>")
-    status, _ = http(ports[0], "POST", "/alice.xml", tampered.encode())
+    status, _ = http_call(ports[0], "POST", "/alice.xml", tampered.encode())
     assert status == 400
-    status, body = http(ports[0], "GET", "/alice.xml")
+    status, body = http_call(ports[0], "GET", "/alice.xml")
     assert status == 200 and Identity.from_xml(body).same_content(served[0])
 
     # Keys: the master key first, private parts only when asked.
@@ -102,7 +102,7 @@ def test_identity_life_cycle(bare: Sandbox, tmp_path: Path) -> None:
         assert int(rotated["revision"]) == 1
         assert rotated["sources"] == [f"http://127.0.0.1:{ports[1]}/alice.xml"]
         assert rotated["old_sources"] == created["sources"]
-        status, body = http(ports[1], "GET", "/alice.xml")
+        status, body = http_call(ports[1], "GET", "/alice.xml")
         assert status == 200 and Identity.from_xml(body).revision == 1
         assert ok(bob, "GET", "key/list/v1")[0]["key_id"] == f"master${rotated['global_id']}"
     finally:

@@ -98,6 +98,11 @@ class FakeLauncher:
             return None
         return {"alive": True, "state": "READY"}
 
+    def ensure_identity(self, record: NodeRecord, username: str) -> dict[str, Any]:
+        self.identities = getattr(self, "identities", [])
+        self.identities.append(username)
+        return {"global_id": f"{username}@127.0.0.1_8084", "idurl": f"http://127.0.0.1:8084/{username}.xml"}
+
     def request_stop(self, record: NodeRecord) -> bool:
         self.calls.append(("api-stop", record.name))
         behaviour = self._of(record)

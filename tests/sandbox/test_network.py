@@ -216,3 +216,36 @@ def test_a_failed_start_node_leaves_nothing_running(box, launcher) -> None:
         box.start_node("node-1")
     assert launcher.all_running() == []
     assert state.load(box.directory).node("node-1").pid is None
+
+
+def test_identity_servers_get_ports_config_and_everyone_the_network_config(box, launcher) -> None:
+    current = box.up(2, id_servers=2)
+    names = [n.name for n in current.nodes]
+    assert names == ["id-a", "id-b", "node-1", "node-2"]
+    servers = [n for n in current.nodes if n.role == "id-server"]
+    ports = [n.extra["id_port"] for n in servers]
+    assert len(set(ports)) == 2
+    for server in servers:
+        home = server.home
+        assert (home / "config/services/identity-server/enabled").read_text().strip() == "true"
+        assert (home / "config/services/identity-server/web-port").read_text().strip() == str(server.extra["id_port"])
+    for node in current.nodes:
+        network = json.loads((node.home / "metadata/networkconfig.json").read_text())
+        assert [s["http_port"] for s in network["identity-servers"]] == ports
+    assert launcher.identities == ["node-1", "node-2"]
+    plain = [n for n in state.load(box.directory).nodes if n.role == "node"]
+    assert [n.extra["global_id"] for n in plain] == ["node-1@127.0.0.1_8084", "node-2@127.0.0.1_8084"]
+    assert plain[0].to_json()["idurl"] == "http://127.0.0.1:8084/node-1.xml"
+
+
+def test_bare_nodes_get_no_identity(box, launcher) -> None:
+    current = box.up(1, id_servers=1, bare=True)
+    assert [n.name for n in current.nodes] == ["id-a", "node-1"]
+    assert getattr(launcher, "identities", []) == []
+    assert "global_id" not in current.nodes[1].extra
+
+
+def test_lettered_names() -> None:
+    from bitdust.sandbox.roles import ID_SERVER
+
+    assert [ID_SERVER.node_name(i) for i in (1, 2, 26, 27)] == ["id-a", "id-b", "id-z", "id-aa"]
