@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.request
 
 import pytest
 
@@ -34,12 +35,19 @@ def test_up_status_stop_start_down_leave_nothing_running(tmp_path) -> None:
         assert done.returncode == 0, done.stderr
         report = json.loads(done.stdout)  # nothing but the JSON on stdout
         assert report["dir"] == str(directory)
-        nodes = [NodeRecord.from_json(item) for item in report["nodes"]]
-        assert [n.name for n in nodes] == ["node-1", "node-2"]
-        assert {n.role for n in nodes} == {"node"}
-        ports = [p for n in nodes for p in (n.rest_port, n.ws_port)]
-        assert len(set(ports)) == 4
+        everyone = [NodeRecord.from_json(item) for item in report["nodes"]]
+        assert [n.name for n in everyone] == ["id-a", "id-b", "node-1", "node-2"]
+        assert [n.role for n in everyone] == ["id-server", "id-server", "node", "node"]
+        ports = [p for n in everyone for p in (n.rest_port, n.ws_port)] + [n.extra["id_port"] for n in everyone[:2]]
+        assert len(set(ports)) == 10
+        id_port = everyone[0].extra["id_port"]
+        nodes = everyone[2:]
         for n in nodes:
+            assert n.extra["global_id"] == f"{n.name}@127.0.0.1_{id_port}"
+            assert n.extra["idurl"] == f"http://127.0.0.1:{id_port}/{n.name}.xml"
+            with urllib.request.urlopen(n.extra["idurl"], timeout=10) as response:
+                assert b"<identity>" in response.read()
+        for n in everyone:
             assert n.home == directory / n.name
             assert pid_alive(n.pid)
             assert healthy(n)["state"] == "READY"
@@ -51,6 +59,8 @@ def test_up_status_stop_start_down_leave_nothing_running(tmp_path) -> None:
         assert done.returncode == 0, done.stderr
         status = json.loads(done.stdout)
         assert [(n["name"], n["running"], n["healthy"], n["state"]) for n in status["nodes"]] == [
+            ("id-a", True, True, "READY"),
+            ("id-b", True, True, "READY"),
             ("node-1", True, True, "READY"),
             ("node-2", True, True, "READY"),
         ]
@@ -59,7 +69,7 @@ def test_up_status_stop_start_down_leave_nothing_running(tmp_path) -> None:
         assert done.returncode == 0, done.stderr
         assert not pid_alive(nodes[1].pid)
         status = json.loads(bitdust("sandbox", "status", "--dir", str(directory), "--json").stdout)
-        assert [n["running"] for n in status["nodes"]] == [True, False]
+        assert [n["running"] for n in status["nodes"]] == [True, True, True, False]
 
         done = bitdust("sandbox", "start", "node-2", "--dir", str(directory))
         assert done.returncode == 0, done.stderr
@@ -70,13 +80,13 @@ def test_up_status_stop_start_down_leave_nothing_running(tmp_path) -> None:
 
         done = bitdust("sandbox", "down", "--dir", str(directory))
         assert done.returncode == 0, done.stderr
-        for n in nodes:
+        for n in everyone:
             assert engine_pids(n.home) == []
         assert not pid_alive(restarted.pid)
 
         done = bitdust("sandbox", "status", "--dir", str(directory), "--json")
         assert done.returncode == 3
-        assert [n["running"] for n in json.loads(done.stdout)["nodes"]] == [False, False]
+        assert [n["running"] for n in json.loads(done.stdout)["nodes"]] == [False] * 4
     finally:
         if (directory / "sandbox.json").exists():
             Sandbox(directory).down()
