@@ -11,7 +11,7 @@ import pytest
 from bitdust.sandbox.network import Sandbox
 from bitdust.sandbox.state import NodeRecord
 from bitdust.userid.identity import Identity
-from tests.e2e.helpers import api, ok
+from tests.e2e.helpers import api, ok, poll_until
 
 pytestmark = pytest.mark.e2e
 
@@ -145,3 +145,28 @@ def test_usernames_are_checked(bare: Sandbox) -> None:
     for name in ("ab", "Alice", "a" * 21, "al ice", "alice!"):
         status, envelope = api(node, "POST", "identity/create/v1", username=name)
         assert status == 400 and "user name" in envelope["errors"][0], (name, envelope)
+
+
+def test_identity_moves_by_itself_when_its_server_dies(tmp_path: Path) -> None:
+    box = Sandbox(tmp_path / "auto-rotate")
+    try:
+        box.up(1, id_servers=2)
+        nodes = by_name(box)
+        node = nodes["node-1"]
+        before = ok(node, "GET", "identity/get/v1")
+        assert before["global_id"] == node.extra["global_id"]
+        ok(node, "POST", "config/set/v1", key="services/identity-propagate/health-check-interval-seconds", value=1)
+        ok(node, "POST", "service/restart/service_identity_propagate/v1")
+        box.stop_node("id-a")
+        survivor = f"http://127.0.0.1:{nodes['id-b'].extra['id_port']}/node-1.xml"
+
+        def moved() -> dict | None:
+            current = ok(node, "GET", "identity/get/v1")
+            return current if current["sources"] == [survivor] else None
+
+        after = poll_until(moved, 60, what="automatic rotation away from id-a")
+        assert int(after["revision"]) == int(before["revision"]) + 1
+        assert after["publickey"] == before["publickey"]
+    finally:
+        if (box.directory / "sandbox.json").exists():
+            box.down()

@@ -1,0 +1,98 @@
+"""service_identity_propagate: keeps our identity published on healthy identity servers.
+
+Every ``health-check-interval-seconds`` it probes our sources; when one is down, lost our
+document or was taken over, the identity is rotated to healthy servers of the network config
+(``automatic-rotate-enabled``). Peers learn of the change once the transport exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet import defer, task
+from twisted.python.failure import Failure
+
+from bitdust.main.config_options import Option
+from bitdust.main.config_types import Bool, PositiveInt
+from bitdust.main.service import BitDustService
+from bitdust.services.identity_part import sync_key_owner
+from bitdust.userid.id_rotator import rotate
+
+
+class IdentityPropagateService(BitDustService):
+    name = "service_identity_propagate"
+    depends_on = ("service_keys_registry",)
+    description = "checks our identity servers and rotates away from broken ones"
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        self._loop: task.LoopingCall | None = None
+        self._running: defer.Deferred[Any] | None = None
+        self.checks = 0
+
+    def options(self) -> tuple[Option, ...]:
+        prefix = self.config_prefix()
+        return (
+            Option(f"{prefix}/automatic-rotate-enabled", Bool(), True, "rotate the identity when one of its servers is unhealthy"),
+            Option(
+                f"{prefix}/health-check-interval-seconds",
+                PositiveInt(max=86400),
+                300,
+                "how often our identity servers are checked",
+            ),
+        )
+
+    def start(self) -> None:
+        interval = self.engine.config.get(f"{self.config_prefix()}/health-check-interval-seconds")
+        self._loop = task.LoopingCall(self.check)
+        self._loop.clock = self.engine.reactor
+        self._loop.start(interval, now=False).addErrback(self.engine.log.failure, "identity health loop failed")
+
+    def stop(self) -> defer.Deferred[Any] | None:
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        self._loop = None
+        running, self._running = self._running, None
+        return running
+
+    def check(self) -> defer.Deferred[Any] | None:
+        """One health check (and rotation when needed); skipped while one is under way."""
+        engine = self.engine
+        if self._running is not None or engine.local_identity.current is None:
+            return None
+        if not engine.config.get(f"{self.config_prefix()}/automatic-rotate-enabled"):
+            return None
+        self.checks += 1
+
+        def run(network: Any) -> defer.Deferred[Any]:
+            return rotate(
+                local=engine.local_identity,
+                keys=engine.keys,
+                cache=engine.identity_cache,
+                servers=list(network.identity_servers),
+                http_get=engine.http_get,
+                http_post=engine.http_post,
+                run_blocking=engine.run_blocking,
+                min_servers=engine.config.get("services/identity-propagate/min-servers"),
+                force=False,
+            )
+
+        def done(rotation: Any) -> None:
+            if rotation.rotated:
+                sync_key_owner(engine)
+                engine.events.send(
+                    "my-identity-rotated",
+                    {"old_sources": list(rotation.old_sources), "new_sources": [s.url for s in rotation.identity.sources]},
+                )
+
+        def failed(failure: Failure) -> None:
+            engine.log.warn("identity health check failed: {reason}", reason=failure.getErrorMessage())
+
+        d = engine.run_blocking(engine.network_config).addCallback(run).addCallbacks(done, failed)
+        self._running = d
+
+        def finished(_: Any) -> None:
+            self._running = None
+
+        d.addBoth(finished)
+        return d
