@@ -18,7 +18,7 @@ EXIT_FAILED = 1
 
 def successor_command(home: Path) -> list[str]:
     """The command line of the engine that replaces this one on ``process_restart``."""
-    return [sys.executable, "-m", "bitdust", "run", "--basedir", str(home), "--wait-lock", "30"]
+    return [sys.executable, "-m", "bitdust", "run", "--basedir", str(home), "--wait-lock", "30", "--quiet"]
 
 
 def spawn_detached(command: list[str], log_path: Path) -> subprocess.Popen[bytes]:
