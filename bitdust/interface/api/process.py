@@ -72,7 +72,20 @@ def process_info(engine: Any) -> dict[str, Any]:
             "total": len(services),
         },
         "automats": {"active": len(engine.automats.list())},
+        "identity": _identity_info(engine),
         "event": {"consumers": len(engine.events.consumers())},
+    }
+
+
+def _identity_info(engine: Any) -> dict[str, Any]:
+    local = getattr(engine, "local_identity", None)
+    current = local.current if local is not None else None
+    cache = getattr(engine, "identity_cache", None)
+    return {
+        "ready": current is not None,
+        "global_id": current.global_id if current is not None else None,
+        "idurl": current.idurl.url if current is not None else None,
+        "cache": len(cache) if cache is not None else 0,
     }
 
 
