@@ -64,3 +64,39 @@ def sync_key_owner(engine: Any) -> None:
         engine.keys.set_owner(None, None)
     else:
         engine.keys.set_owner(identity.global_id, identity.idurl.url)
+
+
+def rotate_identity(engine: Any, *, force: bool) -> defer.Deferred[Any]:
+    """Run a rotation with this engine's collaborators; fires with a ``Rotation``.
+
+    ``force``: the API call (always move); otherwise only when a source is unhealthy.
+    """
+    from bitdust.userid.id_rotator import rotate
+
+    def run(network: Any) -> defer.Deferred[Any]:
+        return rotate(
+            local=engine.local_identity,
+            keys=engine.keys,
+            cache=engine.identity_cache,
+            servers=list(network.identity_servers),
+            http_get=engine.http_get,
+            http_post=engine.http_post,
+            run_blocking=engine.run_blocking,
+            min_servers=engine.config.get("services/identity-propagate/min-servers"),
+            force=force,
+        )
+
+    def rotated(rotation: Any) -> Any:
+        if rotation.rotated:
+            sync_key_owner(engine)
+            engine.events.send(
+                "my-identity-rotated",
+                {
+                    "old_sources": list(rotation.old_sources),
+                    "new_sources": [s.url for s in rotation.identity.sources],
+                    "revision": rotation.identity.revision,
+                },
+            )
+        return rotation
+
+    return engine.run_blocking(engine.network_config).addCallback(run).addCallback(rotated)

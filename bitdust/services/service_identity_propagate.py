@@ -15,8 +15,7 @@ from twisted.python.failure import Failure
 from bitdust.main.config_options import Option
 from bitdust.main.config_types import Bool, PositiveInt
 from bitdust.main.service import BitDustService
-from bitdust.services.identity_part import sync_key_owner
-from bitdust.userid.id_rotator import rotate
+from bitdust.services.identity_part import rotate_identity
 
 
 class IdentityPropagateService(BitDustService):
@@ -64,31 +63,10 @@ class IdentityPropagateService(BitDustService):
             return None
         self.checks += 1
 
-        def run(network: Any) -> defer.Deferred[Any]:
-            return rotate(
-                local=engine.local_identity,
-                keys=engine.keys,
-                cache=engine.identity_cache,
-                servers=list(network.identity_servers),
-                http_get=engine.http_get,
-                http_post=engine.http_post,
-                run_blocking=engine.run_blocking,
-                min_servers=engine.config.get("services/identity-propagate/min-servers"),
-                force=False,
-            )
-
-        def done(rotation: Any) -> None:
-            if rotation.rotated:
-                sync_key_owner(engine)
-                engine.events.send(
-                    "my-identity-rotated",
-                    {"old_sources": list(rotation.old_sources), "new_sources": [s.url for s in rotation.identity.sources]},
-                )
-
         def failed(failure: Failure) -> None:
             engine.log.warn("identity health check failed: {reason}", reason=failure.getErrorMessage())
 
-        d = engine.run_blocking(engine.network_config).addCallback(run).addCallbacks(done, failed)
+        d = rotate_identity(engine, force=False).addErrback(failed)
         self._running = d
 
         def finished(_: Any) -> None:

@@ -73,18 +73,21 @@ def _too_large(url: str, max_size: int) -> IdentityFetchError:
     return IdentityFetchError(f"{url} answered more than {max_size} bytes", reason="too-large", url=url)
 
 
+def _default_client(reactor: IReactorTime) -> Any:
+    """A treq client without persistent connections (identity servers are many and seldom asked)."""
+    from treq.client import HTTPClient
+    from twisted.web.client import Agent, HTTPConnectionPool
+
+    return HTTPClient(Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False)))
+
+
 def make_http_get(reactor: IReactorTime, max_size: int = MAX_IDENTITY_SIZE, *, client: Any = None) -> HttpGet:
     """Build the real ``http_get`` for :class:`IdentityCache`.
 
     ``client`` is anything with treq's ``get`` (a ``treq.client.HTTPClient``, or
     ``treq.testing.StubTreq`` in tests); by default a non-persistent HTTPClient on ``reactor``.
     """
-    if client is None:
-        from treq.client import HTTPClient
-        from twisted.web.client import Agent, HTTPConnectionPool
-
-        pool = HTTPConnectionPool(reactor, persistent=False)
-        client = HTTPClient(Agent(reactor, pool=pool))
+    client = client if client is not None else _default_client(reactor)
 
     def http_get(url: str, timeout: float) -> defer.Deferred[tuple[int, bytes]]:
         d = client.get(
@@ -124,12 +127,7 @@ HttpPost = Callable[[str, bytes, float], "defer.Deferred[tuple[int, bytes]]"]
 
 def make_http_post(reactor: IReactorTime, max_size: int = 64 * 1024, *, client: Any = None) -> HttpPost:
     """Build the ``http_post`` used to publish our identity; same limits as :func:`make_http_get`."""
-    if client is None:
-        from treq.client import HTTPClient
-        from twisted.web.client import Agent, HTTPConnectionPool
-
-        pool = HTTPConnectionPool(reactor, persistent=False)
-        client = HTTPClient(Agent(reactor, pool=pool))
+    client = client if client is not None else _default_client(reactor)
 
     def http_post(url: str, body: bytes, timeout: float) -> defer.Deferred[tuple[int, bytes]]:
         d = client.post(

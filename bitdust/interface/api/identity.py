@@ -13,9 +13,8 @@ from bitdust.interface.api.spec import api_method
 from bitdust.main.errors import BadRequest, Conflict
 from bitdust.main.fileutil import atomic_write
 from bitdust.main.network_config import IdServerAddress, parse_server_address
-from bitdust.services.identity_part import sync_key_owner
+from bitdust.services.identity_part import rotate_identity, sync_key_owner
 from bitdust.userid.id_registrator import IdRegistrator
-from bitdust.userid.id_rotator import rotate
 from bitdust.userid.idurl import IdUrl, check_username
 
 MAX_KEY_SOURCE = 64 * 1024
@@ -234,33 +233,14 @@ def identity_rotate(engine: Any) -> defer.Deferred[dict[str, Any]]:
     revision grows and the key stays; the new document is published on every new source.
     """
     _current(engine)
-    keys = registry(engine)
-
-    def run(network: Any) -> defer.Deferred[Any]:
-        return rotate(
-            local=engine.local_identity,
-            keys=keys,
-            cache=engine.identity_cache,
-            servers=list(network.identity_servers),
-            http_get=engine.http_get,
-            http_post=engine.http_post,
-            run_blocking=engine.run_blocking,
-            min_servers=engine.config.get("services/identity-propagate/min-servers"),
-            force=True,
-        )
+    registry(engine)
 
     def rotated(rotation: Any) -> dict[str, Any]:
-        sync_key_owner(engine)
         result = rotation.identity.to_json()
         result.update({"old_sources": list(rotation.old_sources), "rotated": rotation.rotated})
-        if rotation.rotated:
-            engine.events.send(
-                "my-identity-rotated",
-                {"old_sources": list(rotation.old_sources), "new_sources": result["sources"], "revision": result["revision"]},
-            )
         return result
 
-    return engine.run_blocking(engine.network_config).addCallback(run).addCallback(rotated)
+    return rotate_identity(engine, force=True).addCallback(rotated)
 
 
 @api_method("GET", "identity/cache/list/v1")
