@@ -15,6 +15,7 @@ API_MODULES = (
     "bitdust.interface.api.automats",
     "bitdust.interface.api.identity",
     "bitdust.interface.api.keys",
+    "bitdust.interface.api.files",
 )
 
 

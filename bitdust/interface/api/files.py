@@ -1,0 +1,228 @@
+"""API methods of the catalog (service_backup_db): create, inspect, list and delete remote paths.
+
+Answers use the original's field names so existing clients keep working. ``uploads`` and
+``downloads`` are always present but stay empty (``{"running": [], "pending": []}`` and ``[]``)
+until the upload and download pipelines are wired in; then they fill in without a shape change.
+
+Parsing and key checks run on the reactor thread (pure and quick) so bad input answers 400
+before any disk work; every catalog call runs in the thread pool through ``engine.run_blocking``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from twisted.internet import defer
+
+from bitdust.crypt.key_id import check_key_id, split_key_id
+from bitdust.interface.api.spec import ApiResult, api_method
+from bitdust.main.errors import BadRequest, ServiceUnavailable
+from bitdust.storage.remote_path import RemotePath, parse_remote_path
+
+_REMOTE_PATH = "key_id:path/to/item, e.g. master$alice@host:docs/a.txt; without key_id: the master key"
+_INCLUDE = "report running and pending transfers (empty until the upload pipeline is wired in)"
+
+
+def _catalog(engine: Any) -> Any:
+    """The catalog, once service_backup_db runs; 503 otherwise."""
+    catalog = getattr(engine, "catalog", None)
+    if not engine.services.is_on("service_backup_db") or catalog is None:
+        raise ServiceUnavailable("service_backup_db is not running; start it with service_start")
+    return catalog
+
+
+def _known_key(engine: Any, key_id: str) -> str:
+    """A key id the node holds; remote paths of other keys cannot be encrypted or read here."""
+    check_key_id(key_id)
+    if engine.keys.find(key_id) is None:
+        raise BadRequest(f"unknown key {key_id}")
+    return key_id
+
+
+def _master_key_id(engine: Any) -> str | None:
+    return getattr(engine.keys, "master_key_id", None)
+
+
+def _parse(engine: Any, remote_path: str, *, default_key_id: str | None = None, allow_root: bool = False) -> RemotePath:
+    rp = parse_remote_path(remote_path, default_key_id or _master_key_id(engine), allow_root=allow_root)
+    _known_key(engine, rp.key_id)
+    return rp
+
+
+def _time_label(stamp: float) -> str:
+    return time.strftime("%Y-%m-%d %I:%M:%S %p", time.localtime(stamp))
+
+
+def _version_json(global_id: str, version: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "backup_id": f"{global_id}/{version['name']}",
+        "version": version["name"],
+        "label": _time_label(version["created"]),
+        "time": version["created"],
+        "size": version["size"],
+        "blocks": version["blocks"],
+        "ecc_map": version["ecc_map"],
+        "block_size": version["block_size"],
+        "state": version["state"],
+    }
+
+
+def item_json(engine: Any, item: dict[str, Any]) -> dict[str, Any]:
+    """One catalog item in the original's shape (``files_list`` item, ``file_info`` result)."""
+    key_id = item["key_id"]
+    alias, customer = split_key_id(key_id)
+    record = engine.keys.find(key_id)
+    idurl = getattr(record, "creator", None)
+    if idurl is None and customer == getattr(engine.keys, "global_id", None):
+        idurl = getattr(engine.keys, "creator_idurl", None)
+    global_id = f"{key_id}:{item['path_id']}"
+    versions = [_version_json(global_id, v) for v in item.get("versions", [])]
+    ready = [v["version"] for v in versions if v["state"] == "ready"]
+    return {
+        "remote_path": f"{key_id}:{item['path']}",
+        "global_id": global_id,
+        "customer": customer,
+        "idurl": idurl,
+        "path_id": item["path_id"],
+        "name": item["name"],
+        "path": item["path"],
+        "type": item["type"],
+        "size": item["size"],
+        "latest": ready[-1] if ready else "",
+        "key_id": key_id,
+        "key_alias": alias,
+        "childs": bool(item.get("childs", False)),
+        "created": item["created"],
+        "modified": item["modified"],
+        "versions": versions,
+        "uploads": {"running": [], "pending": []},
+        "downloads": [],
+    }
+
+
+@api_method(
+    "POST",
+    "file/create/v1",
+    params={
+        "remote_path": _REMOTE_PATH,
+        "as_folder": "create a folder instead of a file",
+        "exist_ok": "answer the existing item instead of an error when the path exists with this type",
+        "force_path_id": "use this path id (numbers separated by '/', unused under the key) instead of a new one",
+    },
+)
+def file_create(
+    engine: Any, remote_path: str, as_folder: bool = False, exist_ok: bool = False, force_path_id: str | None = None
+) -> defer.Deferred[ApiResult]:
+    """Create a file or folder in the catalog (missing parent folders too); no data is uploaded.
+
+    This only reserves the item and its path id; an upload later adds versions to it. An
+    existing path without exist_ok, a file under a file or a used path id answer 400.
+    """
+    catalog = _catalog(engine)
+    rp = _parse(engine, remote_path)
+
+    def created(item: dict[str, Any]) -> ApiResult:
+        kind = "folder" if item["type"] == "dir" else "file"
+        return ApiResult(item_json(engine, item), message=f"{kind} {rp} is in the catalog")
+
+    d = engine.run_blocking(catalog.create, rp, as_folder=as_folder, exist_ok=exist_ok, force_path_id=force_path_id)
+    return d.addCallback(created)
+
+
+@api_method("GET", "file/exists/v1", params={"remote_path": _REMOTE_PATH})
+def file_exists(engine: Any, remote_path: str) -> defer.Deferred[dict[str, Any]]:
+    """Whether a file or folder with this remote path is in the catalog."""
+    catalog = _catalog(engine)
+    rp = _parse(engine, remote_path)
+
+    def answer(exists: bool) -> dict[str, Any]:
+        return {"exist": exists, "remote_path": str(rp), "key_id": rp.key_id}
+
+    return engine.run_blocking(catalog.exists, rp).addCallback(answer)
+
+
+@api_method(
+    "GET",
+    "file/info/v1",
+    params={"remote_path": _REMOTE_PATH, "include_uploads": _INCLUDE, "include_downloads": _INCLUDE},
+)
+def file_info(
+    engine: Any, remote_path: str, include_uploads: bool = True, include_downloads: bool = True
+) -> defer.Deferred[dict[str, Any]]:
+    """Details of one file or folder: path id, size, versions, transfers; 404 if unknown.
+
+    ``uploads``/``downloads`` are empty until the upload pipeline is wired in.
+    """
+    catalog = _catalog(engine)
+    rp = _parse(engine, remote_path)
+
+    def details(item_and_revision: tuple[dict[str, Any], int]) -> dict[str, Any]:
+        item, revision = item_and_revision
+        result = item_json(engine, item)
+        result["revision"] = revision
+        return result
+
+    return engine.run_blocking(lambda: (catalog.info(rp), catalog.revision())).addCallback(details)
+
+
+@api_method(
+    "GET",
+    "file/list/v1",
+    params={
+        "remote_path": "list under this folder (" + _REMOTE_PATH + ")",
+        "key_id": "list this key's items (default: the master key)",
+        "recursive": "include sub-folders' contents",
+        "all_customers": "list the items of every key in the catalog",
+        "include_uploads": _INCLUDE,
+        "include_downloads": _INCLUDE,
+    },
+)
+def files_list(
+    engine: Any,
+    remote_path: str | None = None,
+    key_id: str | None = None,
+    recursive: bool = True,
+    all_customers: bool = False,
+    include_uploads: bool = False,
+    include_downloads: bool = False,
+) -> defer.Deferred[list[dict[str, Any]]]:
+    """Items of the catalog: under remote_path, or of key_id (default the master key), or all.
+
+    A remote_path without its own key id belongs to key_id. ``uploads``/``downloads`` of each item
+    are empty until the upload pipeline is wired in.
+    """
+    catalog = _catalog(engine)
+    if key_id is not None:
+        _known_key(engine, key_id)
+    if remote_path is not None:
+        rp: RemotePath | None = _parse(engine, remote_path, default_key_id=key_id, allow_root=True)
+        work = (catalog.list, rp, None, recursive)
+    elif all_customers:
+        work = (catalog.list, None, None, recursive)
+    else:
+        key = key_id or _master_key_id(engine)
+        if key is None:
+            raise BadRequest("this node has no master key yet: pass key_id")
+        work = (catalog.list, None, _known_key(engine, key), recursive)
+
+    def listed(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [item_json(engine, item) for item in items]
+
+    return engine.run_blocking(*work).addCallback(listed)
+
+
+@api_method("DELETE", "file/delete/v1", params={"remote_path": _REMOTE_PATH})
+def file_delete(engine: Any, remote_path: str) -> defer.Deferred[ApiResult]:
+    """Remove a file or a folder with everything under it from the catalog; 404 if unknown.
+
+    Asking suppliers to drop the uploaded fragments joins once the upload pipeline exists.
+    """
+    catalog = _catalog(engine)
+    rp = _parse(engine, remote_path)
+
+    def deleted(item: dict[str, Any]) -> ApiResult:
+        removed = item["removed_items"]
+        return ApiResult(item_json(engine, item), message=f"{rp} deleted ({removed} catalog items)")
+
+    return engine.run_blocking(catalog.delete, rp).addCallback(deleted)

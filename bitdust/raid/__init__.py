@@ -1,0 +1,1 @@
+"""Erasure coding: ECC maps (how many suppliers, how many needed) and zfec encode/decode."""

@@ -1,0 +1,1 @@
+"""Files to encrypted, erasure-coded fragments and back: streaming, bounded memory, every corruption caught."""

@@ -1,0 +1,87 @@
+"""Where fragments go and come from: the sink/source interfaces and a local-disk implementation.
+
+Threading contract: the pipeline runs in worker threads. A store whose ``blocking`` attribute is
+true (like :class:`LocalFragmentStore`) is called directly from those threads and must return plain
+values. A store with ``blocking = False`` (the network suppliers, later) is called on the reactor
+thread through ``blockingCallFromThread`` and may return Deferreds; the Twisted wrappers in
+:mod:`bitdust.storage.codec.pipeline` do that bridging.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Protocol
+
+from bitdust.main.fileutil import atomic_write
+from bitdust.storage.codec.fragment import FragmentId, quote_part
+
+
+class FragmentSink(Protocol):
+    """Accepts fragments for storage."""
+
+    blocking: bool
+
+    def put(self, fragment_id: FragmentId, blob: bytes) -> Any:
+        """Store ``blob``; returns None, or a Deferred firing when stored (non-blocking stores)."""
+
+
+class FragmentSource(Protocol):
+    """Gives fragments back."""
+
+    blocking: bool
+
+    def get(self, fragment_id: FragmentId) -> Any:
+        """The blob, or None when absent (a Deferred of either for non-blocking stores)."""
+
+    def positions(self, customer: str, path_id: str, version: str, block: int) -> Any:
+        """Positions believed to hold this block, best first (a Deferred of a list if non-blocking)."""
+
+
+class LocalFragmentStore:
+    """Fragments as files in ``folder``: one file per fragment, written atomically.
+
+    Layout: ``folder/<customer>/<path_id>/<version>/<block>_<position>.bdf`` with each part
+    percent-encoded, so listing a block's positions is one directory read.
+    """
+
+    blocking = True
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder)
+
+    def _version_dir(self, customer: str, path_id: str, version: str) -> Path:
+        return self.folder / quote_part(customer) / quote_part(path_id) / quote_part(version)
+
+    def path_of(self, fragment_id: FragmentId) -> Path:
+        """The file that holds ``fragment_id`` (tests use it to delete or damage fragments)."""
+        folder = self._version_dir(fragment_id.customer, fragment_id.path_id, fragment_id.version)
+        return folder / f"{fragment_id.block}_{fragment_id.position}.bdf"
+
+    def put(self, fragment_id: FragmentId, blob: bytes) -> None:
+        atomic_write(self.path_of(fragment_id), blob, mode=0o600)
+
+    def get(self, fragment_id: FragmentId) -> bytes | None:
+        try:
+            return self.path_of(fragment_id).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def positions(self, customer: str, path_id: str, version: str, block: int) -> list[int]:
+        prefix = f"{block}_"
+        found = []
+        try:
+            names = os.listdir(self._version_dir(customer, path_id, version))
+        except FileNotFoundError:
+            return []
+        for name in names:
+            if name.startswith(prefix) and name.endswith(".bdf"):
+                try:
+                    found.append(int(name[len(prefix) : -len(".bdf")]))
+                except ValueError:
+                    continue
+        return sorted(found)
+
+    def delete(self, fragment_id: FragmentId) -> None:
+        """Remove a fragment if present."""
+        self.path_of(fragment_id).unlink(missing_ok=True)

@@ -1,0 +1,232 @@
+"""The catalog: CRUD, folders, listings, path ids, versions and persistence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bitdust.main.errors import BadRequest, NotFound
+from bitdust.storage.catalog import Catalog, version_name
+from bitdust.storage.remote_path import RemotePath, parse_remote_path
+
+MASTER = "master$alice@host"
+SHARE = "share_1$alice@host"
+
+
+def rp(text: str, key_id: str = MASTER) -> RemotePath:
+    return parse_remote_path(text, key_id, allow_root=True)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        self.t += 1
+        return self.t
+
+
+@pytest.fixture
+def catalog(tmp_path: Path) -> Iterator[Catalog]:
+    cat = Catalog.open(tmp_path / "catalog", now=FakeClock())
+    yield cat
+    cat.close()
+
+
+def paths(items: list[dict]) -> list[str]:
+    return [i["path"] for i in items]
+
+
+def test_create_file_and_info(catalog: Catalog) -> None:
+    item = catalog.create(rp("a.txt"))
+    assert item["type"] == "file" and item["name"] == "a.txt" and item["path_id"] == "0"
+    assert item["key_id"] == MASTER and item["size"] == 0
+    info = catalog.info(rp("a.txt"))
+    assert info["versions"] == [] and info["childs"] is False
+    assert catalog.exists(rp("a.txt"))
+    assert not catalog.exists(rp("b.txt"))
+    assert catalog.exists(rp(""))
+
+
+def test_parents_are_created_like_mkdir_p(catalog: Catalog) -> None:
+    item = catalog.create(rp("a/b/c.txt"))
+    assert item["path_id"] == "0/0/0"
+    assert catalog.info(rp("a"))["type"] == "dir"
+    assert catalog.info(rp("a/b"))["path_id"] == "0/0"
+    assert catalog.info(rp("a"))["childs"] is True
+    assert catalog.create(rp("a/d"), as_folder=True)["path_id"] == "0/1"
+    assert catalog.create(rp("e.txt"))["path_id"] == "1"
+
+
+def test_existing_path(catalog: Catalog) -> None:
+    first = catalog.create(rp("docs"), as_folder=True)
+    with pytest.raises(BadRequest, match="already exists"):
+        catalog.create(rp("docs"), as_folder=True)
+    assert catalog.create(rp("docs"), as_folder=True, exist_ok=True) == first
+    with pytest.raises(BadRequest, match="as a dir"):
+        catalog.create(rp("docs"), exist_ok=True)
+
+
+def test_file_under_a_file_is_refused(catalog: Catalog) -> None:
+    catalog.create(rp("a.txt"))
+    before = catalog.revision()
+    with pytest.raises(BadRequest, match="is a file"):
+        catalog.create(rp("a.txt/b.txt"))
+    with pytest.raises(BadRequest, match="is a file"):
+        catalog.create(rp("a.txt/x/y"), as_folder=True)
+    assert catalog.revision() == before
+    assert paths(catalog.list()) == ["a.txt"]
+
+
+def test_failed_create_leaves_no_parents(catalog: Catalog) -> None:
+    catalog.create(rp("x"), force_path_id="5/5")
+    with pytest.raises(BadRequest, match="already used"):
+        catalog.create(rp("new/deep/file"), force_path_id="5/5")
+    assert paths(catalog.list()) == ["x"]
+
+
+def test_force_path_id(catalog: Catalog) -> None:
+    assert catalog.create(rp("a"), force_path_id="7/3")["path_id"] == "7/3"
+    assert catalog.create(rp("a", SHARE), force_path_id="7/3")["path_id"] == "7/3"  # other key
+    assert catalog.create(rp("a"), exist_ok=True, force_path_id="7/3")["path_id"] == "7/3"
+    with pytest.raises(BadRequest, match="path id"):
+        catalog.create(rp("a"), exist_ok=True, force_path_id="1")
+    for bad in ("", "a", "1//2", "/1", "1/", "-1", "1.5"):
+        with pytest.raises(BadRequest, match="invalid path id"):
+            catalog.create(rp("b"), force_path_id=bad)
+
+
+def test_auto_path_id_skips_forced_ones(catalog: Catalog) -> None:
+    catalog.create(rp("forced"), force_path_id="0")
+    assert catalog.create(rp("auto"))["path_id"] == "1"
+
+
+def test_path_ids_are_not_reused_after_delete(catalog: Catalog) -> None:
+    assert catalog.create(rp("a"))["path_id"] == "0"
+    catalog.delete(rp("a"))
+    assert catalog.create(rp("a"))["path_id"] == "1"
+
+
+def test_list_recursive_and_not(catalog: Catalog) -> None:
+    for p in ("a/b/c.txt", "a/b/d.txt", "a/e.txt", "a0.txt", "a-b/x", "z.txt"):
+        catalog.create(rp(p))
+    catalog.create(rp("s/t", SHARE))
+    assert paths(catalog.list(rp("a"))) == ["a/b", "a/b/c.txt", "a/b/d.txt", "a/e.txt"]
+    assert paths(catalog.list(rp("a"), recursive=False)) == ["a/b", "a/e.txt"]
+    assert paths(catalog.list(rp("a/e.txt"))) == ["a/e.txt"]
+    assert paths(catalog.list(key_id=MASTER, recursive=False)) == ["a", "a-b", "a0.txt", "z.txt"]
+    assert paths(catalog.list(rp("", SHARE))) == ["s", "s/t"]
+    assert len(catalog.list()) == 11
+    assert catalog.key_ids() == [MASTER, SHARE]
+    with pytest.raises(NotFound):
+        catalog.list(rp("nope"))
+
+
+def test_delete_folder_tree(catalog: Catalog) -> None:
+    for p in ("a/b/c.txt", "a/b/d.txt", "a/e.txt", "ab.txt"):
+        catalog.create(rp(p))
+    catalog.add_version(rp("a/b/c.txt"), ecc_map="ecc/2x2", block_size=1024)
+    removed = catalog.delete(rp("a"))
+    assert removed["path"] == "a" and removed["removed_items"] == 5
+    assert paths(catalog.list()) == ["ab.txt"]
+    assert catalog._conn.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 0
+    with pytest.raises(NotFound):
+        catalog.delete(rp("a"))
+    with pytest.raises(NotFound):
+        catalog.info(rp("a/b/c.txt"))
+    with pytest.raises(BadRequest):
+        catalog.delete(rp(""))
+
+
+def test_versions(catalog: Catalog) -> None:
+    catalog.create(rp("f"))
+    v1 = catalog.add_version(rp("f"), ecc_map="ecc/2x2", block_size=4096, name="F20261128033000AM", manifest={"a": 1})
+    assert v1["state"] == "uploading" and v1["manifest"] == {"a": 1}
+    assert catalog.info(rp("f"))["size"] == 0
+    done = catalog.set_version_state(rp("f"), "F20261128033000AM", "ready", size=123, blocks=2)
+    assert done["state"] == "ready" and done["size"] == 123 and done["blocks"] == 2
+    assert catalog.info(rp("f"))["size"] == 123
+    v2 = catalog.add_version(rp("f"), ecc_map="ecc/4x4", block_size=4096)
+    assert v2["name"].startswith("F") and v2["name"][-2:] in ("AM", "PM")
+    assert [v["name"] for v in catalog.versions(rp("f"))] == ["F20261128033000AM", v2["name"]]
+    catalog.set_version_state(rp("f"), v2["name"], "failed", manifest={"why": "x"})
+    assert catalog.info(rp("f"))["size"] == 123
+    with pytest.raises(BadRequest, match="already exists"):
+        catalog.add_version(rp("f"), ecc_map="ecc/2x2", block_size=1, name="F20261128033000AM")
+    with pytest.raises(BadRequest, match="invalid version name"):
+        catalog.add_version(rp("f"), ecc_map="ecc/2x2", block_size=1, name="nope")
+    with pytest.raises(BadRequest, match="state"):
+        catalog.set_version_state(rp("f"), v2["name"], "lost")
+    with pytest.raises(NotFound):
+        catalog.set_version_state(rp("f"), "F20000101000000AM", "ready")
+    catalog.create(rp("d"), as_folder=True)
+    with pytest.raises(BadRequest, match="folder"):
+        catalog.add_version(rp("d"), ecc_map="ecc/2x2", block_size=1)
+
+
+def test_version_name_format() -> None:
+    name = version_name(1_700_000_000)
+    assert len(name) == 17 and name[0] == "F" and name[1:15].isdigit()
+
+
+def test_persistence_across_reopen(tmp_path: Path) -> None:
+    cat = Catalog.open(tmp_path / "catalog")
+    cat.create(rp("a/b.txt"))
+    cat.add_version(rp("a/b.txt"), ecc_map="ecc/2x2", block_size=8, name="F20260101010101AM", state="ready", size=9)
+    revision = cat.revision()
+    cat.close()
+    assert (tmp_path / "catalog" / "catalog.db").exists()
+    again = Catalog.open(tmp_path / "catalog")
+    try:
+        assert paths(again.list()) == ["a", "a/b.txt"]
+        assert again.info(rp("a/b.txt"))["size"] == 9
+        assert again.revision() == revision
+        assert again.create(rp("c"))["path_id"] == "1"
+        assert again.integrity_check() == "ok"
+        mode = again._conn.execute("PRAGMA journal_mode").fetchone()[0]
+        assert mode == "wal"
+    finally:
+        again.close()
+
+
+def test_revision_counts_changes_only(catalog: Catalog) -> None:
+    start = catalog.revision()
+    catalog.create(rp("a"))
+    assert catalog.revision() == start + 1
+    catalog.create(rp("a"), exist_ok=True)
+    catalog.info(rp("a"))
+    assert catalog.revision() == start + 1
+
+
+def test_closed_catalog_refuses(tmp_path: Path) -> None:
+    cat = Catalog.open(tmp_path)
+    cat.close()
+    cat.close()
+    with pytest.raises(RuntimeError):
+        cat.exists(rp("a"))
+
+
+def test_safe_from_many_threads(catalog: Catalog) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(20):
+                catalog.create(rp(f"shared/t{n}/f{i}"))
+                catalog.list(rp("shared"), recursive=False)
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    items = catalog.list()
+    assert len(items) == 1 + 8 + 8 * 20
+    assert len({i["path_id"] for i in items}) == len(items)
