@@ -58,8 +58,8 @@ def _timed(work: Callable[[], Any]) -> tuple[float, Any]:
 
 def raw_stages(sample: bytes) -> dict[str, float]:
     """MB/s of each stage alone, one thread, on ``sample`` cut in pipeline-sized blocks."""
-    import zstandard
     import zfec
+    import zstandard
 
     from bitdust.crypt import symmetric
     from bitdust.raid.eccmap import eccmap
@@ -93,7 +93,9 @@ def raw_stages(sample: bytes) -> dict[str, float]:
         decoder = zfec.Decoder(k, n)
         last = tuple(range(n - k, n))
         seconds, _ = _timed(
-            lambda decoder=decoder, shares=shares, last=last: [decoder.decode(tuple(s[n - k :]), last) for s in shares]
+            lambda decoder=decoder, shares=shares, last=last: [
+                decoder.decode(tuple(s[-len(last) :]), last) for s in shares
+            ]
         )
         out[f"zfec_decode {name}"] = _rate(size, seconds)
     return out
@@ -127,8 +129,20 @@ def _child(params: dict[str, Any]) -> dict[str, Any]:
         "download_s": download_s,
         "identical": digest.hexdigest() == manifest.source_sha256,
         "stored_ratio": round(manifest.stored_size / max(1, manifest.total_size), 3),
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mib": _peak_rss_mib(),
     }
+
+
+def _peak_rss_mib() -> float:
+    """This process's peak RSS. Linux carries ``ru_maxrss`` across ``exec`` (the forked parent's
+    pages count), so the per-address-space ``VmHWM`` is preferred where /proc has it."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def run(quick: bool = False) -> dict[str, Any]:
@@ -139,17 +153,11 @@ def run(quick: bool = False) -> dict[str, Any]:
         root = Path(temp)
         figures["folder"] = "tmpfs /dev/shm" if base else "default temp folder"
         source = root / "source.bin"
-        sample = bytearray()
         with open(source, "wb") as handle:
             for chunk in _chunks(size):
                 handle.write(chunk)
-                if len(sample) < min(size, 32 * MIB):
-                    sample += chunk
-        _progress(f"raw stages on {len(sample) // MIB} MiB")
-        raw = raw_stages(bytes(sample))
-        del sample
-        figures["raw_mib_s"] = raw
-        figures["end_to_end"] = {}
+        # children first, while this process is still small: its size must not leak into theirs
+        children = {}
         for name in ECCS:
             _progress(f"upload + download of {size // MIB} MiB with {name} in a child process")
             work = root / name.replace("/", "-")
@@ -161,19 +169,27 @@ def run(quick: bool = False) -> dict[str, Any]:
                 text=True,
                 check=True,
             )
-            child = json.loads(done.stdout)
-            up, down = _rate(size, child["upload_s"]), _rate(size, child["download_s"])
-            slow_up = min(raw["zstd_compress"], raw["aes_gcm_encrypt"], raw[f"zfec_encode {name}"], raw["sha256"])
-            slow_down = min(raw["zstd_decompress"], raw["aes_gcm_decrypt"], raw[f"zfec_decode {name}"], raw["sha256"])
-            figures["end_to_end"][name] = {
-                "upload_mib_s": up,
-                "download_mib_s": down,
-                "upload_ratio_to_slowest_stage": round(up / slow_up, 3),
-                "download_ratio_to_slowest_stage": round(down / slow_down, 3),
-                "peak_rss_mib": child["peak_rss_mib"],
-                "stored_ratio": child["stored_ratio"],
-                "identical": child["identical"],
-            }
+            children[name] = json.loads(done.stdout)
+        with open(source, "rb") as handle:
+            sample = handle.read(min(size, 32 * MIB))
+        _progress(f"raw stages on {len(sample) // MIB} MiB of the same data")
+        raw = raw_stages(sample)
+        del sample
+    figures["raw_mib_s"] = raw
+    figures["end_to_end"] = {}
+    for name, child in children.items():
+        up, down = _rate(size, child["upload_s"]), _rate(size, child["download_s"])
+        slow_up = min(raw["zstd_compress"], raw["aes_gcm_encrypt"], raw[f"zfec_encode {name}"], raw["sha256"])
+        slow_down = min(raw["zstd_decompress"], raw["aes_gcm_decrypt"], raw[f"zfec_decode {name}"], raw["sha256"])
+        figures["end_to_end"][name] = {
+            "upload_mib_s": up,
+            "download_mib_s": down,
+            "upload_ratio_to_slowest_stage": round(up / slow_up, 3),
+            "download_ratio_to_slowest_stage": round(down / slow_down, 3),
+            "peak_rss_mib": child["peak_rss_mib"],
+            "stored_ratio": child["stored_ratio"],
+            "identical": child["identical"],
+        }
     return figures
 
 

@@ -19,6 +19,6 @@ class Benchmark:
 
 
 def benchmarks() -> dict[str, Benchmark]:
-    from bitdust.bench import api, identity
+    from bitdust.bench import api, codec, identity
 
-    return {bench.name: bench for bench in (api.BENCHMARK, identity.BENCHMARK)}
+    return {bench.name: bench for bench in (api.BENCHMARK, identity.BENCHMARK, codec.BENCHMARK)}

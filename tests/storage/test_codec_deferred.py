@@ -15,10 +15,16 @@ from typing import Any
 import pytest
 from twisted.internet import defer
 
+from bitdust.crypt.rsa_key import RsaKey
 from bitdust.storage.codec.deferred import download_deferred, upload_deferred
 from bitdust.storage.codec.errors import BlockUnavailable
 from bitdust.storage.codec.fragment import FragmentId
-from tests.storage.codec_helpers import CUSTOMER, KEY_ID, file_hash
+from tests.storage.test_codec_helpers import CUSTOMER, KEY_ID, file_hash, session_key
+
+
+@pytest.fixture
+def rsa_key() -> RsaKey:
+    return session_key()
 
 
 class _Pool:

@@ -10,12 +10,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bitdust.crypt.rsa_key import RsaKey
 from bitdust.raid.eccmap import ECC_MAPS, eccmap
 from bitdust.storage.codec import pipeline
 from bitdust.storage.codec.errors import BlockUnavailable, CorruptBlock, CorruptFragment
 from bitdust.storage.codec.fragment import unpack
 from bitdust.storage.codec.store import LocalFragmentStore
-from tests.storage.codec_helpers import file_hash, fragment_id, leftovers, upload
+from tests.storage.test_codec_helpers import file_hash, fragment_id, leftovers, session_key, upload
+
+
+@pytest.fixture
+def rsa_key() -> RsaKey:
+    return session_key()
 
 
 def _loss_patterns(n: int, lost: int, count: int, seed: int) -> list[tuple[int, ...]]:

@@ -9,13 +9,20 @@ from pathlib import Path
 
 import pytest
 
+from bitdust.crypt.rsa_key import RsaKey
 from bitdust.main.errors import BadRequest
 from bitdust.raid.eccmap import ECC_MAPS
 from bitdust.storage.codec import pipeline
 from bitdust.storage.codec.manifest import Manifest, Progress
 from bitdust.storage.codec.store import LocalFragmentStore
-from tests.storage.codec_helpers import file_hash, leftovers, tree_digest, upload
+from tests.storage.test_codec_helpers import file_hash, leftovers, session_key, tree_digest, upload
 from tests.storage.test_fragments_tar import make_tree
+
+
+@pytest.fixture
+def rsa_key() -> RsaKey:
+    return session_key()
+
 
 BLOCK = 64 * 1024
 
@@ -101,3 +108,19 @@ def test_bad_inputs(tmp_path: Path, rsa_key) -> None:
     (tmp_path / "dir").mkdir()
     with pytest.raises(BadRequest):
         pipeline.download(manifest, rsa_key=rsa_key, source=store, destination_path=tmp_path / "dir")
+
+
+def test_empty_folder_and_download_progress(tmp_path: Path, rsa_key) -> None:
+    source = tmp_path / "empty"
+    source.mkdir()
+    store = LocalFragmentStore(tmp_path / "store")
+    manifest = upload(source, store, rsa_key, block_size=1024)
+    seen: list[Progress] = []
+    target = tmp_path / "restored"
+    pipeline.download(manifest, rsa_key=rsa_key, source=store, destination_path=target, progress=seen.append)
+    assert target.is_dir() and os.listdir(target) == []
+    assert [(p.direction, p.blocks, p.total_blocks) for p in seen][-1] == (
+        "download",
+        manifest.block_count,
+        manifest.block_count,
+    )

@@ -74,9 +74,7 @@ class _Uploader:
     source_hash: Any = attrs.field(factory=hashlib.sha256)
     source_size: int = 0
     buffer: bytearray = attrs.field(factory=bytearray)
-    pending: collections.deque[Future[tuple[BlockInfo, list[tuple[FragmentId, bytes]]]]] = attrs.field(
-        factory=collections.deque
-    )
+    pending: collections.deque[Future[BlockInfo]] = attrs.field(factory=collections.deque)
     blocks: list[BlockInfo] = attrs.field(factory=list)
     submitted: int = 0
 
@@ -107,23 +105,26 @@ class _Uploader:
         while len(self.pending) > self.window:
             self._drain_one()
 
-    def _seal(self, block: bytes, index: int) -> tuple[BlockInfo, list[tuple[FragmentId, bytes]]]:
-        """CPU work of one block, in a worker thread: hash, encrypt, erasure code, pack."""
+    def _seal(self, block: bytes, index: int) -> BlockInfo:
+        """All work of one block, in a worker thread: hash, encrypt, erasure code, pack, store.
+
+        Storing here rather than on the calling thread keeps that thread free for compression,
+        the one stage that cannot be split; each packed fragment is dropped as soon as it is stored.
+        """
         info = BlockInfo(len(block), hashlib.sha256(block).hexdigest())
         aad = block_associated_data(self.key_id, self.path_id, self.version, index)
         sealed = symmetric.encrypt(self.data_key, block, aad)
-        out = []
-        for position, share in enumerate(erasure.encode(sealed, self.ecc)):
+        shares = erasure.encode(sealed, self.ecc)
+        del sealed
+        for position, share in enumerate(shares):
             fid = FragmentId(self.customer, self.path_id, self.version, index, position)
-            fragment = Fragment(fid, self.key_id, self.ecc.suppliers, self.ecc.required, len(sealed), share)
-            out.append((fid, pack(fragment)))
-        return info, out
+            fragment = Fragment(fid, self.key_id, self.ecc.suppliers, self.ecc.required, len(block) + _OVERHEAD, share)
+            self.sink.put(fid, pack(fragment))
+            shares[position] = b""
+        return info
 
     def _drain_one(self) -> None:
-        info, fragments = self.pending.popleft().result()
-        for fid, blob in fragments:
-            self.sink.put(fid, blob)
-        self.blocks.append(info)
+        self.blocks.append(self.pending.popleft().result())
         if self.progress is not None:
             self.progress(Progress("upload", len(self.blocks), self.source_size))
 

@@ -2,7 +2,8 @@
 
 Threading contract: the pipeline runs in worker threads. A store whose ``blocking`` attribute is
 true (like :class:`LocalFragmentStore`) is called directly from those threads and must return plain
-values. A store with ``blocking = False`` (the network suppliers, later) is called on the reactor
+values, and be safe to call from several threads at once (consecutive blocks are stored in
+parallel; their fragments never share a name). A store with ``blocking = False`` (the network suppliers, later) is called on the reactor
 thread through ``blockingCallFromThread`` and may return Deferreds; the Twisted wrappers in
 :mod:`bitdust.storage.codec.pipeline` do that bridging.
 """

@@ -1,7 +1,10 @@
-"""Helpers shared by the pipeline tests: upload a source into a local store, hash trees."""
+"""Helpers shared by the codec tests (no tests here): one RSA key per session, uploads, tree hashes.
+
+A module rather than a conftest.py so the codec tests own every file they need."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from pathlib import Path
@@ -15,6 +18,12 @@ from bitdust.storage.codec.store import LocalFragmentStore
 
 KEY_ID = "master$alice@id.example.com"
 CUSTOMER = "alice@id.example.com"
+
+
+@functools.cache
+def session_key() -> RsaKey:
+    """A 1024-bit key generated once per test session: big enough for OAEP, fast to make."""
+    return RsaKey.generate(1024)
 
 
 def upload(source: Path, store: LocalFragmentStore, rsa_key: RsaKey, **kwargs: Any) -> Manifest:
