@@ -259,7 +259,8 @@ class Identity:
             raise IdentityError(
                 f"identity XML refused: {type(exc).__name__} (DTDs and entities are not allowed)"
             ) from None
-        except (ET.ParseError, ValueError, UnicodeError) as exc:
+        except (ET.ParseError, ValueError, UnicodeError, LookupError) as exc:
+            # LookupError: an XML declaration naming an encoding Python does not know
             raise IdentityError(f"identity XML is malformed: {exc}") from None
         fields = _read_root(root)
         try:

@@ -378,3 +378,13 @@ def test_random_mutations_only_raise_identity_error(xml: str, signed: Identity, 
         return
     if loose.verify():  # only the signed content can verify; anything else parses unverified
         assert loose.same_content(signed)
+
+
+def test_unknown_xml_encoding_is_a_parse_error(key_a) -> None:
+    """Found by the mutation test: a declaration naming an unknown encoding must not escape."""
+    from bitdust.userid.errors import IdentityError
+    from tests.userid.helpers import make_identity
+
+    xml = make_identity(key_a).to_xml().replace('encoding="utf-8"', 'encoding="tf-8"')
+    with pytest.raises(IdentityError, match="malformed"):
+        Identity.from_xml(xml.encode())
