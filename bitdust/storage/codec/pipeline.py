@@ -37,7 +37,7 @@ from bitdust.storage.codec.manifest import BlockInfo, Manifest, Progress
 DEFAULT_BLOCK_SIZE = 4 << 20
 READ_CHUNK = 1 << 20
 WORKERS = 2
-ZSTD_LEVEL = 3
+ZSTD_LEVEL = 1
 _OVERHEAD = symmetric.NONCE_SIZE + symmetric.TAG_SIZE
 
 ProgressCallback = Callable[[Progress], None]
