@@ -1,0 +1,1 @@
+"""Peer-to-peer packets: the signed wire format, its commands and replay protection."""

@@ -1,0 +1,19 @@
+"""Errors of the p2p layer."""
+
+from __future__ import annotations
+
+from bitdust.main.errors import BitDustError
+
+
+class PacketError(BitDustError):
+    """A packet was refused: malformed, oversized, badly signed, stale or from the wrong sender.
+
+    ``reason`` is the short human-readable cause; it is also the message. Everything that parses or
+    checks packets raises only this, so a transport can drop the packet with one ``except``.
+    """
+
+    http_code = 400
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
