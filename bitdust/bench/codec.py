@@ -182,6 +182,8 @@ def run(quick: bool = False) -> dict[str, Any]:
         raw = raw_stages(sample)
         del sample
     figures["raw_mib_s"] = raw
+    if not quick:
+        figures["one_gib"] = _one_gib()
     figures["end_to_end"] = {}
     for name, child in children.items():
         up, down = _rate(size, child["upload_s"]), _rate(size, child["download_s"])
@@ -197,6 +199,36 @@ def run(quick: bool = False) -> dict[str, Any]:
             "identical": child["identical"],
         }
     return figures
+
+
+def _one_gib() -> dict[str, Any]:
+    """Peak RSS (and speeds) for a 1 GiB file with ecc/4x4: memory must not grow with file size."""
+    size = 1024 * MIB
+    with tempfile.TemporaryDirectory(prefix="bitdust-bench-codec-1g-") as temp:
+        root = Path(temp)
+        source = root / "source.bin"
+        with open(source, "wb") as handle:
+            for chunk in _chunks(size):
+                handle.write(chunk)
+        _progress("upload + download of 1024 MiB with ecc/4x4 in a child process (memory bound)")
+        (root / "work").mkdir()
+        params = {"source": str(source), "ecc": "ecc/4x4", "work": str(root / "work")}
+        done = subprocess.run(
+            [sys.executable, "-m", "bitdust.bench.codec", "--child", json.dumps(params)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    child = json.loads(done.stdout)
+    return {
+        "size_mib": 1024,
+        "ecc": "ecc/4x4",
+        "upload_mib_s": _rate(size, child["upload_s"]),
+        "download_mib_s": _rate(size, child["download_s"]),
+        "peak_rss_mib": child["peak_rss_mib"],
+        "identical": child["identical"],
+        "target_peak_rss_mib": 256,
+    }
 
 
 def render(figures: dict[str, Any]) -> None:
@@ -225,6 +257,12 @@ def render(figures: dict[str, Any]) -> None:
             f"{row['identical']}",
         )
     console.print(table)
+    big = figures.get("one_gib")
+    if big:
+        console.print(
+            f"1 GiB with {big['ecc']}: upload {big['upload_mib_s']} MiB/s, download {big['download_mib_s']} MiB/s, "
+            f"peak RSS {big['peak_rss_mib']} MiB (goal < {big['target_peak_rss_mib']} MiB), identical {big['identical']}"
+        )
 
 
 BENCHMARK = Benchmark(
