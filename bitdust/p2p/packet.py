@@ -204,7 +204,6 @@ def decode(blob: bytes, limits: Limits = DEFAULT_LIMITS) -> Packet:
             raw=False,
             use_list=True,
             strict_map_key=True,
-            max_buffer_size=limits.max_packet,
             max_bin_len=max(limits.max_payload, limits.max_signature),
             max_str_len=limits.max_headers,
             max_array_len=_WIRE_FIELDS,
