@@ -1,0 +1,31 @@
+"""Errors of the transport subsystem.
+
+They subclass :class:`BitDustError` so the API layer can report a failed transfer the same way as
+any other domain error.
+"""
+
+from __future__ import annotations
+
+from bitdust.main.errors import BitDustError
+
+
+class TransportError(BitDustError):
+    """Base of all transport errors."""
+
+    http_code = 502
+
+
+class ProtocolViolation(TransportError):
+    """The peer sent bytes that break the framing rules; ``reason`` is a short kebab-case code."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"protocol violation: {reason}")
+        self.reason = reason
+
+
+class NotConnected(TransportError):
+    """Something was sent before the connection was made or after it was lost."""
+
+
+class StreamAborted(TransportError):
+    """An outgoing stream was cancelled by the peer, ran short of data, or lost its connection."""

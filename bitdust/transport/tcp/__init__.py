@@ -1,0 +1,1 @@
+"""The TCP transport: framing of opaque payloads over one TCP connection."""

@@ -1,0 +1,127 @@
+"""Wire format of the TCP framing layer: the hello, frame headers, and an incremental decoder.
+
+Kept apart from the protocol so the parsing rules (and their limits) can be tested as pure code.
+The decoder never holds more than one frame's header plus its body: a length is checked against
+the limit of its frame type as soon as the 9-byte header is complete, before any body is buffered.
+"""
+
+from __future__ import annotations
+
+import enum
+import struct
+from collections.abc import Iterator
+
+import attrs
+
+from bitdust.transport.errors import ProtocolViolation
+
+MAGIC = b"BDTF"
+VERSION = 1
+HELLO = struct.Struct(">4sH")
+HEADER = struct.Struct(">BII")
+STREAM_TOTAL = struct.Struct(">Q")
+
+MAX_MESSAGE = 256 * 1024
+MAX_CHUNK = 64 * 1024
+MAX_ABORT = 1
+
+
+class FrameType(enum.IntEnum):
+    MESSAGE = 1
+    STREAM_START = 2
+    STREAM_CHUNK = 3
+    STREAM_END = 4
+    STREAM_ABORT = 5
+    PING = 6
+    PONG = 7
+
+
+# The largest body each frame type may carry; anything longer is a violation.
+MAX_BODY = {
+    FrameType.MESSAGE: MAX_MESSAGE,
+    FrameType.STREAM_START: STREAM_TOTAL.size,
+    FrameType.STREAM_CHUNK: MAX_CHUNK,
+    FrameType.STREAM_END: 0,
+    FrameType.STREAM_ABORT: MAX_ABORT,
+    FrameType.PING: 0,
+    FrameType.PONG: 0,
+}
+MAX_BUFFER = HEADER.size + MAX_MESSAGE
+
+# STREAM_ABORT body: who aborts. The two directions have separate stream-id spaces.
+ABORT_BY_SENDER = b"\x00"
+ABORT_BY_RECEIVER = b"\x01"
+
+
+@attrs.frozen
+class Frame:
+    type: FrameType
+    stream_id: int
+    body: bytes
+
+
+def encode_hello() -> bytes:
+    return HELLO.pack(MAGIC, VERSION)
+
+
+def encode_frame(frame_type: FrameType, stream_id: int = 0, body: bytes = b"") -> bytes:
+    return HEADER.pack(frame_type, stream_id, len(body)) + body
+
+
+class FrameDecoder:
+    """Turns a byte stream into frames, checking the hello and every header's limits."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._hello_done = False
+        self._header: tuple[FrameType, int, int] | None = None
+
+    @property
+    def buffered(self) -> int:
+        """Bytes held back waiting for the rest of a hello or frame."""
+        return len(self._buf)
+
+    def _take(self, data: memoryview, offset: int, need: int) -> int:
+        """Move up to ``need - len(buf)`` bytes into the buffer; return the new offset."""
+        count = min(need - len(self._buf), len(data) - offset)
+        self._buf += data[offset : offset + count]
+        return offset + count
+
+    def feed(self, data: bytes) -> Iterator[Frame]:
+        """Yield each frame completed by ``data``; raise :class:`ProtocolViolation` on bad input."""
+        view = memoryview(data)
+        offset = 0
+        while offset < len(view):
+            if not self._hello_done:
+                offset = self._take(view, offset, HELLO.size)
+                if len(self._buf) < HELLO.size:
+                    return
+                magic, version = HELLO.unpack(self._buf)
+                self._buf.clear()
+                if magic != MAGIC:
+                    raise ProtocolViolation("bad-magic")
+                if version != VERSION:
+                    raise ProtocolViolation("bad-version")
+                self._hello_done = True
+                continue
+            if self._header is None:
+                offset = self._take(view, offset, HEADER.size)
+                if len(self._buf) < HEADER.size:
+                    return
+                raw_type, stream_id, length = HEADER.unpack(self._buf)
+                self._buf.clear()
+                try:
+                    frame_type = FrameType(raw_type)
+                except ValueError:
+                    raise ProtocolViolation("unknown-type") from None
+                if length > MAX_BODY[frame_type]:
+                    raise ProtocolViolation("oversized-frame")
+                self._header = (frame_type, stream_id, length)
+            frame_type, stream_id, length = self._header
+            offset = self._take(view, offset, length)
+            if len(self._buf) < length:
+                return
+            body = bytes(self._buf)
+            self._buf.clear()
+            self._header = None
+            yield Frame(frame_type, stream_id, body)

@@ -1,0 +1,350 @@
+"""FrameProtocol: messages and flow-controlled streams of opaque bytes over one TCP connection.
+
+Streams are sent by a pull producer registered on the transport, so a slow peer makes the sender
+wait instead of buffering a whole payload in memory. Every rule break by the peer is counted,
+reported through ``on_violation`` and answered by dropping the connection; nothing raises out of
+``dataReceived``. Timers run on an injected clock so tests drive them with ``task.Clock``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+from twisted.internet import defer, error, task
+from twisted.internet.interfaces import IReactorTime
+from twisted.internet.protocol import Protocol
+from twisted.logger import Logger
+from twisted.protocols.policies import TimeoutMixin
+from twisted.python.failure import Failure
+
+from bitdust.transport.errors import NotConnected, ProtocolViolation, StreamAborted
+from bitdust.transport.tcp import frames
+from bitdust.transport.tcp.frames import ABORT_BY_RECEIVER, ABORT_BY_SENDER, Frame, FrameType
+
+log = Logger()
+
+DEFAULT_MAX_STREAM = 1024**3
+
+
+@attrs.define
+class FrameStats:
+    bytes_in: int = 0
+    bytes_out: int = 0
+    frames_in: int = 0
+    frames_out: int = 0
+    violations: int = 0
+
+
+@attrs.frozen
+class StreamProgress:
+    stream_id: int
+    direction: str  # "in" or "out"
+    done: int
+    total: int
+
+
+@attrs.define
+class _Incoming:
+    total: int
+    write: Callable[[bytes], object] | None
+    received: int = 0
+
+
+@attrs.define(eq=False)
+class _Outgoing:
+    """One queued or active outgoing stream; also the pull producer registered on the transport."""
+
+    proto: FrameProtocol
+    stream_id: int
+    reader: Any
+    total: int
+    done: defer.Deferred[None]
+    sent: int = 0
+    stopped: bool = False
+
+    def resumeProducing(self) -> None:
+        if not self.stopped:
+            self.proto._produce(self)
+
+    def pauseProducing(self) -> None:
+        """Pull producers are not paused; the transport simply stops pulling."""
+
+    def stopProducing(self) -> None:
+        self.stopped = True
+
+
+class FrameProtocol(Protocol, TimeoutMixin):
+    """Length-prefixed frames; see :mod:`bitdust.transport.tcp.frames` for the wire format."""
+
+    def __init__(
+        self,
+        clock: IReactorTime,
+        *,
+        on_message: Callable[[bytes], object] = lambda payload: None,
+        on_stream_start: Callable[[int, int], Any] = lambda stream_id, total: None,
+        on_stream_end: Callable[[int], object] = lambda stream_id: None,
+        on_stream_abort: Callable[[int, str], object] = lambda stream_id, reason: None,
+        on_violation: Callable[[str], object] = lambda reason: None,
+        idle_timeout: float | None = 120.0,
+        keepalive: float | None = 30.0,
+        max_stream_length: int = DEFAULT_MAX_STREAM,
+        max_incoming_streams: int = 8,
+    ) -> None:
+        self._clock = clock
+        self._on_message = on_message
+        self._on_stream_start = on_stream_start
+        self._on_stream_end = on_stream_end
+        self._on_stream_abort = on_stream_abort
+        self._on_violation = on_violation
+        self._idle_timeout = idle_timeout
+        self._keepalive = keepalive
+        self.max_stream_length = max_stream_length
+        self.max_incoming_streams = max_incoming_streams
+        self.stats = FrameStats()
+        self.decoder = frames.FrameDecoder()
+        self._incoming: dict[int, _Incoming] = {}
+        self._out_queue: deque[_Outgoing] = deque()
+        self._active: _Outgoing | None = None
+        self._next_stream_id = 1
+        self._pinger: task.LoopingCall | None = None
+        self._connected = False
+        self._dropped = False
+
+    # -- timers -------------------------------------------------------------------------------
+
+    def callLater(self, period: float, func: Callable[[], object]) -> Any:  # noqa: N802 (TimeoutMixin hook)
+        return self._clock.callLater(period, func)
+
+    def timeoutConnection(self) -> None:
+        log.info("closing idle connection")
+        self._drop()
+
+    def _send_ping(self) -> None:
+        if self._connected and not self._dropped:
+            self._write(FrameType.PING)
+
+    # -- connection life ----------------------------------------------------------------------
+
+    def connectionMade(self) -> None:
+        self._connected = True
+        self._write_raw(frames.encode_hello())
+        self.setTimeout(self._idle_timeout)
+        if self._keepalive:
+            self._pinger = task.LoopingCall(self._send_ping)
+            self._pinger.clock = self._clock
+            self._pinger.start(self._keepalive, now=False)
+
+    def connectionLost(self, reason: Failure = error.ConnectionDone) -> None:  # type: ignore[assignment]
+        self._connected = False
+        self.setTimeout(None)
+        if self._pinger is not None and self._pinger.running:
+            self._pinger.stop()
+        pending = ([self._active] if self._active else []) + list(self._out_queue)
+        self._active = None
+        self._out_queue.clear()
+        for out in pending:
+            out.stopped = True
+            out.done.errback(StreamAborted("connection lost"))
+        incoming, self._incoming = self._incoming, {}
+        for stream_id in incoming:
+            self._call(self._on_stream_abort, stream_id, "connection-lost")
+
+    def _drop(self) -> None:
+        self._dropped = True
+        if self.transport is not None:
+            self.transport.abortConnection()
+
+    def violation(self, reason: str) -> None:
+        """Count a rule break by the peer, report it, and drop the connection."""
+        self.stats.violations += 1
+        log.warn("protocol violation {reason}", reason=reason)
+        self._call(self._on_violation, reason)
+        self._drop()
+
+    # -- receiving ----------------------------------------------------------------------------
+
+    def dataReceived(self, data: bytes) -> None:
+        if self._dropped:
+            return
+        self.resetTimeout()
+        self.stats.bytes_in += len(data)
+        try:
+            for frame in self.decoder.feed(data):
+                self.stats.frames_in += 1
+                self._handle(frame)
+                if self._dropped:
+                    return
+        except ProtocolViolation as exc:
+            self.violation(exc.reason)
+
+    def _handle(self, frame: Frame) -> None:
+        kind, sid, body = frame.type, frame.stream_id, frame.body
+        if kind is FrameType.MESSAGE:
+            self._call(self._on_message, body)
+        elif kind is FrameType.PING:
+            self._write(FrameType.PONG)
+        elif kind is FrameType.PONG:
+            pass
+        elif kind is FrameType.STREAM_START:
+            self._start_incoming(sid, body)
+        elif kind is FrameType.STREAM_CHUNK:
+            stream = self._stream(sid)
+            if not body:
+                raise ProtocolViolation("empty-chunk")
+            if stream.received + len(body) > stream.total:
+                raise ProtocolViolation("stream-overrun")
+            stream.received += len(body)
+            if stream.write is not None and not self._call(stream.write, body):
+                self.cancel_incoming(sid)
+        elif kind is FrameType.STREAM_END:
+            stream = self._stream(sid)
+            if stream.received != stream.total:
+                raise ProtocolViolation("stream-underrun")
+            del self._incoming[sid]
+            if stream.write is not None:
+                self._call(self._on_stream_end, sid)
+        elif kind is FrameType.STREAM_ABORT:
+            self._handle_abort(sid, body)
+
+    def _stream(self, sid: int) -> _Incoming:
+        stream = self._incoming.get(sid)
+        if stream is None:
+            raise ProtocolViolation("unknown-stream")
+        return stream
+
+    def _start_incoming(self, sid: int, body: bytes) -> None:
+        if len(body) != frames.STREAM_TOTAL.size:
+            raise ProtocolViolation("bad-stream-start")
+        (total,) = frames.STREAM_TOTAL.unpack(body)
+        if sid in self._incoming:
+            raise ProtocolViolation("duplicate-stream")
+        if len(self._incoming) >= self.max_incoming_streams:
+            raise ProtocolViolation("too-many-streams")
+        if total > self.max_stream_length:
+            raise ProtocolViolation("stream-too-large")
+        stream = _Incoming(total=total, write=None)
+        self._incoming[sid] = stream
+        ok, consumer = self._call_result(self._on_stream_start, sid, total)
+        if ok and consumer is not None:
+            stream.write = consumer.write if hasattr(consumer, "write") else consumer
+        else:
+            self.cancel_incoming(sid)
+
+    def _handle_abort(self, sid: int, body: bytes) -> None:
+        if body == ABORT_BY_RECEIVER:
+            out = self._active
+            if out is not None and out.stream_id == sid:
+                self._finish(out, StreamAborted("cancelled by peer"))
+            return
+        if body != ABORT_BY_SENDER:
+            raise ProtocolViolation("bad-abort")
+        stream = self._stream(sid)
+        del self._incoming[sid]
+        if stream.write is not None:
+            self._call(self._on_stream_abort, sid, "aborted-by-peer")
+
+    def cancel_incoming(self, stream_id: int) -> None:
+        """Refuse the rest of an incoming stream; its frames are counted and dropped until the
+        sender acknowledges with its own abort or the END already in flight."""
+        stream = self._incoming.get(stream_id)
+        if stream is None:
+            return
+        stream.write = None
+        self._write(FrameType.STREAM_ABORT, stream_id, ABORT_BY_RECEIVER)
+
+    def _call(self, func: Callable[..., object], *args: Any) -> bool:
+        return self._call_result(func, *args)[0]
+
+    def _call_result(self, func: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+        """Run a user callback; its bugs are logged, never turned into a dropped connection."""
+        try:
+            return True, func(*args)
+        except Exception:
+            log.failure("callback {func!r} failed", func=func)
+            return False, None
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def _write_raw(self, data: bytes) -> None:
+        self.stats.bytes_out += len(data)
+        self.transport.write(data)
+
+    def _write(self, frame_type: FrameType, stream_id: int = 0, body: bytes = b"") -> None:
+        if not self._connected or self._dropped:
+            raise NotConnected("connection is not open")
+        self.stats.frames_out += 1
+        self._write_raw(frames.encode_frame(frame_type, stream_id, body))
+
+    def send_message(self, payload: bytes) -> None:
+        """Send a small payload in one frame; bigger ones must go through :meth:`send_stream`."""
+        if len(payload) > frames.MAX_MESSAGE:
+            raise ValueError(f"message of {len(payload)} bytes exceeds {frames.MAX_MESSAGE}")
+        self._write(FrameType.MESSAGE, 0, payload)
+
+    def send_stream(self, source: Any, total: int | None = None) -> defer.Deferred[None]:
+        """Queue ``source`` (bytes or a reader with ``read(n)``); fires once END is written."""
+        if not self._connected or self._dropped:
+            return defer.fail(NotConnected("connection is not open"))
+        if isinstance(source, bytes | bytearray | memoryview):
+            source = io.BytesIO(bytes(source))
+        if total is None:
+            position = source.tell()
+            total = source.seek(0, io.SEEK_END) - position
+            source.seek(position)
+        if total > self.max_stream_length:
+            return defer.fail(ValueError(f"stream of {total} bytes exceeds {self.max_stream_length}"))
+        out = _Outgoing(self, self._next_stream_id, source, total, defer.Deferred())
+        self._next_stream_id += 1
+        self._out_queue.append(out)
+        self._start_next()
+        return out.done
+
+    def _start_next(self) -> None:
+        if self._active is not None or not self._out_queue or not self._connected:
+            return
+        out = self._active = self._out_queue.popleft()
+        self._write(FrameType.STREAM_START, out.stream_id, frames.STREAM_TOTAL.pack(out.total))
+        self.transport.registerProducer(out, False)
+
+    def _produce(self, out: _Outgoing) -> None:
+        """Write one chunk when the transport asks for more; END after the last one."""
+        if self._active is not out or not self._connected:
+            return
+        remaining = out.total - out.sent
+        if remaining == 0:
+            self._write(FrameType.STREAM_END, out.stream_id)
+            self._finish(out, None)
+            return
+        chunk = out.reader.read(min(frames.MAX_CHUNK, remaining))
+        if not chunk:
+            self._write(FrameType.STREAM_ABORT, out.stream_id, ABORT_BY_SENDER)
+            self._finish(out, StreamAborted("source ended early"))
+            return
+        out.sent += len(chunk)
+        self._write(FrameType.STREAM_CHUNK, out.stream_id, chunk)
+
+    def _finish(self, out: _Outgoing, failure: Exception | None) -> None:
+        if failure is not None and out.sent < out.total:
+            # Acknowledge a cancel so the receiver can forget the stream.
+            if isinstance(failure, StreamAborted) and str(failure) == "cancelled by peer":
+                self._write(FrameType.STREAM_ABORT, out.stream_id, ABORT_BY_SENDER)
+        out.stopped = True
+        self._active = None
+        self.transport.unregisterProducer()
+        if failure is None:
+            out.done.callback(None)
+        else:
+            out.done.errback(failure)
+        self._start_next()
+
+    def streams(self) -> list[StreamProgress]:
+        """Progress of every open stream, both directions, for ``streams_list``."""
+        result = [StreamProgress(sid, "in", s.received, s.total) for sid, s in self._incoming.items()]
+        if self._active is not None:
+            result.append(StreamProgress(self._active.stream_id, "out", self._active.sent, self._active.total))
+        result.extend(StreamProgress(o.stream_id, "out", 0, o.total) for o in self._out_queue)
+        return result
