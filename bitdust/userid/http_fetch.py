@@ -97,26 +97,7 @@ def make_http_get(reactor: IReactorTime, max_size: int = MAX_IDENTITY_SIZE, *, c
             unbuffered=True,
             reactor=reactor,
         )
-
-        def read(response: Any) -> defer.Deferred[tuple[int, bytes]]:
-            body = _LimitedBody(url, max_size)
-            finished = body.finished
-            assert finished is not None
-            length = response.length
-            if isinstance(length, int) and length > max_size:
-                # Refuse without reading: the collector's canceller drops the connection.
-                response.deliverBody(body)
-                finished.addErrback(lambda _f: None)
-                finished.cancel()
-                return defer.fail(_too_large(url, max_size))
-            response.deliverBody(body)
-            return finished.addCallback(lambda data: (response.code, data))
-
-        d.addCallback(read)
-        # One deadline for headers and body; cancelling aborts the request or the body read.
-        d.addTimeout(timeout, reactor, onTimeoutCancel=lambda _r, t: _timed_out(url, t))
-        d.addErrback(_as_fetch_error, url)
-        return d
+        return _limited_exchange(d, url, max_size, timeout, reactor)
 
     return http_get
 
@@ -138,20 +119,35 @@ def make_http_post(reactor: IReactorTime, max_size: int = 64 * 1024, *, client: 
             unbuffered=True,
             reactor=reactor,
         )
-
-        def read(response: Any) -> defer.Deferred[tuple[int, bytes]]:
-            collector = _LimitedBody(url, max_size)
-            finished = collector.finished
-            assert finished is not None
-            response.deliverBody(collector)
-            return finished.addCallback(lambda data: (response.code, data))
-
-        d.addCallback(read)
-        d.addTimeout(timeout, reactor, onTimeoutCancel=lambda _r, t: _timed_out(url, t))
-        d.addErrback(_as_fetch_error, url)
-        return d
+        return _limited_exchange(d, url, max_size, timeout, reactor)
 
     return http_post
+
+
+def _limited_exchange(
+    d: defer.Deferred[Any], url: str, max_size: int, timeout: float, reactor: IReactorTime
+) -> defer.Deferred[tuple[int, bytes]]:
+    """Read the response body with the size limit, under one deadline; errors become fetch errors."""
+
+    def read(response: Any) -> defer.Deferred[tuple[int, bytes]]:
+        body = _LimitedBody(url, max_size)
+        finished = body.finished
+        assert finished is not None
+        length = response.length
+        if isinstance(length, int) and length > max_size:
+            # Refuse without reading: the collector's canceller drops the connection.
+            response.deliverBody(body)
+            finished.addErrback(lambda _f: None)
+            finished.cancel()
+            return defer.fail(_too_large(url, max_size))
+        response.deliverBody(body)
+        return finished.addCallback(lambda data: (response.code, data))
+
+    d.addCallback(read)
+    # One deadline for headers and body; cancelling aborts the request or the body read.
+    d.addTimeout(timeout, reactor, onTimeoutCancel=lambda _r, t: _timed_out(url, t))
+    d.addErrback(_as_fetch_error, url)
+    return d
 
 
 def _as_fetch_error(failure: Failure, url: str) -> Failure:
