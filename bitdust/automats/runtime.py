@@ -86,6 +86,7 @@ class Automat:
         self._busy = False
         self._timers: dict[str, IDelayedCall] = {}
         self._pending: set[IDelayedCall] = set()
+        self._deadlines: dict[str, tuple[IDelayedCall, str]] = {}
         if registry is not None:
             self.index = registry.register(self)
         self._update_timers(None, self.state)
@@ -186,6 +187,7 @@ class Automat:
         if new == old:
             return
         self._update_timers(old, new)
+        self._cancel_deadlines(keep_state=new)
         for callback in list(self._callbacks):
             self._notify(callback, old, new, event)
         if self.registry is not None:
@@ -229,6 +231,32 @@ class Automat:
         self._timers[event] = self.clock.callLater(period, self._timer_fired, event)
         self.automat(event)
 
+    def start_deadline(self, event: str, seconds: float) -> None:
+        """Fire ``event`` once after ``seconds`` unless the machine leaves its current state first.
+
+        Declared timers have a fixed period in the source; this is for the per-instance ones (a
+        packet's own ack timeout, a user's ping timeout). Starting it again restarts it.
+        """
+        if self.destroyed:
+            return
+        self._cancel_deadline(event)
+        call = self.clock.callLater(max(0.0, seconds), self._deadline_fired, event)
+        self._deadlines[event] = (call, self.state)
+
+    def _deadline_fired(self, event: str) -> None:
+        self._deadlines.pop(event, None)
+        self.automat(event)
+
+    def _cancel_deadline(self, event: str) -> None:
+        entry = self._deadlines.pop(event, None)
+        if entry is not None and entry[0].active():
+            entry[0].cancel()
+
+    def _cancel_deadlines(self, keep_state: str | None = None) -> None:
+        for event, (_call, state) in list(self._deadlines.items()):
+            if state != keep_state:
+                self._cancel_deadline(event)
+
     # -- observers and life cycle -------------------------------------------------------------
 
     def add_state_changed_callback(self, callback: StateChangedCallback) -> None:
@@ -252,6 +280,7 @@ class Automat:
         self.destroyed = True
         for event in list(self._timers):
             self._cancel_timer(event)
+        self._cancel_deadlines()
         for call in list(self._pending):
             if call.active():
                 call.cancel()

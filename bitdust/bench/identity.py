@@ -78,14 +78,19 @@ def run(quick: bool = False) -> dict[str, Any]:
                 creations.append(time.perf_counter() - began)
                 if status != 200:
                     raise RuntimeError(f"identity_create failed: {envelope.get('errors')}")
-            figures["identity_create_s"] = {"median": round(median(creations), 3), "runs": [round(c, 3) for c in creations]}
+            figures["identity_create_s"] = {
+                "median": round(median(creations), 3),
+                "runs": [round(c, 3) for c in creations],
+            }
             duration = 0.5 if quick else 3.0
             path = "/user-0.xml"
             _progress(f"identity server GET {path}: 4 keep-alive clients for {duration:g} s")
             figures["id_server_get"] = throughput_run(servers[0]["http_port"], path, {}, 4, duration, processes=True)
             baseline = Baseline()
             _progress("baseline: bare twisted.web server, same load")
-            figures["baseline_get"] = throughput_run(baseline.port, "/process/health/v1", {}, 4, duration, processes=True)
+            figures["baseline_get"] = throughput_run(
+                baseline.port, "/process/health/v1", {}, 4, duration, processes=True
+            )
         finally:
             if baseline is not None:
                 baseline.stop()
@@ -107,7 +112,10 @@ def render(figures: dict[str, Any]) -> None:
         for figure, value in crypt[group].items():
             if figure.endswith("_per_s") and f"{figure}_raw" in crypt[group]:
                 table.add_row(
-                    f"{group} {figure}", f"{value}", f"{crypt[group][figure + '_raw']}", f"{crypt[group][figure + '_ratio']}"
+                    f"{group} {figure}",
+                    f"{value}",
+                    f"{crypt[group][figure + '_raw']}",
+                    f"{crypt[group][figure + '_ratio']}",
                 )
     table.add_row("identity_create (s, median)", f"{figures['identity_create_s']['median']}", "", "")
     table.add_row(

@@ -52,7 +52,11 @@ def _print_table(title: str, rows: list[dict[str, Any]], with_state: bool) -> No
 
     table = Table(title=title, title_justify="left")
     # role-specific columns only when some node has them, so a plain sandbox stays narrow
-    optional = [(label, key) for label, key in (("ID port", "id_port"), ("global id", "global_id")) if any(r.get(key) for r in rows)]
+    optional = [
+        (label, key)
+        for label, key in (("ID port", "id_port"), ("TCP port", "tcp_port"), ("global id", "global_id"))
+        if any(r.get(key) for r in rows)
+    ]
     for column in ("name", "role", "pid", "REST port", "WS port", *(label for label, _ in optional)):
         table.add_column(column, justify="right" if "port" in column or column == "pid" else "left", no_wrap=True)
     table.add_column("home", overflow="fold")  # a long path folds over lines, never loses its end
@@ -83,7 +87,9 @@ def sandbox() -> None:
 
 @sandbox.command()
 @click.option("--nodes", type=click.IntRange(1, 200), default=3, show_default=True, help="how many plain nodes")
-@click.option("--id-servers", type=click.IntRange(0, 26), default=2, show_default=True, help="how many identity servers")
+@click.option(
+    "--id-servers", type=click.IntRange(0, 26), default=2, show_default=True, help="how many identity servers"
+)
 @click.option("--bare", is_flag=True, help="plain nodes start without an identity (ready for identity_create)")
 @click.option("--timeout", type=float, default=START_TIMEOUT, show_default=True, help="seconds to wait for each node")
 @dir_option

@@ -201,7 +201,9 @@ class Config:
         self._write(option, new)
         return self._commit(option, new)
 
-    def set_async(self, key: str, value: Any, run_blocking: Callable[..., defer.Deferred[Any]]) -> defer.Deferred[dict[str, Any]]:
+    def set_async(
+        self, key: str, value: Any, run_blocking: Callable[..., defer.Deferred[Any]]
+    ) -> defer.Deferred[dict[str, Any]]:
         """:meth:`set` with the file written by ``run_blocking(fn, *args)`` (a worker thread).
 
         The value is checked at once (a ``BadRequest`` is raised before anything happens); the

@@ -206,7 +206,9 @@ class Engine(Service):
             self.reactor,
             self.api_registry,
             self._current_secret,
-            rest_port=self._rest_port_override if self._rest_port_override is not None else self.config.get(REST_PORT_KEY),
+            rest_port=self._rest_port_override
+            if self._rest_port_override is not None
+            else self.config.get(REST_PORT_KEY),
             ws_port=self._ws_port_override if self._ws_port_override is not None else self.config.get(WS_PORT_KEY),
             rest_enabled=self.config.get("interface/api/rest-http-enabled"),
             ws_enabled=self.config.get("interface/api/web-socket-enabled"),
@@ -225,7 +227,9 @@ class Engine(Service):
             rest=self.api.rest_port,
             ws=self.api.ws_port,
         )
-        self.events.send("engine-ready", {"pid": self.pid, "rest_port": self.api.rest_port, "ws_port": self.api.ws_port})
+        self.events.send(
+            "engine-ready", {"pid": self.pid, "rest_port": self.api.rest_port, "ws_port": self.api.ws_port}
+        )
         self.ready.callback(self)
 
     def report_startup_failure(self, failure: Failure | None) -> None:
@@ -289,4 +293,3 @@ class Engine(Service):
             data = dict(automat.to_json())
             data.update({"old_state": old, "event": event})
             self.api.broadcast({"type": "model", "payload": {"name": "automat", "id": automat.index, "data": data}})
-

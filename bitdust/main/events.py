@@ -31,9 +31,7 @@ Subscriber = Callable[[dict[str, Any]], None]
 
 def check_event_id(event_id: str) -> None:
     if not isinstance(event_id, str) or not EVENT_ID_RE.match(event_id):
-        raise BadRequest(
-            f"invalid event id {event_id!r}: 1 to 100 characters of letters, digits, '-', '_', '.', ':'"
-        )
+        raise BadRequest(f"invalid event id {event_id!r}: 1 to 100 characters of letters, digits, '-', '_', '.', ':'")
 
 
 @attrs.define

@@ -66,7 +66,7 @@ def run_engine(
             f"  REST:      http://127.0.0.1:{engine.api.rest_port}/process/health/v1\n"
             f"  WebSocket: ws://127.0.0.1:{engine.api.ws_port}/?api_secret=<secret>\n"
             f"  secret:    {engine.paths.api_secret}\n"
-            f"  try:       curl -H \"api_secret: $(cat {engine.paths.api_secret})\" "
+            f'  try:       curl -H "api_secret: $(cat {engine.paths.api_secret})" '
             f"http://127.0.0.1:{engine.api.rest_port}/process/info/v1",
             flush=True,
         )

@@ -26,7 +26,7 @@ def start_order(depends: Mapping[str, Iterable[str]]) -> list[str]:
         if mark == 2:
             return
         if mark == 1:
-            cycle = path[path.index(name):] + [name]
+            cycle = path[path.index(name) :] + [name]
             raise DependencyCycle("service dependency cycle: " + " -> ".join(cycle))
         state[name] = 1
         for dep in graph[name]:

@@ -57,7 +57,8 @@ class ServiceManager:
                 key=service.enabled_key(),
                 type=Bool(),
                 default=service.enabled_by_default,
-                description=f"start {name} with the engine" + (f": {service.description}" if service.description else ""),
+                description=f"start {name} with the engine"
+                + (f": {service.description}" if service.description else ""),
             )
         )
         for option in service.options():

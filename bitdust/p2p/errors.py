@@ -17,3 +17,17 @@ class PacketError(BitDustError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class DeliveryFailed(BitDustError):
+    """A packet of ours did not get through: no route, the peer did not answer, or it said Fail.
+
+    ``reason`` is a short fixed label (``timeout``, ``refused``, ``no-route``, ``identity``,
+    ``cancelled``, ``failed``) for callers that branch on it; the message is for people.
+    """
+
+    http_code = 504
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -162,9 +162,11 @@ class ProcessLauncher:
             status, envelope = client.request("GET", "identity/get/v1")
             if status == 200:
                 return envelope["result"]
-            status, envelope = client.request("POST", "identity/create/v1", {"username": username})
+            status, envelope = client.request("POST", "identity/create/v1", {"username": username, "join_network": True})
         if status != 200:
-            raise NodeStartFailed(f"{record.name} could not create its identity: {'; '.join(envelope.get('errors', []))}")
+            raise NodeStartFailed(
+                f"{record.name} could not create its identity: {'; '.join(envelope.get('errors', []))}"
+            )
         return envelope["result"]
 
     def request_stop(self, record: NodeRecord) -> bool:

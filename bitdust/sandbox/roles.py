@@ -54,7 +54,21 @@ class Role:
         return f"{self.prefix}-{number}"
 
 
-NODE = Role(name="node", prefix="node", description="a plain node with the default services")
+def _node_options(record: object) -> dict[str, str]:
+    """A plain node listens for peers on its own TCP port, on loopback only."""
+    return {
+        "services/tcp-connections/tcp-port": str(record.extra["tcp_port"]),  # type: ignore[attr-defined]
+        "services/tcp-connections/interface": "127.0.0.1",
+    }
+
+
+NODE = Role(
+    name="node",
+    prefix="node",
+    description="a plain node with the default services",
+    extra_ports=("tcp_port",),
+    options=_node_options,
+)
 ID_SERVER = Role(
     name="id-server",
     prefix="id",

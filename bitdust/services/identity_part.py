@@ -42,8 +42,12 @@ class IdentityPart:
         http = _LazyHttp(engine.reactor)
         engine.http_get = http.get
         engine.http_post = http.post
+        # Rotation and contact updates both publish a next revision: one at a time.
+        engine.identity_lock = defer.DeferredLock()
         engine.keys = KeyRegistry(engine.paths.sub("keys"), log=engine.logger("bitdust.keys"))
-        engine.local_identity = LocalIdentity(engine.paths.metadata / "localidentity", log=engine.logger("bitdust.identity"))
+        engine.local_identity = LocalIdentity(
+            engine.paths.metadata / "localidentity", log=engine.logger("bitdust.identity")
+        )
         engine.identity_cache = IdentityCache(
             engine.paths.sub("identitycache"),
             http_get=http.get,
@@ -99,4 +103,7 @@ def rotate_identity(engine: Any, *, force: bool) -> defer.Deferred[Any]:
             )
         return rotation
 
-    return engine.run_blocking(engine.network_config).addCallback(run).addCallback(rotated)
+    def locked() -> defer.Deferred[Any]:
+        return engine.run_blocking(engine.network_config).addCallback(run).addCallback(rotated)
+
+    return engine.identity_lock.run(locked)

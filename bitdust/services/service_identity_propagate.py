@@ -32,7 +32,12 @@ class IdentityPropagateService(BitDustService):
     def options(self) -> tuple[Option, ...]:
         prefix = self.config_prefix()
         return (
-            Option(f"{prefix}/automatic-rotate-enabled", Bool(), True, "rotate the identity when one of its servers is unhealthy"),
+            Option(
+                f"{prefix}/automatic-rotate-enabled",
+                Bool(),
+                True,
+                "rotate the identity when one of its servers is unhealthy",
+            ),
             Option(
                 f"{prefix}/health-check-interval-seconds",
                 PositiveInt(max=86400),

@@ -26,7 +26,12 @@ class IdentityServerService(BitDustService):
     def options(self) -> tuple[Option, ...]:
         prefix = self.config_prefix()
         return (
-            Option(f"{prefix}/host", String(max_length=253), "127.0.0.1", "host name written in the IDURLs this server hosts"),
+            Option(
+                f"{prefix}/host",
+                String(max_length=253),
+                "127.0.0.1",
+                "host name written in the IDURLs this server hosts",
+            ),
             Option(f"{prefix}/web-port", Port(), DEFAULT_WEB_PORT, "HTTP port of the identity server"),
             Option(
                 f"{prefix}/interface",
@@ -60,7 +65,9 @@ class IdentityServerService(BitDustService):
             try:
                 self.port = engine.reactor.listenTCP(port, site, interface=interface)
             except error.CannotListenError as exc:
-                raise BitDustError(f"identity server cannot listen on {interface}:{port} ({prefix}/web-port): {exc}") from exc
+                raise BitDustError(
+                    f"identity server cannot listen on {interface}:{port} ({prefix}/web-port): {exc}"
+                ) from exc
             engine.log.info("identity server on http://{host}:{port}/", host=host, port=port)
 
         return engine.run_blocking(self.store.load).addCallback(listen)

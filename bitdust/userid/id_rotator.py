@@ -112,7 +112,9 @@ def rotate(
         current.sources, candidates, probes, count=max(min_servers, len(current.sources)), force=force
     )
     if not chosen:
-        raise ServiceUnavailable("no healthy identity server is available: " + ", ".join(f"{k} {v}" for k, v in probes.items()))
+        raise ServiceUnavailable(
+            "no healthy identity server is available: " + ", ".join(f"{k} {v}" for k, v in probes.items())
+        )
     updated = current.with_changes(sources=tuple(chosen), revision=current.revision + 1, date=identity_date())
     updated = updated.signed(master.key)
     yield publish(http_post, updated)
@@ -125,4 +127,3 @@ def rotate(
     yield run_blocking(save)
     yield cache.store(updated)
     return Rotation(identity=updated, old_sources=old_sources, rotated=True, probes=probes)
-

@@ -16,6 +16,7 @@ API_MODULES = (
     "bitdust.interface.api.identity",
     "bitdust.interface.api.keys",
     "bitdust.interface.api.files",
+    "bitdust.interface.api.network",
 )
 
 

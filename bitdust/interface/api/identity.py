@@ -43,7 +43,9 @@ def _join(engine: Any, join_network: bool, result: dict[str, Any]) -> Any:
 def _servers(engine: Any, preferred: list[str]) -> defer.Deferred[list[IdServerAddress]]:
     """Preferred servers first (API argument, then the config option), then the network config's."""
     chosen = [parse_server_address(text) for text in preferred]
-    chosen += [parse_server_address(text) for text in engine.config.get("services/identity-propagate/preferred-servers")]
+    chosen += [
+        parse_server_address(text) for text in engine.config.get("services/identity-propagate/preferred-servers")
+    ]
 
     def merge(network: Any) -> list[IdServerAddress]:
         seen: dict[str, IdServerAddress] = {}
@@ -81,7 +83,9 @@ def identity_create(
     keys = registry(engine)
     _no_identity_yet(engine)
     if engine.keys.master() is not None:
-        raise Conflict("a master key without an identity is present; erase it with identity_erase(erase_private_key=true)")
+        raise Conflict(
+            "a master key without an identity is present; erase it with identity_erase(erase_private_key=true)"
+        )
     minimum = engine.config.get("services/identity-propagate/min-servers")
     d = _servers(engine, list(preferred_servers or []))
 

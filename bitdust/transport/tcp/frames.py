@@ -34,6 +34,7 @@ class FrameType(enum.IntEnum):
     STREAM_ABORT = 5
     PING = 6
     PONG = 7
+    GOODBYE = 8
 
 
 # The largest body each frame type may carry; anything longer is a violation.
@@ -45,12 +46,19 @@ MAX_BODY = {
     FrameType.STREAM_ABORT: MAX_ABORT,
     FrameType.PING: 0,
     FrameType.PONG: 0,
+    FrameType.GOODBYE: 1,
 }
 MAX_BUFFER = HEADER.size + MAX_MESSAGE
 
 # STREAM_ABORT body: who aborts. The two directions have separate stream-id spaces.
 ABORT_BY_SENDER = b"\x00"
 ABORT_BY_RECEIVER = b"\x01"
+
+# GOODBYE body: why the sender is about to close, so the peer can tell a quiet close from a lost peer.
+GOODBYE_IDLE = b"\x00"
+GOODBYE_SHUTDOWN = b"\x01"
+GOODBYE_DUPLICATE = b"\x02"
+GOODBYE_REASONS = {GOODBYE_IDLE: "idle", GOODBYE_SHUTDOWN: "shutdown", GOODBYE_DUPLICATE: "duplicate"}
 
 
 @attrs.frozen

@@ -89,6 +89,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
         on_stream_end: Callable[[int], object] = lambda stream_id: None,
         on_stream_abort: Callable[[int, str], object] = lambda stream_id, reason: None,
         on_violation: Callable[[str], object] = lambda reason: None,
+        on_goodbye: Callable[[str], object] = lambda reason: None,
         idle_timeout: float | None = 120.0,
         keepalive: float | None = 30.0,
         max_stream_length: int = DEFAULT_MAX_STREAM,
@@ -100,6 +101,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
         self._on_stream_end = on_stream_end
         self._on_stream_abort = on_stream_abort
         self._on_violation = on_violation
+        self._on_goodbye = on_goodbye
         self._idle_timeout = idle_timeout
         self._keepalive = keepalive
         self.max_stream_length = max_stream_length
@@ -113,6 +115,9 @@ class FrameProtocol(Protocol, TimeoutMixin):
         self._pinger: task.LoopingCall | None = None
         self._connected = False
         self._dropped = False
+        #: the reason the peer gave before closing ("idle", "shutdown", "duplicate"), if it gave one
+        self.goodbye_received: str | None = None
+        self.goodbye_sent: str | None = None
 
     # -- timers -------------------------------------------------------------------------------
 
@@ -209,6 +214,12 @@ class FrameProtocol(Protocol, TimeoutMixin):
                 self._call(self._on_stream_end, sid)
         elif kind is FrameType.STREAM_ABORT:
             self._handle_abort(sid, body)
+        elif kind is FrameType.GOODBYE:
+            reason = frames.GOODBYE_REASONS.get(body)
+            if reason is None:
+                raise ProtocolViolation("bad-goodbye")
+            self.goodbye_received = reason
+            self._call(self._on_goodbye, reason)
 
     def _stream(self, sid: int) -> _Incoming:
         stream = self._incoming.get(sid)
@@ -284,6 +295,17 @@ class FrameProtocol(Protocol, TimeoutMixin):
         if len(payload) > frames.MAX_MESSAGE:
             raise ValueError(f"message of {len(payload)} bytes exceeds {frames.MAX_MESSAGE}")
         self._write(FrameType.MESSAGE, 0, payload)
+
+    def close(self, goodbye: bytes) -> None:
+        """Tell the peer why, then close once everything queued is written."""
+        if self._connected and not self._dropped:
+            self.goodbye_sent = frames.GOODBYE_REASONS[goodbye]
+            self._write(FrameType.GOODBYE, 0, goodbye)
+            self.transport.loseConnection()
+
+    @property
+    def is_open(self) -> bool:
+        return self._connected and not self._dropped
 
     def send_stream(self, source: Any, total: int | None = None) -> defer.Deferred[None]:
         """Queue ``source`` (bytes or a reader with ``read(n)``); fires once END is written."""

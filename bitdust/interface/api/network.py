@@ -1,0 +1,234 @@
+"""API methods of the network: peers' status, pings, packets, connections, streams, the connector."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet import defer
+from twisted.python.failure import Failure
+
+from bitdust.interface.api.spec import ApiResult, api_method
+from bitdust.main.errors import BadRequest, ServiceUnavailable
+from bitdust.p2p.errors import DeliveryFailed
+from bitdust.userid.idurl import parse_user_ref
+
+_USER = "IDURL or global id (name@host) of the user"
+_PROTOCOLS = ("tcp",)
+
+
+def _user(engine: Any, user_id: str) -> str:
+    """The current IDURL of ``user_id``; 400 for bad input or ourselves."""
+    idurl = engine.identity_cache.resolve(parse_user_ref(user_id)).url
+    me = engine.local_identity.current
+    if me is not None and idurl in {source.url for source in me.sources}:
+        raise BadRequest("that is this node's own identity")
+    return idurl
+
+
+def _positive(name: str, value: float, *, at_most: float = 3600.0) -> float:
+    if not 0 < value <= at_most:
+        raise BadRequest(f"{name} must be more than 0 and at most {at_most:g}, got {value!r}")
+    return value
+
+
+def _status(engine: Any, idurl: str) -> dict[str, Any]:
+    contacts = engine.p2p.require_contacts()
+    status = contacts.find(idurl)
+    parsed = parse_user_ref(idurl)
+    result: dict[str, Any] = {"idurl": idurl, "global_id": parsed.global_id, "contact_state": contacts.state(idurl)}
+    if status is not None:
+        result.update({"since": status.since, "last_seen": status.last_seen, "problem": status.problem})
+    return result
+
+
+@api_method(
+    "GET",
+    "user/ping/v1",
+    params={"user_id": _USER, "timeout": "seconds to wait in all", "retries": "extra attempts within the timeout"},
+)
+def user_ping(engine: Any, user_id: str, timeout: float = 15, retries: int = 2) -> defer.Deferred[ApiResult]:
+    """Send our Identity packet to the user and wait for the Ack; the result has the round-trip time."""
+    from bitdust.services.service_p2p_hookups import ping
+
+    engine.p2p.require_contacts()
+    _positive("timeout", timeout)
+    if not 0 <= retries <= 10:
+        raise BadRequest(f"retries must be from 0 to 10, got {retries}")
+    idurl = _user(engine, user_id)
+    started = engine.reactor.seconds()
+
+    def answered(_ack: Any) -> ApiResult:
+        rtt = engine.reactor.seconds() - started
+        result = {**_status(engine, idurl), "rtt": round(rtt, 6), "rtt_ms": round(rtt * 1000, 3)}
+        return ApiResult(result, message="connected")
+
+    def failed(failure: Failure) -> Failure:
+        failure.trap(DeliveryFailed)
+        return failure
+
+    return ping(engine, idurl, timeout=timeout, retries=retries).addCallbacks(answered, failed)
+
+
+@api_method("GET", "user/status/v1", params={"user_id": _USER})
+def user_status(engine: Any, user_id: str) -> dict[str, Any]:
+    """What this node believes about the user now (CONNECTED, PING or OFFLINE), without asking them."""
+    return _status(engine, _user(engine, user_id))
+
+
+@api_method("GET", "user/status/check/v1", params={"user_id": _USER, "timeout": "seconds the check may take"})
+def user_status_check(engine: Any, user_id: str, timeout: float = 5) -> defer.Deferred[dict[str, Any]] | dict[str, Any]:
+    """The user's status; a user not known to be CONNECTED is pinged first."""
+    contacts = engine.p2p.require_contacts()
+    _positive("timeout", timeout)
+    idurl = _user(engine, user_id)
+    if contacts.state(idurl) == "CONNECTED":
+        return _status(engine, idurl)
+    return contacts.check(idurl, timeout).addCallback(lambda _state: _status(engine, idurl))
+
+
+@api_method("GET", "packet/list/v1")
+def packets_list(engine: Any) -> dict[str, Any]:
+    """Outgoing packets in flight (with their state machine) and the most recent finished ones."""
+    return engine.p2p.require_gateway().packets_json()
+
+
+@api_method("GET", "packet/stats/v1")
+def packets_stats(engine: Any) -> dict[str, Any]:
+    """Packets and bytes in and out: in total, per command and per peer; and why packets were dropped."""
+    hub = engine.p2p
+    stats = hub.require_gateway().stats.to_json()
+    stats["dropped"]["no-gateway"] = hub.dropped_without_gateway
+    return stats
+
+
+def _protocols(protocols: list[str] | None) -> tuple[str, ...]:
+    if protocols is None:
+        return _PROTOCOLS
+    unknown = [p for p in protocols if p not in ("tcp", "udp", "proxy")]
+    if unknown:
+        raise BadRequest(f"unknown protocols {unknown}: use tcp, udp or proxy")
+    return tuple(p for p in protocols if p in _PROTOCOLS)
+
+
+@api_method("GET", "connection/list/v1", params={"protocols": "e.g. tcp,udp,proxy (only tcp exists so far)"})
+def connections_list(engine: Any, protocols: list[str] | None = None) -> list[dict[str, Any]]:
+    """Open connections to peers, with bytes and packets each way."""
+    wanted = _protocols(protocols)
+    tcp = engine.p2p.tcp
+    if "tcp" in wanted and tcp is None:
+        raise ServiceUnavailable("service_tcp_connections is not running")
+    return tcp.connections_json() if "tcp" in wanted else []
+
+
+@api_method("GET", "stream/list/v1", params={"protocols": "e.g. tcp,udp,proxy (only tcp exists so far)"})
+def streams_list(engine: Any, protocols: list[str] | None = None) -> list[dict[str, Any]]:
+    """Large packets being streamed right now, each way, with their progress."""
+    wanted = _protocols(protocols)
+    tcp = engine.p2p.tcp
+    if "tcp" in wanted and tcp is None:
+        raise ServiceUnavailable("service_tcp_connections is not running")
+    return tcp.streams_json() if "tcp" in wanted else []
+
+
+@api_method("GET", "network/connected/v1", params={"wait_timeout": "seconds to wait while the node is connecting"})
+def network_connected(engine: Any, wait_timeout: float = 5) -> defer.Deferred[ApiResult]:
+    """OK once the node is connected; an error with the reason if it is not within ``wait_timeout``."""
+    connector = engine.p2p.require_connector()
+    if not 0 <= wait_timeout <= 600:
+        raise BadRequest(f"wait_timeout must be from 0 to 600, got {wait_timeout}")
+    if connector.state == "DISCONNECTED":
+        connector.automat("reconnect")
+
+    def settled(connected: bool) -> ApiResult:
+        if not connected:
+            reason = connector.problem or f"network_connector is {connector.state}"
+            raise ServiceUnavailable(f"the node is not connected: {reason}")
+        return ApiResult({"network_connector_state": connector.state}, message="connected")
+
+    return connector.wait_settled(wait_timeout).addCallback(settled)
+
+
+@api_method("GET", "network/reconnect/v1")
+def network_reconnect(engine: Any) -> ApiResult:
+    """Check the transports and our published contacts again (restarting what stopped)."""
+    connector = engine.p2p.require_connector()
+    connector.automat("reconnect")
+    return ApiResult({"network_connector_state": connector.state}, message="reconnect started")
+
+
+_NOT_HERE = {
+    "suppliers": "service_customer",
+    "customers": "service_supplier",
+    "udp": "service_udp_transport",
+    "proxy": "service_proxy_transport",
+}
+
+
+@api_method(
+    "GET",
+    "network/status/v1",
+    params={
+        "suppliers": "include our suppliers",
+        "customers": "include our customers",
+        "cache": "include the identity cache and contact statuses",
+        "tcp": "include TCP sessions and streams",
+        "udp": "include UDP sessions",
+        "proxy": "include proxy routes",
+        "dht": "include the DHT layers",
+    },
+)
+def network_status(
+    engine: Any,
+    suppliers: bool = False,
+    customers: bool = False,
+    cache: bool = False,
+    tcp: bool = False,
+    udp: bool = False,
+    proxy: bool = False,
+    dht: bool = False,
+) -> dict[str, Any]:
+    """The node's connection state and identity, plus the parts asked for."""
+    hub = engine.p2p
+    me = engine.local_identity.current
+    result: dict[str, Any] = {
+        "network_connector_state": hub.connector_state(),
+        "network_connector_problem": hub.connector.problem if hub.connector is not None else None,
+        "idurl": me.idurl.url if me is not None else None,
+        "global_id": me.global_id if me is not None else None,
+        "identity_sources": [s.url for s in me.sources] if me is not None else [],
+        "identity_contacts": list(me.contacts) if me is not None else [],
+        "identity_revision": me.revision if me is not None else None,
+    }
+    if cache:
+        contacts = hub.contacts
+        result["cache"] = {
+            "total": len(engine.identity_cache),
+            "connected": len(contacts.connected()) if contacts is not None else 0,
+            "peers": contacts.list() if contacts is not None else [],
+        }
+    if tcp:
+        result["tcp"] = (
+            hub.tcp.status_json()
+            if hub.tcp is not None
+            else {"active": False, "reason": "service_tcp_connections is not running"}
+        )
+    if dht:
+        result["dht"] = _dht_part(engine)
+    for flag, name in ((suppliers, "suppliers"), (customers, "customers"), (udp, "udp"), (proxy, "proxy")):
+        if flag:
+            result[name] = {"active": False, "reason": f"{_NOT_HERE[name]} does not exist in this node yet"}
+    return result
+
+
+def _dht_part(engine: Any) -> dict[str, Any]:
+    try:
+        from bitdust.services.service_entangled_dht import network_status_part
+    except ImportError:
+        return {"active": False, "reason": "service_entangled_dht does not exist in this node yet"}
+    return network_status_part(engine)
+
+
+@api_method("GET", "network/configuration/v1")
+def network_configuration(engine: Any) -> dict[str, Any]:
+    """The network services, their options and what the node publishes in its identity."""
+    return engine.p2p.configuration()

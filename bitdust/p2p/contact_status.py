@@ -1,0 +1,76 @@
+"""contact_status: what we believe about one peer (see automats/contact_status.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from twisted.internet import defer
+from twisted.python.failure import Failure
+
+from bitdust.p2p.contact_status_machine import ContactStatusMachine
+
+
+class ContactStatus(ContactStatusMachine):
+    """``pinger(idurl)`` sends one check and fires on the peer's answer; ``report(idurl, state)`` is
+    told every change (events for API clients)."""
+
+    def __init__(
+        self,
+        idurl: str,
+        *,
+        pinger: Callable[[str], defer.Deferred[Any]],
+        report: Callable[[str, str, str], object] = lambda idurl, old, new: None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(instance_id=f"contact_status[{idurl}]", **kwargs)
+        self.idurl = idurl
+        self.pinger = pinger
+        self.report = report
+        self.since = self.clock.seconds()
+        self.last_seen: float | None = None
+        self.problem: str | None = None
+        self._ping: defer.Deferred[Any] | None = None
+        self.add_state_changed_callback(self._changed_state)
+
+    def _changed_state(self, _automat: Any, old: str, new: str, _event: str) -> None:
+        self.since = self.clock.seconds()
+        self.report(self.idurl, old, new)
+
+    def do_report_connected(self, *args: Any, **kwargs: Any) -> None:
+        self.last_seen = self.clock.seconds()
+        self.problem = None
+
+    def do_report_offline(self, *args: Any, **kwargs: Any) -> None:
+        detail = args[0] if args else None
+        if isinstance(detail, Failure):
+            detail = detail.getErrorMessage()
+        self.problem = str(detail) if detail else self.problem
+
+    def do_ping(self, *args: Any, **kwargs: Any) -> None:
+        if self._ping is not None:
+            return
+        d = self._ping = self.pinger(self.idurl)
+
+        def ok(_: Any) -> None:
+            self._ping = None
+            self.automat("ping-ok")
+
+        def failed(failure: Failure) -> None:
+            self._ping = None
+            self.automat("ping-failed", failure.getErrorMessage())
+
+        d.addCallbacks(ok, failed)
+
+    def seen(self) -> None:
+        self.last_seen = self.clock.seconds()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **super().to_json(),
+            "idurl": self.idurl,
+            "contact_state": self.state,
+            "since": self.since,
+            "last_seen": self.last_seen,
+            "problem": self.problem,
+        }

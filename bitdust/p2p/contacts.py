@@ -1,0 +1,119 @@
+"""One contact_status machine per peer we have dealt with, fed by the gateway and the transports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from twisted.internet import defer
+
+from bitdust.p2p.contact_status import ContactStatus
+
+
+class ContactStatuses:
+    """``pinger(idurl, timeout)`` checks one peer; ``report(idurl, old, new)`` hears every change."""
+
+    def __init__(
+        self,
+        *,
+        clock: Any,
+        pinger: Callable[[str, float], defer.Deferred[Any]],
+        report: Callable[[str, str, str], object] = lambda idurl, old, new: None,
+        automats: Any = None,
+        log: Any = None,
+        ping_timeout: float = 10.0,
+        max_peers: int = 10_000,
+    ) -> None:
+        self.clock = clock
+        self.pinger = pinger
+        self.report = report
+        self.automats = automats
+        self.log = log
+        self.ping_timeout = ping_timeout
+        self.max_peers = max_peers
+        self._peers: dict[str, ContactStatus] = {}
+
+    def find(self, idurl: str) -> ContactStatus | None:
+        return self._peers.get(idurl)
+
+    def get(self, idurl: str) -> ContactStatus:
+        status = self._peers.get(idurl)
+        if status is None:
+            if len(self._peers) >= self.max_peers:
+                self._forget_oldest_offline()
+            status = ContactStatus(
+                idurl,
+                pinger=lambda peer: self.pinger(peer, status.ping_timeout),
+                report=self.report,
+                clock=self.clock,
+                registry=self.automats,
+                log=self.log,
+            )
+            status.ping_timeout = self.ping_timeout
+            self._peers[idurl] = status
+        return status
+
+    def _forget_oldest_offline(self) -> None:
+        offline = [s for s in self._peers.values() if s.state == "OFFLINE"]
+        victim = min(offline or self._peers.values(), key=lambda s: s.since)
+        del self._peers[victim.idurl]
+        victim.destroy()
+
+    def state(self, idurl: str) -> str:
+        status = self._peers.get(idurl)
+        return status.state if status is not None else "OFFLINE"
+
+    # -- inputs -------------------------------------------------------------------------------
+
+    def on_gateway(self, event: str, idurl: str, detail: Any) -> None:
+        if event == "inbox-packet":
+            status = self.get(idurl)
+            status.seen()
+            status.automat("inbox-packet")
+        elif event == "outbox-failed":
+            self.get(idurl).automat("outbox-failed", detail)
+
+    def on_peer_closed(self, idurl: str, how: str) -> None:
+        status = self._peers.get(idurl)
+        if status is None:
+            return
+        if how == "shutdown":
+            status.automat("went-offline", "the peer said it is shutting down")
+        elif how == "lost":
+            status.automat("connection-lost")
+        # "idle", "duplicate" and "local" closes say nothing about the peer being online.
+
+    def check(self, idurl: str, timeout: float) -> defer.Deferred[str]:
+        """Ping the peer now; fires with the state once the check is over (or ``timeout`` passed)."""
+        status = self.get(idurl)
+        status.ping_timeout = timeout
+        status.automat("check")
+        if status.state != "PING":
+            return defer.succeed(status.state)
+        done: defer.Deferred[str] = defer.Deferred()
+
+        def changed(machine: Any, old: str, new: str, event: str) -> None:
+            if new != "PING" and not done.called:
+                done.callback(new)
+
+        status.add_state_changed_callback(changed)
+        guard = self.clock.callLater(timeout + 1.0, lambda: None if done.called else done.callback(status.state))
+
+        def cleanup(result: str) -> str:
+            status.remove_state_changed_callback(changed)
+            if guard.active():
+                guard.cancel()
+            return result
+
+        return done.addBoth(cleanup)
+
+    def list(self) -> list[dict[str, Any]]:
+        return [status.to_json() for status in self._peers.values()]
+
+    def connected(self) -> list[str]:
+        return [idurl for idurl, status in self._peers.items() if status.state == "CONNECTED"]
+
+    def destroy(self) -> None:
+        for status in self._peers.values():
+            status.destroy()
+        self._peers.clear()

@@ -1,0 +1,364 @@
+"""The gateway: the one door packets pass through, in and out.
+
+Incoming bytes from any transport are decoded, checked against our own identity (addressed to
+us?), verified against the creator's identity (fetched into the cache when unknown), checked for
+replays, and only then counted, reported to observers and handed to the handler a service
+registered for the command. ``Ack`` and ``Fail`` settle our own outgoing packets instead. A command
+nobody handles is answered with ``Fail``. Nothing a peer sends can raise out of :meth:`inbox`.
+
+Outgoing packets are :class:`~bitdust.p2p.packet_out.PacketOut` machines; the gateway signs them
+(in a worker thread: RSA and hashing a large payload are blocking work), picks a transport from
+the receiver's identity contacts and keeps the ones in flight so answers find them.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import secrets
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from bitdust.p2p import commands
+from bitdust.p2p import packet as packets
+from bitdust.p2p.errors import DeliveryFailed, PacketError
+from bitdust.p2p.packet import DEFAULT_LIMITS, Limits, Packet
+from bitdust.p2p.packet_out import PacketOut
+from bitdust.p2p.replay import ReplayGuard
+from bitdust.p2p.traffic import TrafficStats
+
+NO_ACK = object()
+"""A handler returns this when it answered the packet itself (or the command needs no answer)."""
+
+Handler = Callable[[Packet, Any], Any]
+
+
+class Transport(Protocol):
+    proto: str
+
+    def send(self, idurl: str, contact: str, data: bytes) -> defer.Deferred[None]: ...
+
+    def bind(self, conn: Any, idurl: str) -> None: ...
+
+
+class Refused(Exception):
+    """Raised by a handler to answer ``Fail`` with this message."""
+
+
+class Gateway:
+    """``identity()`` is our current Identity (or None); ``signing_key()`` our master RsaKey."""
+
+    def __init__(
+        self,
+        *,
+        clock: Any,
+        identity: Callable[[], Any],
+        signing_key: Callable[[], Any],
+        cache: Any,
+        run_blocking: Callable[..., defer.Deferred[Any]],
+        automats: Any = None,
+        log: Logger | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+        default_timeout: float = 15.0,
+        default_retries: int = 2,
+        history: int = 100,
+    ) -> None:
+        self.clock = clock
+        self.identity = identity
+        self.signing_key = signing_key
+        self.cache = cache
+        self.run_blocking = run_blocking
+        self.automats = automats
+        self.log = log or Logger()
+        self.limits = limits
+        self.default_timeout = default_timeout
+        self.default_retries = default_retries
+        self.replays = ReplayGuard(clock, limits.max_skew)
+        self.stats = TrafficStats()
+        self.transports: dict[str, Transport] = {}
+        self.handlers: dict[str, Handler] = {}
+        #: ``observer(event, idurl, detail)``: "inbox-packet", "outbox-failed", "outbox-done"
+        self.observers: list[Callable[[str, str, Any], object]] = []
+        self.outgoing: dict[tuple[str, str], PacketOut] = {}
+        self.recent: collections.deque[dict[str, Any]] = collections.deque(maxlen=history)
+        self._ids = itertools.count(1)
+        self._prefix = secrets.token_hex(4)
+        self.stopped = False
+
+    # -- registration -------------------------------------------------------------------------
+
+    def add_transport(self, transport: Transport) -> None:
+        self.transports[transport.proto] = transport
+
+    def remove_transport(self, proto: str) -> None:
+        self.transports.pop(proto, None)
+
+    def register(self, command: str, handler: Handler) -> None:
+        if command not in commands.COMMANDS or command in (commands.ACK, commands.FAIL):
+            raise ValueError(f"cannot register a handler for {command!r}")
+        if command in self.handlers:
+            raise ValueError(f"{command} already has a handler")
+        self.handlers[command] = handler
+
+    def unregister(self, command: str) -> None:
+        self.handlers.pop(command, None)
+
+    def _notify(self, event: str, idurl: str, detail: Any = None) -> None:
+        for observer in list(self.observers):
+            try:
+                observer(event, idurl, detail)
+            except Exception:
+                self.log.failure("gateway observer failed on {event}", event=event)
+
+    # -- incoming -----------------------------------------------------------------------------
+
+    def _refuse(self, label: str, reason: str, source: Any, *, garbage: bool) -> None:
+        self.stats.drop(label)
+        where = getattr(source, "host", "?")
+        self.log.info("dropped a packet from {where}: {reason}", where=where, reason=reason)
+        if garbage and hasattr(source, "report_garbage"):
+            source.report_garbage(reason)
+
+    def my_ids(self) -> set[str]:
+        me = self.identity()
+        return {source.url for source in me.sources} if me is not None else set()
+
+    def inbox(self, data: bytes, source: Any) -> defer.Deferred[None]:
+        """Take raw bytes from a transport; ``source`` is the connection (``bind``, ``report_garbage``)."""
+        if self.stopped:
+            return defer.succeed(None)
+        try:
+            packet = packets.decode(data, self.limits)
+        except PacketError as exc:
+            self._refuse("malformed", exc.reason, source, garbage=True)
+            return defer.succeed(None)
+        if packet.remote_id not in self.my_ids():
+            self._refuse("not-for-us", f"{packet.command} is addressed to {packet.remote_id}", source, garbage=False)
+            return defer.succeed(None)
+        d = self._creator_identity(packet.creator_id)
+        d.addCallback(self._verify, packet)
+        d.addCallbacks(
+            self._accepted, self._verify_failed, callbackArgs=(packet, len(data), source), errbackArgs=(packet, source)
+        )
+        return d
+
+    def _creator_identity(self, idurl: str) -> defer.Deferred[Any]:
+        known = self.cache.get(idurl)
+        if known is not None:
+            return defer.succeed(known)
+        return self.cache.fetch(idurl)
+
+    def _verify(self, identity: Any, packet: Packet) -> defer.Deferred[Any]:
+        now = self.clock.seconds()
+        return self.run_blocking(packets.verify, packet, identity, now=now, skew=self.limits.max_skew).addCallback(
+            lambda _: identity
+        )
+
+    def _verify_failed(self, failure: Failure, packet: Packet, source: Any) -> None:
+        if failure.check(PacketError):
+            self._refuse(
+                "bad-signature",
+                f"{packet.command} from {packet.creator_id}: {failure.value.reason}",
+                source,
+                garbage=True,
+            )
+        else:
+            self._refuse(
+                "unknown-creator",
+                f"identity of {packet.creator_id} is not available: {failure.getErrorMessage()}",
+                source,
+                garbage=False,
+            )
+
+    def _accepted(self, identity: Any, packet: Packet, size: int, source: Any) -> defer.Deferred[None] | None:
+        if self.stopped:
+            return None
+        peer = identity.idurl.url
+        if self.replays.check_and_remember(packet):
+            self.stats.drop("replay")
+            if packet.command not in (commands.ACK, commands.FAIL):
+                # Probably our Ack got lost and the sender retried: acknowledge again, do not act again.
+                self.reply(packet, commands.ACK, b"")
+            return None
+        self.stats.count("in", packet.command, peer, size)
+        binder = getattr(source, "owner", None)
+        if binder is not None and hasattr(binder, "bind"):
+            binder.bind(source, peer)
+        self._notify("inbox-packet", peer, packet)
+        if packet.command in (commands.ACK, commands.FAIL):
+            self._settle(packet, peer)
+            return None
+        handler = self.handlers.get(packet.command)
+        if handler is None:
+            self.reply(packet, commands.FAIL, f"unknown command {packet.command}".encode())
+            return None
+        d = defer.maybeDeferred(handler, packet, source)
+        d.addCallbacks(self._handled, self._handler_failed, callbackArgs=(packet,), errbackArgs=(packet,))
+        return d
+
+    def _handled(self, result: Any, packet: Packet) -> None:
+        if result is NO_ACK:
+            return
+        self.reply(packet, commands.ACK, result if isinstance(result, bytes) else b"")
+
+    def _handler_failed(self, failure: Failure, packet: Packet) -> None:
+        if failure.check(Refused, PacketError):
+            reason = failure.getErrorMessage()
+        else:
+            self.log.failure("handler of {command} failed", failure, command=packet.command)
+            reason = "internal error"
+        self.reply(packet, commands.FAIL, reason.encode()[:1000])
+
+    def _settle(self, answer: Packet, peer: str) -> None:
+        out = self.outgoing.get((answer.packet_id, peer))
+        if out is None:
+            out = self._find_rotated(answer)
+        if out is None:
+            self.stats.drop("late-answer")
+            return
+        out.automat("ack" if answer.command == commands.ACK else "fail", answer)
+
+    def _find_rotated(self, answer: Packet) -> PacketOut | None:
+        """An answer from a peer we addressed by an IDURL that has since become an alias."""
+        for (packet_id, _peer), out in self.outgoing.items():
+            if (
+                packet_id == answer.packet_id
+                and self.cache.resolve(out.packet.remote_id).url == self.cache.resolve(answer.creator_id).url
+            ):
+                return out
+        return None
+
+    # -- outgoing -----------------------------------------------------------------------------
+
+    def new_packet_id(self) -> str:
+        return f"{self._prefix}{next(self._ids):x}"
+
+    def send(
+        self,
+        command: str,
+        remote_id: str,
+        payload: bytes = b"",
+        *,
+        packet_id: str | None = None,
+        key_id: str = "",
+        timeout: float | None = None,
+        retries: int | None = None,
+    ) -> defer.Deferred[Packet | None]:
+        """Send a packet and fire with the peer's Ack (DeliveryFailed on Fail, timeout or no route)."""
+        if self.stopped:
+            return defer.fail(DeliveryFailed("the gateway is stopped", reason="cancelled"))
+        me = self.identity()
+        if me is None:
+            return defer.fail(DeliveryFailed("this node has no identity yet", reason="identity"))
+        packet = Packet(
+            command=command,
+            owner_id=me.idurl.url,
+            creator_id=me.idurl.url,
+            packet_id=packet_id or self.new_packet_id(),
+            date=self.clock.seconds(),
+            payload=payload,
+            remote_id=self.cache.resolve(remote_id).url,
+            key_id=key_id,
+        )
+        out = PacketOut(
+            self,
+            packet,
+            timeout=self.default_timeout if timeout is None else timeout,
+            retries=self.default_retries if retries is None else retries,
+            clock=self.clock,
+            registry=self.automats,
+            log=self.log,
+        )
+        if out.is_ack_wanted():
+            key = (packet.packet_id, packet.remote_id)
+            if key in self.outgoing:
+                out.destroy()
+                return defer.fail(DeliveryFailed(f"packet {packet.packet_id} is already in flight", reason="failed"))
+            self.outgoing[key] = out
+        result = out.result
+        out.automat("run")
+        return result
+
+    def reply(self, to: Packet, command: str, payload: bytes) -> None:
+        """Answer ``to`` with Ack or Fail, best effort: nobody waits for an answer to an answer."""
+
+        def failed(failure: Failure) -> None:
+            self.log.info(
+                "could not answer {command} {packet_id} to {peer}: {reason}",
+                command=to.command,
+                packet_id=to.packet_id,
+                peer=to.creator_id,
+                reason=failure.getErrorMessage(),
+            )
+
+        self.send(command, to.creator_id, payload, packet_id=to.packet_id, retries=0).addErrback(failed)
+
+    def prepare(self, packet: Packet) -> defer.Deferred[tuple[Packet, bytes, Any]]:
+        """Find the receiver's identity and sign and encode the packet; fires ``(packet, wire, identity)``."""
+        key = self.signing_key()
+        if key is None:
+            return defer.fail(DeliveryFailed("this node has no master key", reason="identity"))
+
+        def sign_and_encode() -> tuple[Packet, bytes]:
+            signed = packets.sign(packet, key)
+            return signed, packets.encode(signed, self.limits)
+
+        identity_d = self._creator_identity(packet.remote_id)
+        identity_d.addErrback(
+            lambda f: Failure(
+                DeliveryFailed(
+                    f"identity of {packet.remote_id} is not available: {f.getErrorMessage()}", reason="identity"
+                )
+            )
+        )
+        signed_d = self.run_blocking(sign_and_encode)
+        both = defer.gatherResults([signed_d, identity_d], consumeErrors=True)
+        both.addErrback(lambda f: f.value.subFailure)
+        return both.addCallback(lambda results: (results[0][0], results[0][1], results[1]))
+
+    def route(self, identity: Any) -> tuple[Transport, str] | None:
+        """The first contact of the peer's identity that one of our transports can reach."""
+        for contact in identity.contacts:
+            proto = contact.split("://", 1)[0]
+            transport = self.transports.get(proto)
+            if transport is not None:
+                return transport, contact
+        return None
+
+    def transmit(self, packet: Packet, wire: bytes, identity: Any) -> defer.Deferred[None]:
+        route = self.route(identity)
+        if route is None:
+            offered = ", ".join(identity.contacts) or "none"
+            return defer.fail(
+                DeliveryFailed(f"no transport reaches {packet.remote_id} (its contacts: {offered})", reason="no-route")
+            )
+        transport, contact = route
+        self.stats.count("out", packet.command, identity.idurl.url, len(wire))
+        return transport.send(identity.idurl.url, contact, wire)
+
+    def finished(self, out: PacketOut) -> None:
+        key = (out.packet.packet_id, out.packet.remote_id)
+        if self.outgoing.get(key) is out:
+            del self.outgoing[key]
+        self.recent.append(out.to_json())
+        if out.state == "FAILED" and out.is_ack_wanted():
+            self._notify("outbox-failed", out.packet.remote_id, out.error)
+        elif out.state == "DONE":
+            self._notify("outbox-done", out.packet.remote_id, out)
+
+    def stop(self) -> None:
+        """Cancel everything in flight; the engine is going down."""
+        self.stopped = True
+        for out in list(self.outgoing.values()):
+            out.automat("cancel")
+        self.outgoing.clear()
+
+    def packets_json(self) -> dict[str, Any]:
+        return {
+            "in_flight": [out.to_json() for out in self.outgoing.values()],
+            "recent": list(self.recent),
+        }

@@ -1,0 +1,82 @@
+"""network_connector: the node's online/offline state (see automats/network_connector.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from twisted.internet import defer
+from twisted.python.failure import Failure
+
+from bitdust.p2p.network_connector_machine import NetworkConnectorMachine
+
+
+class NetworkConnector(NetworkConnectorMachine):
+    """``check()`` fires when the node is reachable as its identity says, fails otherwise."""
+
+    def __init__(
+        self,
+        *,
+        check: Callable[[], defer.Deferred[Any]],
+        report: Callable[[str, str], object] = lambda state, reason: None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(instance_id="network_connector", **kwargs)
+        self.check = check
+        self.report = report
+        self.reconnect_pending = False
+        self.checks = 0
+        self.last_check: float | None = None
+        self.problem: str | None = None
+        self._waiters: list[defer.Deferred[bool]] = []
+
+    def is_reconnect_pending(self, *args: Any, **kwargs: Any) -> bool:
+        return self.reconnect_pending
+
+    def do_remember_reconnect(self, *args: Any, **kwargs: Any) -> None:
+        self.reconnect_pending = True
+
+    def do_check(self, *args: Any, **kwargs: Any) -> None:
+        self.reconnect_pending = False
+        self.checks += 1
+        self.last_check = self.clock.seconds()
+        d = defer.maybeDeferred(self.check)
+
+        def failed(failure: Failure) -> None:
+            if not self.destroyed:
+                self.automat("check-failed", failure.getErrorMessage())
+
+        d.addCallbacks(lambda _: None if self.destroyed else self.automat("check-ok"), failed)
+
+    def do_report_connected(self, *args: Any, **kwargs: Any) -> None:
+        self.problem = None
+        self.report("CONNECTED", "")
+        self._settle(True)
+
+    def do_report_disconnected(self, *args: Any, **kwargs: Any) -> None:
+        self.problem = str(args[0]) if args else "check failed"
+        self.report("DISCONNECTED", self.problem)
+        self._settle(False)
+
+    def _settle(self, connected: bool) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.called:
+                waiter.callback(connected)
+
+    def wait_settled(self, timeout: float) -> defer.Deferred[bool]:
+        """Fires True once CONNECTED, False once DISCONNECTED or after ``timeout`` while still connecting."""
+        if self.state in ("CONNECTED", "DISCONNECTED"):
+            return defer.succeed(self.state == "CONNECTED")
+        d: defer.Deferred[bool] = defer.Deferred()
+        self._waiters.append(d)
+        call = self.clock.callLater(timeout, lambda: None if d.called else d.callback(False))
+        d.addBoth(lambda result: (call.cancel() if call.active() else None, result)[1])
+        return d
+
+    def destroy(self) -> None:
+        self._settle(False)
+        super().destroy()
+
+    def to_json(self) -> dict[str, Any]:
+        return {**super().to_json(), "checks": self.checks, "last_check": self.last_check, "problem": self.problem}

@@ -1,0 +1,136 @@
+"""packet_out: one outgoing packet, from signing to the peer's Ack (see automats/packet_out.md)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet import defer
+from twisted.python.failure import Failure
+
+from bitdust.p2p import commands
+from bitdust.p2p.errors import DeliveryFailed
+from bitdust.p2p.packet import Packet
+from bitdust.p2p.packet_out_machine import PacketOutMachine
+
+if TYPE_CHECKING:
+    from bitdust.p2p.gateway import Gateway
+
+
+class PacketOut(PacketOutMachine):
+    """``result`` fires with the answering Ack packet (or None for Ack/Fail we send), or DeliveryFailed."""
+
+    def __init__(self, gateway: Gateway, packet: Packet, *, timeout: float, retries: int, **kwargs: Any) -> None:
+        super().__init__(instance_id=f"packet_out[{packet.command}:{packet.packet_id}]", **kwargs)
+        self.gateway = gateway
+        self.packet = packet
+        self.timeout = timeout
+        self.retries = retries
+        self.attempts = 0
+        self.created = self.clock.seconds()
+        self.attempt_started = self.created
+        self.finished: float | None = None
+        self.response: Packet | None = None
+        self.error: str | None = None
+        self.wire: bytes | None = None
+        self.remote_identity: Any = None
+        self.result: defer.Deferred[Packet | None] = defer.Deferred(lambda _d: self.automat("cancel"))
+
+    @property
+    def attempt_timeout(self) -> float:
+        return self.timeout / (1 + self.retries)
+
+    # -- conditions ---------------------------------------------------------------------------
+
+    def is_ack_wanted(self, *args: Any, **kwargs: Any) -> bool:
+        return self.packet.command not in (commands.ACK, commands.FAIL)
+
+    def is_retry_left(self, *args: Any, **kwargs: Any) -> bool:
+        return self.attempts <= self.retries
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def do_prepare(self, *args: Any, **kwargs: Any) -> None:
+        d = self.gateway.prepare(self.packet)
+
+        def prepared(result: tuple[Packet, bytes, Any]) -> None:
+            self.packet, self.wire, self.remote_identity = result
+            self.automat("prepared")
+
+        def failed(failure: Failure) -> None:
+            self.error = failure.getErrorMessage()
+            self.automat("prepare-failed", failure)
+
+        d.addCallbacks(prepared, failed)
+
+    def do_send(self, *args: Any, **kwargs: Any) -> None:
+        self.attempts += 1
+        self.attempt_started = self.clock.seconds()
+        d = self.gateway.transmit(self.packet, self.wire, self.remote_identity)
+        d.addCallbacks(lambda _: self.automat("sent"), lambda failure: self.automat("send-failed", failure))
+
+    def do_wait_attempt(self, *args: Any, **kwargs: Any) -> None:
+        if args and isinstance(args[0], Failure):
+            self.error = args[0].getErrorMessage()
+        remaining = self.attempt_started + self.attempt_timeout - self.clock.seconds()
+        self.start_deadline("attempt-timeout", remaining)
+
+    def do_report_done(self, *args: Any, **kwargs: Any) -> None:
+        self.response = args[0] if args and isinstance(args[0], Packet) else None
+        self._finish()
+        self.result.callback(self.response)
+
+    def do_report_failed(self, *args: Any, **kwargs: Any) -> None:
+        arg = args[0] if args else None
+        if isinstance(arg, Packet):
+            self.response = arg
+            detail = arg.payload.decode("utf-8", "replace")[:200] or "no reason given"
+            self.error = f"{self.packet.remote_id} answered Fail to {self.packet.command}: {detail}"
+            reason = "failed"
+        elif isinstance(arg, Failure) and arg.check(DeliveryFailed):
+            self.error = arg.getErrorMessage()
+            reason = arg.value.reason
+        else:
+            detail = arg.getErrorMessage() if isinstance(arg, Failure) else (self.error or "unknown error")
+            self.error = f"{self.packet.command} to {self.packet.remote_id} could not be sent: {detail}"
+            reason = "refused"
+        self._fail(reason)
+
+    def do_report_timeout(self, *args: Any, **kwargs: Any) -> None:
+        last = f" (last error: {self.error})" if self.error else ""
+        self.error = (
+            f"{self.packet.remote_id} did not answer {self.packet.command} within {self.timeout:g} s "
+            f"({self.attempts} attempt{'s' if self.attempts != 1 else ''}){last}"
+        )
+        self._fail("timeout")
+
+    def do_report_cancelled(self, *args: Any, **kwargs: Any) -> None:
+        self.error = f"{self.packet.command} to {self.packet.remote_id} was cancelled"
+        self._fail("cancelled")
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _finish(self) -> None:
+        self.finished = self.clock.seconds()
+        self.gateway.finished(self)
+        self.destroy()
+
+    def _fail(self, reason: str) -> None:
+        self._finish()
+        if not self.result.called:
+            self.result.errback(DeliveryFailed(self.error or reason, reason=reason))
+
+    def to_json(self) -> dict[str, Any]:
+        end = self.finished if self.finished is not None else self.clock.seconds()
+        return {
+            **super().to_json(),
+            "packet_id": self.packet.packet_id,
+            "command": self.packet.command,
+            "remote_id": self.packet.remote_id,
+            "size": len(self.wire) if self.wire is not None else None,
+            "attempts": self.attempts,
+            "timeout": self.timeout,
+            "retries": self.retries,
+            "created": self.created,
+            "duration": round(end - self.created, 6),
+            "error": self.error,
+        }

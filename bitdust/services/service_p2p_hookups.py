@@ -1,0 +1,135 @@
+"""service_p2p_hookups: who is online, pings, and identity documents exchanged between peers.
+
+An ``Identity`` packet carries the sender's current signed document: it is our ping (the peer
+answers Ack) and how peers learn that our identity changed. Every verified packet and every failed
+delivery feeds the per-peer contact_status machines.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet import defer
+from twisted.python.failure import Failure
+
+from bitdust.main.config_options import Option
+from bitdust.main.config_types import Float
+from bitdust.main.service import BitDustService
+from bitdust.p2p import commands
+from bitdust.p2p.contacts import ContactStatuses
+from bitdust.p2p.gateway import Refused
+from bitdust.p2p.packet import Packet
+from bitdust.userid.errors import IdentityError
+from bitdust.userid.identity import Identity
+
+IDENTITY_EVENTS = ("local-identity-modified", "my-identity-rotated", "local-identity-set")
+
+
+def ping(engine: Any, idurl: str, *, timeout: float, retries: int) -> defer.Deferred[Packet | None]:
+    """Send our identity to ``idurl`` and fire with its Ack (DeliveryFailed otherwise)."""
+    gateway = engine.p2p.require_gateway()
+    me = engine.local_identity.current
+    payload = me.to_xml().encode("utf-8") if me is not None else b""
+    return gateway.send(commands.IDENTITY, idurl, payload, timeout=timeout, retries=retries)
+
+
+class P2PHookupsService(BitDustService):
+    name = "service_p2p_hookups"
+    depends_on = ("service_gateway", "service_identity_propagate", "service_tcp_transport")
+    description = "contact status of peers, user_ping, and identity updates sent to connected peers"
+
+    def options(self) -> tuple[Option, ...]:
+        return (
+            Option(
+                f"{self.config_prefix()}/check-timeout",
+                Float(min=0.1, max=600),
+                10.0,
+                "seconds an automatic check of a peer (after a lost connection) may take",
+            ),
+        )
+
+    def start(self) -> None:
+        engine = self.engine
+        hub = engine.p2p
+        gateway = hub.require_gateway()
+
+        def report(idurl: str, old: str, new: str) -> None:
+            engine.events.send("contact-status-changed", {"idurl": idurl, "old_state": old, "new_state": new})
+
+        hub.contacts = ContactStatuses(
+            clock=engine.reactor,
+            pinger=lambda idurl, timeout: ping(engine, idurl, timeout=timeout, retries=1),
+            report=report,
+            automats=engine.automats,
+            log=engine.logger("bitdust.contacts"),
+            ping_timeout=engine.config.get(f"{self.config_prefix()}/check-timeout"),
+        )
+        gateway.observers.append(hub.contacts.on_gateway)
+        gateway.register(commands.IDENTITY, self.on_identity)
+        engine.events.subscribe(self.on_event)
+
+    def stop(self) -> None:
+        engine = self.engine
+        hub = engine.p2p
+        engine.events.unsubscribe(self.on_event)
+        if hub.gateway is not None:
+            hub.gateway.unregister(commands.IDENTITY)
+            if hub.contacts is not None and hub.contacts.on_gateway in hub.gateway.observers:
+                hub.gateway.observers.remove(hub.contacts.on_gateway)
+        contacts, hub.contacts = hub.contacts, None
+        if contacts is not None:
+            contacts.destroy()
+
+    # -- Identity packets ---------------------------------------------------------------------
+
+    def on_identity(self, packet: Packet, _source: Any) -> defer.Deferred[bytes]:
+        """The sender's document: parse and verify it in a worker thread, then offer it to the cache."""
+        engine = self.engine
+
+        def parse() -> Identity:
+            try:
+                return Identity.from_xml(packet.payload)
+            except IdentityError as exc:
+                raise Refused(f"bad identity document: {exc.message}") from None
+
+        def check(identity: Identity) -> defer.Deferred[bytes]:
+            sources = {source.url for source in identity.sources}
+            if packet.creator_id not in sources:
+                raise Refused("the identity in the packet is not the sender's")
+            known = engine.identity_cache.get(packet.creator_id)
+            if known is not None and known.public_key != identity.public_key:
+                raise Refused("the identity in the packet has another key than the one we know")
+            return engine.identity_cache.store(identity).addCallback(lambda _accepted: b"")
+
+        return engine.run_blocking(parse).addCallback(check)
+
+    # -- identity propagation -----------------------------------------------------------------
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        if event.get("id") in IDENTITY_EVENTS:
+            self.propagate()
+
+    def propagate(self) -> defer.Deferred[Any]:
+        """Send our new identity to every peer we are connected with; their caches update."""
+        engine = self.engine
+        hub = engine.p2p
+        if hub.contacts is None or hub.gateway is None:
+            return defer.succeed([])
+        peers = set(hub.contacts.connected())
+        if hub.tcp is not None:
+            peers.update(conn.peer for conn in hub.tcp.connections if conn.peer and conn.verified)
+        timeout = engine.config.get("services/gateway/p2p-timeout")
+        sends = []
+        for idurl in sorted(peers):
+
+            def failed(failure: Failure, idurl: str = idurl) -> None:
+                engine.log.info(
+                    "could not send our new identity to {idurl}: {reason}",
+                    idurl=idurl,
+                    reason=failure.getErrorMessage(),
+                )
+
+            sends.append(ping(engine, idurl, timeout=timeout, retries=1).addErrback(failed))
+        if peers:
+            engine.log.info("sending our new identity to {count} peers", count=len(peers))
+        return defer.DeferredList(sends)

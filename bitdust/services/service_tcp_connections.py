@@ -1,0 +1,82 @@
+"""service_tcp_connections: the listening TCP socket and the connection pool."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet import defer
+
+from bitdust.main.config_options import Option
+from bitdust.main.config_types import Port, PositiveInt, String
+from bitdust.main.errors import BitDustError
+from bitdust.main.service import BitDustService
+from bitdust.p2p.packet import DEFAULT_LIMITS
+from bitdust.transport.tcp.connections import TcpTransport
+
+DEFAULT_TCP_PORT = 7771
+
+
+class TcpConnectionsService(BitDustService):
+    name = "service_tcp_connections"
+    depends_on = ("service_network",)
+    description = "listens for TCP connections from peers and keeps one connection per peer"
+
+    def options(self) -> tuple[Option, ...]:
+        prefix = self.config_prefix()
+        return (
+            Option(f"{prefix}/tcp-port", Port(), DEFAULT_TCP_PORT, "TCP port peers connect to"),
+            Option(f"{prefix}/interface", String(max_length=253), "", "address to listen on; empty means all"),
+            Option(
+                f"{prefix}/host",
+                String(max_length=253),
+                "",
+                "host written into our identity contacts; empty: our address towards the identity servers",
+            ),
+            Option(
+                f"{prefix}/idle-timeout-seconds",
+                PositiveInt(max=86400),
+                300,
+                "a connection that carried no packets for this long is closed",
+            ),
+            Option(
+                f"{prefix}/max-connections",
+                PositiveInt(max=100_000),
+                1000,
+                "incoming connections beyond this are refused",
+            ),
+        )
+
+    def start(self) -> defer.Deferred[Any]:
+        engine = self.engine
+        prefix = self.config_prefix()
+        hub = engine.p2p
+        transport = TcpTransport(
+            engine.reactor,
+            on_packet=hub.inbox,
+            on_peer_closed=hub.peer_closed,
+            max_packet=DEFAULT_LIMITS.max_packet,
+            idle_close=engine.config.get(f"{prefix}/idle-timeout-seconds"),
+            max_connections=engine.config.get(f"{prefix}/max-connections"),
+            log=engine.logger("bitdust.tcp"),
+        )
+
+        def me() -> str | None:
+            identity = engine.local_identity.current
+            return identity.idurl.url if identity is not None else None
+
+        transport.local_idurl = me
+        port = engine.config.get(f"{prefix}/tcp-port")
+
+        def listening(actual: int) -> None:
+            hub.tcp = transport
+            engine.log.info("tcp transport listening on port {port}", port=actual)
+
+        def failed(failure: Any) -> None:
+            raise BitDustError(f"cannot listen on TCP port {port}: {failure.getErrorMessage()}")
+
+        return transport.listen(port, engine.config.get(f"{prefix}/interface")).addCallbacks(listening, failed)
+
+    def stop(self) -> defer.Deferred[Any] | None:
+        hub = self.engine.p2p
+        transport, hub.tcp = hub.tcp, None
+        return transport.stop() if transport is not None else None

@@ -1,0 +1,22 @@
+"""service_tcp_transport: lets the gateway send over TCP and publishes ``tcp://host:port`` in our identity."""
+
+from __future__ import annotations
+
+from bitdust.main.service import BitDustService
+
+
+class TcpTransportService(BitDustService):
+    name = "service_tcp_transport"
+    depends_on = ("service_tcp_connections", "service_gateway")
+    description = "the TCP transport of the gateway"
+
+    def start(self) -> None:
+        hub = self.engine.p2p
+        hub.require_gateway().add_transport(hub.tcp)
+        # The connector's check publishes our contacts; run it now that there is something to publish.
+        hub.reconnect()
+
+    def stop(self) -> None:
+        gateway = self.engine.p2p.gateway
+        if gateway is not None:
+            gateway.remove_transport("tcp")

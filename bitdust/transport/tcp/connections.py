@@ -1,0 +1,438 @@
+"""The TCP transport: one listening socket and at most one live connection per peer.
+
+Packets are opaque bytes here; the gateway decodes and verifies them. What this module knows of a
+peer is only what the gateway told it: a connection is *bound* to an IDURL after a packet that came
+over it verified, or when we dialled the peer ourselves. Small packets travel as one MESSAGE frame,
+bigger ones as a stream, so a 16 MiB packet never sits in the socket buffer at once and a slow peer
+makes the sender wait instead of buffer.
+
+Two timeouts, two jobs: the frame layer's ``dead_timeout`` drops a connection that has been silent
+(keepalive pings included) for too long, i.e. a dead peer; ``idle_close`` closes a healthy connection
+that carried no packets for a while, with a GOODBYE saying so, so the peer does not mistake the quiet
+close for a lost peer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+from twisted.internet import defer, endpoints, error
+from twisted.internet.interfaces import IListeningPort
+from twisted.internet.protocol import Factory
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from bitdust.transport.errors import NotConnected
+from bitdust.transport.tcp import frames
+from bitdust.transport.tcp.framing import FrameProtocol
+
+PROTO = "tcp"
+
+
+def parse_address(contact: str) -> tuple[str, int]:
+    """``tcp://host:port`` (or ``host:port``) -> ``(host, port)``; ValueError when malformed."""
+    rest = contact.removeprefix(f"{PROTO}://")
+    host, sep, port_text = rest.rpartition(":")
+    if not sep or not host or not port_text.isdigit():
+        raise ValueError(f"not a tcp contact: {contact!r}")
+    port = int(port_text)
+    if not 0 < port < 65536:
+        raise ValueError(f"bad port in tcp contact: {contact!r}")
+    return host, port
+
+
+@attrs.define(eq=False)
+class _Assembly:
+    """Collects one incoming streamed packet; the frame layer already bounds its total size."""
+
+    chunks: list[bytes] = attrs.field(factory=list)
+
+    def write(self, data: bytes) -> None:
+        self.chunks.append(data)
+
+
+class TcpConnection(FrameProtocol):
+    """One TCP connection, incoming or outgoing, and what it knows about its peer."""
+
+    def __init__(self, owner: TcpTransport, direction: str, *, expected_peer: str | None = None) -> None:
+        super().__init__(
+            owner.clock,
+            on_message=self._message,
+            on_stream_start=self._stream_start,
+            on_stream_end=self._stream_end,
+            on_violation=self._violated,
+            on_goodbye=self._goodbye,
+            idle_timeout=owner.dead_timeout,
+            keepalive=owner.keepalive,
+            max_stream_length=owner.max_packet,
+            max_incoming_streams=4,
+        )
+        self.owner = owner
+        self.direction = direction
+        #: the IDURL this connection carries packets of, once known
+        self.peer: str | None = expected_peer
+        self.verified = False
+        self.garbage = 0
+        self.started = owner.clock.seconds()
+        self.last_packet = self.started
+        self.packets_in = 0
+        self.packets_out = 0
+        self.host = ""
+        self.port = 0
+        self._assemblies: dict[int, _Assembly] = {}
+        self._idle_call: Any = None
+
+    # -- life ---------------------------------------------------------------------------------
+
+    def connectionMade(self) -> None:
+        peer = self.transport.getPeer()
+        self.host, self.port = getattr(peer, "host", ""), getattr(peer, "port", 0)
+        if hasattr(self.transport, "setTcpNoDelay"):
+            # Packets are whole messages: waiting to coalesce them only adds latency.
+            self.transport.setTcpNoDelay(True)
+        super().connectionMade()
+        self._arm_idle()
+        self.owner._opened(self)
+
+    def connectionLost(self, reason: Failure = error.ConnectionDone) -> None:  # type: ignore[assignment]
+        super().connectionLost(reason)
+        if self._idle_call is not None and self._idle_call.active():
+            self._idle_call.cancel()
+        self._idle_call = None
+        self._assemblies.clear()
+        self.owner._closed(self, reason)
+
+    def _arm_idle(self) -> None:
+        if self.owner.idle_close is None:
+            return
+        if self._idle_call is not None and self._idle_call.active():
+            self._idle_call.reset(self.owner.idle_close)
+        else:
+            self._idle_call = self.owner.clock.callLater(self.owner.idle_close, self._idle_expired)
+
+    def _idle_expired(self) -> None:
+        self._idle_call = None
+        self.owner.log.debug("closing tcp connection to {peer}: no packets for a while", peer=self.peer or self.host)
+        self.close(frames.GOODBYE_IDLE)
+
+    def touched(self) -> None:
+        self.last_packet = self.owner.clock.seconds()
+        self._arm_idle()
+
+    # -- receiving ----------------------------------------------------------------------------
+
+    def _message(self, payload: bytes) -> None:
+        if not payload:
+            self.violation("empty-message")
+            return
+        self._deliver(payload)
+
+    def _stream_start(self, stream_id: int, total: int) -> _Assembly | None:
+        if total <= frames.MAX_MESSAGE:
+            # Small packets always come as messages; a small stream is someone probing us.
+            self.violation("small-stream")
+            return None
+        assembly = self._assemblies[stream_id] = _Assembly()
+        return assembly
+
+    def _stream_end(self, stream_id: int) -> None:
+        assembly = self._assemblies.pop(stream_id, None)
+        if assembly is not None:
+            self._deliver(b"".join(assembly.chunks))
+
+    def _deliver(self, data: bytes) -> None:
+        self.packets_in += 1
+        self.touched()
+        self.owner.on_packet(data, self)
+
+    def _violated(self, reason: str) -> None:
+        self.owner.violations += 1
+        self.owner.log.warn(
+            "tcp peer {host}:{port} broke the framing rules ({reason}); dropped",
+            host=self.host,
+            port=self.port,
+            reason=reason,
+        )
+
+    def _goodbye(self, reason: str) -> None:
+        self.owner.log.debug("tcp peer {peer} says goodbye: {reason}", peer=self.peer or self.host, reason=reason)
+
+    def report_garbage(self, reason: str) -> None:
+        """The gateway refused a packet from this connection; too many and the peer is dropped."""
+        self.garbage += 1
+        if self.garbage >= self.owner.max_garbage and self.is_open:
+            self.owner.log.warn(
+                "dropping tcp peer {host}:{port} after {count} bad packets (last: {reason})",
+                host=self.host,
+                port=self.port,
+                count=self.garbage,
+                reason=reason,
+            )
+            self.owner.dropped_for_garbage += 1
+            self._drop()
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def send_packet(self, data: bytes) -> defer.Deferred[None]:
+        if not self.is_open:
+            return defer.fail(NotConnected(f"connection to {self.peer or self.host} is closed"))
+        self.packets_out += 1
+        self.touched()
+        if len(data) <= frames.MAX_MESSAGE:
+            self.send_message(data)
+            return defer.succeed(None)
+        return self.send_stream(data)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "proto": PROTO,
+            "status": "active" if self.is_open else "closed",
+            "state": "CONNECTED" if self.is_open else "CLOSED",
+            "direction": self.direction,
+            "host": f"{self.host}:{self.port}",
+            "idurl": self.peer,
+            "verified": self.verified,
+            "started": self.started,
+            "idle_seconds": round(self.owner.clock.seconds() - self.last_packet, 3),
+            "bytes_sent": self.stats.bytes_out,
+            "bytes_received": self.stats.bytes_in,
+            "packets_sent": self.packets_out,
+            "packets_received": self.packets_in,
+        }
+
+
+class _Factory(Factory):
+    def __init__(self, owner: TcpTransport, direction: str, expected_peer: str | None = None) -> None:
+        self.owner = owner
+        self.direction = direction
+        self.expected_peer = expected_peer
+
+    def buildProtocol(self, addr: Any) -> TcpConnection:  # noqa: N802 (Twisted API)
+        if self.direction == "in" and len(self.owner.connections) >= self.owner.max_connections:
+            self.owner.log.warn("refusing tcp connection from {addr}: too many connections", addr=addr)
+            return None  # type: ignore[return-value]
+        return TcpConnection(self.owner, self.direction, expected_peer=self.expected_peer)
+
+
+class TcpTransport:
+    """Listening socket plus connection pool. ``on_packet(data, connection)`` gets every packet.
+
+    ``on_peer_closed(idurl, how)`` is told when the last connection of a bound peer closes: ``how`` is
+    the peer's GOODBYE reason ("idle", "shutdown", "duplicate"), ``"local"`` when we closed it, or
+    ``"lost"`` when it broke without a word.
+    """
+
+    proto = PROTO
+
+    def __init__(
+        self,
+        reactor: Any,
+        *,
+        on_packet: Callable[[bytes, TcpConnection], object],
+        on_peer_closed: Callable[[str, str], object] = lambda idurl, how: None,
+        max_packet: int,
+        idle_close: float | None = 300.0,
+        keepalive: float | None = 30.0,
+        dead_timeout: float | None = 120.0,
+        connect_timeout: float = 10.0,
+        max_garbage: int = 3,
+        max_connections: int = 1000,
+        log: Logger | None = None,
+    ) -> None:
+        self.reactor = reactor
+        self.clock = reactor
+        self.on_packet = on_packet
+        self.on_peer_closed = on_peer_closed
+        self.max_packet = max_packet
+        self.idle_close = idle_close
+        self.keepalive = keepalive
+        self.dead_timeout = dead_timeout
+        self.connect_timeout = connect_timeout
+        self.max_garbage = max_garbage
+        self.max_connections = max_connections
+        self.log = log or Logger()
+        self.local_idurl: Callable[[], str | None] = lambda: None
+        self.connections: list[TcpConnection] = []
+        self.violations = 0
+        self.dropped_for_garbage = 0
+        self._port: IListeningPort | None = None
+        self._by_peer: dict[str, TcpConnection] = {}
+        self._dialling: dict[str, defer.Deferred[TcpConnection]] = {}
+        self._stopping = False
+
+    # -- listening ----------------------------------------------------------------------------
+
+    @property
+    def listening_port(self) -> int | None:
+        return self._port.getHost().port if self._port is not None else None
+
+    def listen(self, port: int, interface: str = "") -> defer.Deferred[int]:
+        """Start listening (port 0 picks a free one); fires with the port."""
+        if self._port is not None:
+            return defer.succeed(self.listening_port)
+        self._stopping = False
+        endpoint = endpoints.TCP4ServerEndpoint(self.reactor, port, interface=interface)
+
+        def listening(listening_port: IListeningPort) -> int:
+            self._port = listening_port
+            return listening_port.getHost().port
+
+        return endpoint.listen(_Factory(self, "in")).addCallback(listening)
+
+    def stop(self) -> defer.Deferred[None]:
+        """Stop listening, say goodbye on every connection and wait until all are closed."""
+        self._stopping = True
+        waits: list[defer.Deferred[Any]] = []
+        if self._port is not None:
+            port, self._port = self._port, None
+            waits.append(defer.maybeDeferred(port.stopListening))
+        for dialling in list(self._dialling.values()):
+            dialling.cancel()
+        for conn in list(self.connections):
+            waits.append(self._wait_closed(conn))
+            if conn.is_open:
+                conn.close(frames.GOODBYE_SHUTDOWN)
+                # A peer that does not read must not hold our shutdown for long.
+                self.clock.callLater(5.0, lambda c=conn: c.transport.abortConnection() if c.transport else None)
+        return defer.DeferredList(waits, consumeErrors=True).addCallback(lambda _: None)
+
+    def _wait_closed(self, conn: TcpConnection) -> defer.Deferred[None]:
+        d: defer.Deferred[None] = defer.Deferred()
+        conn._close_waiters = getattr(conn, "_close_waiters", []) + [d]
+        return d
+
+    # -- connection bookkeeping ---------------------------------------------------------------
+
+    def _opened(self, conn: TcpConnection) -> None:
+        self.connections.append(conn)
+        if self._stopping:
+            conn.close(frames.GOODBYE_SHUTDOWN)
+
+    def _closed(self, conn: TcpConnection, reason: Failure) -> None:
+        if conn in self.connections:
+            self.connections.remove(conn)
+        for waiter in getattr(conn, "_close_waiters", []):
+            waiter.callback(None)
+        peer = conn.peer
+        if peer is None or self._by_peer.get(peer) is not conn:
+            return
+        del self._by_peer[peer]
+        if conn.goodbye_received is not None:
+            how = conn.goodbye_received
+        elif conn.goodbye_sent is not None or self._stopping:
+            how = "local"
+        else:
+            how = "lost"
+        if self._stopping:
+            return
+        try:
+            self.on_peer_closed(peer, how)
+        except Exception:
+            self.log.failure("on_peer_closed failed")
+
+    def bind(self, conn: TcpConnection, idurl: str) -> None:
+        """The gateway verified a packet from ``idurl`` on ``conn``: route our packets to them over it.
+
+        With two live connections to one peer (both dialled at once), both sides keep the one dialled
+        by the smaller IDURL, so they agree without talking about it.
+        """
+        conn.verified = True
+        conn.peer = idurl
+        current = self._by_peer.get(idurl)
+        if current is conn or not conn.is_open:
+            return
+        if current is None or not current.is_open:
+            self._by_peer[idurl] = conn
+            return
+        me = self.local_idurl() or ""
+
+        def initiator(c: TcpConnection) -> str:
+            return me if c.direction == "out" else idurl
+
+        keep, drop = (current, conn) if initiator(current) <= initiator(conn) else (conn, current)
+        self._by_peer[idurl] = keep
+        drop.peer = idurl
+        drop.close(frames.GOODBYE_DUPLICATE)
+
+    def connection_for(self, idurl: str) -> TcpConnection | None:
+        conn = self._by_peer.get(idurl)
+        return conn if conn is not None and conn.is_open else None
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def send(self, idurl: str, contact: str, data: bytes) -> defer.Deferred[None]:
+        """Send one packet to ``idurl``, dialling ``contact`` when there is no live connection."""
+        if self._stopping:
+            return defer.fail(NotConnected("the tcp transport is stopping"))
+        if len(data) > self.max_packet:
+            return defer.fail(ValueError(f"packet of {len(data)} bytes exceeds {self.max_packet}"))
+        conn = self.connection_for(idurl)
+        if conn is not None:
+            return conn.send_packet(data)
+        return self._dial(idurl, contact).addCallback(lambda c: c.send_packet(data))
+
+    def _dial(self, idurl: str, contact: str) -> defer.Deferred[TcpConnection]:
+        pending = self._dialling.get(idurl)
+        if pending is None:
+            try:
+                host, port = parse_address(contact)
+            except ValueError as exc:
+                return defer.fail(NotConnected(str(exc)))
+            endpoint = endpoints.TCP4ClientEndpoint(self.reactor, host, port, timeout=self.connect_timeout)
+            pending = endpoint.connect(_Factory(self, "out", expected_peer=idurl))
+            self._dialling[idurl] = pending
+            waiting: list[defer.Deferred[TcpConnection]] = []
+            pending.waiting = waiting  # type: ignore[attr-defined]
+
+            def connected(conn: TcpConnection) -> None:
+                self._dialling.pop(idurl, None)
+                current = self.connection_for(idurl)
+                if current is None:
+                    self._by_peer[idurl] = conn
+                for d in waiting:
+                    d.callback(self.connection_for(idurl) or conn)
+
+            def failed(failure: Failure) -> None:
+                self._dialling.pop(idurl, None)
+                reason = failure.getErrorMessage() if not failure.check(defer.CancelledError) else "cancelled"
+                for d in waiting:
+                    d.errback(NotConnected(f"cannot connect to {contact}: {reason}"))
+
+            pending.addCallbacks(connected, failed)
+        result: defer.Deferred[TcpConnection] = defer.Deferred()
+        pending.waiting.append(result)  # type: ignore[attr-defined]
+        return result
+
+    # -- reporting ----------------------------------------------------------------------------
+
+    def connections_json(self) -> list[dict[str, Any]]:
+        return [conn.to_json() for conn in self.connections]
+
+    def streams_json(self) -> list[dict[str, Any]]:
+        result = []
+        for conn in self.connections:
+            for stream in conn.streams():
+                result.append(
+                    {
+                        "proto": PROTO,
+                        "stream_id": stream.stream_id,
+                        "direction": stream.direction,
+                        "idurl": conn.peer,
+                        "host": f"{conn.host}:{conn.port}",
+                        "bytes_done": stream.done,
+                        "size": stream.total,
+                        "progress": round(stream.done / stream.total, 4) if stream.total else 1.0,
+                    }
+                )
+        return result
+
+    def status_json(self) -> dict[str, Any]:
+        return {
+            "listening_port": self.listening_port,
+            "sessions": self.connections_json(),
+            "streams": self.streams_json(),
+            "violations": self.violations,
+            "dropped_for_garbage": self.dropped_for_garbage,
+        }
