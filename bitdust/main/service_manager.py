@@ -133,6 +133,15 @@ class ServiceManager:
         """Stop every running service, dependents before what they depend on."""
         return self._lock.run(self._stop_many, list(reversed(self.names())))
 
+    def suspend(self, name: str) -> defer.Deferred[None]:
+        """Stop ``name`` and what depends on it, leaving every enable flag as it is.
+
+        For the engine's own needs (an identity erased under the network services), so that the
+        next ``start_enabled`` brings them back; ``stop`` is the user's "turn it off".
+        """
+        self.get(name)
+        return self._lock.run(self._stop_many, service_graph.all_dependents(self._depends(), name) + [name])
+
     def start(self, name: str) -> defer.Deferred[dict[str, Any]]:
         """``service_start``: start ``name`` and its stopped, enabled dependencies; enable it."""
         self.get(name)

@@ -153,6 +153,8 @@ def test_identity_moves_by_itself_when_its_server_dies(tmp_path: Path) -> None:
         box.up(1, id_servers=2)
         nodes = by_name(box)
         node = nodes["node-1"]
+        # Joining the network publishes our TCP contact (a revision of its own) first.
+        ok(node, "GET", "network/connected/v1", wait_timeout=20)
         before = ok(node, "GET", "identity/get/v1")
         assert before["global_id"] == node.extra["global_id"]
         ok(node, "POST", "config/set/v1", key="services/identity-propagate/health-check-interval-seconds", value=1)

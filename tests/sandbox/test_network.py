@@ -34,12 +34,12 @@ def test_up_starts_named_nodes_with_distinct_ports_and_records_them(box, launche
     assert [n.name for n in current.nodes] == ["node-1", "node-2", "node-3"]
     assert {n.role for n in current.nodes} == {"node"}
     assert [n.home for n in current.nodes] == [box.directory / f"node-{i}" for i in (1, 2, 3)]
-    ports = [p for n in current.nodes for p in (n.rest_port, n.ws_port)]
-    assert len(set(ports)) == 6
+    ports = [p for n in current.nodes for p in (n.rest_port, n.ws_port, n.extra["tcp_port"])]
+    assert len(set(ports)) == 9
     assert [n.pid for n in current.nodes] == [5001, 5002, 5003]
     assert state.load(box.directory) == current
     on_disk = json.loads((box.directory / "sandbox.json").read_text())
-    assert set(on_disk["nodes"][0]) == {"name", "role", "pid", "rest_port", "ws_port", "home"}
+    assert {"name", "role", "pid", "rest_port", "ws_port", "home", "tcp_port"} <= set(on_disk["nodes"][0])
     assert [c[0] for c in launcher.calls] == ["spawn"] * 3
 
 

@@ -226,7 +226,10 @@ def identity_erase(engine: Any, erase_private_key: bool = False) -> defer.Deferr
         engine.events.send("local-identity-erased", {"global_id": identity.global_id})
         return {"erased": True, "global_id": identity.global_id, "private_key_erased": key_erased}
 
-    return engine.run_blocking(erase).addCallback(erased)
+    # Everything that speaks for the identity (the gateway signs with it) stops before it goes.
+    stopping = engine.services.suspend("service_gateway") if "service_gateway" in engine.services.names() else None
+    d = stopping if stopping is not None else defer.succeed(None)
+    return d.addCallback(lambda _: engine.run_blocking(erase)).addCallback(erased)
 
 
 @api_method("PUT", "identity/rotate/v1")
