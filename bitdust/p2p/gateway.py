@@ -171,7 +171,8 @@ class Gateway:
                 "unknown-creator",
                 f"identity of {packet.creator_id} is not available: {failure.getErrorMessage()}",
                 source,
-                garbage=False,
+                # A sender that names creators nobody can fetch makes us do HTTP requests for nothing.
+                garbage=True,
             )
 
     def _accepted(self, identity: Any, packet: Packet, size: int, source: Any) -> defer.Deferred[None] | None:
