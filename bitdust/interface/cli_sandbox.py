@@ -90,18 +90,28 @@ def sandbox() -> None:
 @click.option(
     "--id-servers", type=click.IntRange(0, 26), default=2, show_default=True, help="how many identity servers"
 )
+@click.option(
+    "--dht-seeds", type=click.IntRange(0, 50), default=3, show_default=True, help="how many DHT seeds (dht-1, ...)"
+)
 @click.option("--bare", is_flag=True, help="plain nodes start without an identity (ready for identity_create)")
 @click.option("--timeout", type=float, default=START_TIMEOUT, show_default=True, help="seconds to wait for each node")
 @dir_option
 @json_option
 @click.pass_context
 def up(
-    ctx: click.Context, nodes: int, id_servers: int, bare: bool, timeout: float, directory: Path | None, as_json: bool
+    ctx: click.Context,
+    nodes: int,
+    id_servers: int,
+    dht_seeds: int,
+    bare: bool,
+    timeout: float,
+    directory: Path | None,
+    as_json: bool,
 ) -> None:
     """Start NODES engines, each with its own home folder and free ports, and wait until they answer."""
     box = _open(ctx, directory)
     try:
-        current = box.up(nodes, id_servers=id_servers, bare=bare, timeout=timeout)
+        current = box.up(nodes, id_servers=id_servers, dht_seeds=dht_seeds, bare=bare, timeout=timeout)
     except SandboxError as exc:
         _fail(exc.message)
     rows = [record.to_json() for record in current.nodes]

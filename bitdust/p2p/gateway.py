@@ -66,6 +66,7 @@ class Gateway:
         default_timeout: float = 15.0,
         default_retries: int = 2,
         history: int = 100,
+        max_answers: int = 10_000,
     ) -> None:
         self.clock = clock
         self.identity = identity
@@ -85,6 +86,9 @@ class Gateway:
         self.observers: list[Callable[[str, str, Any], object]] = []
         self.outgoing: dict[tuple[str, str], PacketOut] = {}
         self.recent: collections.deque[dict[str, Any]] = collections.deque(maxlen=history)
+        #: our answer to each recent packet, so a retry gets the same answer; None while a handler runs
+        self.answers: collections.OrderedDict[tuple[str, str], tuple[str, bytes] | None] = collections.OrderedDict()
+        self.max_answers = max_answers
         self._ids = itertools.count(1)
         self._prefix = secrets.token_hex(4)
         self.stopped = False
@@ -139,6 +143,12 @@ class Gateway:
         if packet.remote_id not in self.my_ids():
             self._refuse("not-for-us", f"{packet.command} is addressed to {packet.remote_id}", source, garbage=False)
             return defer.succeed(None)
+        if abs(packet.date - self.clock.seconds()) > self.limits.max_skew:
+            # Checked before any fetch or RSA work; a peer with a wrong clock is not an attacker.
+            self._refuse(
+                "stale", f"{packet.command} from {packet.creator_id} is dated {packet.date}", source, garbage=False
+            )
+            return defer.succeed(None)
         d = self._creator_identity(packet.creator_id)
         d.addCallback(self._verify, packet)
         d.addCallbacks(
@@ -182,8 +192,11 @@ class Gateway:
         if self.replays.check_and_remember(packet):
             self.stats.drop("replay")
             if packet.command not in (commands.ACK, commands.FAIL):
-                # Probably our Ack got lost and the sender retried: acknowledge again, do not act again.
-                self.reply(packet, commands.ACK, b"")
+                # Probably our answer got lost and the sender retried: answer the same again, never act
+                # twice. While the handler still runs there is nothing to repeat yet.
+                answer = self.answers.get((packet.creator_id, packet.packet_id))
+                if answer is not None:
+                    self.reply(packet, *answer, remember=False)
             return None
         self.stats.count("in", packet.command, peer, size)
         binder = getattr(source, "owner", None)
@@ -193,6 +206,7 @@ class Gateway:
         if packet.command in (commands.ACK, commands.FAIL):
             self._settle(packet, peer)
             return None
+        self._remember_answer(packet.creator_id, packet.packet_id, None)
         handler = self.handlers.get(packet.command)
         if handler is None:
             self.reply(packet, commands.FAIL, f"unknown command {packet.command}".encode())
@@ -214,22 +228,31 @@ class Gateway:
             reason = "internal error"
         self.reply(packet, commands.FAIL, reason.encode()[:1000])
 
+    def _remember_answer(self, creator_id: str, packet_id: str, answer: tuple[str, bytes] | None) -> None:
+        key = (creator_id, packet_id)
+        self.answers[key] = answer
+        self.answers.move_to_end(key)
+        while len(self.answers) > self.max_answers:
+            self.answers.popitem(last=False)
+
     def _settle(self, answer: Packet, peer: str) -> None:
-        out = self.outgoing.get((answer.packet_id, peer))
-        if out is None:
-            out = self._find_rotated(answer)
+        out = self.outgoing.get((answer.packet_id, peer)) or self._find_addressed_otherwise(answer)
         if out is None:
             self.stats.drop("late-answer")
             return
         out.automat("ack" if answer.command == commands.ACK else "fail", answer)
 
-    def _find_rotated(self, answer: Packet) -> PacketOut | None:
-        """An answer from a peer we addressed by an IDURL that has since become an alias."""
+    def _find_addressed_otherwise(self, answer: Packet) -> PacketOut | None:
+        """An answer to a packet we addressed to another source of the peer, or to an IDURL that has
+        since become an alias of its current one."""
+        creator = self.cache.resolve(answer.creator_id).url
         for (packet_id, _peer), out in self.outgoing.items():
-            if (
-                packet_id == answer.packet_id
-                and self.cache.resolve(out.packet.remote_id).url == self.cache.resolve(answer.creator_id).url
-            ):
+            if packet_id != answer.packet_id:
+                continue
+            identity = out.remote_identity
+            if identity is not None and answer.creator_id in {source.url for source in identity.sources}:
+                return out
+            if self.cache.resolve(out.packet.remote_id).url == creator:
                 return out
         return None
 
@@ -284,8 +307,10 @@ class Gateway:
         out.automat("run")
         return result
 
-    def reply(self, to: Packet, command: str, payload: bytes) -> None:
+    def reply(self, to: Packet, command: str, payload: bytes, *, remember: bool = True) -> None:
         """Answer ``to`` with Ack or Fail, best effort: nobody waits for an answer to an answer."""
+        if remember:
+            self._remember_answer(to.creator_id, to.packet_id, (command, payload))
 
         def failed(failure: Failure) -> None:
             self.log.info(

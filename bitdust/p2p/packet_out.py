@@ -34,6 +34,7 @@ class PacketOut(PacketOutMachine):
         self.wire: bytes | None = None
         self.remote_identity: Any = None
         self.result: defer.Deferred[Packet | None] = defer.Deferred(lambda _d: self.automat("cancel"))
+        self.add_state_changed_callback(self._check_settled)
 
     @property
     def attempt_timeout(self) -> float:
@@ -45,12 +46,15 @@ class PacketOut(PacketOutMachine):
         return self.packet.command not in (commands.ACK, commands.FAIL)
 
     def is_retry_left(self, *args: Any, **kwargs: Any) -> bool:
+        failure = args[0] if args else None
+        if isinstance(failure, Failure) and failure.check(DeliveryFailed) and failure.value.reason == "no-route":
+            return False  # the peer's contacts will not change by trying again
         return self.attempts <= self.retries
 
     # -- actions ------------------------------------------------------------------------------
 
     def do_prepare(self, *args: Any, **kwargs: Any) -> None:
-        d = self.gateway.prepare(self.packet)
+        d = defer.maybeDeferred(self.gateway.prepare, self.packet)
 
         def prepared(result: tuple[Packet, bytes, Any]) -> None:
             self.packet, self.wire, self.remote_identity = result
@@ -65,7 +69,7 @@ class PacketOut(PacketOutMachine):
     def do_send(self, *args: Any, **kwargs: Any) -> None:
         self.attempts += 1
         self.attempt_started = self.clock.seconds()
-        d = self.gateway.transmit(self.packet, self.wire, self.remote_identity)
+        d = defer.maybeDeferred(self.gateway.transmit, self.packet, self.wire, self.remote_identity)
         d.addCallbacks(lambda _: self.automat("sent"), lambda failure: self.automat("send-failed", failure))
 
     def do_wait_attempt(self, *args: Any, **kwargs: Any) -> None:
@@ -108,6 +112,13 @@ class PacketOut(PacketOutMachine):
         self._fail("cancelled")
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _check_settled(self, _machine: Any, _old: str, new: str, _event: str) -> None:
+        """A bug in an action lands in FAILED without its report; the caller must still hear of it."""
+        if new == "FAILED" and self.finished is None:
+            error = self.last_error
+            self.error = f"internal error while sending {self.packet.command}: {error!r}"
+            self.clock.callLater(0, self._fail, "failed")
 
     def _finish(self) -> None:
         self.finished = self.clock.seconds()

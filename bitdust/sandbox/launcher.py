@@ -162,7 +162,9 @@ class ProcessLauncher:
             status, envelope = client.request("GET", "identity/get/v1")
             if status == 200:
                 return envelope["result"]
-            status, envelope = client.request("POST", "identity/create/v1", {"username": username, "join_network": True})
+            status, envelope = client.request(
+                "POST", "identity/create/v1", {"username": username, "join_network": True}
+            )
         if status != 200:
             raise NodeStartFailed(
                 f"{record.name} could not create its identity: {'; '.join(envelope.get('errors', []))}"

@@ -22,7 +22,7 @@ from bitdust.sandbox import state as sandbox_state
 from bitdust.sandbox.errors import NodeStartFailed, SandboxError, SandboxRunning
 from bitdust.sandbox.launcher import SIGKILL, SIGTERM, Process, ProcessLauncher
 from bitdust.sandbox.ports import free_ports, port_is_free
-from bitdust.sandbox.roles import ID_SERVER, NODE, role
+from bitdust.sandbox.roles import DHT_SEED, ID_SERVER, NODE, role
 from bitdust.sandbox.state import NodeRecord, SandboxState
 
 START_TIMEOUT = 60.0
@@ -107,11 +107,20 @@ class Sandbox:
     # -- starting --------------------------------------------------------------------------
 
     def up(
-        self, nodes: int, *, id_servers: int = 0, bare: bool = False, timeout: float = START_TIMEOUT
+        self,
+        nodes: int,
+        *,
+        id_servers: int = 0,
+        dht_seeds: int = 0,
+        bare: bool = False,
+        timeout: float = START_TIMEOUT,
     ) -> SandboxState:
-        """Start ``id_servers`` identity servers and ``nodes`` plain nodes; wait until each answers.
+        """Start ``id_servers`` identity servers, ``dht_seeds`` DHT seeds and ``nodes`` plain nodes;
+        wait until each answers.
 
-        Every node's home gets the network config listing the identity servers. Unless ``bare``,
+        Every node's home gets the network config listing the identity servers and the DHT seeds
+        (``dht-1`` starts the DHT, each later seed joins the earlier ones, every other node joins
+        through all of them). Unless ``bare``,
         each plain node then gets an identity named after it (``node-1``, ...) registered on the
         identity servers. Refuses when the folder already has live nodes. Homes (and free ports)
         of a previous, stopped sandbox in the same folder are reused. On any failure every
@@ -121,9 +130,11 @@ class Sandbox:
             raise SandboxError("a sandbox needs at least one node")
         if id_servers < 0:
             raise SandboxError("the number of identity servers cannot be negative")
+        if dht_seeds < 0:
+            raise SandboxError("the number of DHT seeds cannot be negative")
         self.directory.mkdir(parents=True, exist_ok=True)
         previous = sandbox_state.load_or_none(self.directory)
-        records = self._plan([(ID_SERVER.name, id_servers), (NODE.name, nodes)], previous)
+        records = self._plan([(ID_SERVER.name, id_servers), (DHT_SEED.name, dht_seeds), (NODE.name, nodes)], previous)
         live = self.running_nodes(previous) + [
             (r, pids) for r in records if (pids := self.launcher.pids(r)) and not _recorded(previous, r)
         ]
@@ -339,10 +350,20 @@ def prepare_homes(records: list[NodeRecord]) -> None:
         for r in records
         if r.role == ID_SERVER.name
     ]
-    network = json.dumps({"identity-servers": servers, "dht-seeds": []}, indent=2) + "\n"
+    seeds = [
+        {"host": "127.0.0.1", "udp_port": int(r.extra["dht_port"]), "name": r.name}
+        for r in records
+        if r.role == DHT_SEED.name
+    ]
+    network = json.dumps({"identity-servers": servers, "dht-seeds": seeds}, indent=2) + "\n"
     for record in records:
         atomic_write(record.home / "metadata" / "networkconfig.json", network)
-        for key, text in role(record.role).options(record).items():
+        options = role(record.role).options(record)
+        if record.role == DHT_SEED.name:
+            # chained as in a real network: the first seed is the genesis, each later one joins those before it
+            earlier = [f"{s['host']}:{s['udp_port']}" for s in seeds[: [s["name"] for s in seeds].index(record.name)]]
+            options["services/entangled-dht/known-nodes"] = ", ".join(earlier) or "genesis"
+        for key, text in options.items():
             atomic_write(record.home / "config" / key, text + "\n", mode=0o600)
 
 
@@ -353,8 +374,8 @@ def _recorded(previous: SandboxState | None, record: NodeRecord) -> bool:
 # -- the same operations as plain functions -------------------------------------------------
 
 
-def up(directory: str | Path | None, nodes: int, *, timeout: float = START_TIMEOUT) -> SandboxState:
-    return Sandbox(directory).up(nodes, timeout=timeout)
+def up(directory: str | Path | None, nodes: int, *, dht_seeds: int = 0, timeout: float = START_TIMEOUT) -> SandboxState:
+    return Sandbox(directory).up(nodes, dht_seeds=dht_seeds, timeout=timeout)
 
 
 def status(directory: str | Path | None) -> list[NodeStatus]:

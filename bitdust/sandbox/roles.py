@@ -29,6 +29,8 @@ def _id_server_options(record: object) -> dict[str, str]:
         "services/identity-server/enabled": "true",
         "services/identity-server/web-port": str(port),
         "services/identity-server/host": "127.0.0.1",
+        # identity servers stay out of the sandbox's DHT (and off the default UDP port)
+        "services/entangled-dht/enabled": "false",
     }
 
 
@@ -59,6 +61,16 @@ def _node_options(record: object) -> dict[str, str]:
     return {
         "services/tcp-connections/tcp-port": str(record.extra["tcp_port"]),  # type: ignore[attr-defined]
         "services/tcp-connections/interface": "127.0.0.1",
+        "services/entangled-dht/udp-port": str(record.extra["dht_port"]),  # type: ignore[attr-defined]
+    }
+
+
+def _dht_seed_options(record: object) -> dict[str, str]:
+    """A DHT seed: no identity, routes every layer on its own UDP port (joining the earlier seeds
+    is written by ``prepare_homes``, which knows them all)."""
+    return {
+        "services/entangled-dht/udp-port": str(record.extra["dht_port"]),  # type: ignore[attr-defined]
+        "services/entangled-dht/seed-mode": "true",
     }
 
 
@@ -66,7 +78,7 @@ NODE = Role(
     name="node",
     prefix="node",
     description="a plain node with the default services",
-    extra_ports=("tcp_port",),
+    extra_ports=("tcp_port", "dht_port"),
     options=_node_options,
 )
 ID_SERVER = Role(
@@ -78,7 +90,15 @@ ID_SERVER = Role(
     lettered=True,
 )
 
-ROLES: dict[str, Role] = {role.name: role for role in (NODE, ID_SERVER)}
+DHT_SEED = Role(
+    name="dht-seed",
+    prefix="dht",
+    description="a DHT seed (service_entangled_dht in seed mode, no identity); later seeds join the earlier ones",
+    extra_ports=("dht_port",),
+    options=_dht_seed_options,
+)
+
+ROLES: dict[str, Role] = {role.name: role for role in (NODE, ID_SERVER, DHT_SEED)}
 
 
 def role(name: str) -> Role:

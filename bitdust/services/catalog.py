@@ -6,6 +6,7 @@ from bitdust.main.service_manager import ServiceFactory
 from bitdust.services.identity_part import IdentityPart
 from bitdust.services.network_part import P2PPart
 from bitdust.services.service_backup_db import BackupDbService
+from bitdust.services.service_entangled_dht import EntangledDhtService
 from bitdust.services.service_gateway import GatewayService
 from bitdust.services.service_identity_propagate import IdentityPropagateService
 from bitdust.services.service_identity_server import IdentityServerService
@@ -28,6 +29,7 @@ def service_factories() -> tuple[ServiceFactory, ...]:
         TcpConnectionsService,
         TcpTransportService,
         P2PHookupsService,
+        EntangledDhtService,
     )
 
 

@@ -132,7 +132,10 @@ def test_garbage_on_the_tcp_port_is_refused(box: Sandbox) -> None:
     }
     for name, blob in attacks.items():
         with _raw_connection(port) as sock:
-            sock.sendall(blob)
+            try:
+                sock.sendall(blob)
+            except (ConnectionResetError, BrokenPipeError):
+                continue  # already dropped
             assert _closed_by_peer(sock), f"bob kept the connection after {name}"
 
     # A truncated frame: the peer waits for the rest; our side gives up and closes, bob survives it.
@@ -153,11 +156,13 @@ def test_garbage_on_the_tcp_port_is_refused(box: Sandbox) -> None:
         ),
         stranger,
     )
+    bad = frames.encode_frame(frames.FrameType.MESSAGE, 0, encode(forged))
+    junk = frames.encode_frame(frames.FrameType.MESSAGE, 0, b"\x93\x01\x02")
     with _raw_connection(port) as sock:
-        sock.sendall(hello)
-        for _ in range(3):
-            sock.sendall(frames.encode_frame(frames.FrameType.MESSAGE, 0, encode(forged)))
-            sock.sendall(frames.encode_frame(frames.FrameType.MESSAGE, 0, b"\x93\x01\x02"))
+        try:
+            sock.sendall(hello + (bad + junk) * 3)
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # bob may drop us before we finish writing: that is the point
         assert _closed_by_peer(sock), "bob kept a connection that sent only bad packets"
 
     assert healthy(bob)

@@ -31,7 +31,7 @@ def bitdust(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str
 def test_up_status_stop_start_down_leave_nothing_running(tmp_path) -> None:
     directory = tmp_path / "net"
     try:
-        done = bitdust("sandbox", "up", "--nodes", "2", "--dir", str(directory), "--json")
+        done = bitdust("sandbox", "up", "--nodes", "2", "--dht-seeds", "0", "--dir", str(directory), "--json")
         assert done.returncode == 0, done.stderr
         report = json.loads(done.stdout)  # nothing but the JSON on stdout
         assert report["dir"] == str(directory)

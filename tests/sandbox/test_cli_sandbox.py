@@ -38,9 +38,10 @@ def test_up_json_prints_only_the_nodes(run, tmp_path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["dir"] == str(tmp_path)
-    assert [n["name"] for n in data["nodes"]] == ["id-a", "id-b", "node-1", "node-2"]
+    assert [n["name"] for n in data["nodes"]] == ["id-a", "id-b", "dht-1", "dht-2", "dht-3", "node-1", "node-2"]
     assert set(data["nodes"][0]) >= {"name", "role", "pid", "rest_port", "ws_port", "home", "id_port"}
-    assert set(data["nodes"][2]) >= {"name", "role", "pid", "rest_port", "ws_port", "home", "global_id", "idurl"}
+    assert set(data["nodes"][2]) >= {"name", "role", "pid", "rest_port", "ws_port", "home", "dht_port"}
+    assert set(data["nodes"][5]) >= {"name", "role", "pid", "rest_port", "ws_port", "home", "global_id", "idurl"}
 
 
 def test_up_prints_a_table(run, tmp_path) -> None:
@@ -76,7 +77,7 @@ def test_status_exit_codes(run, tmp_path) -> None:
     assert result.exit_code == 3
     assert json.loads(result.stdout) == {"dir": str(tmp_path), "nodes": []}
 
-    run("up", "--nodes", "2", "--id-servers", "0", "--dir", str(tmp_path))
+    run("up", "--nodes", "2", "--id-servers", "0", "--dht-seeds", "0", "--dir", str(tmp_path))
     result = run("status", "--dir", str(tmp_path), "--json")
     assert result.exit_code == 0
     assert [(n["running"], n["healthy"], n["state"]) for n in json.loads(result.stdout)["nodes"]] == [

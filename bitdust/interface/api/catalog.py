@@ -17,6 +17,7 @@ API_MODULES = (
     "bitdust.interface.api.keys",
     "bitdust.interface.api.files",
     "bitdust.interface.api.network",
+    "bitdust.interface.api.dht",
 )
 
 

@@ -33,7 +33,11 @@ PROTO = "tcp"
 
 def parse_address(contact: str) -> tuple[str, int]:
     """``tcp://host:port`` (or ``host:port``) -> ``(host, port)``; ValueError when malformed."""
-    rest = contact.removeprefix(f"{PROTO}://")
+    scheme, sep, rest = contact.partition("://")
+    if not sep:
+        rest = contact
+    elif scheme != PROTO:
+        raise ValueError(f"not a tcp contact: {contact!r}")
     host, sep, port_text = rest.rpartition(":")
     if not sep or not host or not port_text.isdigit():
         raise ValueError(f"not a tcp contact: {contact!r}")
@@ -83,6 +87,9 @@ class TcpConnection(FrameProtocol):
         self.port = 0
         self._assemblies: dict[int, _Assembly] = {}
         self._idle_call: Any = None
+        self._abort_call: Any = None
+        #: we dropped the peer (bad packets, broken framing): not a sign that it went away
+        self.dropped_locally = False
 
     # -- life ---------------------------------------------------------------------------------
 
@@ -98,9 +105,10 @@ class TcpConnection(FrameProtocol):
 
     def connectionLost(self, reason: Failure = error.ConnectionDone) -> None:  # type: ignore[assignment]
         super().connectionLost(reason)
-        if self._idle_call is not None and self._idle_call.active():
-            self._idle_call.cancel()
-        self._idle_call = None
+        for call in (self._idle_call, self._abort_call):
+            if call is not None and call.active():
+                call.cancel()
+        self._idle_call = self._abort_call = None
         self._assemblies.clear()
         self.owner._closed(self, reason)
 
@@ -148,6 +156,7 @@ class TcpConnection(FrameProtocol):
         self.owner.on_packet(data, self)
 
     def _violated(self, reason: str) -> None:
+        self.dropped_locally = True
         self.owner.violations += 1
         self.owner.log.warn(
             "tcp peer {host}:{port} broke the framing rules ({reason}); dropped",
@@ -171,6 +180,7 @@ class TcpConnection(FrameProtocol):
                 reason=reason,
             )
             self.owner.dropped_for_garbage += 1
+            self.dropped_locally = True
             self._drop()
 
     # -- sending ------------------------------------------------------------------------------
@@ -295,7 +305,7 @@ class TcpTransport:
             if conn.is_open:
                 conn.close(frames.GOODBYE_SHUTDOWN)
                 # A peer that does not read must not hold our shutdown for long.
-                self.clock.callLater(5.0, lambda c=conn: c.transport.abortConnection() if c.transport else None)
+                conn._abort_call = self.clock.callLater(5.0, conn.transport.abortConnection)
         return defer.DeferredList(waits, consumeErrors=True).addCallback(lambda _: None)
 
     def _wait_closed(self, conn: TcpConnection) -> defer.Deferred[None]:
@@ -321,7 +331,7 @@ class TcpTransport:
         del self._by_peer[peer]
         if conn.goodbye_received is not None:
             how = conn.goodbye_received
-        elif conn.goodbye_sent is not None or self._stopping:
+        elif conn.goodbye_sent is not None or conn.dropped_locally or self._stopping:
             how = "local"
         else:
             how = "lost"
@@ -346,15 +356,21 @@ class TcpTransport:
         if current is None or not current.is_open:
             self._by_peer[idurl] = conn
             return
+        self._keep_one(idurl, current, conn)
+
+    def _keep_one(self, idurl: str, current: TcpConnection, other: TcpConnection) -> TcpConnection:
+        """Two live connections to one peer (both dialled at once): both sides keep the one dialled
+        by the smaller IDURL, so they agree without talking about it; the other says goodbye."""
         me = self.local_idurl() or ""
 
         def initiator(c: TcpConnection) -> str:
             return me if c.direction == "out" else idurl
 
-        keep, drop = (current, conn) if initiator(current) <= initiator(conn) else (conn, current)
+        keep, drop = (current, other) if initiator(current) <= initiator(other) else (other, current)
         self._by_peer[idurl] = keep
         drop.peer = idurl
         drop.close(frames.GOODBYE_DUPLICATE)
+        return keep
 
     def connection_for(self, idurl: str) -> TcpConnection | None:
         conn = self._by_peer.get(idurl)
@@ -391,6 +407,9 @@ class TcpTransport:
                 current = self.connection_for(idurl)
                 if current is None:
                     self._by_peer[idurl] = conn
+                elif current is not conn:
+                    # The peer dialled us (and proved who it is) while we were dialling it.
+                    self._keep_one(idurl, current, conn)
                 for d in waiting:
                     d.callback(self.connection_for(idurl) or conn)
 

@@ -262,7 +262,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
         """Refuse the rest of an incoming stream; its frames are counted and dropped until the
         sender acknowledges with its own abort or the END already in flight."""
         stream = self._incoming.get(stream_id)
-        if stream is None:
+        if stream is None or not self.is_open:
             return
         stream.write = None
         self._write(FrameType.STREAM_ABORT, stream_id, ABORT_BY_RECEIVER)
@@ -305,7 +305,8 @@ class FrameProtocol(Protocol, TimeoutMixin):
 
     @property
     def is_open(self) -> bool:
-        return self._connected and not self._dropped
+        """Open for our packets: connected, not dropped, and nobody said goodbye yet."""
+        return self._connected and not self._dropped and self.goodbye_sent is None and self.goodbye_received is None
 
     def send_stream(self, source: Any, total: int | None = None) -> defer.Deferred[None]:
         """Queue ``source`` (bytes or a reader with ``read(n)``); fires once END is written."""

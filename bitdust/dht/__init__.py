@@ -1,0 +1,1 @@
+"""Kademlia DHT over UDP with layers and validated records (the original's entangled DHT)."""

@@ -1,0 +1,682 @@
+"""A DHT node: one UDP protocol, a routing table per layer, one value store, timers.
+
+Layers (:data:`LAYERS`) are independent Kademlia networks sharing one socket and one node id. On
+a layer a node is *active* (it has a routing table there, answers and runs lookups) and may be
+*attached* (it announces itself: every message it sends on the layer says so, and only attached
+nodes enter other nodes' tables there). A seed is active on every layer and attached to layer 0
+only, so it routes for everybody without being picked as, say, a supplier.
+
+Joining: the seeds are pinged on layer 0; if none answers the node keeps retrying with
+exponential backoff (``bootstrap`` in :meth:`DhtNode.status` says so); once one answers, every
+active layer looks up the node's own id, which fills its table and announces it to the nodes
+nearest to it. Buckets not looked up for ``refresh_interval`` are refreshed with a random lookup;
+values expire after their TTL; values this node published are republished every
+``republish_interval`` with the TTL they have left.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+from twisted.internet import defer, task
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from bitdust.dht import messages
+from bitdust.dht.errors import RecordError, RpcError, RpcTimeout
+from bitdust.dht.lookup import Lookup, LookupResult, Responder
+from bitdust.dht.messages import Contact, Message
+from bitdust.dht.node_id import (
+    bucket_index,
+    check_key,
+    encode_id,
+    key_hash,
+    random_id,
+    random_id_in_bucket,
+)
+from bitdust.dht.protocol import Address, DhtProtocol
+from bitdust.dht.records import RECORD_TYPES, RecordValidator, decode_record, revision_of
+from bitdust.dht.routing import RoutingTable
+from bitdust.dht.store import DhtStore, StoredValue
+
+LAYERS: dict[int, str] = {
+    0: "base",
+    1: "identity servers",
+    2: "proxy routers",
+    3: "suppliers",
+    4: "rebuilders",
+    5: "broadcasters",
+    6: "merchants",
+    7: "message brokers",
+    8: "customers",
+    9: "web socket routers",
+}
+
+
+def check_layer(layer_id: Any) -> int:
+    from bitdust.main.errors import BadRequest
+
+    if isinstance(layer_id, bool) or not isinstance(layer_id, int) or layer_id not in LAYERS:
+        raise BadRequest(f"unknown DHT layer {layer_id!r}: layers are 0 to {max(LAYERS)}")
+    return layer_id
+
+
+@attrs.frozen
+class DhtSettings:
+    k: int = 8
+    alpha: int = 3
+    rpc_timeout: float = 5.0
+    default_ttl: int = 24 * 3600
+    max_ttl: int = messages.MAX_TTL
+    refresh_interval: float = 3600.0
+    republish_interval: float = 3600.0
+    expire_interval: float = 60.0
+    rate_limit: float = 200.0
+    rate_burst: float = 400.0
+    backoff_min: float = 1.0
+    backoff_max: float = 300.0
+    max_items: int = 50_000
+
+
+class LayerState:
+    __slots__ = ("layer_id", "table", "attached", "joined", "joining")
+
+    def __init__(self, layer_id: int, own_id: bytes, k: int) -> None:
+        self.layer_id = layer_id
+        self.table = RoutingTable(own_id, k=k)
+        self.attached = False
+        self.joined = False
+        self.joining: defer.Deferred[None] | None = None
+
+
+@attrs.define
+class StoreOutcome:
+    """What :meth:`DhtNode.set_value` achieved: who took the value and who refused it (why)."""
+
+    key: str
+    stored_on: list[Contact]
+    refused: dict[str, str]
+    closest: list[Contact]
+    lookup: LookupResult | None
+
+    @property
+    def success(self) -> bool:
+        return bool(self.stored_on) or (not self.closest and not self.refused)
+
+
+class DhtNode:
+    def __init__(
+        self,
+        *,
+        clock: IReactorTime,
+        rng: random.Random,
+        node_id: bytes | None = None,
+        settings: DhtSettings | None = None,
+        store: DhtStore | None = None,
+        validator: RecordValidator | None = None,
+        log: Logger | None = None,
+    ) -> None:
+        self.clock = clock
+        self.rng = rng
+        self.node_id = node_id if node_id is not None else random_id(rng)
+        self.settings = settings or DhtSettings()
+        self.store = store if store is not None else DhtStore(max_items=self.settings.max_items)
+        self.validator = validator or RecordValidator()
+        self.log = log or Logger()
+        self.idurl = ""
+        self.layers: dict[int, LayerState] = {}
+        self.protocol = DhtProtocol(
+            self,
+            clock=clock,
+            rng=rng,
+            rpc_timeout=self.settings.rpc_timeout,
+            rate_limit=self.settings.rate_limit,
+            rate_burst=self.settings.rate_burst,
+            log=self.log,
+        )
+        self.seeds: list[Address] = []
+        self.seed_contacts: dict[Address, Contact] = {}
+        self.bootstrap_state = "idle"
+        self.bootstrap_attempts = 0
+        self.seeds_down: list[Address] = []
+        self._retry_call: Any = None
+        self._next_retry_at: float | None = None
+        self._recheck_delay = self.settings.backoff_min
+        self._pinging: set[bytes] = set()
+        self._loops: list[task.LoopingCall] = []
+        self._cache: dict[tuple[int, str], tuple[float, float, Any]] = {}
+        self._running = False
+        self.activate_layer(0)
+
+    # -- the protocol's view of us -------------------------------------------------------------
+
+    def own_flags(self, layer: int) -> tuple[bool, str]:
+        state = self.layers.get(layer)
+        return (state is not None and state.attached, self.idurl)
+
+    def message_seen(self, message: Message, address: Address) -> None:
+        """Every accepted message updates the routing table of its layer (liveness for free)."""
+        state = self.layers.get(message.layer)
+        if state is None:
+            return
+        if not message.attached:
+            state.table.remove(message.sender)
+            return
+        head = state.table.add(Contact(message.sender, address[0], address[1]), self.clock.seconds())
+        if head is not None and head.node_id not in self._pinging:
+            self._ping_head(state, head)
+
+    def _ping_head(self, state: LayerState, head: Contact) -> None:
+        self._pinging.add(head.node_id)
+
+        def failed(failure: Failure) -> None:
+            failure.trap(RpcTimeout, RpcError)
+            state.table.remove(head.node_id)
+
+        d = self.protocol.request(head.address, state.layer_id, "ping", {})
+        d.addCallbacks(lambda _: None, failed)
+        d.addErrback(self.log.failure, "DHT bucket ping failed")
+        d.addBoth(lambda _: self._pinging.discard(head.node_id))
+
+    def handle_request(self, message: Message, address: Address) -> dict[str, Any] | defer.Deferred[dict[str, Any]]:
+        state = self.layers.get(message.layer)
+        if state is None:
+            raise RpcError("layer-inactive", f"layer {message.layer} is not served here")
+        args = message.args
+        if message.method == "ping":
+            return {}
+        if message.method == "find_node":
+            return {"c": self._closest_wire(state, args["n"], message.sender)}
+        if message.method == "find_value":
+            item = self.store.get(message.layer, args["k"], self.clock.seconds())
+            if item is not None:
+                return {"k": item.key, "v": item.value, "t": item.record_type, "ttl": item.ttl(self.clock.seconds())}
+            return {"c": self._closest_wire(state, key_hash(args["k"]), message.sender)}
+        return self._handle_store(message.layer, args)
+
+    def _closest_wire(self, state: LayerState, target: bytes, asker: bytes) -> list[list[Any]]:
+        return [c.to_wire() for c in state.table.closest(target, self.settings.k, exclude=(asker,))]
+
+    def _handle_store(self, layer: int, args: dict[str, Any]) -> defer.Deferred[dict[str, Any]]:
+        key, value, record_type, ttl = args["k"], args["v"], args["t"], args["ttl"]
+        if record_type not in RECORD_TYPES:
+            return defer.fail(RpcError("record-type", f"unknown record type {record_type!r}"))
+        if self.store.is_full(layer, key):
+            return defer.fail(RpcError("store-full", "this node stores no more values"))
+        d = self.validator.validate(key, value, record_type)
+
+        def accept(record: dict[str, Any]) -> dict[str, Any]:
+            self._accept_value(layer, key, value, record_type, record, min(ttl, self.settings.max_ttl), args["p"])
+            return {"ok": True}
+
+        def refused(failure: Failure) -> None:
+            failure.trap(RecordError)
+            raise RpcError(f"record:{failure.value.rule}", failure.value.message)
+
+        return d.addCallbacks(accept, refused)
+
+    def _accept_value(
+        self,
+        layer: int,
+        key: str,
+        value: bytes,
+        record_type: str,
+        record: dict[str, Any],
+        ttl: int,
+        publisher: bytes,
+        original: bool = False,
+    ) -> None:
+        """Keep a valid value unless it would replace a newer one or another owner's record."""
+        now = self.clock.seconds()
+        revision = revision_of(record, record_type)
+        existing = self.store.get(layer, key, now)
+        if existing is not None and existing.value != value:
+            self._check_replace(existing, record_type, record, revision)
+        if existing is not None and existing.value == value:
+            original = original or existing.original
+        self.store.put(
+            StoredValue(
+                layer=layer,
+                key=key,
+                value=value,
+                record_type=record_type,
+                stored_at=now,
+                expires_at=now + ttl,
+                publisher=publisher,
+                original=original,
+                revision=revision,
+            )
+        )
+        self._cache.pop((layer, key), None)
+
+    @staticmethod
+    def _check_replace(existing: StoredValue, record_type: str, record: dict[str, Any], revision: int | None) -> None:
+        if existing.record_type != record_type and existing.record_type != "skip_validation":
+            raise RpcError("record:type", f"key holds a {existing.record_type} record until it expires")
+        kind = RECORD_TYPES[record_type]
+        if kind.signer is not None and existing.record_type == record_type:
+            try:
+                old = decode_record(existing.value, record_type)
+            except RecordError:
+                return
+            if old.get(kind.signer) != record.get(kind.signer):
+                raise RpcError("record:owner", f"key is held by {old.get(kind.signer)} until its record expires")
+        if revision is not None and existing.revision is not None and revision < existing.revision:
+            raise RpcError("record:revision", f"revision {revision} is older than the stored {existing.revision}")
+
+    # -- layers --------------------------------------------------------------------------------
+
+    def activate_layer(self, layer_id: int) -> LayerState:
+        """Have a routing table on ``layer_id`` (to answer and look up there) without announcing us."""
+        state = self.layers.get(layer_id)
+        if state is None:
+            state = self.layers[layer_id] = LayerState(layer_id, self.node_id, self.settings.k)
+        return state
+
+    def ensure_layer(self, layer_id: int) -> defer.Deferred[None]:
+        """Active on ``layer_id`` and joined there (when the network can be reached)."""
+        state = self.activate_layer(layer_id)
+        if state.joined or self.bootstrap_state != "joined":
+            return defer.succeed(None)
+        return self._join_layer(state)
+
+    def attach_layer(self, layer_id: int) -> defer.Deferred[None]:
+        """Announce ourselves on ``layer_id``: other nodes put us in their tables there."""
+        state = self.activate_layer(layer_id)
+        if state.attached:
+            return defer.succeed(None)
+        state.attached = True
+        if self.bootstrap_state != "joined":
+            return defer.succeed(None)
+        return self._join_layer(state, again=True)
+
+    def detach_layer(self, layer_id: int) -> defer.Deferred[Any]:
+        """Stop announcing ourselves on ``layer_id``; the nodes we know there are told at once."""
+        state = self.layers.get(layer_id)
+        if state is None or not state.attached:
+            return defer.succeed(None)
+        state.attached = False
+        pings = []
+        for contact in state.table.contacts():
+            d = self.protocol.request(contact.address, layer_id, "ping", {})
+            d.addErrback(lambda f: f.trap(RpcTimeout, RpcError))
+            pings.append(d)
+        return defer.DeferredList(pings, consumeErrors=True)
+
+    def attached_layers(self) -> list[int]:
+        return sorted(layer for layer, state in self.layers.items() if state.attached)
+
+    # -- joining -------------------------------------------------------------------------------
+
+    def join(self, seeds: list[Address]) -> None:
+        """Start joining through ``seeds`` (none: we are the first node, nothing to join)."""
+        self.seeds = list(dict.fromkeys(seeds))
+        self._cancel_retry()
+        self.bootstrap_attempts = 0
+        if not self.seeds:
+            self.bootstrap_state = "no-seeds"
+            return
+        self._attempt_join()
+
+    def _attempt_join(self) -> None:
+        self._retry_call = None
+        self._next_retry_at = None
+        self.bootstrap_state = "joining"
+        self.bootstrap_attempts += 1
+        pings = [self.protocol.request(seed, 0, "ping", {}) for seed in self.seeds]
+        d = defer.DeferredList(pings, consumeErrors=True)
+        d.addCallback(self._seeds_answered)
+        d.addErrback(self.log.failure, "DHT bootstrap failed")
+
+    def _seeds_answered(self, results: list[tuple[bool, Any]]) -> None:
+        if self.bootstrap_state != "joining":
+            return  # stopped meanwhile
+        down = []
+        for seed, (ok, answer) in zip(self.seeds, results, strict=True):
+            if ok:
+                self.seed_contacts[seed] = Contact(answer.sender, seed[0], seed[1])
+            else:
+                down.append(seed)
+                self.seed_contacts.pop(seed, None)
+        self.seeds_down = down
+        if len(down) == len(self.seeds):
+            delay = min(self.settings.backoff_max, self.settings.backoff_min * 2 ** (self.bootstrap_attempts - 1))
+            self.bootstrap_state = "retrying"
+            self._next_retry_at = self.clock.seconds() + delay
+            self.log.warn(
+                "DHT seeds {seeds} do not answer; attempt {n}, retrying in {delay:.0f} s",
+                seeds=", ".join(f"{h}:{p}" for h, p in self.seeds),
+                n=self.bootstrap_attempts,
+                delay=delay,
+            )
+            self._retry_call = self.clock.callLater(delay, self._attempt_join)
+            return
+        self.bootstrap_state = "joined"
+        self._recheck_delay = self.settings.backoff_min
+        self._schedule_seed_recheck()
+        for state in list(self.layers.values()):
+            self._join_layer(state, again=True).addErrback(self.log.failure, "DHT layer join failed")
+
+    def _schedule_seed_recheck(self) -> None:
+        """Seeds that were down when we joined are asked again, with backoff, until they answer:
+        they are entry points for layers joined later, and ``seeds_down`` must stay true."""
+        if not self.seeds_down or self.bootstrap_state != "joined":
+            self._next_retry_at = None
+            return
+        delay = self._recheck_delay
+        self._recheck_delay = min(self.settings.backoff_max, delay * 2)
+        self._next_retry_at = self.clock.seconds() + delay
+        self._retry_call = self.clock.callLater(delay, self._recheck_seeds)
+
+    def _recheck_seeds(self) -> None:
+        self._retry_call = None
+        down = list(self.seeds_down)
+        pings = [self.protocol.request(seed, 0, "ping", {}) for seed in down]
+
+        def answered(results: list[tuple[bool, Any]]) -> None:
+            if self.bootstrap_state != "joined":
+                return
+            for seed, (ok, answer) in zip(down, results, strict=True):
+                if ok:
+                    self.seed_contacts[seed] = Contact(answer.sender, seed[0], seed[1])
+                    if seed in self.seeds_down:
+                        self.seeds_down.remove(seed)
+            self._schedule_seed_recheck()
+
+        d = defer.DeferredList(pings, consumeErrors=True).addCallback(answered)
+        d.addErrback(self.log.failure, "DHT seed check failed")
+
+    def _join_layer(self, state: LayerState, again: bool = False) -> defer.Deferred[None]:
+        if state.joining is not None:
+            waiter: defer.Deferred[None] = defer.Deferred()
+            state.joining.addBoth(lambda result: (waiter.callback(None), result)[1])
+            return waiter
+        if state.joined and not again:
+            return defer.succeed(None)
+        d = self.find_node(self.node_id, state.layer_id)
+        state.joining = d
+
+        def joined(_: Any) -> None:
+            state.joined = True
+            state.joining = None
+
+        def failed(failure: Failure) -> None:
+            state.joining = None
+            self.log.failure("DHT join of layer {layer} failed", failure=failure, layer=state.layer_id)
+
+        return d.addCallbacks(joined, failed)
+
+    def _cancel_retry(self) -> None:
+        if self._retry_call is not None and self._retry_call.active():
+            self._retry_call.cancel()
+        self._retry_call = None
+        self._next_retry_at = None
+
+    # -- timers --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the periodic work (refresh, republish, expiry) on the injected clock."""
+        self._running = True
+        for interval, work in (
+            (min(self.settings.refresh_interval, 600.0), self.refresh),
+            (self.settings.republish_interval, self.republish),
+            (self.settings.expire_interval, self.expire),
+        ):
+            loop = task.LoopingCall(work)
+            loop.clock = self.clock
+            loop.start(interval, now=False).addErrback(self.log.failure, "DHT periodic work failed")
+            self._loops.append(loop)
+
+    def stop(self) -> None:
+        self._running = False
+        for loop in self._loops:
+            if loop.running:
+                loop.stop()
+        self._loops = []
+        self._cancel_retry()
+        self.bootstrap_state = "stopped"
+        self.protocol.cancel_all()
+
+    def refresh(self) -> None:
+        """Refresh stale buckets; a layer that lost all its contacts joins again."""
+        now = self.clock.seconds()
+        if self.bootstrap_state != "joined":
+            return
+        for state in list(self.layers.values()):
+            if not len(state.table) and self.seed_contacts:
+                self._join_layer(state, again=True).addErrback(self.log.failure, "DHT rejoin failed")
+                continue
+            for index in state.table.stale_buckets(now, self.settings.refresh_interval):
+                state.table.mark_refreshed(index, now)
+                target = random_id_in_bucket(self.node_id, index, self.rng)
+                self.find_node(target, state.layer_id).addErrback(self.log.failure, "DHT bucket refresh failed")
+
+    def republish(self) -> None:
+        """Publish our own unexpired values again, with the time they have left."""
+        now = self.clock.seconds()
+        for item in self.store.items():
+            if item.original and item.expires_at > now and item.layer in self.layers:
+                d = self._publish(item.layer, item.key, item.value, item.record_type, item.ttl(now))
+                d.addErrback(self.log.failure, "DHT republish of {key} failed", key=item.key)
+
+    def expire(self) -> int:
+        now = self.clock.seconds()
+        gone = self.store.expire(now)
+        for cache_key, (_fetched, until, _value) in list(self._cache.items()):
+            if until <= now:
+                del self._cache[cache_key]
+        return len(gone)
+
+    # -- lookups -------------------------------------------------------------------------------
+
+    def _rpc(self, layer: int) -> Callable[[Contact, str, dict[str, Any]], defer.Deferred[Message]]:
+        def call(contact: Contact, method: str, args: dict[str, Any]) -> defer.Deferred[Message]:
+            return self.protocol.request(contact.address, layer, method, args)
+
+        return call
+
+    def _on_failure(self, layer: int) -> Callable[[Contact, str], None]:
+        def failed(contact: Contact, reason: str) -> None:
+            state = self.layers.get(layer)
+            if state is not None:
+                state.table.remove(contact.node_id)
+
+        return failed
+
+    def _start_contacts(self, state: LayerState, target: bytes) -> list[Contact]:
+        start = state.table.closest(target, self.settings.k)
+        if len(start) < self.settings.k:
+            known = {c.node_id for c in start}
+            start += [c for c in self.seed_contacts.values() if c.node_id not in known]
+        return start
+
+    def _lookup(self, layer: int, target: bytes, key: str | None = None, record_type: str | None = None) -> Lookup:
+        state = self.activate_layer(layer)
+        state.table.touch_bucket(target, self.clock.seconds())
+        return Lookup(
+            own_id=self.node_id,
+            target=target,
+            start=self._start_contacts(state, target),
+            rpc=self._rpc(layer),
+            alpha=self.settings.alpha,
+            k=self.settings.k,
+            key=key,
+            record_type=record_type,
+            validate=self.validator.validate,
+            revision=(lambda record: revision_of(record, record_type)) if record_type else None,
+            on_failure=self._on_failure(layer),
+        )
+
+    def find_node(self, target: bytes, layer: int = 0) -> defer.Deferred[LookupResult]:
+        """The ``k`` live nodes nearest to ``target`` on ``layer``."""
+        return self._lookup(layer, target).run()
+
+    def get_value(
+        self, key: str, layer: int = 0, record_type: str = "skip_validation", use_cache_ttl: float | None = None
+    ) -> defer.Deferred[LookupResult]:
+        """Find a valid ``record_type`` value of ``key``; ``result.value`` is None when there is none.
+
+        A value we hold ourselves is answered at once (it was checked when stored) unless its
+        type is versioned, where the network may know a newer revision. ``use_cache_ttl``
+        accepts a value this node fetched at most that many seconds ago.
+        """
+        check_key(key)
+        now = self.clock.seconds()
+        if use_cache_ttl:
+            cached = self._cache.get((layer, key))
+            if cached is not None and now - cached[0] <= use_cache_ttl and cached[1] > now:
+                return defer.succeed(cached[2])
+        target = key_hash(key)
+        local = self.store.get(layer, key, now)
+        if local is not None and local.record_type == record_type and local.revision is None:
+            return self._local_answer(local, record_type, target)
+        d = self._lookup(layer, target, key=key, record_type=record_type).run()
+
+        def found(result: LookupResult) -> LookupResult:
+            if result.value is not None:
+                until = self.clock.seconds() + result.value.ttl
+                self._cache[(layer, key)] = (self.clock.seconds(), until, result)
+            elif local is not None and local.record_type == record_type:
+                return self._local_result(local, record_type, target, result)
+            return result
+
+        return d.addCallback(found)
+
+    def _local_answer(self, local: StoredValue, record_type: str, target: bytes) -> defer.Deferred[LookupResult]:
+        empty = LookupResult(target=target, closest=[], responders=[])
+        return defer.succeed(self._local_result(local, record_type, target, empty))
+
+    def _local_result(self, local: StoredValue, record_type: str, target: bytes, result: LookupResult) -> LookupResult:
+        from bitdust.dht.lookup import FoundValue
+
+        now = self.clock.seconds()
+        record = decode_record(local.value, record_type)
+        me = Contact(self.node_id, "127.0.0.1", 0)
+        result.value = FoundValue(local.key, local.value, record_type, local.ttl(now), record, me, local.revision)
+        return result
+
+    def set_value(
+        self, key: str, value: bytes, layer: int = 0, record_type: str = "skip_validation", ttl: int | None = None
+    ) -> defer.Deferred[StoreOutcome]:
+        """Check the record fully, keep it as ours (to republish) and store it on the ``k`` nearest nodes.
+
+        Fails with RecordError (which rule) before anything is sent when the record is invalid
+        or would replace a record this node holds for another owner or with a newer revision.
+        """
+        check_key(key)
+        ttl = self.settings.default_ttl if ttl is None else int(ttl)
+        if not 0 < ttl <= self.settings.max_ttl:
+            from bitdust.main.errors import BadRequest
+
+            return defer.fail(BadRequest(f"expire must be 1 to {self.settings.max_ttl} seconds"))
+        self.activate_layer(layer)
+        d = self.validator.validate(key, value, record_type)
+
+        def keep(record: dict[str, Any]) -> defer.Deferred[StoreOutcome]:
+            previous = self.store.get(layer, key, self.clock.seconds())
+            try:
+                self._accept_value(layer, key, value, record_type, record, ttl, self.node_id, original=True)
+            except RpcError as exc:
+                rule = exc.code.removeprefix("record:")
+                raise RecordError(record_type, rule, exc.detail) from None
+
+            def published(outcome: StoreOutcome) -> StoreOutcome:
+                if not outcome.success:  # the network said no: do not keep (and republish) it
+                    if previous is not None:
+                        self.store.put(previous)
+                    else:
+                        self.store.delete(layer, key)
+                return outcome
+
+            return self._publish(layer, key, value, record_type, ttl).addCallback(published)
+
+        return d.addCallback(keep)
+
+    def _publish(self, layer: int, key: str, value: bytes, record_type: str, ttl: int) -> defer.Deferred[StoreOutcome]:
+        d = self.find_node(key_hash(key), layer)
+
+        def store_on(result: LookupResult) -> defer.Deferred[StoreOutcome]:
+            args = {"k": key, "v": value, "t": record_type, "ttl": ttl, "p": self.node_id}
+            targets = result.closest[: self.settings.k]
+            calls = [self.protocol.request(c.address, layer, "store", args) for c in targets]
+
+            def tally(answers: list[tuple[bool, Any]]) -> StoreOutcome:
+                stored, refused = [], {}
+                for contact, (ok, answer) in zip(targets, answers, strict=True):
+                    if ok:
+                        stored.append(contact)
+                    else:
+                        reason = answer.value
+                        refused[f"{contact.host}:{contact.port}"] = (
+                            reason.detail or reason.code if isinstance(reason, RpcError) else answer.getErrorMessage()
+                        )
+                return StoreOutcome(key=key, stored_on=stored, refused=refused, closest=targets, lookup=result)
+
+            return defer.DeferredList(calls, consumeErrors=True).addCallback(tally)
+
+        return d.addCallback(store_on)
+
+    def random_nodes(self, layer: int, count: int, attempts: int = 3) -> defer.Deferred[list[Responder]]:
+        """Up to ``count`` random live nodes attached to ``layer`` (they answered us just now)."""
+        found: dict[bytes, Responder] = {}
+
+        @defer.inlineCallbacks
+        def collect() -> Any:
+            yield self.ensure_layer(layer)
+            for _ in range(attempts):
+                result = yield self.find_node(random_id(self.rng), layer)
+                for responder in result.responders:
+                    if responder.attached and responder.contact.node_id != self.node_id:
+                        found[responder.contact.node_id] = responder
+                if len(found) >= count:
+                    break
+            chosen = list(found.values())
+            self.rng.shuffle(chosen)
+            return chosen[:count]
+
+        return collect()
+
+    # -- observability -------------------------------------------------------------------------
+
+    def layer_status(self, layer_id: int) -> dict[str, Any]:
+        state = self.layers[layer_id]
+        counters = self.protocol.counters(layer_id).to_json()
+        contacts = state.table.contacts()
+        return {
+            "layer_id": layer_id,
+            "name": LAYERS.get(layer_id, ""),
+            "data_store_items": self.store.count(layer_id),
+            "node_items": len(contacts),
+            "node_id": encode_id(self.node_id),
+            "buckets": state.table.bucket_count(),
+            "contacts": [f"{c.host}:{c.port}" for c in contacts[:20]],
+            "attached": state.attached,
+            "active": True,
+            "joined": state.joined,
+            **counters,
+        }
+
+    def status(self) -> dict[str, Any]:
+        now = self.clock.seconds()
+        retry_in = None if self._next_retry_at is None else max(0.0, round(self._next_retry_at - now, 3))
+        return {
+            "node_id": encode_id(self.node_id),
+            "bytes_received": self.protocol.bytes_received,
+            "bytes_sent": self.protocol.bytes_sent,
+            "dropped": dict(self.protocol.dropped),
+            "bootstrap": {
+                "state": self.bootstrap_state,
+                "attempts": self.bootstrap_attempts,
+                "seeds": [f"{h}:{p}" for h, p in self.seeds],
+                "seeds_down": [f"{h}:{p}" for h, p in self.seeds_down],
+                "next_retry_in": retry_in,
+            },
+            "layers": [self.layer_status(layer_id) for layer_id in sorted(self.layers)],
+        }
+
+    def bucket_of(self, node_id: bytes) -> int:
+        return bucket_index(self.node_id, node_id)

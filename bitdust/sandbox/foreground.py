@@ -1,0 +1,81 @@
+"""``bitdust sandbox run``: a whole local network in the foreground, for ``make run``.
+
+It brings the sandbox up, prints how to talk to the first node (``your`` node) with curl, keeps
+watching that every node is alive, and brings everything down on Ctrl-C or SIGTERM. A sandbox that
+is already running in the folder is watched as it is and left running on exit, since this command
+did not start it.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from bitdust.main.paths import HomePaths
+from bitdust.sandbox.errors import SandboxRunning
+from bitdust.sandbox.network import Sandbox
+from bitdust.sandbox.state import NodeRecord
+
+WATCH_INTERVAL = 5.0
+
+
+def curl_lines(record: NodeRecord) -> list[str]:
+    """Shell lines that talk to ``record`` exactly as the API document shows, with its secret."""
+    secret_file = HomePaths(record.home).api_secret
+    base = f"http://127.0.0.1:{record.rest_port}"
+    lines = [
+        f"SECRET=$(cat {secret_file})",
+        f'curl -H "api_secret: $SECRET" {base}/process/health/v1',
+        f'curl -H "api_secret: $SECRET" {base}/identity/get/v1',
+        f'curl -H "api_secret: $SECRET" "{base}/network/status/v1?tcp=1&dht=1"',
+    ]
+    return lines
+
+
+def run_foreground(
+    box: Sandbox,
+    *,
+    up: Callable[[], Any],
+    echo: Callable[[str], None],
+    show: Callable[[list[NodeRecord]], None],
+    stop_event: threading.Event | None = None,
+) -> int:
+    """Start (or attach to) the sandbox, show it, wait for a signal, stop what we started."""
+    stop = stop_event or threading.Event()
+    started_here = True
+    try:
+        up()
+    except SandboxRunning:
+        started_here = False
+        echo(f"a sandbox is already running in {box.directory}; watching it (it keeps running after Ctrl-C)")
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            previous[signum] = signal.signal(signum, lambda *_: stop.set())
+        except ValueError:  # not the main thread (tests): the caller sets stop_event instead
+            pass
+    try:
+        nodes = list(box.load().nodes)
+        show(nodes)
+        yours = next((r for r in nodes if r.role == "node"), None)
+        if yours is not None:
+            echo(f"\nyour node is {yours.name}; for example:\n")
+            for line in curl_lines(yours):
+                echo("    " + line)
+            echo(f"\nor: .venv/bin/bitdust api --basedir {yours.home} network_status tcp=1")
+        echo("\nCtrl-C stops the sandbox.")
+        reported: set[str] = set()
+        while not stop.wait(WATCH_INTERVAL):
+            for row in box.status():
+                if not row.running and row.record.name not in reported:
+                    reported.add(row.record.name)
+                    echo(f"{row.record.name} is not running any more (see {row.record.home}/logs/main.log)")
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if started_here:
+            echo("stopping the sandbox ...")
+            box.down()
+    return 0

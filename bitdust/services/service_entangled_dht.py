@@ -1,0 +1,395 @@
+"""service_entangled_dht: the node's Kademlia DHT (bitdust.dht) on its UDP port.
+
+It needs no identity: a DHT seed is a node without one, routing for everybody. Records that
+speak for a user are checked against that user's identity (fetched through the identity cache),
+and a node with an identity publishes its nickname record (``personal/nickname``, default: the
+identity's name) when the service starts and whenever the identity or the nickname changes.
+
+Layers: the node is attached to layer 0, to the layers declared by every service that is ON
+(``BitDustService.layers``) and to those of ``attached-layers``; it follows ``service-started``
+and ``service-stopped`` events and option changes, so a service that stops detaches its layers.
+A seed (``seed-mode``) is active on every layer but attached to layer 0 only.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+from twisted.internet import defer
+from twisted.python.failure import Failure
+
+from bitdust.dht.errors import RecordError
+from bitdust.dht.node import LAYERS, DhtNode, DhtSettings
+from bitdust.dht.node_id import ID_BYTES
+from bitdust.dht.records import RecordValidator, canonical_json, sign_record
+from bitdust.dht.store import DhtStore, SqliteBackend
+from bitdust.main.config_options import Option
+from bitdust.main.config_types import Bool, Int, Port, PositiveInt, String, StringList
+from bitdust.main.errors import BadRequest
+from bitdust.main.service import BitDustService
+
+SERVICE_NAME = "service_entangled_dht"
+NICKNAME_KEY = "personal/nickname"
+MAX_NICKNAME_POSITIONS = 10
+_LOOPBACK = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
+
+
+def parse_known_nodes(text: str) -> list[tuple[str, int]] | None:
+    """``host:port, host:port`` -> addresses; ``genesis`` -> [] (do not bootstrap); '' -> None."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if text.lower() in ("genesis", "root"):
+        return []
+    nodes = []
+    for item in text.split(","):
+        host, sep, port = item.strip().rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise BadRequest(f"bad DHT node address {item.strip()!r}: expected host:port")
+        nodes.append((host, int(port)))
+    return nodes
+
+
+def parse_layers(items: tuple[str, ...]) -> set[int]:
+    layers = set()
+    for item in items:
+        if not item.isdigit() or int(item) not in LAYERS:
+            raise BadRequest(f"bad DHT layer {item!r}: layers are 0 to {max(LAYERS)}")
+        layers.add(int(item))
+    return layers
+
+
+class EntangledDhtService(BitDustService):
+    name = SERVICE_NAME
+    depends_on = ("service_network",)
+    layers = (0,)
+    description = "Kademlia DHT over UDP: layers, validated records, nickname lookups"
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        self.node: DhtNode | None = None
+        self.port: Any = None
+        self.udp_port: int | None = None
+        self.nickname: dict[str, Any] = {"state": "not-published"}
+        self._watches: list[Any] = []
+        self._publishing: defer.Deferred[Any] | None = None
+        self._republish_wanted = False
+
+    def options(self) -> tuple[Option, ...]:
+        prefix = self.config_prefix()
+        options = [
+            Option(f"{prefix}/udp-port", Port(), 14441, "UDP port of the DHT"),
+            Option(f"{prefix}/bucket-size", Int(min=2, max=20), 8, "k: contacts per k-bucket and copies of each value"),
+            Option(f"{prefix}/parallel-lookups", Int(min=1, max=8), 3, "alpha: requests in flight per lookup"),
+            Option(
+                f"{prefix}/attached-layers",
+                StringList(),
+                (),
+                "extra DHT layers (0-9) this node announces itself on, e.g. 3 for suppliers",
+            ),
+            Option(
+                f"{prefix}/known-nodes",
+                String(max_length=4096),
+                "",
+                "host:port of DHT nodes to join through (empty: the network config's seeds; genesis: none)",
+            ),
+            Option(f"{prefix}/seed-mode", Bool(), False, "route every layer as a DHT seed does"),
+            Option(
+                f"{prefix}/default-expire-seconds",
+                PositiveInt(max=30 * 24 * 3600),
+                24 * 3600,
+                "how long a value lives when dht_value_set gives no expire",
+            ),
+            Option(
+                f"{prefix}/rate-limit-per-second",
+                PositiveInt(max=100000),
+                200,
+                "datagrams per second accepted from one address",
+            ),
+        ]
+        if NICKNAME_KEY not in self.engine.config:
+            options.append(
+                Option(
+                    NICKNAME_KEY, String(max_length=64), "", "the name others find us by (empty: the identity's name)"
+                )
+            )
+        return tuple(options)
+
+    def installed(self) -> bool:
+        return True  # a DHT seed runs without an identity
+
+    def option(self, name: str) -> Any:
+        return self.engine.config.get(f"{self.config_prefix()}/{name}")
+
+    # -- start and stop ------------------------------------------------------------------------
+
+    def start(self) -> defer.Deferred[None]:
+        engine = self.engine
+        folder = engine.paths.sub("dht")
+        known = parse_known_nodes(self.option("known-nodes"))
+        attached = parse_layers(self.option("attached-layers"))
+        settings = DhtSettings(
+            k=self.option("bucket-size"),
+            alpha=self.option("parallel-lookups"),
+            default_ttl=self.option("default-expire-seconds"),
+            rate_limit=float(self.option("rate-limit-per-second")),
+            rate_burst=2.0 * self.option("rate-limit-per-second"),
+        )
+        store = DhtStore(
+            backend=SqliteBackend(folder / "dht.sqlite"),
+            run_blocking=engine.run_blocking,
+            max_items=settings.max_items,
+            log=engine.logger("bitdust.dht"),
+        )
+
+        def prepare() -> tuple[bytes, list[tuple[str, int]]]:
+            node_id = _load_node_id(folder)
+            store.load()
+            if known is not None:
+                return node_id, known
+            seeds = []
+            for seed in engine.network_config().dht_seeds:
+                host, port = seed.get("host"), seed.get("udp_port")
+                if isinstance(host, str) and isinstance(port, int) and 0 < port < 65536:
+                    seeds.append((host, port))
+            return node_id, seeds
+
+        def started(prepared: tuple[bytes, list[tuple[str, int]]]) -> None:
+            node_id, seeds = prepared
+            port = self.option("udp-port")
+            node = DhtNode(
+                clock=engine.reactor,
+                rng=random.Random(int.from_bytes(os.urandom(16), "big")),
+                node_id=node_id,
+                settings=settings,
+                store=store,
+                validator=RecordValidator(self._public_key),
+                log=engine.logger("bitdust.dht"),
+            )
+            self.port = engine.reactor.listenUDP(port, node.protocol)
+            self.udp_port = self.port.getHost().port
+            self.node = node
+            if self.option("seed-mode"):
+                for layer in LAYERS:
+                    node.activate_layer(layer)
+            node.layers[0].attached = True
+            for layer in attached:
+                node.activate_layer(layer).attached = True
+            self._update_idurl()
+            node.start()
+            node.join([s for s in seeds if not self._is_me(s)])
+            engine.events.subscribe(self._on_event)
+            for key in (f"{self.config_prefix()}/attached-layers", NICKNAME_KEY):
+                self._watches.append(engine.config.watch(key, self._on_option))
+            engine.log.info(
+                "DHT node {node_id} on UDP port {port}, seeds: {seeds}",
+                node_id=node.node_id.hex(),
+                port=self.udp_port,
+                seeds=", ".join(f"{h}:{p}" for h, p in seeds) or "none",
+            )
+            self.sync_layers()
+            self.publish_nickname_later()
+
+        def failed(failure: Failure) -> Failure:
+            store.close()
+            return failure
+
+        return engine.run_blocking(prepare).addCallback(started).addErrback(failed)
+
+    def stop(self) -> defer.Deferred[Any]:
+        engine = self.engine
+        engine.events.unsubscribe(self._on_event)
+        for watch in self._watches:
+            watch.cancel()
+        self._watches = []
+        node, self.node = self.node, None
+        port, self.port = self.port, None
+        if node is None:
+            return defer.succeed(None)
+        node.stop()
+        stopped = defer.maybeDeferred(port.stopListening) if port is not None else defer.succeed(None)
+        stopped.addCallback(lambda _: node.store.flushed())
+        stopped.addCallback(lambda _: engine.run_blocking(node.store.close))
+        return stopped
+
+    def _is_me(self, address: tuple[str, int]) -> bool:
+        host, port = address
+        if port != self.udp_port:
+            return False
+        if host in _LOOPBACK:
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+
+    # -- identities ----------------------------------------------------------------------------
+
+    def _public_key(self, idurl: str) -> defer.Deferred[Any]:
+        engine = self.engine
+        local = engine.local_identity.current
+        if local is not None and idurl in [s.url for s in local.sources]:
+            return defer.succeed(local.public_rsa())
+        cached = engine.identity_cache.get(idurl)
+        if cached is not None:
+            return defer.succeed(cached.public_rsa())
+        return engine.identity_cache.fetch(idurl).addCallback(lambda identity: identity.public_rsa())
+
+    def _update_idurl(self) -> None:
+        if self.node is not None:
+            identity = self.engine.local_identity.current
+            self.node.idurl = identity.idurl.url if identity is not None else ""
+
+    # -- layers --------------------------------------------------------------------------------
+
+    def wanted_layers(self) -> set[int]:
+        """Layer 0, the layers of every service that is ON, and the attached-layers option."""
+        services = self.engine.services
+        wanted = {0}
+        for name in services.names():
+            if services.is_on(name) or name == self.name:
+                wanted.update(layer for layer in services.get(name).layers if layer in LAYERS)
+        try:
+            wanted |= parse_layers(self.option("attached-layers"))
+        except BadRequest as exc:
+            self.engine.log.warn("{reason}", reason=exc.message)
+        return wanted
+
+    def sync_layers(self) -> None:
+        node = self.node
+        if node is None:
+            return
+        wanted = self.wanted_layers()
+        for layer in sorted(wanted - set(node.attached_layers())):
+            node.attach_layer(layer).addErrback(
+                self.engine.log.failure, "DHT attach to layer {layer} failed", layer=layer
+            )
+            self.engine.events.send("dht-layer-connected", {"layer_id": layer})
+        for layer in sorted(set(node.attached_layers()) - wanted):
+            node.detach_layer(layer).addErrback(
+                self.engine.log.failure, "DHT detach from layer {layer} failed", layer=layer
+            )
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        event_id = event.get("id")
+        if event_id in ("service-started", "service-stopped"):
+            self.sync_layers()
+        elif event_id in ("local-identity-set", "my-identity-rotated", "local-identity-erased"):
+            self._update_idurl()
+            self.publish_nickname_later()
+
+    def _on_option(self, key: str, new: Any, old: Any) -> None:
+        if key == NICKNAME_KEY:
+            self.publish_nickname_later()
+        else:
+            self.sync_layers()
+
+    # -- nickname ------------------------------------------------------------------------------
+
+    def my_nickname(self) -> str | None:
+        identity = self.engine.local_identity.current
+        if identity is None:
+            return None
+        return self.engine.config.get(NICKNAME_KEY) or identity.name
+
+    def publish_nickname_later(self) -> None:
+        """Publish now, or once the publication under way is over (never two at a time)."""
+        if self._publishing is not None:
+            self._republish_wanted = True
+            return
+        d = self.publish_nickname()
+        self._publishing = d
+
+        def done(_: Any) -> None:
+            self._publishing = None
+            if self._republish_wanted and self.node is not None:
+                self._republish_wanted = False
+                self.publish_nickname_later()
+
+        d.addErrback(self.engine.log.failure, "publishing our nickname failed")
+        d.addBoth(done)
+
+    @defer.inlineCallbacks
+    def publish_nickname(self) -> Any:
+        """Take the first position of our nickname that is free or already ours: ``nickname:N``."""
+        engine = self.engine
+        identity = engine.local_identity.current
+        nickname = self.my_nickname()
+        master = engine.keys.master()
+        node = self.node
+        if node is None or identity is None or nickname is None or master is None:
+            self.nickname = {"state": "not-published", "reason": "no identity"}
+            return self.nickname
+        idurl = identity.idurl.url
+        for position in range(MAX_NICKNAME_POSITIONS):
+            key = f"{nickname}:{position}"
+            found = yield node.get_value(key, 0, "nickname")
+            if found.value is not None and found.value.record.get("idurl") != idurl:
+                continue
+            record = {"type": "nickname", "nickname": nickname, "idurl": idurl, "position": position}
+            signed = sign_record(key, record, master.key)
+            try:
+                outcome = yield node.set_value(key, canonical_json(signed), 0, "nickname")
+            except RecordError as exc:
+                engine.log.info("nickname position {key} refused: {reason}", key=key, reason=exc.message)
+                continue
+            if outcome.success:
+                self.nickname = {"state": "published", "nickname": nickname, "position": position, "key": key}
+                engine.log.info("nickname {key} published", key=key)
+                return self.nickname
+        self.nickname = {"state": "failed", "nickname": nickname, "reason": "no free position"}
+        return self.nickname
+
+    # -- observability -------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        node = self.node
+        if node is None:
+            return {}
+        status = node.status()
+        status["udp_port"] = self.udp_port
+        status["nickname"] = dict(self.nickname)
+        return status
+
+
+def _load_node_id(folder: Path) -> bytes:
+    """Blocking: the node's id, kept in ``dht/nodeid`` so a restarted node keeps its place."""
+    path = folder / "nodeid"
+    try:
+        raw = bytes.fromhex(path.read_text().strip())
+        if len(raw) == ID_BYTES:
+            return raw
+    except (OSError, ValueError):
+        pass
+    from bitdust.main.fileutil import atomic_write
+
+    node_id = os.urandom(ID_BYTES)
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, node_id.hex() + "\n")
+    return node_id
+
+
+def dht_service(engine: Any) -> EntangledDhtService | None:
+    """The running DHT service of ``engine``, or None."""
+    if not engine.services.is_on(SERVICE_NAME):
+        return None
+    service = engine.services.get(SERVICE_NAME)
+    return service if isinstance(service, EntangledDhtService) and service.node is not None else None
+
+
+def network_status_part(engine: Any) -> dict[str, Any]:
+    """The ``dht`` part of ``network_status``.
+
+    ``{active, udp_port, bytes_received, bytes_sent, layers: [{layer_id, data_store_items,
+    node_items, node_id, buckets, contacts, attached, active, packets_received, packets_sent,
+    rpc_calls, rpc_responses}], bootstrap: {state, attempts, seeds, seeds_down, next_retry_in},
+    nickname}``; ``{active: false, reason}`` while the service does not run.
+    """
+    service = dht_service(engine)
+    if service is None:
+        return {"active": False, "reason": f"{SERVICE_NAME} is not running"}
+    return {"active": True, **service.status()}
