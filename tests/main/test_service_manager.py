@@ -60,7 +60,15 @@ def world(tmp_path):
         manager.add(service)
         return service
 
-    return {"manager": manager, "config": config, "calls": calls, "add": add, "events": seen_events, "registry": registry, "clock": clock}
+    return {
+        "manager": manager,
+        "config": config,
+        "calls": calls,
+        "add": add,
+        "events": seen_events,
+        "registry": registry,
+        "clock": clock,
+    }
 
 
 def result_of(d: defer.Deferred, clock: task.Clock):

@@ -28,7 +28,18 @@ def test_twistd_runs_the_engine(tmp_path: Path) -> None:
     rest, ws = free_port(), free_port()
     twistd = Path(sys.executable).with_name("twistd")
     process = subprocess.Popen(
-        [str(twistd), "-n", "--pidfile=", "bitdust", "--basedir", str(home), "--rest-port", str(rest), "--ws-port", str(ws)],
+        [
+            str(twistd),
+            "-n",
+            "--pidfile=",
+            "bitdust",
+            "--basedir",
+            str(home),
+            "--rest-port",
+            str(rest),
+            "--ws-port",
+            str(ws),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         cwd=tmp_path,
@@ -45,7 +56,9 @@ def test_twistd_runs_the_engine(tmp_path: Path) -> None:
             except (EngineNotRunning, OSError):
                 pass
             time.sleep(0.1)
-        assert envelope is not None and envelope["status"] == "OK", process.stdout.read().decode() if process.poll() is not None else "no answer"
+        assert envelope is not None and envelope["status"] == "OK", (
+            process.stdout.read().decode() if process.poll() is not None else "no answer"
+        )
         assert int((home / "metadata" / "processid").read_text()) == process.pid
         process.send_signal(signal.SIGTERM)
         # twistd re-raises the terminating signal after an orderly stop, so -SIGTERM is a clean exit
