@@ -4,8 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 BITDUST_HOME ?= $(HOME)/.bitdust
+SANDBOX_DIR ?= $(HOME)/.bitdust-sandbox
 
-.PHONY: install run test lint unit e2e automats openapi bench clean
+.PHONY: install run engine test lint unit e2e automats openapi bench clean
 
 install: $(STAMP)
 
@@ -15,7 +16,12 @@ $(STAMP): setup.cfg setup.py pyproject.toml
 	$(PY) -m pip install --quiet --config-settings editable_mode=compat -e '.[test]'
 	touch $(STAMP)
 
+# A local network on loopback (identity servers, DHT seeds, three nodes); Ctrl-C stops it.
 run: install
+	$(PY) -m bitdust sandbox run --dir "$(SANDBOX_DIR)"
+
+# One engine alone in the foreground on $(BITDUST_HOME).
+engine: install
 	$(PY) -m bitdust run --basedir "$(BITDUST_HOME)"
 
 test: install openapi

@@ -69,7 +69,8 @@ def _print_table(title: str, rows: list[dict[str, Any]], with_state: bool) -> No
         if with_state:
             cells.append(_state_text(row))
         table.add_row(*cells)
-    Console(soft_wrap=True).print(table)
+    # Not a terminal (make, a pipe): rich would squeeze the table into 80 columns.
+    Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160).print(table)
 
 
 def _state_text(row: dict[str, Any]) -> str:
@@ -120,6 +121,38 @@ def up(
         return
     _print_table(f"BitDust sandbox in {box.directory}", rows, with_state=False)
     click.echo(f"stop it with: bitdust sandbox down --dir {box.directory}")
+
+
+@sandbox.command("run")
+@click.option("--nodes", type=click.IntRange(1, 200), default=3, show_default=True, help="how many plain nodes")
+@click.option(
+    "--id-servers", type=click.IntRange(0, 26), default=2, show_default=True, help="how many identity servers"
+)
+@click.option(
+    "--dht-seeds", type=click.IntRange(0, 50), default=3, show_default=True, help="how many DHT seeds (dht-1, ...)"
+)
+@click.option("--timeout", type=float, default=START_TIMEOUT, show_default=True, help="seconds to wait for each node")
+@dir_option
+@click.pass_context
+def run_command(
+    ctx: click.Context, nodes: int, id_servers: int, dht_seeds: int, timeout: float, directory: Path | None
+) -> None:
+    """Start a whole local network in the foreground, show how to reach it, stop it on Ctrl-C."""
+    from bitdust.sandbox.foreground import run_foreground
+
+    box = _open(ctx, directory)
+    try:
+        code = run_foreground(
+            box,
+            up=lambda: box.up(nodes, id_servers=id_servers, dht_seeds=dht_seeds, timeout=timeout),
+            echo=click.echo,
+            show=lambda records: _print_table(
+                f"BitDust sandbox in {box.directory}", [r.to_json() for r in records], with_state=False
+            ),
+        )
+    except SandboxError as exc:
+        _fail(exc.message)
+    sys.exit(code)
 
 
 @sandbox.command()
