@@ -19,6 +19,9 @@ class Benchmark:
 
 
 def benchmarks() -> dict[str, Benchmark]:
-    from bitdust.bench import api, codec, identity
+    from bitdust.bench import api, codec, dht, identity, transport
 
-    return {bench.name: bench for bench in (api.BENCHMARK, identity.BENCHMARK, codec.BENCHMARK)}
+    return {
+        bench.name: bench
+        for bench in (api.BENCHMARK, identity.BENCHMARK, codec.BENCHMARK, transport.BENCHMARK, dht.BENCHMARK)
+    }
