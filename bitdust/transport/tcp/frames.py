@@ -22,7 +22,7 @@ HEADER = struct.Struct(">BII")
 STREAM_TOTAL = struct.Struct(">Q")
 
 MAX_MESSAGE = 256 * 1024
-MAX_CHUNK = 64 * 1024
+MAX_CHUNK = 256 * 1024
 MAX_ABORT = 1
 
 
@@ -113,11 +113,15 @@ class FrameDecoder:
                 self._hello_done = True
                 continue
             if self._header is None:
-                offset = self._take(view, offset, HEADER.size)
-                if len(self._buf) < HEADER.size:
-                    return
-                raw_type, stream_id, length = HEADER.unpack(self._buf)
-                self._buf.clear()
+                if not self._buf and len(view) - offset >= HEADER.size:
+                    raw_type, stream_id, length = HEADER.unpack_from(view, offset)
+                    offset += HEADER.size
+                else:
+                    offset = self._take(view, offset, HEADER.size)
+                    if len(self._buf) < HEADER.size:
+                        return
+                    raw_type, stream_id, length = HEADER.unpack(self._buf)
+                    self._buf.clear()
                 try:
                     frame_type = FrameType(raw_type)
                 except ValueError:
@@ -126,10 +130,15 @@ class FrameDecoder:
                     raise ProtocolViolation("oversized-frame")
                 self._header = (frame_type, stream_id, length)
             frame_type, stream_id, length = self._header
-            offset = self._take(view, offset, length)
-            if len(self._buf) < length:
-                return
-            body = bytes(self._buf)
-            self._buf.clear()
+            if not self._buf and len(view) - offset >= length:
+                # The whole body is in this read: one copy, straight out of it.
+                body = bytes(view[offset : offset + length])
+                offset += length
+            else:
+                offset = self._take(view, offset, length)
+                if len(self._buf) < length:
+                    return
+                body = bytes(self._buf)
+                self._buf.clear()
             self._header = None
             yield Frame(frame_type, stream_id, body)

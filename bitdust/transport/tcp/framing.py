@@ -288,7 +288,12 @@ class FrameProtocol(Protocol, TimeoutMixin):
         if not self._connected or self._dropped:
             raise NotConnected("connection is not open")
         self.stats.frames_out += 1
-        self._write_raw(frames.encode_frame(frame_type, stream_id, body))
+        if len(body) < 4096:
+            self._write_raw(frames.encode_frame(frame_type, stream_id, body))
+        else:
+            # Big bodies go as they are: gluing the header on would copy them once more.
+            self.transport.writeSequence([frames.HEADER.pack(frame_type, stream_id, len(body)), body])
+            self.stats.bytes_out += frames.HEADER.size + len(body)
 
     def send_message(self, payload: bytes) -> None:
         """Send a small payload in one frame; bigger ones must go through :meth:`send_stream`."""
