@@ -19,7 +19,7 @@ import attrs
 
 from bitdust.bench.httpload import latency_run, throughput_run
 from bitdust.bench.registry import Benchmark
-from bitdust.bench.stats import latency_summary_ms, median
+from bitdust.bench.stats import latency_summary_ms, median, times_text
 from bitdust.interface.client import ApiClient, EngineNotRunning
 from bitdust.main.api_secret import read_secret
 from bitdust.main.paths import HomePaths
@@ -231,7 +231,7 @@ def render(figures: dict[str, Any]) -> None:
             f"latency {key}",
             f"{engine['latency_ms'][key]:.3f} ms",
             f"{baseline['latency_ms'][key]:.3f} ms",
-            _x(ratios.get(f"latency_{key}")),
+            times_text(ratios.get(f"latency_{key}")),
             "< 2 ms" if key == "p50" else "",
         )
     for mode in ("processes", "threads"):
@@ -239,7 +239,7 @@ def render(figures: dict[str, Any]) -> None:
             f"req/s, {mode}",
             f"{engine[f'throughput_{mode}']['rps']:.0f}",
             f"{baseline[f'throughput_{mode}']['rps']:.0f}",
-            _x(ratios.get(f"rps_{mode}")),
+            times_text(ratios.get(f"rps_{mode}")),
             "> 2000" if mode == "processes" else "",
         )
     table.add_row("idle RSS", f"{figures['idle_rss_mb']} MB", "", "", "< 80 MB")
@@ -251,10 +251,6 @@ def render(figures: dict[str, Any]) -> None:
         f"{engine['throughput_processes']['duration_s']:g} s; RSS: VmRSS. Targets are for reference only."
     )
     Console().print(table)
-
-
-def _x(value: float | None) -> str:
-    return f"{value:.2f}x" if value is not None else ""
 
 
 BENCHMARK = Benchmark(

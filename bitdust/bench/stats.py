@@ -33,3 +33,8 @@ def latency_summary_ms(samples_ns: Sequence[int]) -> dict[str, float]:
         "mean": round(sum(ms) / len(ms), 4),
         "max": round(max(ms), 4),
     }
+
+
+def times_text(ratio: float | None) -> str:
+    """A ratio against a baseline as the tables print it (``0.86x``); blank when there is none."""
+    return f"{ratio:.2f}x" if ratio is not None else ""

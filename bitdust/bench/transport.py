@@ -36,7 +36,7 @@ from typing import IO, Any
 import attrs
 
 from bitdust.bench.registry import Benchmark
-from bitdust.bench.stats import median, percentile
+from bitdust.bench.stats import median, percentile, times_text
 
 MIB = 1 << 20
 PACKET = 4 * MIB
@@ -404,7 +404,7 @@ def render(figures: dict[str, Any]) -> None:
         table.add_column(column, justify="left" if column == "figure" else "right")
     for key, ours in ping["engines"].items():
         base, ratio, clients = ping["baseline"][key], ping["ratio"][key], str(ping["engines"][key]["clients"])
-        table.add_row("pings/s", clients, f"{ours['pings_s']:.1f}", f"{base['pings_s']:.1f}", _x(ratio["pings_s"]))
+        table.add_row("pings/s", clients, f"{ours['pings_s']:.1f}", f"{base['pings_s']:.1f}", times_text(ratio["pings_s"]))
         table.add_row("packets/s", clients, f"{2 * ours['pings_s']:.1f}", "", "")
         for point in ("p50", "p99"):
             table.add_row(
@@ -412,7 +412,7 @@ def render(figures: dict[str, Any]) -> None:
                 clients,
                 _ms(ours.get("client_ms", {}).get(point)),
                 _ms(base.get("client_ms", {}).get(point)),
-                _x(ratio[f"client_{point}"]),
+                times_text(ratio[f"client_{point}"]),
             )
         for point in ("p50", "p99"):
             table.add_row(
@@ -449,7 +449,7 @@ def render(figures: dict[str, Any]) -> None:
         table.add_row(
             labels[mode],
             f"{row['mib_s']:.1f}",
-            _x(row.get("ratio")) if mode != "plain" else "1.00x",
+            times_text(row.get("ratio")) if mode != "plain" else "1.00x",
             f"{row['sender_peak_rss_mib']:.1f} MiB",
             f"{row['sender_rss_before_mib']:.1f} MiB",
             f"{row['sender_cpu_s']:.2f} / {row['receiver_cpu_s']:.2f}",
@@ -457,7 +457,7 @@ def render(figures: dict[str, Any]) -> None:
     goal = bulk_figures["goal"]
     verdict = "[green]PASS[/green]" if goal["met"] else "[red]MISS[/red]"
     table.caption = (
-        f"goal: TcpTransport >= {goal['ratio_at_least']:.0%} of plain Twisted: {verdict} ({_x(goal['ratio'])}). "
+        f"goal: TcpTransport >= {goal['ratio_at_least']:.0%} of plain Twisted: {verdict} ({times_text(goal['ratio'])}). "
         f"Separate sender and receiver processes; {bulk_figures['packet_mib']} MiB packets, each a stream, "
         "at most 2 in flight; MiB/s at the receiver from the accepted connection to the last byte; RSS = the "
         "sender's VmHWM; +sign = signed Data packets, decoded and verified by the receiver."
@@ -465,10 +465,6 @@ def render(figures: dict[str, Any]) -> None:
     console.print(table)
     runs = "; ".join(f"{labels[m]} " + " ".join(f"{v:.0f}" for v in bulk_figures[m]["runs_mib_s"]) for m in MODES)
     console.print(f"each run, MiB/s: {runs}")
-
-
-def _x(value: float | None) -> str:
-    return f"{value:.2f}x" if value is not None else ""
 
 
 def _ms(value: float | None) -> str:

@@ -13,7 +13,6 @@ from bitdust.p2p.errors import DeliveryFailed
 from bitdust.userid.idurl import parse_user_ref
 
 _USER = "IDURL or global id (name@host) of the user"
-_PROTOCOLS = ("tcp",)
 
 
 def _user(engine: Any, user_id: str) -> str:
@@ -101,33 +100,32 @@ def packets_stats(engine: Any) -> dict[str, Any]:
     return stats
 
 
-def _protocols(protocols: list[str] | None) -> tuple[str, ...]:
-    if protocols is None:
-        return _PROTOCOLS
-    unknown = [p for p in protocols if p not in ("tcp", "udp", "proxy")]
-    if unknown:
-        raise BadRequest(f"unknown protocols {unknown}: use tcp, udp or proxy")
-    return tuple(p for p in protocols if p in _PROTOCOLS)
+def _tcp_if_wanted(engine: Any, protocols: list[str] | None) -> Any:
+    """The TCP transport when ``protocols`` asks for tcp (None: every protocol), else None."""
+    if protocols is not None:
+        unknown = [p for p in protocols if p not in ("tcp", "udp", "proxy")]
+        if unknown:
+            raise BadRequest(f"unknown protocols {unknown}: use tcp, udp or proxy")
+        if "tcp" not in protocols:
+            return None
+    tcp = engine.p2p.tcp
+    if tcp is None:
+        raise ServiceUnavailable("service_tcp_connections is not running")
+    return tcp
 
 
 @api_method("GET", "connection/list/v1", params={"protocols": "e.g. tcp,udp,proxy (only tcp exists so far)"})
 def connections_list(engine: Any, protocols: list[str] | None = None) -> list[dict[str, Any]]:
     """Open connections to peers, with bytes and packets each way."""
-    wanted = _protocols(protocols)
-    tcp = engine.p2p.tcp
-    if "tcp" in wanted and tcp is None:
-        raise ServiceUnavailable("service_tcp_connections is not running")
-    return tcp.connections_json() if "tcp" in wanted else []
+    tcp = _tcp_if_wanted(engine, protocols)
+    return tcp.connections_json() if tcp is not None else []
 
 
 @api_method("GET", "stream/list/v1", params={"protocols": "e.g. tcp,udp,proxy (only tcp exists so far)"})
 def streams_list(engine: Any, protocols: list[str] | None = None) -> list[dict[str, Any]]:
     """Large packets being streamed right now, each way, with their progress."""
-    wanted = _protocols(protocols)
-    tcp = engine.p2p.tcp
-    if "tcp" in wanted and tcp is None:
-        raise ServiceUnavailable("service_tcp_connections is not running")
-    return tcp.streams_json() if "tcp" in wanted else []
+    tcp = _tcp_if_wanted(engine, protocols)
+    return tcp.streams_json() if tcp is not None else []
 
 
 @api_method("GET", "network/connected/v1", params={"wait_timeout": "seconds to wait while the node is connecting"})
