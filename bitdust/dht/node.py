@@ -6,10 +6,11 @@ a layer a node is *active* (it has a routing table there, answers and runs looku
 nodes enter other nodes' tables there). A seed is active on every layer and attached to layer 0
 only, so it routes for everybody without being picked as, say, a supplier.
 
-Joining: the seeds are pinged on layer 0; if none answers the node keeps retrying with
-exponential backoff (``bootstrap`` in :meth:`DhtNode.status` says so); once one answers, every
-active layer looks up the node's own id, which fills its table and announces it to the nodes
-nearest to it. Buckets not looked up for ``refresh_interval`` are refreshed with a random lookup;
+Joining is the ``dht_bootstrap`` state machine (:mod:`bitdust.dht.bootstrap`,
+automats/dht_bootstrap.md): the seeds are pinged on layer 0; if none answers the node keeps
+retrying with exponential backoff (``bootstrap`` in :meth:`DhtNode.status` says so); once one
+answers, every active layer looks up the node's own id, which fills its table and announces it
+to the nodes nearest to it. Buckets not looked up for ``refresh_interval`` are refreshed with a random lookup;
 values expire after their TTL; values this node published are republished every
 ``republish_interval`` with the TTL they have left.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from twisted.internet import defer, task
@@ -27,6 +28,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from bitdust.dht import messages
+from bitdust.dht.bootstrap import DhtBootstrap
 from bitdust.dht.errors import RecordError, RpcError, RpcTimeout
 from bitdust.dht.lookup import Lookup, LookupResult, Responder
 from bitdust.dht.messages import Contact, Message
@@ -42,6 +44,9 @@ from bitdust.dht.protocol import Address, DhtProtocol
 from bitdust.dht.records import RECORD_TYPES, RecordValidator, decode_record, revision_of
 from bitdust.dht.routing import RoutingTable
 from bitdust.dht.store import DhtStore, StoredValue
+
+if TYPE_CHECKING:
+    from bitdust.automats.registry import AutomatRegistry
 
 LAYERS: dict[int, str] = {
     0: "base",
@@ -119,6 +124,7 @@ class DhtNode:
         store: DhtStore | None = None,
         validator: RecordValidator | None = None,
         log: Logger | None = None,
+        automats: AutomatRegistry | None = None,
     ) -> None:
         self.clock = clock
         self.rng = rng
@@ -138,14 +144,16 @@ class DhtNode:
             rate_burst=self.settings.rate_burst,
             log=self.log,
         )
-        self.seeds: list[Address] = []
-        self.seed_contacts: dict[Address, Contact] = {}
-        self.bootstrap_state = "idle"
-        self.bootstrap_attempts = 0
-        self.seeds_down: list[Address] = []
-        self._retry_call: Any = None
-        self._next_retry_at: float | None = None
-        self._recheck_delay = self.settings.backoff_min
+        self.bootstrap = DhtBootstrap(
+            ping=self._ping_seed,
+            join_layers=self._join_layers,
+            backoff_min=self.settings.backoff_min,
+            backoff_max=self.settings.backoff_max,
+            clock=clock,
+            registry=automats,
+            instance_id=f"dht_bootstrap[{self.node_id.hex()[:8]}]",
+            log=self.log,
+        )
         self._pinging: set[bytes] = set()
         self._loops: list[task.LoopingCall] = []
         self._cache: dict[tuple[int, str], tuple[float, float, Any]] = {}
@@ -314,81 +322,36 @@ class DhtNode:
 
     def join(self, seeds: list[Address]) -> None:
         """Start joining through ``seeds`` (none: we are the first node, nothing to join)."""
-        self.seeds = list(dict.fromkeys(seeds))
-        self._cancel_retry()
-        self.bootstrap_attempts = 0
-        if not self.seeds:
-            self.bootstrap_state = "no-seeds"
-            return
-        self._attempt_join()
+        self.bootstrap.join(seeds)
 
-    def _attempt_join(self) -> None:
-        self._retry_call = None
-        self._next_retry_at = None
-        self.bootstrap_state = "joining"
-        self.bootstrap_attempts += 1
-        pings = [self.protocol.request(seed, 0, "ping", {}) for seed in self.seeds]
-        d = defer.DeferredList(pings, consumeErrors=True)
-        d.addCallback(self._seeds_answered)
-        d.addErrback(self.log.failure, "DHT bootstrap failed")
+    @property
+    def bootstrap_state(self) -> str:
+        """``idle``, ``no-seeds``, ``joining``, ``retrying``, ``joined`` or ``stopped``."""
+        return self.bootstrap.bootstrap_state
 
-    def _seeds_answered(self, results: list[tuple[bool, Any]]) -> None:
-        if self.bootstrap_state != "joining":
-            return  # stopped meanwhile
-        down = []
-        for seed, (ok, answer) in zip(self.seeds, results, strict=True):
-            if ok:
-                self.seed_contacts[seed] = Contact(answer.sender, seed[0], seed[1])
-            else:
-                down.append(seed)
-                self.seed_contacts.pop(seed, None)
-        self.seeds_down = down
-        if len(down) == len(self.seeds):
-            delay = min(self.settings.backoff_max, self.settings.backoff_min * 2 ** (self.bootstrap_attempts - 1))
-            self.bootstrap_state = "retrying"
-            self._next_retry_at = self.clock.seconds() + delay
-            self.log.warn(
-                "DHT seeds {seeds} do not answer; attempt {n}, retrying in {delay:.0f} s",
-                seeds=", ".join(f"{h}:{p}" for h, p in self.seeds),
-                n=self.bootstrap_attempts,
-                delay=delay,
-            )
-            self._retry_call = self.clock.callLater(delay, self._attempt_join)
-            return
-        self.bootstrap_state = "joined"
-        self._recheck_delay = self.settings.backoff_min
-        self._schedule_seed_recheck()
+    @property
+    def bootstrap_attempts(self) -> int:
+        return self.bootstrap.attempts
+
+    @property
+    def seeds(self) -> list[Address]:
+        return self.bootstrap.seeds
+
+    @property
+    def seeds_down(self) -> list[Address]:
+        return self.bootstrap.seeds_down
+
+    @property
+    def seed_contacts(self) -> dict[Address, Contact]:
+        """Seeds that answered: entry points of lookups while a routing table is short."""
+        return self.bootstrap.seed_contacts
+
+    def _ping_seed(self, seed: Address) -> defer.Deferred[Message]:
+        return self.protocol.request(seed, 0, "ping", {})
+
+    def _join_layers(self) -> None:
         for state in list(self.layers.values()):
             self._join_layer(state, again=True).addErrback(self.log.failure, "DHT layer join failed")
-
-    def _schedule_seed_recheck(self) -> None:
-        """Seeds that were down when we joined are asked again, with backoff, until they answer:
-        they are entry points for layers joined later, and ``seeds_down`` must stay true."""
-        if not self.seeds_down or self.bootstrap_state != "joined":
-            self._next_retry_at = None
-            return
-        delay = self._recheck_delay
-        self._recheck_delay = min(self.settings.backoff_max, delay * 2)
-        self._next_retry_at = self.clock.seconds() + delay
-        self._retry_call = self.clock.callLater(delay, self._recheck_seeds)
-
-    def _recheck_seeds(self) -> None:
-        self._retry_call = None
-        down = list(self.seeds_down)
-        pings = [self.protocol.request(seed, 0, "ping", {}) for seed in down]
-
-        def answered(results: list[tuple[bool, Any]]) -> None:
-            if self.bootstrap_state != "joined":
-                return
-            for seed, (ok, answer) in zip(down, results, strict=True):
-                if ok:
-                    self.seed_contacts[seed] = Contact(answer.sender, seed[0], seed[1])
-                    if seed in self.seeds_down:
-                        self.seeds_down.remove(seed)
-            self._schedule_seed_recheck()
-
-        d = defer.DeferredList(pings, consumeErrors=True).addCallback(answered)
-        d.addErrback(self.log.failure, "DHT seed check failed")
 
     def _join_layer(self, state: LayerState, again: bool = False) -> defer.Deferred[None]:
         if state.joining is not None:
@@ -409,12 +372,6 @@ class DhtNode:
             self.log.failure("DHT join of layer {layer} failed", failure=failure, layer=state.layer_id)
 
         return d.addCallbacks(joined, failed)
-
-    def _cancel_retry(self) -> None:
-        if self._retry_call is not None and self._retry_call.active():
-            self._retry_call.cancel()
-        self._retry_call = None
-        self._next_retry_at = None
 
     # -- timers --------------------------------------------------------------------------------
 
@@ -437,8 +394,7 @@ class DhtNode:
             if loop.running:
                 loop.stop()
         self._loops = []
-        self._cancel_retry()
-        self.bootstrap_state = "stopped"
+        self.bootstrap.stop()
         self.protocol.cancel_all()
 
     def refresh(self) -> None:
@@ -662,7 +618,8 @@ class DhtNode:
 
     def status(self) -> dict[str, Any]:
         now = self.clock.seconds()
-        retry_in = None if self._next_retry_at is None else max(0.0, round(self._next_retry_at - now, 3))
+        retry_at = self.bootstrap.next_retry_at
+        retry_in = None if retry_at is None else max(0.0, round(retry_at - now, 3))
         return {
             "node_id": encode_id(self.node_id),
             "bytes_received": self.protocol.bytes_received,

@@ -169,6 +169,7 @@ class EntangledDhtService(BitDustService):
                 store=store,
                 validator=RecordValidator(self._public_key),
                 log=engine.logger("bitdust.dht"),
+                automats=engine.automats,
             )
             self.port = engine.reactor.listenUDP(port, node.protocol)
             self.udp_port = self.port.getHost().port

@@ -182,6 +182,9 @@ def test_network_status_reports_the_dht(nodes: dict[str, NodeRecord]) -> None:
     base = next(layer for layer in dht["layers"] if layer["layer_id"] == 0)
     assert base["attached"] and base["active"] and base["node_items"] >= 3
     assert base["packets_received"] > 0 and base["rpc_calls"] > 0 and dht["bytes_sent"] > 0
+    # the bootstrap is the dht_bootstrap state machine of the engine
+    machines = [m for m in ok(node, "GET", "automat/list/v1") if m["name"] == "dht_bootstrap"]
+    assert [m["state"] for m in machines] == ["JOINED"]
 
 
 def test_a_node_whose_seeds_are_all_down_keeps_retrying_and_says_so(box: Sandbox, nodes: dict[str, NodeRecord]) -> None:
@@ -198,6 +201,9 @@ def test_a_node_whose_seeds_are_all_down_keeps_retrying_and_says_so(box: Sandbox
 
     bootstrap = poll_until(retrying, deadline=60, what="node-3 to retry its bootstrap")
     assert len(bootstrap["seeds_down"]) == 3 and bootstrap["next_retry_in"] is not None
+    # the restart destroyed the old node's machine: one bootstrap machine, the new one
+    machines = [m for m in ok(node, "GET", "automat/list/v1") if m["name"] == "dht_bootstrap"]
+    assert len(machines) == 1 and machines[0]["state"] in ("JOINING", "RETRY_WAIT")
     box.start_node("dht-1")
     poll_until(
         lambda: ok(node, "GET", "network/status/v1", dht=1)["dht"]["bootstrap"]["state"] == "joined",
