@@ -160,20 +160,18 @@ class DhtProtocol(DatagramProtocol):
     def _answer(self, request: Message, address: Address) -> None:
         d = defer.maybeDeferred(self.handler.handle_request, request, address)
 
-        def reply(result: dict[str, Any]) -> None:
+        def respond(kind: str, **fields: Any) -> None:
             attached, idurl = self.handler.own_flags(request.layer)
-            self._send(
-                Message(
-                    kind="r",
-                    layer=request.layer,
-                    rpc_id=request.rpc_id,
-                    sender=self.handler.node_id,
-                    attached=attached,
-                    idurl=idurl,
-                    result=result,
-                ),
-                address,
+            message = Message(
+                kind=kind,
+                layer=request.layer,
+                rpc_id=request.rpc_id,
+                sender=self.handler.node_id,
+                attached=attached,
+                idurl=idurl,
+                **fields,
             )
+            self._send(message, address)
 
         def refuse(failure: Failure) -> None:
             if failure.check(RpcError):
@@ -183,22 +181,9 @@ class DhtProtocol(DatagramProtocol):
             else:
                 self.log.failure("DHT request {method} failed", failure=failure, method=request.method)
                 code, detail = "internal", "the request failed on this node"
-            attached, idurl = self.handler.own_flags(request.layer)
-            self._send(
-                Message(
-                    kind="e",
-                    layer=request.layer,
-                    rpc_id=request.rpc_id,
-                    sender=self.handler.node_id,
-                    attached=attached,
-                    idurl=idurl,
-                    error=code,
-                    detail=detail,
-                ),
-                address,
-            )
+            respond("e", error=code, detail=detail)
 
-        d.addCallbacks(reply, refuse)
+        d.addCallbacks(lambda result: respond("r", result=result), refuse)
         d.addErrback(self.log.failure, "DHT answer to {address} failed", address=address)
 
     # -- sending -------------------------------------------------------------------------------

@@ -11,6 +11,9 @@ from bitdust.dht.node import DhtNode, DhtSettings
 from bitdust.dht.records import RecordValidator
 from bitdust.dht.simulation import SimClock, SimNetwork, sim_address
 
+ALICE = "http://127.0.0.1:8084/alice.xml"
+BOB = "http://127.0.0.1:8084/bob.xml"
+
 
 class Net:
     def __init__(self, seed: int = 3, settings: DhtSettings | None = None, validator: RecordValidator | None = None):

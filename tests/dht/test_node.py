@@ -5,31 +5,14 @@ from typing import Any
 
 import attrs
 import pytest
-from twisted.internet import defer
 
-from bitdust.crypt.rsa_key import RsaKey
 from bitdust.dht import records
 from bitdust.dht.errors import RecordError, RpcError
 from bitdust.dht.messages import Contact, Message
 from bitdust.dht.node import DhtNode, DhtSettings
 from bitdust.dht.node_id import key_hash
 from bitdust.dht.simulation import sim_address
-from tests.dht.helpers import Net
-
-ALICE = "http://127.0.0.1:8084/alice.xml"
-BOB = "http://127.0.0.1:8084/bob.xml"
-
-
-@pytest.fixture(scope="module")
-def keys() -> dict[str, RsaKey]:
-    return {ALICE: RsaKey.generate(1024), BOB: RsaKey.generate(1024)}
-
-
-@pytest.fixture
-def validator(keys) -> records.RecordValidator:
-    return records.RecordValidator(
-        lambda idurl: defer.succeed(keys[idurl].public_key()) if idurl in keys else defer.fail(KeyError(idurl))
-    )
+from tests.dht.helpers import ALICE, BOB, Net
 
 
 def value(**fields: Any) -> bytes:

@@ -1,30 +1,12 @@
 from __future__ import annotations
 
 import pytest
-from twisted.internet import defer
 
 from bitdust.crypt.rsa_key import RsaKey
 from bitdust.dht import records
 from bitdust.dht.errors import RecordError
 from bitdust.main.errors import BadRequest
-
-ALICE = "http://127.0.0.1:8084/alice.xml"
-BOB = "http://127.0.0.1:8084/bob.xml"
-
-
-@pytest.fixture(scope="module")
-def keys() -> dict[str, RsaKey]:
-    return {ALICE: RsaKey.generate(1024), BOB: RsaKey.generate(1024)}
-
-
-@pytest.fixture
-def validator(keys: dict[str, RsaKey]) -> records.RecordValidator:
-    def public_key(idurl: str) -> defer.Deferred[RsaKey]:
-        if idurl not in keys:
-            return defer.fail(LookupError(f"no identity at {idurl}"))
-        return defer.succeed(keys[idurl].public_key())
-
-    return records.RecordValidator(public_key)
+from tests.dht.helpers import ALICE, BOB
 
 
 def check(validator: records.RecordValidator, key: str, record: dict, record_type: str) -> dict:
