@@ -404,7 +404,9 @@ def render(figures: dict[str, Any]) -> None:
         table.add_column(column, justify="left" if column == "figure" else "right")
     for key, ours in ping["engines"].items():
         base, ratio, clients = ping["baseline"][key], ping["ratio"][key], str(ping["engines"][key]["clients"])
-        table.add_row("pings/s", clients, f"{ours['pings_s']:.1f}", f"{base['pings_s']:.1f}", times_text(ratio["pings_s"]))
+        table.add_row(
+            "pings/s", clients, f"{ours['pings_s']:.1f}", f"{base['pings_s']:.1f}", times_text(ratio["pings_s"])
+        )
         table.add_row("packets/s", clients, f"{2 * ours['pings_s']:.1f}", "", "")
         for point in ("p50", "p99"):
             table.add_row(
