@@ -325,21 +325,32 @@ class RecordValidator:
     cannot be had); the engine passes its identity cache, tests a dictionary.
     """
 
-    def __init__(self, public_key: PublicKeyFetcher | None = None) -> None:
+    def __init__(
+        self,
+        public_key: PublicKeyFetcher | None = None,
+        run_blocking: Callable[..., defer.Deferred[Any]] | None = None,
+    ) -> None:
         self._public_key = public_key
+        # Parsing identity documents and checking RSA signatures is CPU work: the engine passes its
+        # thread pool; simulations and tests run it inline.
+        self._run_blocking = run_blocking or (lambda fn, *args: defer.maybeDeferred(fn, *args))
 
     def validate(self, key: str, value: bytes, record_type_name: str) -> defer.Deferred[dict[str, Any]]:
         """Fires with the record, or fails with RecordError naming the broken rule."""
-        try:
+
+        def structure() -> tuple[dict[str, Any], RecordType]:
             record = decode_record(value, record_type_name)
-            kind = check_structure(key, record, record_type_name)
-        except RecordError:
-            return defer.fail()
+            return record, check_structure(key, record, record_type_name)
+
+        return self._run_blocking(structure).addCallback(self._check_signature, key)
+
+    def _check_signature(self, checked: tuple[dict[str, Any], RecordType], key: str) -> Any:
+        record, kind = checked
         if kind.signer is None:
-            return defer.succeed(record)
+            return record
         signer = record[kind.signer]
         if self._public_key is None:
-            return defer.fail(RecordError(kind.name, "signature", "this node cannot check signatures"))
+            raise RecordError(kind.name, "signature", "this node cannot check signatures")
 
         def check(rsa_key: Any) -> dict[str, Any]:
             raw = base64.b64decode(record["signature"])
@@ -356,5 +367,5 @@ class RecordValidator:
 
         d = defer.maybeDeferred(self._public_key, signer)
         d.addErrback(unavailable)
-        d.addCallback(check)
+        d.addCallback(lambda rsa_key: self._run_blocking(check, rsa_key))
         return d

@@ -167,7 +167,7 @@ class EntangledDhtService(BitDustService):
                 node_id=node_id,
                 settings=settings,
                 store=store,
-                validator=RecordValidator(self._public_key),
+                validator=RecordValidator(self._public_key, engine.run_blocking),
                 log=engine.logger("bitdust.dht"),
                 automats=engine.automats,
             )
@@ -332,7 +332,7 @@ class EntangledDhtService(BitDustService):
             if found.value is not None and found.value.record.get("idurl") != idurl:
                 continue
             record = {"type": "nickname", "nickname": nickname, "idurl": idurl, "position": position}
-            signed = sign_record(key, record, master.key)
+            signed = yield engine.run_blocking(sign_record, key, record, master.key)
             try:
                 outcome = yield node.set_value(key, canonical_json(signed), 0, "nickname")
             except RecordError as exc:
