@@ -120,12 +120,12 @@ DEFAULT_OPTIONS: tuple[Option, ...] = (
         "services/network/receive-limit",
         Int(min=0),
         125000000,
-        "incoming traffic limit in bytes per second",
+        "incoming traffic limit of the TCP transport in bytes per second (0: none); read when it starts",
     ),
     Option(
         "services/network/send-limit",
         Int(min=0),
         12500000,
-        "outgoing traffic limit in bytes per second",
+        "outgoing traffic limit of the TCP transport in bytes per second (0: none); read when it starts",
     ),
 )

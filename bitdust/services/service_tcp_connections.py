@@ -57,6 +57,8 @@ class TcpConnectionsService(BitDustService):
             max_packet=DEFAULT_LIMITS.max_packet,
             idle_close=engine.config.get(f"{prefix}/idle-timeout-seconds"),
             max_connections=engine.config.get(f"{prefix}/max-connections"),
+            receive_limit=engine.config.get("services/network/receive-limit"),
+            send_limit=engine.config.get("services/network/send-limit"),
             log=engine.logger("bitdust.tcp"),
         )
 

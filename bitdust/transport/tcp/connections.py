@@ -24,6 +24,7 @@ from twisted.internet.protocol import Factory
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from bitdust.transport.bandwidth import TokenBucket
 from bitdust.transport.errors import NotConnected
 from bitdust.transport.tcp import frames
 from bitdust.transport.tcp.framing import FrameProtocol
@@ -68,6 +69,7 @@ class TcpConnection(FrameProtocol):
             on_stream_end=self._stream_end,
             on_violation=self._violated,
             on_goodbye=self._goodbye,
+            throttle=owner.sent_chunk,
             idle_timeout=owner.dead_timeout,
             keepalive=owner.keepalive,
             max_stream_length=owner.max_packet,
@@ -124,6 +126,10 @@ class TcpConnection(FrameProtocol):
         self._idle_call = None
         self.owner.log.debug("closing tcp connection to {peer}: no packets for a while", peer=self.peer or self.host)
         self.close(frames.GOODBYE_IDLE)
+
+    def dataReceived(self, data: bytes) -> None:
+        super().dataReceived(data)
+        self.owner.received(len(data))
 
     def touched(self) -> None:
         self.last_packet = self.owner.clock.seconds()
@@ -192,6 +198,8 @@ class TcpConnection(FrameProtocol):
         self.touched()
         if len(data) <= frames.MAX_MESSAGE:
             self.send_message(data)
+            # Small packets go at once; their bytes still count, so streams behind them wait longer.
+            self.owner.send_bucket.take(len(data))
             return defer.succeed(None)
         return self.send_stream(data)
 
@@ -249,6 +257,8 @@ class TcpTransport:
         connect_timeout: float = 10.0,
         max_garbage: int = 3,
         max_connections: int = 1000,
+        receive_limit: int = 0,
+        send_limit: int = 0,
         log: Logger | None = None,
     ) -> None:
         self.reactor = reactor
@@ -271,6 +281,34 @@ class TcpTransport:
         self._by_peer: dict[str, TcpConnection] = {}
         self._dialling: dict[str, defer.Deferred[TcpConnection]] = {}
         self._stopping = False
+        self.receive_bucket = TokenBucket(reactor, receive_limit)
+        self.send_bucket = TokenBucket(reactor, send_limit)
+        self._reading_paused: Any = None
+
+    # -- traffic limits -----------------------------------------------------------------------
+
+    def received(self, size: int) -> None:
+        """Over the receive limit every connection stops reading until the bucket is out of debt."""
+        wait = self.receive_bucket.take(size)
+        if wait <= 0 or self._reading_paused is not None:
+            return
+        for conn in self.connections:
+            if conn.transport is not None:
+                conn.transport.pauseProducing()
+        self._reading_paused = self.clock.callLater(wait, self._resume_reading)
+
+    def _resume_reading(self) -> None:
+        self._reading_paused = None
+        wait = self.receive_bucket.delay()
+        if wait > 0:
+            self._reading_paused = self.clock.callLater(wait, self._resume_reading)
+            return
+        for conn in self.connections:
+            if conn.transport is not None and conn.is_open:
+                conn.transport.resumeProducing()
+
+    def sent_chunk(self, size: int) -> float:
+        return self.send_bucket.take(size)
 
     # -- listening ----------------------------------------------------------------------------
 
@@ -294,6 +332,9 @@ class TcpTransport:
     def stop(self) -> defer.Deferred[None]:
         """Stop listening, say goodbye on every connection and wait until all are closed."""
         self._stopping = True
+        if self._reading_paused is not None and self._reading_paused.active():
+            self._reading_paused.cancel()
+        self._reading_paused = None
         waits: list[defer.Deferred[Any]] = []
         if self._port is not None:
             port, self._port = self._port, None
@@ -317,6 +358,8 @@ class TcpTransport:
 
     def _opened(self, conn: TcpConnection) -> None:
         self.connections.append(conn)
+        if self._reading_paused is not None:
+            conn.transport.pauseProducing()
         if self._stopping:
             conn.close(frames.GOODBYE_SHUTDOWN)
 

@@ -90,6 +90,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
         on_stream_abort: Callable[[int, str], object] = lambda stream_id, reason: None,
         on_violation: Callable[[str], object] = lambda reason: None,
         on_goodbye: Callable[[str], object] = lambda reason: None,
+        throttle: Callable[[int], float] | None = None,
         idle_timeout: float | None = 120.0,
         keepalive: float | None = 30.0,
         max_stream_length: int = DEFAULT_MAX_STREAM,
@@ -102,6 +103,9 @@ class FrameProtocol(Protocol, TimeoutMixin):
         self._on_stream_abort = on_stream_abort
         self._on_violation = on_violation
         self._on_goodbye = on_goodbye
+        #: ``throttle(size)`` accounts for a written chunk and says how long to wait before the next
+        self._throttle = throttle
+        self._throttled: Any = None
         self._idle_timeout = idle_timeout
         self._keepalive = keepalive
         self.max_stream_length = max_stream_length
@@ -145,6 +149,9 @@ class FrameProtocol(Protocol, TimeoutMixin):
 
     def connectionLost(self, reason: Failure = error.ConnectionDone) -> None:  # type: ignore[assignment]
         self._connected = False
+        if self._throttled is not None and self._throttled.active():
+            self._throttled.cancel()
+        self._throttled = None
         self.setTimeout(None)
         if self._pinger is not None and self._pinger.running:
             self._pinger.stop()
@@ -340,7 +347,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
 
     def _produce(self, out: _Outgoing) -> None:
         """Write one chunk when the transport asks for more; END after the last one."""
-        if self._active is not out or not self._connected:
+        if self._active is not out or not self._connected or self._throttled is not None:
             return
         remaining = out.total - out.sent
         if remaining == 0:
@@ -354,6 +361,14 @@ class FrameProtocol(Protocol, TimeoutMixin):
             return
         out.sent += len(chunk)
         self._write(FrameType.STREAM_CHUNK, out.stream_id, chunk)
+        wait = self._throttle(len(chunk)) if self._throttle is not None else 0.0
+        if wait > 0:
+            # Over the send limit: the next chunk waits, whatever the transport asks meanwhile.
+            self._throttled = self._clock.callLater(wait, self._unthrottle, out)
+
+    def _unthrottle(self, out: _Outgoing) -> None:
+        self._throttled = None
+        self._produce(out)
 
     def _finish(self, out: _Outgoing, failure: Exception | None) -> None:
         if failure is not None and out.sent < out.total:
