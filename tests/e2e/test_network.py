@@ -84,6 +84,7 @@ def test_alice_pings_bob(box: Sandbox) -> None:
     to_bob = [c for c in connections if c["idurl"] == bob.extra["idurl"]]
     assert len(to_bob) == 1, connections
     assert to_bob[0]["status"] == "active" and to_bob[0]["bytes_sent"] > 0 and to_bob[0]["bytes_received"] > 0
+    assert to_bob[0]["global_id"] == bob.extra["global_id"] and to_bob[0]["proto"] == "tcp"
     assert ok(alice, "GET", "stream/list/v1") == []
     finished = ok(alice, "GET", "packet/list/v1")["recent"]
     assert any(p["command"] == "Identity" and p["state"] == "DONE" for p in finished)

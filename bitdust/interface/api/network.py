@@ -118,7 +118,10 @@ def _tcp_if_wanted(engine: Any, protocols: list[str] | None) -> Any:
 def connections_list(engine: Any, protocols: list[str] | None = None) -> list[dict[str, Any]]:
     """Open connections to peers, with bytes and packets each way."""
     tcp = _tcp_if_wanted(engine, protocols)
-    return tcp.connections_json() if tcp is not None else []
+    rows = tcp.connections_json() if tcp is not None else []
+    for row in rows:
+        row["global_id"] = parse_user_ref(row["idurl"]).global_id if row["idurl"] else None
+    return rows
 
 
 @api_method("GET", "stream/list/v1", params={"protocols": "e.g. tcp,udp,proxy (only tcp exists so far)"})
