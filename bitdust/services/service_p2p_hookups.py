@@ -23,6 +23,7 @@ from bitdust.userid.errors import IdentityError
 from bitdust.userid.identity import Identity
 
 IDENTITY_EVENTS = ("local-identity-modified", "my-identity-rotated", "local-identity-set")
+MAX_REMEMBERED_DOCUMENTS = 10_000
 
 
 def ping(engine: Any, idurl: str, *, timeout: float, retries: int) -> defer.Deferred[Packet | None]:
@@ -38,6 +39,11 @@ class P2PHookupsService(BitDustService):
     depends_on = ("service_gateway", "service_identity_propagate", "service_tcp_transport")
     description = "contact status of peers, user_ping, and identity updates sent to connected peers"
 
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        #: the identity document each sender's last accepted Identity packet carried, as bytes
+        self._accepted_documents: dict[str, bytes] = {}
+
     def options(self) -> tuple[Option, ...]:
         return (
             Option(
@@ -51,6 +57,7 @@ class P2PHookupsService(BitDustService):
     def start(self) -> None:
         engine = self.engine
         hub = engine.p2p
+        self._accepted_documents.clear()
         gateway = hub.require_gateway()
 
         def report(idurl: str, old: str, new: str) -> None:
@@ -82,9 +89,15 @@ class P2PHookupsService(BitDustService):
 
     # -- Identity packets ---------------------------------------------------------------------
 
-    def on_identity(self, packet: Packet, _source: Any) -> defer.Deferred[bytes]:
-        """The sender's document: parse and verify it in a worker thread, then offer it to the cache."""
+    def on_identity(self, packet: Packet, _source: Any) -> defer.Deferred[bytes] | bytes:
+        """The sender's document: parse and verify it in a worker thread, then offer it to the cache.
+
+        Pings repeat the same document; the exact bytes we accepted last time from this sender are
+        not parsed again.
+        """
         engine = self.engine
+        if self._accepted_documents.get(packet.creator_id) == packet.payload:
+            return b""
 
         def parse() -> Identity:
             try:
@@ -99,7 +112,14 @@ class P2PHookupsService(BitDustService):
             known = engine.identity_cache.get(packet.creator_id)
             if known is not None and known.public_key != identity.public_key:
                 raise Refused("the identity in the packet has another key than the one we know")
-            return engine.identity_cache.store(identity).addCallback(lambda _accepted: b"")
+            return engine.identity_cache.store(identity).addCallback(remember)
+
+        def remember(accepted: bool) -> bytes:
+            if accepted:
+                if len(self._accepted_documents) >= MAX_REMEMBERED_DOCUMENTS:
+                    self._accepted_documents.clear()
+                self._accepted_documents[packet.creator_id] = packet.payload
+            return b""
 
         return engine.run_blocking(parse).addCallback(check)
 

@@ -65,7 +65,11 @@ GOODBYE_REASONS = {GOODBYE_IDLE: "idle", GOODBYE_SHUTDOWN: "shutdown", GOODBYE_D
 class Frame:
     type: FrameType
     stream_id: int
-    body: bytes
+    #: bytes; for STREAM_CHUNK a memoryview of one piece of the chunk as it arrived (a chunk may come as
+    #: several pieces, each non-empty unless the chunk itself was announced empty)
+    body: bytes | memoryview
+    #: False for a piece of a STREAM_CHUNK that more pieces follow
+    complete: bool = True
 
 
 def encode_hello() -> bytes:
@@ -130,6 +134,19 @@ class FrameDecoder:
                     raise ProtocolViolation("oversized-frame")
                 self._header = (frame_type, stream_id, length)
             frame_type, stream_id, length = self._header
+            if frame_type is FrameType.STREAM_CHUNK:
+                # Chunk bodies are handed on piece by piece, as views of what was just read: the
+                # consumer copies them once anyway, so buffering a whole chunk first would be a waste.
+                # A chunk announced as empty still yields one empty piece (a violation upstream).
+                take = min(length, len(view) - offset)
+                if take == 0 and length > 0:
+                    return
+                piece = view[offset : offset + take]
+                offset += take
+                remaining = length - take
+                self._header = (frame_type, stream_id, remaining) if remaining else None
+                yield Frame(frame_type, stream_id, piece, complete=not remaining)
+                continue
             if not self._buf and len(view) - offset >= length:
                 # The whole body is in this read: one copy, straight out of it.
                 body = bytes(view[offset : offset + length])

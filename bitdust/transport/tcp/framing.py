@@ -186,7 +186,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
         self.stats.bytes_in += len(data)
         try:
             for frame in self.decoder.feed(data):
-                self.stats.frames_in += 1
+                self.stats.frames_in += frame.complete
                 self._handle(frame)
                 if self._dropped:
                     return
