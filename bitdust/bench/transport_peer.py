@@ -571,6 +571,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--impl signed needs --key")
     if args.mode == "bulk-send" and (args.packet % CHUNK or not 0 < args.packet <= SOURCE_SIZE):
         parser.error(f"--packet must be a multiple of {CHUNK} up to {SOURCE_SIZE}")
+    # Every peer process gets the engine's allocator settings, the plain baseline too, so the
+    # comparison is between transports and not between allocators.
+    from bitdust.main.malloc_tuning import tune_malloc
+
+    tune_malloc()
     handler = {"bulk-recv": bulk_recv, "bulk-send": bulk_send, "echo": echo, "relay": relay, "pingpong": pingpong}
     return handler[args.mode](args)
 

@@ -40,6 +40,10 @@ def run_engine(
 ) -> int:
     """Run an engine on ``home`` in the foreground until it stops; returns the exit code."""
     from twisted.internet import reactor
+
+    from bitdust.main.malloc_tuning import tune_malloc
+
+    tune_malloc()
     from twisted.logger import globalLogBeginner
 
     from bitdust.main.engine import Engine
