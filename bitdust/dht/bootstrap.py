@@ -16,6 +16,7 @@ from twisted.internet import defer
 
 from bitdust.dht.bootstrap_machine import DhtBootstrapMachine
 from bitdust.dht.messages import Contact
+from bitdust.main.logs import log_failure
 
 Address = tuple[str, int]
 
@@ -163,7 +164,7 @@ class DhtBootstrap(DhtBootstrapMachine):
             self.automat(event, answers)
 
         d.addCallback(answered)
-        d.addErrback(self.log.failure, what)
+        d.addErrback(log_failure(self.log, what))
 
     def to_json(self) -> dict[str, Any]:
         return {

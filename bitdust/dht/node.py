@@ -44,6 +44,7 @@ from bitdust.dht.protocol import Address, DhtProtocol
 from bitdust.dht.records import RECORD_TYPES, RecordValidator, decode_record, revision_of
 from bitdust.dht.routing import RoutingTable
 from bitdust.dht.store import DhtStore, StoredValue
+from bitdust.main.logs import log_failure
 
 if TYPE_CHECKING:
     from bitdust.automats.registry import AutomatRegistry
@@ -187,7 +188,7 @@ class DhtNode:
 
         d = self.protocol.request(head.address, state.layer_id, "ping", {})
         d.addCallbacks(lambda _: None, failed)
-        d.addErrback(self.log.failure, "DHT bucket ping failed")
+        d.addErrback(log_failure(self.log, "DHT bucket ping failed"))
         d.addBoth(lambda _: self._pinging.discard(head.node_id))
 
     def handle_request(self, message: Message, address: Address) -> dict[str, Any] | defer.Deferred[dict[str, Any]]:
@@ -351,7 +352,7 @@ class DhtNode:
 
     def _join_layers(self) -> None:
         for state in list(self.layers.values()):
-            self._join_layer(state, again=True).addErrback(self.log.failure, "DHT layer join failed")
+            self._join_layer(state, again=True).addErrback(log_failure(self.log, "DHT layer join failed"))
 
     def _join_layer(self, state: LayerState, again: bool = False) -> defer.Deferred[None]:
         if state.joining is not None:
@@ -385,7 +386,7 @@ class DhtNode:
         ):
             loop = task.LoopingCall(work)
             loop.clock = self.clock
-            loop.start(interval, now=False).addErrback(self.log.failure, "DHT periodic work failed")
+            loop.start(interval, now=False).addErrback(log_failure(self.log, "DHT periodic work failed"))
             self._loops.append(loop)
 
     def stop(self) -> None:
@@ -404,12 +405,12 @@ class DhtNode:
             return
         for state in list(self.layers.values()):
             if not len(state.table) and self.seed_contacts:
-                self._join_layer(state, again=True).addErrback(self.log.failure, "DHT rejoin failed")
+                self._join_layer(state, again=True).addErrback(log_failure(self.log, "DHT rejoin failed"))
                 continue
             for index in state.table.stale_buckets(now, self.settings.refresh_interval):
                 state.table.mark_refreshed(index, now)
                 target = random_id_in_bucket(self.node_id, index, self.rng)
-                self.find_node(target, state.layer_id).addErrback(self.log.failure, "DHT bucket refresh failed")
+                self.find_node(target, state.layer_id).addErrback(log_failure(self.log, "DHT bucket refresh failed"))
 
     def republish(self) -> None:
         """Publish our own unexpired values again, with the time they have left."""
@@ -417,7 +418,7 @@ class DhtNode:
         for item in self.store.items():
             if item.original and item.expires_at > now and item.layer in self.layers:
                 d = self._publish(item.layer, item.key, item.value, item.record_type, item.ttl(now))
-                d.addErrback(self.log.failure, "DHT republish of {key} failed", key=item.key)
+                d.addErrback(log_failure(self.log, "DHT republish of {key} failed", key=item.key))
 
     def expire(self) -> int:
         now = self.clock.seconds()

@@ -22,6 +22,7 @@ from twisted.python.failure import Failure
 from bitdust.dht import messages
 from bitdust.dht.errors import MessageError, RpcError, RpcTimeout
 from bitdust.dht.messages import Message
+from bitdust.main.logs import log_failure
 
 Address = tuple[str, int]
 
@@ -184,7 +185,7 @@ class DhtProtocol(DatagramProtocol):
             respond("e", error=code, detail=detail)
 
         d.addCallbacks(lambda result: respond("r", result=result), refuse)
-        d.addErrback(self.log.failure, "DHT answer to {address} failed", address=address)
+        d.addErrback(log_failure(self.log, "DHT answer to {address} failed", address=address))
 
     # -- sending -------------------------------------------------------------------------------
 

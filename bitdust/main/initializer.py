@@ -8,6 +8,7 @@ from twisted.internet import defer
 from twisted.python.failure import Failure
 
 from bitdust.main.initializer_machine import InitializerMachine
+from bitdust.main.logs import log_failure
 
 if TYPE_CHECKING:
     from bitdust.main.engine import Engine
@@ -27,7 +28,7 @@ class Initializer(InitializerMachine):
             d.addCallback(lambda _: self.automat(done))
         else:
             d.addCallbacks(lambda _: self.automat(done), lambda f: self.automat(failed, f))
-        d.addErrback(self.engine.log.failure, "initializer step failed")
+        d.addErrback(log_failure(self.engine.log, "initializer step failed"))
 
     def do_init_local(self, *args: Any, **kwargs: Any) -> None:
         self._step(lambda: self.engine.run_blocking(self.engine.init_local), "init-local-done", "init-local-failed")

@@ -7,17 +7,20 @@ process keep separate logs; the process entry point may also route Twisted's glo
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 from twisted.logger import (
     FilteringLogObserver,
     ILogObserver,
+    Logger,
     LogLevel,
     LogLevelFilterPredicate,
     LogPublisher,
     textFileLogObserver,
 )
+from twisted.python.failure import Failure
 from twisted.python.logfile import LogFile
 
 
@@ -61,3 +64,16 @@ class EngineLog:
         filtered = FilteringLogObserver(observer, [self._predicate])
         self._observers.append(filtered)
         self.publisher.addObserver(filtered)
+
+
+def log_failure(log: Logger, message: str, **fields: object) -> Callable[[Failure], None]:
+    """An errback that logs the failure (with its traceback) under ``message`` and ends it there.
+
+    Passing ``log.failure`` itself as the errback reads naturally but hands it the Failure as the
+    format and the message as the failure, which logs neither; this is the spelling that works.
+    """
+
+    def errback(failure: Failure) -> None:
+        log.failure(message, failure, **fields)
+
+    return errback

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
+from bitdust.main.logs import log_failure
 from bitdust.main.service_state_machine import ServiceStateMachine
 
 if TYPE_CHECKING:
@@ -66,12 +67,12 @@ class ServiceState(ServiceStateMachine):
         self.reason = None
         d = defer.maybeDeferred(self.service.start)
         d.addCallbacks(lambda _: self.automat("started"), lambda f: self.automat("start-failed", f))
-        d.addErrback(self.log.failure, "service {name} start bookkeeping failed", name=self.service.name)
+        d.addErrback(log_failure(self.log, "service {name} start bookkeeping failed", name=self.service.name))
 
     def do_stop(self, *args: Any, **kwargs: Any) -> None:
         d = defer.maybeDeferred(self.service.stop)
         d.addCallbacks(lambda _: self.automat("stopped"), lambda f: self.automat("stop-failed", f))
-        d.addErrback(self.log.failure, "service {name} stop bookkeeping failed", name=self.service.name)
+        d.addErrback(log_failure(self.log, "service {name} stop bookkeeping failed", name=self.service.name))
 
     def do_report_started(self, *args: Any, **kwargs: Any) -> None:
         self.reason = None

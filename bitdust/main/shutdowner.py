@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
 
+from bitdust.main.logs import log_failure
 from bitdust.main.shutdowner_machine import ShutdownerMachine
 
 if TYPE_CHECKING:
@@ -25,12 +26,12 @@ class Shutdowner(ShutdownerMachine):
 
     def do_stop_services(self, *args: Any, **kwargs: Any) -> None:
         d = defer.maybeDeferred(self.engine.services.stop_all)
-        d.addErrback(self.engine.log.failure, "stopping services failed")
+        d.addErrback(log_failure(self.engine.log, "stopping services failed"))
         d.addBoth(lambda _: self.automat("services-stopped"))
 
     def do_stop_interfaces(self, *args: Any, **kwargs: Any) -> None:
         d = defer.maybeDeferred(self.engine.stop_interfaces)
-        d.addErrback(self.engine.log.failure, "stopping the API servers failed")
+        d.addErrback(log_failure(self.engine.log, "stopping the API servers failed"))
         d.addBoth(lambda _: self.automat("interfaces-stopped"))
 
     def do_report_timeout(self, *args: Any, **kwargs: Any) -> None:

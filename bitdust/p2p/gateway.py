@@ -23,6 +23,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from bitdust.main.logs import log_failure
 from bitdust.p2p import commands
 from bitdust.p2p import packet as packets
 from bitdust.p2p.errors import DeliveryFailed, PacketError
@@ -154,6 +155,8 @@ class Gateway:
         d.addCallbacks(
             self._accepted, self._verify_failed, callbackArgs=(packet, len(data), source), errbackArgs=(packet, source)
         )
+        # Our own bugs past verification are logged here, never left in a Deferred nobody holds.
+        d.addErrback(log_failure(self.log, "handling a {command} packet failed", command=packet.command))
         return d
 
     def _creator_identity(self, idurl: str) -> defer.Deferred[Any]:

@@ -30,6 +30,7 @@ from bitdust.dht.store import DhtStore, SqliteBackend
 from bitdust.main.config_options import Option
 from bitdust.main.config_types import Bool, Int, Port, PositiveInt, String, StringList
 from bitdust.main.errors import BadRequest
+from bitdust.main.logs import log_failure
 from bitdust.main.service import BitDustService
 
 SERVICE_NAME = "service_entangled_dht"
@@ -311,7 +312,7 @@ class EntangledDhtService(BitDustService):
                 self._republish_wanted = False
                 self.publish_nickname_later()
 
-        d.addErrback(self.engine.log.failure, "publishing our nickname failed")
+        d.addErrback(log_failure(self.engine.log, "publishing our nickname failed"))
         d.addBoth(done)
 
     @defer.inlineCallbacks

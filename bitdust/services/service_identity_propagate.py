@@ -14,6 +14,7 @@ from twisted.python.failure import Failure
 
 from bitdust.main.config_options import Option
 from bitdust.main.config_types import Bool, PositiveInt
+from bitdust.main.logs import log_failure
 from bitdust.main.service import BitDustService
 from bitdust.services.identity_part import rotate_identity
 
@@ -50,7 +51,7 @@ class IdentityPropagateService(BitDustService):
         interval = self.engine.config.get(f"{self.config_prefix()}/health-check-interval-seconds")
         self._loop = task.LoopingCall(self.check)
         self._loop.clock = self.engine.reactor
-        self._loop.start(interval, now=False).addErrback(self.engine.log.failure, "identity health loop failed")
+        self._loop.start(interval, now=False).addErrback(log_failure(self.engine.log, "identity health loop failed"))
 
     def stop(self) -> defer.Deferred[Any] | None:
         if self._loop is not None and self._loop.running:

@@ -11,6 +11,7 @@ from twisted.python.failure import Failure
 
 from bitdust.crypt.key_registry import KeyRegistry
 from bitdust.crypt.rsa_key import RsaKey
+from bitdust.main.logs import log_failure
 from bitdust.main.network_config import IdServerAddress
 from bitdust.userid.http_fetch import HttpPost
 from bitdust.userid.id_publish import publish
@@ -67,7 +68,7 @@ class IdRegistrator(IdRegistratorMachine):
 
     def _then(self, d: defer.Deferred[Any], done: str, failed: str) -> None:
         d.addCallbacks(lambda value: self.automat(done, value), lambda f: self.automat(failed, f))
-        d.addErrback(self.log.failure, "identity registration step failed")
+        d.addErrback(log_failure(self.log, "identity registration step failed"))
 
     def do_generate_key(self, *args: Any, **kwargs: Any) -> None:
         self._then(self.run_blocking(RsaKey.generate, self.key_size), "key-ready", "key-failed")
