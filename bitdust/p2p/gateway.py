@@ -374,10 +374,12 @@ class Gateway:
         if self.outgoing.get(key) is out:
             del self.outgoing[key]
         self.recent.append(out.to_json())
+        # Observers know peers by their identity's primary IDURL, as inbox events name them.
+        peer = out.remote_identity.idurl.url if out.remote_identity is not None else out.packet.remote_id
         if out.state == "FAILED" and out.is_ack_wanted():
-            self._notify("outbox-failed", out.packet.remote_id, out.error)
+            self._notify("outbox-failed", peer, out.error)
         elif out.state == "DONE":
-            self._notify("outbox-done", out.packet.remote_id, out)
+            self._notify("outbox-done", peer, out)
 
     def stop(self) -> None:
         """Cancel everything in flight; the engine is going down."""

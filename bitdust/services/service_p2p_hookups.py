@@ -112,7 +112,8 @@ class P2PHookupsService(BitDustService):
             known = engine.identity_cache.get(packet.creator_id)
             if known is not None and known.public_key != identity.public_key:
                 raise Refused("the identity in the packet has another key than the one we know")
-            return engine.identity_cache.store(identity).addCallback(remember)
+            # from_xml checked the signature in the worker thread
+            return engine.identity_cache.store(identity, verified=True).addCallback(remember)
 
         def remember(accepted: bool) -> bytes:
             if accepted:

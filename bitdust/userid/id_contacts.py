@@ -41,5 +41,5 @@ def update_contacts(
     updated = yield run_blocking(updated.signed, master.key)
     yield publish(http_post, updated)
     yield run_blocking(local.save, updated)
-    yield cache.store(updated)
+    yield cache.store(updated, verified=True)  # we signed it
     return updated

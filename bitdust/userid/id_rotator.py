@@ -125,5 +125,5 @@ def rotate(
         local.save(updated)
 
     yield run_blocking(save)
-    yield cache.store(updated)
+    yield cache.store(updated, verified=True)  # we signed it
     return Rotation(identity=updated, old_sources=old_sources, rotated=True, probes=probes)

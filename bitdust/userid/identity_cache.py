@@ -180,9 +180,13 @@ class IdentityCache:
         verdict, _reason = self._accept(identity, verified=False, fetched=self._clock.seconds())
         return verdict in ("new", "newer", "same")
 
-    def store(self, identity: Identity) -> defer.Deferred[bool]:
-        """:meth:`put`, then write the file if the identity was new or newer."""
-        verdict, _reason = self._accept(identity, verified=False, fetched=self._clock.seconds())
+    def store(self, identity: Identity, *, verified: bool = False) -> defer.Deferred[bool]:
+        """:meth:`put`, then write the file if the identity was new or newer.
+
+        ``verified``: the caller already checked the signature (in a worker thread, or it signed
+        the document itself), so the reactor does not do the RSA work again.
+        """
+        verdict, _reason = self._accept(identity, verified=verified, fetched=self._clock.seconds())
         if verdict in ("new", "newer"):
             return self._write(identity).addCallback(lambda _: True)
         return defer.succeed(verdict == "same")

@@ -235,3 +235,29 @@ def test_network_connected_and_reconnect(box: Sandbox) -> None:
         deadline=20,
         what="alice to be connected again",
     )
+
+
+def test_a_rotated_identity_reaches_connected_peers(tmp_path: Path) -> None:
+    """Alice moves to an identity server she did not use; bob learns it from her, not from a server."""
+    sandbox = Sandbox(tmp_path / "rotation")
+    try:
+        sandbox.up(2, id_servers=3)
+        alice, bob = _pair(sandbox)
+        for record in (alice, bob):
+            ok(record, "GET", "network/connected/v1", wait_timeout=20)
+        ok(alice, "GET", "user/ping/v1", user_id=bob.extra["global_id"], timeout=10)
+        rotated = ok(alice, "PUT", "identity/rotate/v1")
+        assert rotated["rotated"] and rotated["idurl"] != alice.extra["idurl"]
+
+        def bob_follows() -> dict | None:
+            rows = ok(bob, "GET", "identity/cache/list/v1")
+            return next((r for r in rows if r["idurl"] == rotated["idurl"]), None)
+
+        row = poll_until(bob_follows, deadline=30, what="bob to receive alice's rotated identity")
+        assert row["revision"] == int(rotated["revision"])
+        # Bob still reaches alice by the name he knew her by: the old IDURL is now an alias.
+        answer = ok(bob, "GET", "user/ping/v1", user_id=alice.extra["global_id"], timeout=10)
+        assert answer["idurl"] == rotated["idurl"] and answer["contact_state"] == "CONNECTED"
+    finally:
+        if (sandbox.directory / "sandbox.json").exists():
+            sandbox.down()

@@ -16,8 +16,15 @@ _USER = "IDURL or global id (name@host) of the user"
 
 
 def _user(engine: Any, user_id: str) -> str:
-    """The current IDURL of ``user_id``; 400 for bad input or ourselves."""
+    """The current primary IDURL of ``user_id``; 400 for bad input or ourselves.
+
+    Peers are known by their identity's primary IDURL (what the gateway reports), whichever of
+    their sources or old IDURLs the caller names them by.
+    """
     idurl = engine.identity_cache.resolve(parse_user_ref(user_id)).url
+    known = engine.identity_cache.get(idurl)
+    if known is not None:
+        idurl = known.idurl.url
     me = engine.local_identity.current
     if me is not None and idurl in {source.url for source in me.sources}:
         raise BadRequest("that is this node's own identity")
