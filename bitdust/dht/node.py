@@ -35,6 +35,7 @@ from bitdust.dht.messages import Contact, Message
 from bitdust.dht.node_id import (
     bucket_index,
     check_key,
+    distance,
     encode_id,
     key_hash,
     random_id,
@@ -86,6 +87,8 @@ class DhtSettings:
     backoff_min: float = 1.0
     backoff_max: float = 300.0
     max_items: int = 50_000
+    #: values passed on to one newly seen node at most (the rest waits for the next republish)
+    max_handover: int = 200
 
 
 class LayerState:
@@ -159,6 +162,8 @@ class DhtNode:
         self._loops: list[task.LoopingCall] = []
         self._cache: dict[tuple[int, str], tuple[float, float, Any]] = {}
         self._running = False
+        #: values passed on to nodes that joined close to them
+        self.handed_over = 0
         self.activate_layer(0)
 
     # -- the protocol's view of us -------------------------------------------------------------
@@ -175,9 +180,40 @@ class DhtNode:
         if not message.attached:
             state.table.remove(message.sender)
             return
-        head = state.table.add(Contact(message.sender, address[0], address[1]), self.clock.seconds())
+        new = message.sender not in state.table
+        contact = Contact(message.sender, address[0], address[1])
+        head = state.table.add(contact, self.clock.seconds())
         if head is not None and head.node_id not in self._pinging:
             self._ping_head(state, head)
+        if new and state.joined and message.sender in state.table:
+            # (while we join, everyone is new to us: those nodes are not newcomers to the network)
+            self._hand_over(state, contact)
+
+    def _hand_over(self, state: LayerState, newcomer: Contact) -> None:
+        """A node we did not know: give it the values it should hold now (Kademlia's join rule).
+
+        For each value we hold, if the newcomer is among the k nodes closest to its key and no other
+        node we know is closer to the key than we are, we are the one to pass it on; so a value
+        reaches a new neighbour once, not k times, and right away instead of at the next republish.
+        """
+        now = self.clock.seconds()
+        sent = 0
+        for item in self.store.items(state.layer_id):
+            if sent >= self.settings.max_handover or item.expires_at <= now:
+                continue
+            target = key_hash(item.key)
+            closest = state.table.closest(target, self.settings.k)
+            if newcomer not in closest:
+                continue
+            ours = distance(self.node_id, target)
+            if any(distance(c.node_id, target) < ours for c in closest if c.node_id != newcomer.node_id):
+                continue
+            args = {"k": item.key, "v": item.value, "t": item.record_type, "ttl": item.ttl(now), "p": item.publisher}
+            d = self.protocol.request(newcomer.address, state.layer_id, "store", args)
+            d.addErrback(lambda failure: failure.trap(RpcTimeout, RpcError))
+            d.addErrback(log_failure(self.log, "DHT hand-over of {key} failed", key=item.key))
+            sent += 1
+        self.handed_over += sent
 
     def _ping_head(self, state: LayerState, head: Contact) -> None:
         self._pinging.add(head.node_id)

@@ -24,11 +24,14 @@ class Net:
         self.seed = seed
         self.nodes: list[DhtNode] = []
 
-    def add(self, *, seeds: int = 1, attached: tuple[int, ...] = (0,), join: bool = True) -> DhtNode:
+    def add(
+        self, *, seeds: int = 1, attached: tuple[int, ...] = (0,), join: bool = True, node_id: bytes | None = None
+    ) -> DhtNode:
         index = len(self.nodes)
         node = DhtNode(
             clock=self.clock,  # type: ignore[arg-type]
             rng=random.Random(self.seed * 7919 + index),
+            node_id=node_id,
             settings=self.settings,
             validator=self.validator,
         )

@@ -298,3 +298,16 @@ def test_seeds_that_were_down_at_join_are_asked_again_until_they_answer() -> Non
     status = node.status()["bootstrap"]
     assert status["seeds_down"] == [] and status["next_retry_in"] is None
     assert ("10.99.0.2", 14441) in node.seed_contacts
+
+
+def test_a_node_joining_next_to_a_key_is_handed_the_value_at_once() -> None:
+    net = Net().build(20, seeds=2)
+    outcome = net.wait(net.nodes[5].set_value("handover", value(text="kept"), ttl=3600))
+    assert outcome.success
+    # A newcomer whose id is the key's own position is the closest node there can be.
+    newcomer = net.add(seeds=2, node_id=key_hash("handover"))
+    item = newcomer.store.get(0, "handover", net.clock.now)
+    assert item is not None and records.decode_record(item.value, "skip_validation")["text"] == "kept"
+    # exactly one holder passed it on, and well before any republish
+    assert sum(node.handed_over for node in net.nodes) == 1
+    assert net.clock.now < net.settings.republish_interval
