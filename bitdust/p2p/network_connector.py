@@ -29,6 +29,7 @@ class NetworkConnector(NetworkConnectorMachine):
         self.last_check: float | None = None
         self.problem: str | None = None
         self._waiters: list[defer.Deferred[bool]] = []
+        self._reported: tuple[str, str] | None = None
 
     def is_reconnect_pending(self, *args: Any, **kwargs: Any) -> bool:
         return self.reconnect_pending
@@ -50,13 +51,19 @@ class NetworkConnector(NetworkConnectorMachine):
 
     def do_report_connected(self, *args: Any, **kwargs: Any) -> None:
         self.problem = None
-        self.report("CONNECTED", "")
+        self._report_once("CONNECTED", "")
         self._settle(True)
 
     def do_report_disconnected(self, *args: Any, **kwargs: Any) -> None:
         self.problem = str(args[0]) if args else "check failed"
-        self.report("DISCONNECTED", self.problem)
+        self._report_once("DISCONNECTED", self.problem)
         self._settle(False)
+
+    def _report_once(self, state: str, reason: str) -> None:
+        """Tell of a change, not of every periodic check that found the same."""
+        if (state, reason) != self._reported:
+            self._reported = (state, reason)
+            self.report(state, reason)
 
     def _settle(self, connected: bool) -> None:
         waiters, self._waiters = self._waiters, []

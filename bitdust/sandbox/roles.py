@@ -29,8 +29,9 @@ def _id_server_options(record: object) -> dict[str, str]:
         "services/identity-server/enabled": "true",
         "services/identity-server/web-port": str(port),
         "services/identity-server/host": "127.0.0.1",
-        # identity servers stay out of the sandbox's DHT (and off the default UDP port)
+        # identity servers stay out of the sandbox's DHT and peer traffic (and off the default ports)
         "services/entangled-dht/enabled": "false",
+        "services/tcp-connections/enabled": "false",
     }
 
 
@@ -62,6 +63,7 @@ def _node_options(record: object) -> dict[str, str]:
         "services/tcp-connections/tcp-port": str(record.extra["tcp_port"]),  # type: ignore[attr-defined]
         "services/tcp-connections/interface": "127.0.0.1",
         "services/entangled-dht/udp-port": str(record.extra["dht_port"]),  # type: ignore[attr-defined]
+        "services/entangled-dht/interface": "127.0.0.1",
     }
 
 
@@ -71,6 +73,9 @@ def _dht_seed_options(record: object) -> dict[str, str]:
     return {
         "services/entangled-dht/udp-port": str(record.extra["dht_port"]),  # type: ignore[attr-defined]
         "services/entangled-dht/seed-mode": "true",
+        "services/entangled-dht/interface": "127.0.0.1",
+        # a seed has no identity and talks to nobody over TCP
+        "services/tcp-connections/enabled": "false",
     }
 
 

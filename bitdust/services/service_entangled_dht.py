@@ -84,6 +84,7 @@ class EntangledDhtService(BitDustService):
         prefix = self.config_prefix()
         options = [
             Option(f"{prefix}/udp-port", Port(), 14441, "UDP port of the DHT"),
+            Option(f"{prefix}/interface", String(max_length=253), "", "address the UDP port binds to; empty means all"),
             Option(f"{prefix}/bucket-size", Int(min=2, max=20), 8, "k: contacts per k-bucket and copies of each value"),
             Option(f"{prefix}/parallel-lookups", Int(min=1, max=8), 3, "alpha: requests in flight per lookup"),
             Option(
@@ -172,7 +173,7 @@ class EntangledDhtService(BitDustService):
                 log=engine.logger("bitdust.dht"),
                 automats=engine.automats,
             )
-            self.port = engine.reactor.listenUDP(port, node.protocol)
+            self.port = engine.reactor.listenUDP(port, node.protocol, interface=self.option("interface"))
             self.udp_port = self.port.getHost().port
             self.node = node
             if self.option("seed-mode"):
