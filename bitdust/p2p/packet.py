@@ -12,9 +12,9 @@ packet built in code and a packet read from the wire obey the same rules. Anythi
 :class:`PacketError`; no other exception escapes.
 
 The signature covers :func:`signing_bytes`, a canonical msgpack array of every field but the
-signature (the payload by its SHA-256), tagged ``bitdust-packet/1``: the wire encoding is never signed, so a re-encoding can not
-break a signature, and the tag keeps packet signatures from ever being valid for anything else the
-same key signs (identities sign JSON tagged ``bitdust-identity/1``).
+signature (the payload by its SHA-256), tagged ``bitdust-packet/1``: the wire encoding is never
+signed, so a re-encoding can not break a signature, and the tag keeps packet signatures from ever
+being valid for anything else the same key signs (identities sign JSON tagged ``bitdust-identity/1``).
 """
 
 from __future__ import annotations
