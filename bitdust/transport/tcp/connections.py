@@ -58,6 +58,14 @@ class _Assembly:
         self.chunks.append(data)
 
 
+@attrs.define(eq=False)
+class _Dial:
+    """One connection attempt to a peer and everyone waiting for it."""
+
+    connecting: defer.Deferred[Any]
+    waiters: list[defer.Deferred[TcpConnection]] = attrs.field(factory=list)
+
+
 class TcpConnection(FrameProtocol):
     """One TCP connection, incoming or outgoing, and what it knows about its peer."""
 
@@ -90,6 +98,8 @@ class TcpConnection(FrameProtocol):
         self._assemblies: dict[int, _Assembly] = {}
         self._idle_call: Any = None
         self._abort_call: Any = None
+        #: fired once the connection is closed (``TcpTransport.stop`` waits on them)
+        self.close_waiters: list[defer.Deferred[None]] = []
         #: we dropped the peer (bad packets, broken framing): not a sign that it went away
         self.dropped_locally = False
 
@@ -279,7 +289,7 @@ class TcpTransport:
         self.dropped_for_garbage = 0
         self._port: IListeningPort | None = None
         self._by_peer: dict[str, TcpConnection] = {}
-        self._dialling: dict[str, defer.Deferred[TcpConnection]] = {}
+        self._dialling: dict[str, _Dial] = {}
         self._stopping = False
         self.receive_bucket = TokenBucket(reactor, receive_limit)
         self.send_bucket = TokenBucket(reactor, send_limit)
@@ -339,20 +349,17 @@ class TcpTransport:
         if self._port is not None:
             port, self._port = self._port, None
             waits.append(defer.maybeDeferred(port.stopListening))
-        for dialling in list(self._dialling.values()):
-            dialling.cancel()
+        for dial in list(self._dialling.values()):
+            dial.connecting.cancel()
         for conn in list(self.connections):
-            waits.append(self._wait_closed(conn))
+            closed: defer.Deferred[None] = defer.Deferred()
+            conn.close_waiters.append(closed)
+            waits.append(closed)
             if conn.is_open:
                 conn.close(frames.GOODBYE_SHUTDOWN)
                 # A peer that does not read must not hold our shutdown for long.
                 conn._abort_call = self.clock.callLater(5.0, conn.transport.abortConnection)
         return defer.DeferredList(waits, consumeErrors=True).addCallback(lambda _: None)
-
-    def _wait_closed(self, conn: TcpConnection) -> defer.Deferred[None]:
-        d: defer.Deferred[None] = defer.Deferred()
-        conn._close_waiters = getattr(conn, "_close_waiters", []) + [d]
-        return d
 
     # -- connection bookkeeping ---------------------------------------------------------------
 
@@ -366,7 +373,8 @@ class TcpTransport:
     def _closed(self, conn: TcpConnection, reason: Failure) -> None:
         if conn in self.connections:
             self.connections.remove(conn)
-        for waiter in getattr(conn, "_close_waiters", []):
+        waiters, conn.close_waiters = conn.close_waiters, []
+        for waiter in waiters:
             waiter.callback(None)
         peer = conn.peer
         if peer is None or self._by_peer.get(peer) is not conn:
@@ -433,17 +441,15 @@ class TcpTransport:
         return self._dial(idurl, contact).addCallback(lambda c: c.send_packet(data))
 
     def _dial(self, idurl: str, contact: str) -> defer.Deferred[TcpConnection]:
-        pending = self._dialling.get(idurl)
-        if pending is None:
+        dial = self._dialling.get(idurl)
+        if dial is None:
             try:
                 host, port = parse_address(contact)
             except ValueError as exc:
                 return defer.fail(NotConnected(str(exc)))
             endpoint = endpoints.TCP4ClientEndpoint(self.reactor, host, port, timeout=self.connect_timeout)
-            pending = endpoint.connect(_Factory(self, "out", expected_peer=idurl))
-            self._dialling[idurl] = pending
-            waiting: list[defer.Deferred[TcpConnection]] = []
-            pending.waiting = waiting  # type: ignore[attr-defined]
+            dial = self._dialling[idurl] = _Dial(endpoint.connect(_Factory(self, "out", expected_peer=idurl)))
+            waiting = dial.waiters
 
             def connected(conn: TcpConnection) -> None:
                 self._dialling.pop(idurl, None)
@@ -462,9 +468,9 @@ class TcpTransport:
                 for d in waiting:
                     d.errback(NotConnected(f"cannot connect to {contact}: {reason}"))
 
-            pending.addCallbacks(connected, failed)
+            dial.connecting.addCallbacks(connected, failed)
         result: defer.Deferred[TcpConnection] = defer.Deferred()
-        pending.waiting.append(result)  # type: ignore[attr-defined]
+        dial.waiters.append(result)
         return result
 
     # -- reporting ----------------------------------------------------------------------------
