@@ -80,16 +80,13 @@ class P2PHub:
     @defer.inlineCallbacks
     def check(self) -> Any:
         """Fires when every transport listens and our identity lists their contacts; fails with why not."""
-        engine = self.engine
         if self.gateway is None:
             raise ServiceUnavailable("the gateway is not running (no identity yet?)")
         if not self.gateway.transports:
             raise ServiceUnavailable("no transport is running")
         contacts = []
         if "tcp" in self.gateway.transports and self.tcp is not None:
-            if self.tcp.listening_port is None:
-                prefix = "services/tcp-connections"
-                yield self.tcp.listen(engine.config.get(f"{prefix}/tcp-port"), engine.config.get(f"{prefix}/interface"))
+            yield self.tcp.ensure_listening()
             host = yield self.contact_host()
             contacts.append(f"tcp://{host}:{self.tcp.listening_port}")
         yield self.publish_contacts(contacts)

@@ -288,6 +288,7 @@ class TcpTransport:
         self.violations = 0
         self.dropped_for_garbage = 0
         self._port: IListeningPort | None = None
+        self._listen_on: tuple[int, str] | None = None
         self._by_peer: dict[str, TcpConnection] = {}
         self._dialling: dict[str, _Dial] = {}
         self._stopping = False
@@ -331,6 +332,7 @@ class TcpTransport:
         if self._port is not None:
             return defer.succeed(self.listening_port)
         self._stopping = False
+        self._listen_on = (port, interface)
         endpoint = endpoints.TCP4ServerEndpoint(self.reactor, port, interface=interface)
 
         def listening(listening_port: IListeningPort) -> int:
@@ -338,6 +340,12 @@ class TcpTransport:
             return listening_port.getHost().port
 
         return endpoint.listen(_Factory(self, "in")).addCallback(listening)
+
+    def ensure_listening(self) -> defer.Deferred[int]:
+        """Listen again where :meth:`listen` was told to, if the socket is gone."""
+        if self._listen_on is None:
+            raise RuntimeError("ensure_listening before listen")
+        return self.listen(*self._listen_on)
 
     def stop(self) -> defer.Deferred[None]:
         """Stop listening, say goodbye on every connection and wait until all are closed."""
