@@ -15,7 +15,7 @@ from twisted.internet import defer
 
 from bitdust.main.errors import Conflict
 from bitdust.userid.http_fetch import HttpPost
-from bitdust.userid.id_publish import publish
+from bitdust.userid.id_publish import publish_next_revision
 from bitdust.userid.id_registrator import identity_date
 from bitdust.userid.identity import Identity
 
@@ -37,9 +37,14 @@ def update_contacts(
         raise Conflict("this node has no identity yet: create or recover one first")
     if tuple(current.contacts) == tuple(contacts):
         return None
-    updated = current.with_changes(contacts=tuple(contacts), revision=current.revision + 1, date=identity_date())
-    updated = yield run_blocking(updated.signed, master.key)
-    yield publish(http_post, updated)
-    yield run_blocking(local.save, updated)
-    yield cache.store(updated, verified=True)  # we signed it
+    updated = yield publish_next_revision(
+        current,
+        master.key,
+        http_post=http_post,
+        run_blocking=run_blocking,
+        local=local,
+        cache=cache,
+        contacts=tuple(contacts),
+        date=identity_date(),
+    )
     return updated

@@ -69,3 +69,34 @@ def publish(http_post: HttpPost, identity: Identity, *, timeout: float = PUBLISH
         return [idurl.url for idurl in sources]
 
     return defer.gatherResults([one(s) for s in sources], consumeErrors=True).addCallback(collect)
+
+
+@defer.inlineCallbacks
+def publish_next_revision(
+    current: Identity,
+    key: Any,
+    *,
+    http_post: HttpPost,
+    run_blocking: Any,
+    local: Any,
+    cache: Any,
+    before_save: Any = None,
+    **changes: Any,
+) -> Any:
+    """Our identity with ``changes`` as the next revision: signed (in a worker thread), published on
+    every source, then saved here and in our cache. Nothing is saved unless every source accepted.
+
+    ``before_save(updated)`` runs in the worker thread just before the document is saved.
+    """
+    updated = current.with_changes(**changes, revision=current.revision + 1)
+    updated = yield run_blocking(updated.signed, key)
+    yield publish(http_post, updated)
+
+    def save() -> None:
+        if before_save is not None:
+            before_save(updated)
+        local.save(updated)
+
+    yield run_blocking(save)
+    yield cache.store(updated, verified=True)  # we signed it
+    return updated

@@ -20,7 +20,7 @@ from bitdust.main.errors import Conflict, ServiceUnavailable
 from bitdust.main.network_config import IdServerAddress
 from bitdust.userid.errors import IdentityError
 from bitdust.userid.http_fetch import HttpGet, HttpPost
-from bitdust.userid.id_publish import publish
+from bitdust.userid.id_publish import publish_next_revision
 from bitdust.userid.id_registrator import identity_date
 from bitdust.userid.identity import Identity
 from bitdust.userid.identity_cache import IdentityCache
@@ -115,15 +115,20 @@ def rotate(
         raise ServiceUnavailable(
             "no healthy identity server is available: " + ", ".join(f"{k} {v}" for k, v in probes.items())
         )
-    updated = current.with_changes(sources=tuple(chosen), revision=current.revision + 1, date=identity_date())
-    updated = updated.signed(master.key)
-    yield publish(http_post, updated)
 
-    def save() -> None:
+    def new_owner(updated: Identity) -> None:
         if updated.global_id != current.global_id:
             keys.install_master(master.key, updated.global_id, updated.idurl.url)
-        local.save(updated)
 
-    yield run_blocking(save)
-    yield cache.store(updated, verified=True)  # we signed it
+    updated = yield publish_next_revision(
+        current,
+        master.key,
+        http_post=http_post,
+        run_blocking=run_blocking,
+        local=local,
+        cache=cache,
+        before_save=new_owner,
+        sources=tuple(chosen),
+        date=identity_date(),
+    )
     return Rotation(identity=updated, old_sources=old_sources, rotated=True, probes=probes)
