@@ -547,10 +547,27 @@ class DhtNode:
         from bitdust.dht.lookup import FoundValue
 
         now = self.clock.seconds()
-        record = decode_record(local.value, record_type)
+        record = self.readable_record(local)
+        if record is None:
+            return result
         me = Contact(self.node_id, "127.0.0.1", 0)
         result.value = FoundValue(local.key, local.value, record_type, local.ttl(now), record, me, local.revision)
         return result
+
+    def readable_record(self, item: StoredValue) -> dict[str, Any] | None:
+        """The record of a value we hold, or None (logged) when it is not a strict JSON object.
+
+        Values are checked when they are stored, but a database written by an older version may
+        hold one that is not (a NaN, say); such a value is ignored on read, like a record that
+        breaks a rule, so it can never turn a read into an error.
+        """
+        try:
+            return decode_record(item.value, item.record_type)
+        except RecordError as exc:
+            self.log.warn(
+                "DHT value {key} on layer {layer} ignored: {reason}", key=item.key, layer=item.layer, reason=exc.message
+            )
+            return None
 
     def set_value(
         self, key: str, value: bytes, layer: int = 0, record_type: str = "skip_validation", ttl: int | None = None

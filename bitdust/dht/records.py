@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +24,7 @@ from twisted.internet import defer
 
 from bitdust.dht.errors import RecordError
 from bitdust.dht.messages import MAX_VALUE
+from bitdust.main import strict_json
 from bitdust.main.errors import BadRequest
 from bitdust.raid.eccmap import ECC_MAPS
 from bitdust.userid.idurl import IdUrl
@@ -223,25 +223,47 @@ def record_type(name: object) -> RecordType:
 
 
 def canonical_json(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """Sorted, compact, strict JSON; NotStrictJson for NaN, infinities or lone surrogates."""
+    return strict_json.dumps(data, canonical=True)
 
 
 def encode_record(record: dict[str, Any]) -> bytes:
-    data = canonical_json(record)
+    """The stored form of ``record``; RecordError (rule ``json`` or ``size``) when it cannot be.
+
+    Only strict JSON is stored: a NaN that Python would write is a value no other node, and no
+    API client, could read back.
+    """
+    try:
+        data = canonical_json(record)
+    except strict_json.NotStrictJson as exc:
+        raise RecordError(str(record.get("type")), "json", str(exc)) from None
     if len(data) > MAX_VALUE:
         raise RecordError(str(record.get("type")), "size", f"{len(data)} bytes, at most {MAX_VALUE}")
     return data
 
 
 def decode_record(data: bytes, record_type_name: str) -> dict[str, Any]:
-    """A stored value back to its record; RecordError(rule ``json``) when it is not a JSON object."""
+    """A stored value back to its record; RecordError(rule ``json``) when it is not a JSON object.
+
+    The parse is strict (no NaN, no infinities, no lone surrogates), so every record this returns
+    can be encoded again: for an API answer, a peer, or the database.
+    """
     try:
-        record = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise RecordError(record_type_name, "json", "the value is not UTF-8 JSON") from None
+        record = strict_json.loads(data)
+    except strict_json.NotStrictJson as exc:
+        raise RecordError(record_type_name, "json", f"the value is not strict UTF-8 JSON: {exc}") from None
     if not isinstance(record, dict):
         raise RecordError(record_type_name, "json", "the value is not a JSON object")
     return record
+
+
+def value_problem(data: bytes, record_type_name: str) -> str | None:
+    """None when a stored value decodes to a record, else why it does not (for read paths)."""
+    try:
+        decode_record(data, record_type_name)
+    except RecordError as exc:
+        return exc.message
+    return None
 
 
 def signing_bytes(key: str, record: dict[str, Any]) -> bytes:

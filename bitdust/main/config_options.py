@@ -82,6 +82,12 @@ DEFAULT_OPTIONS: tuple[Option, ...] = (
         "seconds an event_listen or message_receive call waits for something to arrive",
     ),
     Option(
+        "interface/api/consumer-idle-seconds",
+        PositiveInt(max=7 * 24 * 3600),
+        600,
+        "seconds an event_listen consumer is kept without polling before it is dropped",
+    ),
+    Option(
         "interface/api/max-request-size",
         Size(min=1024),
         1 * MB,

@@ -82,7 +82,7 @@ class Engine(Service):
         self.lock = HomeLock(self.paths.lock_file, self.paths.pid_file)
         self.automats = AutomatRegistry(strict=strict_automats, log=self.logger("bitdust.automats"))
         self.config = Config(self.paths.config, log=self.logger("bitdust.config"))
-        self.events = EventBus(reactor, event_log=self.paths.event_log, log=self.logger("bitdust.events"))
+        self.events = EventBus(reactor, log=self.logger("bitdust.events"))
         self.services = ServiceManager(
             config=self.config,
             events=self.events,
@@ -163,11 +163,9 @@ class Engine(Service):
         self.paths.create()
         self.lock.acquire(wait=self._wait_lock)
         self.config.load()
-        self.logging.open_file(
-            self.paths.logs,
-            rotate_bytes=self.config.get("logs/max-size"),
-            max_files=self.config.get("logs/max-files"),
-        )
+        rotation = {"rotate_bytes": self.config.get("logs/max-size"), "max_files": self.config.get("logs/max-files")}
+        self.logging.open_file(self.paths.logs, **rotation)
+        self.events.open_log(self.paths.event_log, **rotation)
         # Ports given on the command line are saved so that later clients find the engine;
         # port 0 (any free port, for tests) is used for this run only.
         if self._rest_port_override:

@@ -31,6 +31,17 @@ def level_for_debug_level(debug_level: int) -> LogLevel:
     return LogLevel.debug
 
 
+def rotated_file(path: Path, *, rotate_bytes: int, max_files: int) -> LogFile:
+    """Blocking: open ``path`` for appending, rotated every log of the engine the same way.
+
+    Once the file would pass ``rotate_bytes`` (``logs/max-size``) it becomes ``path.1`` (older
+    ones shift to ``.2``, ...) and at most ``max_files`` (``logs/max-files``) rotated files stay.
+    ``main.log`` and ``event.log`` both open through here, so they cannot drift apart.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return LogFile(path.name, str(path.parent), rotateLength=rotate_bytes, maxRotatedFiles=max_files)
+
+
 class EngineLog:
     """Owns the engine's publisher, its rotated log file and the level filter."""
 
@@ -41,8 +52,7 @@ class EngineLog:
         self._observers: list[ILogObserver] = []
 
     def open_file(self, folder: Path, *, rotate_bytes: int, max_files: int, name: str = "main.log") -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self._file = LogFile(name, str(folder), rotateLength=rotate_bytes, maxRotatedFiles=max_files)
+        self._file = rotated_file(folder / name, rotate_bytes=rotate_bytes, max_files=max_files)
         self._add(textFileLogObserver(self._file))
 
     def to_stream(self, stream: IO[str] = sys.stdout) -> None:

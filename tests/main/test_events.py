@@ -15,7 +15,8 @@ def clock() -> task.Clock:
 
 
 def test_send_reaches_subscribers_and_log(clock: task.Clock, tmp_path) -> None:
-    bus = EventBus(clock, event_log=tmp_path / "logs" / "event.log")
+    bus = EventBus(clock)
+    bus.open_log(tmp_path / "logs" / "event.log", rotate_bytes=1024 * 1024, max_files=2)
     seen = []
     bus.subscribe(seen.append)
     clock.advance(5)
@@ -115,7 +116,8 @@ def test_cancelled_listen_leaves_no_waiter(clock: task.Clock) -> None:
     d.cancel()
     d.addErrback(lambda f: f.trap(defer.CancelledError))
     assert bus.consumers()[0]["waiting"] is False
-    assert clock.getDelayedCalls() == []
+    # the poll's timeout is gone; only the idle expiry of the consumer is left
+    assert [call.getTime() for call in clock.getDelayedCalls()] == [600]
     bus.send("later")
     assert bus.consumers()[0]["pending"] == 1
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from twisted.internet import defer
@@ -10,8 +9,9 @@ from twisted.internet import defer
 from bitdust.dht.lookup import LookupResult
 from bitdust.dht.node import check_layer
 from bitdust.dht.node_id import check_key, decode_id, encode_id, random_id
-from bitdust.dht.records import RECORD_TYPES, encode_record, make_record, record_type
+from bitdust.dht.records import RECORD_TYPES, encode_record, make_record, record_type, value_problem
 from bitdust.interface.api.spec import api_method
+from bitdust.main import strict_json
 from bitdust.main.errors import BadRequest, ServiceUnavailable
 from bitdust.services.service_entangled_dht import MAX_NICKNAME_POSITIONS, dht_service
 from bitdust.userid.idurl import IdUrl
@@ -152,8 +152,8 @@ def dht_value_set(
         raise BadRequest("expire must be a positive number of seconds")
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except ValueError:
+            value = strict_json.loads(value)
+        except strict_json.NotStrictJson:
             if kind != "skip_validation":
                 raise BadRequest(f"value of a {kind} record must be a JSON object") from None
     record = make_record(kind, value)
@@ -180,11 +180,29 @@ def dht_value_set(
 
 
 @api_method("GET", "dht/db/dump/v1")
-def dht_local_db_dump(engine: Any) -> list[dict[str, Any]]:
-    """Every value this node stores, on every layer (with the time each has left)."""
+def dht_local_db_dump(engine: Any) -> defer.Deferred[list[dict[str, Any]]]:
+    """Every value this node stores, on every layer (with the time each has left).
+
+    A value that is not a strict JSON record (left by an older version) is left out, with a log
+    line, so one bad value cannot make the whole dump unreadable.
+    """
     node = _node(engine)
     now = node.clock.seconds()
-    return [item.to_json(now) for item in node.store.items() if item.expires_at > now]
+    items = [item for item in node.store.items() if item.expires_at > now]
+
+    def check() -> list[tuple[Any, str | None]]:  # parsing up to max_items values: not on the reactor
+        return [(item, value_problem(item.value, item.record_type)) for item in items]
+
+    def listed(checked: list[tuple[Any, str | None]]) -> list[dict[str, Any]]:
+        rows = []
+        for item, problem in checked:
+            if problem is None:
+                rows.append(item.to_json(now))
+            else:
+                node.log.warn("DHT value {key} left out of the dump: {reason}", key=item.key, reason=problem)
+        return rows
+
+    return engine.run_blocking(check).addCallback(listed)
 
 
 def _record_type(name: str) -> str:

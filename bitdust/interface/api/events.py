@@ -30,7 +30,9 @@ def event_listen(engine: Any, consumer_callback_id: str) -> defer.Deferred[list[
 
     Returns the events fired since the consumer's previous call at once, or blocks until the
     next one or until `interface/api/long-poll-timeout` seconds pass (then an empty list).
-    A consumer that leaves 100 events uncollected is dropped.
+    A consumer that leaves 100 events uncollected, or does not call again within
+    `interface/api/consumer-idle-seconds`, is dropped (a later call starts it afresh).
     """
     timeout = engine.config.get("interface/api/long-poll-timeout")
-    return engine.events.listen(consumer_callback_id, timeout)
+    idle = engine.config.get("interface/api/consumer-idle-seconds")
+    return engine.events.listen(consumer_callback_id, timeout, idle_timeout=idle)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from twisted.internet import defer
@@ -11,11 +10,11 @@ from bitdust.crypt.rsa_key import RsaKey
 from bitdust.interface.api.keys import registry
 from bitdust.interface.api.spec import api_method
 from bitdust.main.errors import BadRequest, Conflict
-from bitdust.main.fileutil import atomic_write
 from bitdust.main.network_config import IdServerAddress, parse_server_address
 from bitdust.services.identity_part import rotate_identity, sync_key_owner
 from bitdust.userid.id_registrator import IdRegistrator
 from bitdust.userid.idurl import IdUrl, check_username
+from bitdust.userid.key_backup import check_backup_path, write_new_file
 
 MAX_KEY_SOURCE = 64 * 1024
 
@@ -128,25 +127,20 @@ def identity_create(
     params={"destination_filepath": "absolute path of the file to write (mode 0600): IDURL + private key"},
 )
 def identity_backup(engine: Any, destination_filepath: str) -> defer.Deferred[dict[str, Any]]:
-    """Write the IDURL and the master private key to a file, the one way to recover this identity."""
+    """Write the IDURL and the master private key to a new file, the one way to recover this identity.
+
+    The file is created, never replaced: an existing path (file, folder or symbolic link), a
+    missing folder or a name the file system cannot hold is a 400 and nothing is written.
+    """
     identity = _current(engine)
     master = registry(engine).master()
     if master is None:
         raise Conflict("the master key is missing; this identity cannot be backed up")
-    path = Path(destination_filepath)
-    if not path.is_absolute():
-        raise BadRequest("destination_filepath must be an absolute path")
-    if path.is_dir():
-        raise BadRequest(f"{path} is a folder; give a file name")
-    text = f"{identity.idurl.url}\n{master.key.private_text()}"
-
-    def write() -> None:
-        if not path.parent.is_dir():
-            raise BadRequest(f"folder {path.parent} does not exist")
-        atomic_write(path, text, mode=0o600)
-
-    d = engine.run_blocking(write)
-    return d.addCallback(lambda _: {"destination_filepath": str(path), "idurl": identity.idurl.url, "size": len(text)})
+    path = check_backup_path(destination_filepath)
+    data = f"{identity.idurl.url}\n{master.key.private_text()}".encode()
+    log = engine.logger("bitdust.identity")
+    d = engine.run_blocking(write_new_file, path, data, mode=0o600, log=log)
+    return d.addCallback(lambda _: {"destination_filepath": str(path), "idurl": identity.idurl.url, "size": len(data)})
 
 
 def split_key_source(text: str) -> tuple[str | None, str]:
