@@ -234,10 +234,20 @@ def network_status(
     proxy: bool = False,
     dht: bool = False,
 ) -> dict[str, Any]:
-    """The node's connection state and identity, plus the parts asked for."""
+    """The node's connection state and identity, plus the parts asked for.
+
+    ``network_connector_state`` is the state of our network_connector machine (service_network):
+    AT_STARTUP, CONNECTING, CONNECTED or DISCONNECTED, or OFF while the service does not run.
+    ``p2p_connector_state`` is for clients of the original, whose p2p_connector owned the
+    peer-to-peer side (transports listening, our identity published with their contacts). Our
+    network_connector does that same check, so the p2p state is its state, except that it is OFF
+    while the gateway does not run (no identity yet, or service_gateway stopped: no packet can go
+    in or out) and DISCONNECTED while the gateway has no transport attached.
+    """
     hub = engine.p2p
     me = engine.local_identity.current
     result: dict[str, Any] = {
+        "p2p_connector_state": p2p_connector_state(hub),
         "network_connector_state": hub.connector_state(),
         "network_connector_problem": hub.connector.problem if hub.connector is not None else None,
         "idurl": me.idurl.url if me is not None else None,
@@ -265,6 +275,15 @@ def network_status(
         if flag:
             result[name] = {"active": False, "reason": f"{_NOT_HERE[name]} does not exist in this node yet"}
     return result
+
+
+def p2p_connector_state(hub: Any) -> str:
+    """The original's ``p2p_connector_state`` as ``network_status`` documents it."""
+    if hub.gateway is None:
+        return "OFF"
+    if not hub.gateway.transports:
+        return "DISCONNECTED"
+    return str(hub.connector_state())
 
 
 def _dht_part(engine: Any) -> dict[str, Any]:
