@@ -323,6 +323,32 @@ class Catalog:
             item["removed_items"] = removed + 1
             return item
 
+    def totals(self) -> dict[str, int]:
+        """Counts for ``process_info``'s ``file`` section, in one read transaction.
+
+        ``files_size``/``folders_size`` sum the items' own sizes by type (a folder's is always 0
+        here), ``backups_size`` the sizes of every ready version, ``customers`` the distinct key
+        owners (``user@host`` of the key ids) that have items.
+        """
+        with self._transaction(write=False) as db:
+            items, files, files_size, folders, folders_size, customers = db.execute(
+                "SELECT COUNT(*),"
+                " COALESCE(SUM(type = 'file'), 0), COALESCE(SUM(CASE WHEN type = 'file' THEN size END), 0),"
+                " COALESCE(SUM(type = 'dir'), 0), COALESCE(SUM(CASE WHEN type = 'dir' THEN size END), 0),"
+                " COUNT(DISTINCT substr(key_id, instr(key_id, '$') + 1))"
+                " FROM items"
+            ).fetchone()
+            backups_size = db.execute("SELECT COALESCE(SUM(size), 0) FROM versions WHERE state = 'ready'").fetchone()[0]
+        return {
+            "items": items,
+            "files": files,
+            "files_size": files_size,
+            "folders": folders,
+            "folders_size": folders_size,
+            "backups_size": backups_size,
+            "customers": customers,
+        }
+
     def revision(self) -> int:
         """Increases with every committed change: lets clients and index sync spot a stale copy."""
         with self._transaction(write=False) as db:

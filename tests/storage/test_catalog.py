@@ -297,3 +297,31 @@ def test_a_schema_1_catalog_is_migrated_and_keeps_its_items(tmp_path: Path) -> N
         assert again.revision() == revision  # opening an up-to-date catalog changes nothing
     finally:
         again.close()
+
+
+def test_totals_count_items_sizes_and_customers(catalog: Catalog) -> None:
+    assert catalog.totals() == {
+        "items": 0,
+        "files": 0,
+        "files_size": 0,
+        "folders": 0,
+        "folders_size": 0,
+        "backups_size": 0,
+        "customers": 0,
+    }
+    catalog.create(rp("a/b.txt"))
+    catalog.create(rp("c.txt"))
+    catalog.create(rp("s/t.txt", SHARE))
+    catalog.create(rp("x.txt", "master$bob@host"))
+    catalog.add_version(rp("a/b.txt"), ecc_map="ecc/2x2", block_size=1024, size=10, state="ready")
+    catalog.add_version(rp("c.txt"), ecc_map="ecc/2x2", block_size=1024, size=3, state="ready")
+    catalog.add_version(rp("c.txt"), ecc_map="ecc/2x2", block_size=1024, size=99, name="F20250101010101AM")
+    assert catalog.totals() == {
+        "items": 6,
+        "files": 4,
+        "files_size": 13,
+        "folders": 2,
+        "folders_size": 0,
+        "backups_size": 13,
+        "customers": 2,
+    }
