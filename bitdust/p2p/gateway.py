@@ -30,7 +30,7 @@ from bitdust.p2p.errors import DeliveryFailed, PacketError
 from bitdust.p2p.packet import DEFAULT_LIMITS, Limits, Packet
 from bitdust.p2p.packet_out import PacketOut
 from bitdust.p2p.replay import ReplayGuard
-from bitdust.p2p.traffic import TrafficStats
+from bitdust.p2p.traffic import TrafficStats, Transfer
 
 NO_ACK = object()
 """A handler returns this when it answered the packet itself (or the command needs no answer)."""
@@ -87,10 +87,13 @@ class Gateway:
         self.observers: list[Callable[[str, str, Any], object]] = []
         self.outgoing: dict[tuple[str, str], PacketOut] = {}
         self.recent: collections.deque[dict[str, Any]] = collections.deque(maxlen=history)
+        #: the most recent packets accepted from peers, as ``packets_list`` rows
+        self.recent_in: collections.deque[dict[str, Any]] = collections.deque(maxlen=history)
         #: our answer to each recent packet, so a retry gets the same answer; None while a handler runs
         self.answers: collections.OrderedDict[tuple[str, str], tuple[str, bytes] | None] = collections.OrderedDict()
         self.max_answers = max_answers
         self._ids = itertools.count(1)
+        self._transfer_ids = itertools.count(1)
         self._prefix = secrets.token_hex(4)
         self.stopped = False
 
@@ -121,8 +124,8 @@ class Gateway:
 
     # -- incoming -----------------------------------------------------------------------------
 
-    def _refuse(self, label: str, reason: str, source: Any, *, garbage: bool) -> None:
-        self.stats.drop(label)
+    def _refuse(self, label: str, reason: str, source: Any, *, size: int, garbage: bool) -> None:
+        self.stats.refuse(label, size)
         where = getattr(source, "host", "?")
         self.log.info("dropped a packet from {where}: {reason}", where=where, reason=reason)
         if garbage and hasattr(source, "report_garbage"):
@@ -139,21 +142,34 @@ class Gateway:
         try:
             packet = packets.decode(data, self.limits)
         except PacketError as exc:
-            self._refuse("malformed", exc.reason, source, garbage=True)
+            self._refuse("malformed", exc.reason, source, size=len(data), garbage=True)
             return defer.succeed(None)
         if packet.remote_id not in self.my_ids():
-            self._refuse("not-for-us", f"{packet.command} is addressed to {packet.remote_id}", source, garbage=False)
+            self._refuse(
+                "not-for-us",
+                f"{packet.command} is addressed to {packet.remote_id}",
+                source,
+                size=len(data),
+                garbage=False,
+            )
             return defer.succeed(None)
         if abs(packet.date - self.clock.seconds()) > self.limits.max_skew:
             # Checked before any fetch or RSA work; a peer with a wrong clock is not an attacker.
             self._refuse(
-                "stale", f"{packet.command} from {packet.creator_id} is dated {packet.date}", source, garbage=False
+                "stale",
+                f"{packet.command} from {packet.creator_id} is dated {packet.date}",
+                source,
+                size=len(data),
+                garbage=False,
             )
             return defer.succeed(None)
         d = self._creator_identity(packet.creator_id)
         d.addCallback(self._verify, packet)
         d.addCallbacks(
-            self._accepted, self._verify_failed, callbackArgs=(packet, len(data), source), errbackArgs=(packet, source)
+            self._accepted,
+            self._verify_failed,
+            callbackArgs=(packet, len(data), source),
+            errbackArgs=(packet, len(data), source),
         )
         # Our own bugs past verification are logged here, never left in a Deferred nobody holds.
         d.addErrback(log_failure(self.log, "handling a {command} packet failed", command=packet.command))
@@ -171,12 +187,13 @@ class Gateway:
             lambda _: identity
         )
 
-    def _verify_failed(self, failure: Failure, packet: Packet, source: Any) -> None:
+    def _verify_failed(self, failure: Failure, packet: Packet, size: int, source: Any) -> None:
         if failure.check(PacketError):
             self._refuse(
                 "bad-signature",
                 f"{packet.command} from {packet.creator_id}: {failure.value.reason}",
                 source,
+                size=size,
                 garbage=True,
             )
         else:
@@ -184,6 +201,7 @@ class Gateway:
                 "unknown-creator",
                 f"identity of {packet.creator_id} is not available: {failure.getErrorMessage()}",
                 source,
+                size=size,
                 # A sender that names creators nobody can fetch makes us do HTTP requests for nothing.
                 garbage=True,
             )
@@ -193,7 +211,7 @@ class Gateway:
             return None
         peer = identity.idurl.url
         if self.replays.check_and_remember(packet):
-            self.stats.drop("replay")
+            self.stats.refuse("replay", size)
             if packet.command not in (commands.ACK, commands.FAIL):
                 # Probably our answer got lost and the sender retried: answer the same again, never act
                 # twice. While the handler still runs there is nothing to repeat yet.
@@ -202,6 +220,7 @@ class Gateway:
                     self.reply(packet, *answer, remember=False)
             return None
         self.stats.count("in", packet.command, peer, size)
+        self.recent_in.append(_incoming_row(packet, peer, size, source, self.clock.seconds()))
         binder = getattr(source, "owner", None)
         if binder is not None and hasattr(binder, "bind"):
             binder.bind(source, peer)
@@ -358,7 +377,10 @@ class Gateway:
                 return transport, contact
         return None
 
-    def transmit(self, packet: Packet, wire: bytes, identity: Any) -> defer.Deferred[None]:
+    def transmit(
+        self, packet: Packet, wire: bytes, identity: Any, transfers: list[Transfer] | None = None
+    ) -> defer.Deferred[None]:
+        """Hand ``wire`` to the transport that reaches ``identity``; the attempt is added to ``transfers``."""
         route = self.route(identity)
         if route is None:
             offered = ", ".join(identity.contacts) or "none"
@@ -367,13 +389,33 @@ class Gateway:
             )
         transport, contact = route
         self.stats.count("out", packet.command, identity.idurl.url, len(wire))
-        return transport.send(identity.idurl.url, contact, wire)
+        d = transport.send(identity.idurl.url, contact, wire)
+        if transfers is None:
+            return d
+        transfer = Transfer(
+            transfer_id=f"{self._prefix}-t{next(self._transfer_ids):x}",
+            proto=transport.proto,
+            host=contact.split("://", 1)[-1],
+            size=len(wire),
+        )
+        transfers.append(transfer)
+
+        def sent(result: None) -> None:
+            transfer.bytes_sent = transfer.size
+            return result
+
+        def failed(failure: Failure) -> Failure:
+            transfer.error = failure.getErrorMessage()
+            return failure
+
+        return d.addCallbacks(sent, failed)
 
     def finished(self, out: PacketOut) -> None:
         key = (out.packet.packet_id, out.packet.remote_id)
         if self.outgoing.get(key) is out:
             del self.outgoing[key]
         self.recent.append(out.to_json())
+        self.stats.settled(delivered=out.state == "DONE", receiver_known=out.remote_identity is not None)
         # Observers know peers by their identity's primary IDURL, as inbox events name them.
         peer = out.remote_identity.idurl.url if out.remote_identity is not None else out.packet.remote_id
         if out.state == "FAILED" and out.is_ack_wanted():
@@ -388,8 +430,54 @@ class Gateway:
             out.automat("cancel")
         self.outgoing.clear()
 
-    def packets_json(self) -> dict[str, Any]:
-        return {
-            "in_flight": [out.to_json() for out in self.outgoing.values()],
-            "recent": list(self.recent),
-        }
+    def packets_json(self) -> list[dict[str, Any]]:
+        """``packets_list`` rows: outgoing packets in flight, the recent finished ones, then recent incoming.
+
+        Rows carry the original's fields (``direction``, ``command``, ``packet_id``, ``label``,
+        ``target``, ...) beside ours (``state``, ``attempts``, ``error``, ...); ``in_flight`` tells
+        the packets still waiting for an answer from the finished ones.
+        """
+        flying = [_outgoing_row(out.to_json(), in_flight=True) for out in self.outgoing.values()]
+        finished = [_outgoing_row(info, in_flight=False) for info in self.recent]
+        return flying + finished + list(self.recent_in)
+
+
+def _outgoing_row(info: dict[str, Any], *, in_flight: bool) -> dict[str, Any]:
+    """An outgoing packet's ``to_json`` with the original's field names added."""
+    target = info["remote_id"]
+    state = info["state"]
+    return {
+        "direction": "outgoing",
+        "command": info["command"],
+        "packet_id": info["packet_id"],
+        "label": f"out:{info['command']}:{info['packet_id']}",
+        "target": target,
+        "description": f"{info['command']}({info['packet_id']}) to {target}: {state}",
+        "response_timeout": info["timeout"],
+        "in_flight": in_flight,
+        **info,
+    }
+
+
+def _incoming_row(packet: Packet, peer: str, size: int, source: Any, now: float) -> dict[str, Any]:
+    """A ``packets_list`` row for a packet accepted from ``peer``; it arrived whole, so it is complete."""
+    owner = getattr(source, "owner", None)
+    host = getattr(source, "host", None)
+    port = getattr(source, "port", None)
+    return {
+        "direction": "incoming",
+        "command": packet.command,
+        "packet_id": packet.packet_id,
+        "transfer_id": None,
+        "label": f"in:{packet.command}:{packet.packet_id}",
+        "target": peer,
+        "timeout": None,
+        "proto": getattr(owner, "proto", None),
+        "host": f"{host}:{port}" if host and port else host,
+        "size": size,
+        "bytes_received": size,
+        "in_flight": False,
+        "creator_id": packet.creator_id,
+        "owner_id": packet.owner_id,
+        "received": now,
+    }

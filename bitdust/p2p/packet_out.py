@@ -11,6 +11,7 @@ from bitdust.p2p import commands
 from bitdust.p2p.errors import DeliveryFailed
 from bitdust.p2p.packet import Packet
 from bitdust.p2p.packet_out_machine import PacketOutMachine
+from bitdust.p2p.traffic import Transfer
 
 if TYPE_CHECKING:
     from bitdust.p2p.gateway import Gateway
@@ -33,6 +34,8 @@ class PacketOut(PacketOutMachine):
         self.error: str | None = None
         self.wire: bytes | None = None
         self.remote_identity: Any = None
+        #: each attempt handed to a transport (``packets_list`` shows them as ``items``)
+        self.transfers: list[Transfer] = []
         self.result: defer.Deferred[Packet | None] = defer.Deferred(lambda _d: self.automat("cancel"))
         self.add_state_changed_callback(self._check_settled)
 
@@ -69,7 +72,7 @@ class PacketOut(PacketOutMachine):
     def do_send(self, *args: Any, **kwargs: Any) -> None:
         self.attempts += 1
         self.attempt_started = self.clock.seconds()
-        d = defer.maybeDeferred(self.gateway.transmit, self.packet, self.wire, self.remote_identity)
+        d = defer.maybeDeferred(self.gateway.transmit, self.packet, self.wire, self.remote_identity, self.transfers)
         d.addCallbacks(lambda _: self.automat("sent"), lambda failure: self.automat("send-failed", failure))
 
     def do_wait_attempt(self, *args: Any, **kwargs: Any) -> None:
@@ -144,4 +147,5 @@ class PacketOut(PacketOutMachine):
             "created": self.created,
             "duration": round(end - self.created, 6),
             "error": self.error,
+            "items": [transfer.to_json() for transfer in self.transfers],
         }

@@ -37,14 +37,14 @@ from pathlib import Path
 from typing import Any
 
 from bitdust.main.errors import BadRequest, NotFound
-from bitdust.storage.catalog_schema import SCHEMA, SCHEMA_VERSION
+from bitdust.storage.catalog_schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 from bitdust.storage.remote_path import RemotePath
 
 ITEM_TYPES = ("file", "dir")
 VERSION_STATES = ("uploading", "ready", "failed")
 _PATH_ID_RE = re.compile(r"\d{1,9}(/\d{1,9}){0,511}")
 _VERSION_RE = re.compile(r"F\d{14}(AM|PM)(-\d{1,6})?")
-_ITEM_COLUMNS = "id, key_id, parent, name, path, type, path_id, size, created, modified"
+_ITEM_COLUMNS = "id, key_id, parent, name, path, type, path_id, size, created, modified, local_path"
 _VERSION_COLUMNS = "id, item, name, created, size, blocks, ecc_map, block_size, state, manifest"
 
 
@@ -82,6 +82,10 @@ class Catalog:
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         with self._transaction() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if row is not None:
+                self._migrate(db, int(row[0]))
             for statement in SCHEMA:
                 db.execute(statement)
             db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
@@ -101,6 +105,18 @@ class Catalog:
                 self._conn = None
 
     # -- plumbing -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _migrate(db: sqlite3.Connection, found: int) -> None:
+        """Bring a database of schema ``found`` up to :data:`SCHEMA_VERSION` (in the open transaction)."""
+        if found > SCHEMA_VERSION:
+            raise RuntimeError(f"the catalog has schema {found}, newer than this program's {SCHEMA_VERSION}")
+        if found == SCHEMA_VERSION:
+            return
+        for version in range(found + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS.get(version, ()):
+                db.execute(statement)
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
 
     @contextmanager
     def _transaction(self, write: bool = True) -> Iterator[sqlite3.Connection]:
@@ -181,9 +197,18 @@ class Catalog:
     # -- items --------------------------------------------------------------------------------
 
     def create(
-        self, rp: RemotePath, as_folder: bool = False, exist_ok: bool = False, force_path_id: str | None = None
+        self,
+        rp: RemotePath,
+        as_folder: bool = False,
+        exist_ok: bool = False,
+        force_path_id: str | None = None,
+        local_path: str | None = None,
     ) -> dict[str, Any]:
-        """Create a file or folder entry, and its missing parent folders, in one transaction."""
+        """Create a file or folder entry, and its missing parent folders, in one transaction.
+
+        ``local_path`` records the local file or folder the item stands for (an existing item
+        given ``exist_ok`` takes the new one).
+        """
         if rp.is_root:
             raise BadRequest("cannot create the root of a key")
         if force_path_id is not None:
@@ -198,6 +223,9 @@ class Catalog:
                     raise BadRequest(f"remote path {rp} already exists as a {existing['type']}")
                 if force_path_id is not None and existing["path_id"] != force_path_id:
                     raise BadRequest(f"remote path {rp} already exists with path id {existing['path_id']}")
+                if local_path is not None and existing["local_path"] != local_path:
+                    self._set_local_path(db, existing["id"], local_path)
+                    existing = self._require(db, rp)
                 return self._item_dict(existing)
             parent: sqlite3.Row | None = None
             for folder in rp.ancestors():
@@ -207,7 +235,23 @@ class Catalog:
                 elif row["type"] != "dir":
                     raise BadRequest(f"cannot create {rp}: {folder} is a file")
                 parent = row
-            return self._item_dict(self._insert(db, rp, kind, parent, force_path_id))
+            row = self._insert(db, rp, kind, parent, force_path_id)
+            if local_path is not None:
+                self._set_local_path(db, row["id"], local_path)
+                row = self._require(db, rp)
+            return self._item_dict(row)
+
+    @staticmethod
+    def _set_local_path(db: sqlite3.Connection, item_id: int, local_path: str) -> None:
+        if not isinstance(local_path, str) or not local_path or "\x00" in local_path:
+            raise BadRequest(f"invalid local path {local_path!r}")
+        db.execute("UPDATE items SET local_path = ? WHERE id = ?", (local_path, item_id))
+
+    def set_local_path(self, rp: RemotePath, local_path: str) -> dict[str, Any]:
+        """Remember ``local_path`` as the local file or folder of the item at ``rp``; returns the item."""
+        with self._transaction() as db:
+            self._set_local_path(db, self._require(db, rp)["id"], local_path)
+            return self._item_dict(self._require(db, rp))
 
     def exists(self, rp: RemotePath) -> bool:
         if rp.is_root:
@@ -279,6 +323,32 @@ class Catalog:
             item["removed_items"] = removed + 1
             return item
 
+    def totals(self) -> dict[str, int]:
+        """Counts for ``process_info``'s ``file`` section, in one read transaction.
+
+        ``files_size``/``folders_size`` sum the items' own sizes by type (a folder's is always 0
+        here), ``backups_size`` the sizes of every ready version, ``customers`` the distinct key
+        owners (``user@host`` of the key ids) that have items.
+        """
+        with self._transaction(write=False) as db:
+            items, files, files_size, folders, folders_size, customers = db.execute(
+                "SELECT COUNT(*),"
+                " COALESCE(SUM(type = 'file'), 0), COALESCE(SUM(CASE WHEN type = 'file' THEN size END), 0),"
+                " COALESCE(SUM(type = 'dir'), 0), COALESCE(SUM(CASE WHEN type = 'dir' THEN size END), 0),"
+                " COUNT(DISTINCT substr(key_id, instr(key_id, '$') + 1))"
+                " FROM items"
+            ).fetchone()
+            backups_size = db.execute("SELECT COALESCE(SUM(size), 0) FROM versions WHERE state = 'ready'").fetchone()[0]
+        return {
+            "items": items,
+            "files": files,
+            "files_size": files_size,
+            "folders": folders,
+            "folders_size": folders_size,
+            "backups_size": backups_size,
+            "customers": customers,
+        }
+
     def revision(self) -> int:
         """Increases with every committed change: lets clients and index sync spot a stale copy."""
         with self._transaction(write=False) as db:
@@ -311,8 +381,12 @@ class Catalog:
         blocks: int = 0,
         state: str = "uploading",
         manifest: dict[str, Any] | None = None,
+        local_path: str | None = None,
     ) -> dict[str, Any]:
-        """Record a new version of a file; ``name`` defaults to :func:`version_name` of now."""
+        """Record a new version of a file; ``name`` defaults to :func:`version_name` of now.
+
+        ``local_path`` is the file the version is uploaded from; the item remembers it.
+        """
         if state not in VERSION_STATES:
             raise BadRequest(f"invalid version state {state!r}")
         stamp = self._now()
@@ -330,6 +404,8 @@ class Catalog:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (item["id"], name, stamp, size, blocks, ecc_map, block_size, state, json.dumps(manifest or {})),
             )
+            if local_path is not None:
+                self._set_local_path(db, item["id"], local_path)
             self._refresh_size(db, item["id"])
             row = db.execute(
                 f"SELECT {_VERSION_COLUMNS} FROM versions WHERE item = ? AND name = ?", (item["id"], name)

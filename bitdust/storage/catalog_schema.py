@@ -3,11 +3,17 @@
 ``items.path`` repeats the parent's path on purpose: lookups and subtree listings become one
 indexed query instead of a walk, and paths never move (there is no rename). ``ON DELETE CASCADE``
 on ``parent`` and ``versions.item`` makes deleting a folder remove its whole tree atomically.
+``items.local_path`` is the local file or folder an item was created from or last uploaded from
+(NULL when unknown), so listings can show it and its current size as the original did.
+
+``MIGRATIONS`` bring an older database up to ``SCHEMA_VERSION``: version ``n`` lists the statements
+that turn an ``n - 1`` database into an ``n`` one; they run once, in the transaction that records
+the new version.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -25,6 +31,7 @@ SCHEMA = (
         created REAL NOT NULL,
         modified REAL NOT NULL,
         next_child INTEGER NOT NULL DEFAULT 0,
+        local_path TEXT,
         UNIQUE (key_id, path),
         UNIQUE (key_id, path_id)
     )""",
@@ -43,3 +50,7 @@ SCHEMA = (
         UNIQUE (item, name)
     )""",
 )
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: ("ALTER TABLE items ADD COLUMN local_path TEXT",),
+}

@@ -78,6 +78,10 @@ class IdentityCache:
         self._aliases: dict[IdUrl, IdUrl] = {}
         self._pending: dict[IdUrl, list[defer.Deferred[Identity]]] = {}
         self._writes = defer.DeferredLock()
+        #: identity documents fetched over HTTP (one per request, however many waited on it), for packets_stats
+        self.fetched = 0
+        self.fetch_failures = 0
+        self.fetched_bytes = 0
 
     # -- lookups --------------------------------------------------------------------------------
 
@@ -296,6 +300,7 @@ class IdentityCache:
 
     def _got_response(self, response: tuple[int, bytes], target: IdUrl) -> defer.Deferred[Identity]:
         status, body = response
+        self.fetched_bytes += len(body)
         if status != 200:
             raise IdentityFetchError(f"{target.url} answered HTTP {status}", reason="http-status", url=target.url)
         if len(body) > self._max_size:
@@ -323,6 +328,10 @@ class IdentityCache:
         return self._by_key[identity.public_key].identity
 
     def _fetch_done(self, result: Identity | Failure, target: IdUrl) -> Identity | Failure:
+        if isinstance(result, Failure):
+            self.fetch_failures += 1
+        else:
+            self.fetched += 1
         for waiter in self._pending.pop(target, []):
             if isinstance(result, Failure):
                 waiter.errback(result)

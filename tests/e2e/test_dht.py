@@ -185,6 +185,11 @@ def test_network_status_reports_the_dht(nodes: dict[str, NodeRecord]) -> None:
     # the bootstrap is the dht_bootstrap state machine of the engine
     machines = [m for m in ok(node, "GET", "automat/list/v1") if m["name"] == "dht_bootstrap"]
     assert [m["state"] for m in machines] == ["JOINED"]
+    # process_info's dht section, in the original's shape, from the same counters
+    info = ok(node, "GET", "process/info/v1")["dht"]
+    assert info["layers"]["0"]["packets_in"] > 0 and info["layers"]["0"]["packets_out"] > 0
+    assert isinstance(info["layers"]["0"]["cache"], int)
+    assert info["bytes_in"] > 0 and info["bytes_out"] > 0
 
 
 def test_a_node_whose_seeds_are_all_down_keeps_retrying_and_says_so(box: Sandbox, nodes: dict[str, NodeRecord]) -> None:

@@ -42,7 +42,11 @@ def test_catalog_life_cycle(node: NodeRecord) -> None:
     assert api(node, "POST", "file/create/v1", remote_path="nokey$someone@host:x")[0] == 400
     assert api(node, "GET", "file/info/v1", remote_path="docs/none.txt")[0] == 404
     assert len(ok(node, "GET", "file/list/v1")) == len(listed)  # the bad calls changed nothing
+    status, envelope = api(node, "GET", "file/list/v1")
+    assert status == 200 and isinstance(envelope["revision"], int) and envelope["revision"] > 0
+    assert all(item["local_path"] is None and item["local_size"] is None for item in envelope["result"])
 
     ok(node, "DELETE", "file/delete/v1", remote_path="docs")
+    assert api(node, "GET", "file/list/v1")[1]["revision"] > envelope["revision"]
     assert ok(node, "GET", "file/exists/v1", remote_path="docs/reports/a.txt")["exist"] is False
     assert ok(node, "GET", "file/list/v1") == []

@@ -58,6 +58,7 @@ def test_identity_lists_the_tcp_contact(box: Sandbox) -> None:
         assert identity["contacts"] == [f"tcp://127.0.0.1:{record.extra['tcp_port']}"]
         status = ok(record, "GET", "network/status/v1", tcp=1)
         assert status["network_connector_state"] == "CONNECTED"
+        assert status["p2p_connector_state"] == "CONNECTED"
         assert status["tcp"]["listening_port"] == record.extra["tcp_port"]
         config = ok(record, "GET", "network/configuration/v1")
         assert config["services"]["service_tcp_transport"]["state"] == "ON"
@@ -77,8 +78,15 @@ def test_alice_pings_bob(box: Sandbox) -> None:
     assert stats["commands"]["Ack"]["packets_in"] >= 1
     peer = stats["peers"][bob.extra["idurl"]]
     assert peer["bytes_out"] > 0 and peer["bytes_in"] > 0
+    # the original's sections, from the same counters
+    assert stats["out"]["total_packets"] >= 1 and stats["out"]["peers"][bob.extra["idurl"]] > 0
+    assert stats["in"]["total_packets"] >= 1 and stats["in"]["peers"][bob.extra["idurl"]] > 0
+    assert stats["in"]["total_bytes"] >= stats["in"]["peers"][bob.extra["idurl"]]
+    assert stats["out"]["total_bytes"] >= stats["out"]["peers"][bob.extra["idurl"]]
+    assert stats["in"]["identity_cache_count"] >= 1 and stats["in"]["identity_cache_bytes"] > 0
     bob_stats = ok(bob, "GET", "packet/stats/v1")
     assert bob_stats["commands"]["Identity"]["packets_in"] >= 1
+    assert bob_stats["in"]["peers"][alice.extra["idurl"]] > 0
 
     connections = ok(alice, "GET", "connection/list/v1", protocols="tcp")
     to_bob = [c for c in connections if c["idurl"] == bob.extra["idurl"]]
@@ -86,8 +94,24 @@ def test_alice_pings_bob(box: Sandbox) -> None:
     assert to_bob[0]["status"] == "active" and to_bob[0]["bytes_sent"] > 0 and to_bob[0]["bytes_received"] > 0
     assert to_bob[0]["global_id"] == bob.extra["global_id"] and to_bob[0]["proto"] == "tcp"
     assert ok(alice, "GET", "stream/list/v1") == []
-    finished = ok(alice, "GET", "packet/list/v1")["recent"]
-    assert any(p["command"] == "Identity" and p["state"] == "DONE" for p in finished)
+    rows = ok(alice, "GET", "packet/list/v1")
+    assert isinstance(rows, list) and all({"direction", "command", "packet_id"} <= set(row) for row in rows)
+    pings = [r for r in rows if r["direction"] == "outgoing" and r["command"] == "Identity" and r["state"] == "DONE"]
+    assert pings and pings[-1]["target"] == bob.extra["idurl"] and pings[-1]["in_flight"] is False
+    [item, *_] = pings[-1]["items"]
+    assert item["proto"] == "tcp" and item["bytes_sent"] == item["size"] > 0
+    acks = [r for r in rows if r["direction"] == "incoming" and r["packet_id"] == pings[-1]["packet_id"]]
+    assert acks and acks[-1]["command"] == "Ack" and acks[-1]["target"] == bob.extra["idurl"]
+
+    info = ok(alice, "GET", "process/info/v1")
+    for section in ("config", "identity", "contact", "service", "key", "file", "dht", "share", "group", "network"):
+        assert isinstance(info[section], dict), section
+    assert info["network"]["protocols"] == ["tcp"] and info["network"]["packets_out_total"] >= 1
+    assert info["network"]["packets_in_total"] >= 1
+    assert info["contact"]["active"] >= 1 and info["identity"]["cache"] >= 1 and info["identity"]["ready"] is True
+    assert info["key"]["registered"] >= 1 and info["service"]["active"] >= 1
+    assert set(info["dht"]) == {"layers", "bytes_in", "bytes_out"}
+    assert set(info["stream"]) >= {"queues", "consumers", "producers"}
 
 
 def test_bad_user_ids_are_refused(box: Sandbox) -> None:
@@ -173,6 +197,9 @@ def test_garbage_on_the_tcp_port_is_refused(box: Sandbox) -> None:
         what="bob to count the forged packet",
     )
     assert dropped.get("malformed", 0) >= 1
+    inbound = ok(bob, "GET", "packet/stats/v1")["in"]
+    assert inbound["failed_packets"] >= 1  # the forged one: a named sender, refused
+    assert inbound["unknown_packets"] >= 1 and inbound["unknown_bytes"] > 0  # the junk: nobody to name
     violations = ok(bob, "GET", "network/status/v1", tcp=1)["tcp"]["violations"]
     assert violations >= len(attacks) - 1
     # Bob still serves honest peers.

@@ -176,6 +176,50 @@ def test_list(engine: Any) -> None:
         call(files.files_list, engine, remote_path="missing")
 
 
+def _answer(fn: Any, engine: Any, **kwargs: Any) -> ApiResult:
+    results: list[Any] = []
+    defer.maybeDeferred(fn, engine, **kwargs).addBoth(results.append)
+    assert results and isinstance(results[0], ApiResult)
+    return results[0]
+
+
+def test_list_carries_the_catalog_revision_in_the_envelope(engine: Any) -> None:
+    answer = _answer(files.files_list, engine)
+    assert answer.result == [] and answer.extra == {"revision": engine.catalog.revision()}
+    call(files.file_create, engine, remote_path="a.txt")
+    after = _answer(files.files_list, engine)
+    assert after.extra == {"revision": engine.catalog.revision()} and after.extra["revision"] > answer.extra["revision"]
+    code, envelope = _through_registry(engine, "files_list", {})
+    assert code == 200 and envelope["revision"] == engine.catalog.revision()
+    assert [i["path"] for i in envelope["result"]] == ["a.txt"]
+
+
+def _through_registry(engine: Any, name: str, kwargs: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    from bitdust.interface.api.registry import ApiRegistry
+
+    results: list[Any] = []
+    ApiRegistry(engine, specs_of(files)).call(name, kwargs).addBoth(results.append)
+    return results[0]
+
+
+def test_items_carry_local_path_and_local_size_where_known(engine: Any, tmp_path: Path) -> None:
+    local = tmp_path / "c.txt"
+    local.write_bytes(b"12345")
+    call(files.file_create, engine, remote_path="a/b.txt")
+    engine.catalog.create(RemotePath(MASTER, "c.txt"), local_path=str(local))
+    engine.catalog.create(RemotePath(MASTER, "gone.txt"), local_path=str(tmp_path / "gone.txt"))
+    engine.catalog.set_local_path(RemotePath(MASTER, "a"), str(tmp_path))
+    listed = {i["path"]: (i["local_path"], i["local_size"]) for i in call(files.files_list, engine)}
+    assert listed == {
+        "a": (str(tmp_path), None),  # a folder: no single size
+        "a/b.txt": (None, None),
+        "c.txt": (str(local), 5),
+        "gone.txt": (str(tmp_path / "gone.txt"), None),
+    }
+    info = call(files.file_info, engine, remote_path="c.txt")
+    assert (info["local_path"], info["local_size"]) == (str(local), 5)
+
+
 def test_delete_folder(engine: Any) -> None:
     for path in ("a/b/c.txt", "a/d.txt", "z.txt"):
         call(files.file_create, engine, remote_path=path)

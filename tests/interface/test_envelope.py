@@ -40,3 +40,11 @@ def test_encode_is_strict_json() -> None:
         envelope.encode({"x": float("nan")})
     with pytest.raises(TypeError):
         envelope.encode({"x": object()})
+
+
+def test_ok_carries_extra_fields_beside_result_but_never_over_its_own() -> None:
+    answer = envelope.ok([1], 0.0, extra={"revision": 5})
+    assert answer == {"status": "OK", "result": [1], "revision": 5, "execution": "0.000000"}
+    for name in ("status", "result", "execution", "message", "errors"):
+        with pytest.raises(ValueError):
+            envelope.ok([1], 0.0, extra={name: "x"})

@@ -597,7 +597,7 @@ def test_stats_count_packets_and_bytes_per_command_and_peer(net: Net) -> None:
     }
     assert alice.total.packets_in == alice.total.packets_out == 1
     report = alice.to_json()
-    assert set(report) == {"total", "commands", "peers", "dropped"}
+    assert set(report) == {"in", "out", "total", "commands", "peers", "dropped"}
     assert report["peers"] == {BOB: alice.by_peer[BOB].to_json()}
 
 
@@ -616,9 +616,8 @@ def test_stats_count_every_attempt_out(net: Net) -> None:
 def test_packets_json_shows_in_flight_then_recent(net: Net) -> None:
     net.handle(net.bob, commands.IDENTITY)
     d = net.alice.gateway.send(commands.IDENTITY, BOB, timeout=9, retries=2)
-    report = net.alice.gateway.packets_json()
-    [flying] = report["in_flight"]
-    assert report["recent"] == []
+    [flying] = net.alice.gateway.packets_json()
+    assert flying["direction"] == "outgoing" and flying["in_flight"] is True
     assert flying["command"] == commands.IDENTITY
     assert flying["remote_id"] == BOB
     assert flying["state"] == "ACK_WAIT"
@@ -627,13 +626,17 @@ def test_packets_json_shows_in_flight_then_recent(net: Net) -> None:
     net.clock.advance(1)
     net.flush()
     outcome(d)
-    report = net.alice.gateway.packets_json()
-    assert report["in_flight"] == []
-    [done] = report["recent"]
-    assert done["packet_id"] == flying["packet_id"]
+    [done, ack_in] = net.alice.gateway.packets_json()
+    assert done["packet_id"] == flying["packet_id"] and done["in_flight"] is False
     assert done["state"] == "DONE" and done["error"] is None and done["duration"] == 1.0
-    [ack] = net.bob.gateway.packets_json()["recent"]
-    assert ack["command"] == commands.ACK and ack["state"] == "DONE"
+    assert (ack_in["direction"], ack_in["command"], ack_in["packet_id"]) == (
+        "incoming",
+        commands.ACK,
+        done["packet_id"],
+    )
+    [ack, identity_in] = net.bob.gateway.packets_json()
+    assert (ack["direction"], ack["command"], ack["state"]) == ("outgoing", commands.ACK, "DONE")
+    assert (identity_in["direction"], identity_in["command"]) == ("incoming", commands.IDENTITY)
 
 
 # -- routing -----------------------------------------------------------------------------------

@@ -230,3 +230,98 @@ def test_safe_from_many_threads(catalog: Catalog) -> None:
     items = catalog.list()
     assert len(items) == 1 + 8 + 8 * 20
     assert len({i["path_id"] for i in items}) == len(items)
+
+
+# -- local paths and schema migration ----------------------------------------------------------
+
+
+def test_items_remember_the_local_path_they_were_created_or_uploaded_from(catalog: Catalog) -> None:
+    assert catalog.create(rp("a/b.txt"))["local_path"] is None
+    assert catalog.info(rp("a"))["local_path"] is None
+    made = catalog.create(rp("c.txt"), local_path="/home/alice/c.txt")
+    assert made["local_path"] == "/home/alice/c.txt"
+    again = catalog.create(rp("c.txt"), exist_ok=True, local_path="/home/alice/moved/c.txt")
+    assert again["local_path"] == "/home/alice/moved/c.txt"
+    catalog.add_version(rp("a/b.txt"), ecc_map="ecc/2x2", block_size=1024, local_path="/tmp/b.txt")
+    assert catalog.info(rp("a/b.txt"))["local_path"] == "/tmp/b.txt"
+    assert catalog.set_local_path(rp("a"), "/tmp/a")["local_path"] == "/tmp/a"
+    assert {i["path"]: i["local_path"] for i in catalog.list()} == {
+        "a": "/tmp/a",
+        "a/b.txt": "/tmp/b.txt",
+        "c.txt": "/home/alice/moved/c.txt",
+    }
+    revision = catalog.revision()
+    for bad in ("", "x\x00y"):
+        with pytest.raises(BadRequest):
+            catalog.set_local_path(rp("a"), bad)
+    assert catalog.revision() == revision and catalog.info(rp("a"))["local_path"] == "/tmp/a"
+
+
+def test_a_schema_1_catalog_is_migrated_and_keeps_its_items(tmp_path: Path) -> None:
+    import sqlite3
+
+    db_path = tmp_path / "catalog" / "catalog.db"
+    db_path.parent.mkdir()
+    old = sqlite3.connect(db_path)
+    old.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta VALUES ('schema', '1'), ('revision', '7');
+        CREATE TABLE roots (key_id TEXT PRIMARY KEY, next_child INTEGER NOT NULL);
+        CREATE TABLE items (id INTEGER PRIMARY KEY, key_id TEXT NOT NULL,
+            parent INTEGER REFERENCES items(id) ON DELETE CASCADE, name TEXT NOT NULL, path TEXT NOT NULL,
+            type TEXT NOT NULL, path_id TEXT NOT NULL, size INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL,
+            modified REAL NOT NULL, next_child INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (key_id, path), UNIQUE (key_id, path_id));
+        INSERT INTO items(key_id, name, path, type, path_id, created, modified)
+            VALUES ('master$alice@host', 'old.txt', 'old.txt', 'file', '0', 1, 1);
+        """
+    )
+    old.commit()
+    old.close()
+    cat = Catalog.open(tmp_path / "catalog")
+    try:
+        assert cat.info(rp("old.txt"))["local_path"] is None
+        assert cat.set_local_path(rp("old.txt"), "/tmp/old.txt")["local_path"] == "/tmp/old.txt"
+        assert cat.revision() > 7
+    finally:
+        cat.close()
+    reopened = Catalog.open(tmp_path / "catalog")
+    try:
+        revision = reopened.revision()
+        assert reopened.info(rp("old.txt"))["local_path"] == "/tmp/old.txt"
+    finally:
+        reopened.close()
+    again = Catalog.open(tmp_path / "catalog")
+    try:
+        assert again.revision() == revision  # opening an up-to-date catalog changes nothing
+    finally:
+        again.close()
+
+
+def test_totals_count_items_sizes_and_customers(catalog: Catalog) -> None:
+    assert catalog.totals() == {
+        "items": 0,
+        "files": 0,
+        "files_size": 0,
+        "folders": 0,
+        "folders_size": 0,
+        "backups_size": 0,
+        "customers": 0,
+    }
+    catalog.create(rp("a/b.txt"))
+    catalog.create(rp("c.txt"))
+    catalog.create(rp("s/t.txt", SHARE))
+    catalog.create(rp("x.txt", "master$bob@host"))
+    catalog.add_version(rp("a/b.txt"), ecc_map="ecc/2x2", block_size=1024, size=10, state="ready")
+    catalog.add_version(rp("c.txt"), ecc_map="ecc/2x2", block_size=1024, size=3, state="ready")
+    catalog.add_version(rp("c.txt"), ecc_map="ecc/2x2", block_size=1024, size=99, name="F20250101010101AM")
+    assert catalog.totals() == {
+        "items": 6,
+        "files": 4,
+        "files_size": 13,
+        "folders": 2,
+        "folders_size": 0,
+        "backups_size": 13,
+        "customers": 2,
+    }

@@ -271,6 +271,16 @@ def test_fetch_success(cache: IdentityCache, http: FakeHttp, folder: Path, key_a
     assert (folder / "alice@localhost_8084.xml").exists()
 
 
+def test_fetches_are_counted_once_per_request(cache: IdentityCache, http: FakeHttp, key_a: RsaKey) -> None:
+    """packets_stats reports these as the original's identity_cache_count/_fails/_bytes."""
+    body = make_identity(key_a).to_xml().encode()
+    http.answers[A_URL] = (200, body)
+    _result(cache.fetch(A_URL))
+    http.answers[B_URL] = (404, b"nope")
+    _fetch_error(cache.fetch(B_URL))
+    assert (cache.fetched, cache.fetch_failures, cache.fetched_bytes) == (1, 1, len(body) + 4)
+
+
 def test_concurrent_fetches_share_one_request(key_a: RsaKey, folder: Path, clock, rec) -> None:
     http = FakeHttp()
     pending: defer.Deferred[tuple[int, bytes]] = defer.Deferred()

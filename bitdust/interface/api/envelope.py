@@ -16,9 +16,23 @@ def format_execution(seconds: float) -> str:
     return f"{max(float(seconds), 0.0):.6f}"
 
 
-def ok(result: Any, execution: float, message: str | None = None) -> dict[str, Any]:
-    """A success envelope; ``result`` is always present, even when it is ``None`` or empty."""
+RESERVED = frozenset({"status", "result", "message", "errors", "execution"})
+
+
+def ok(
+    result: Any, execution: float, message: str | None = None, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A success envelope; ``result`` is always present, even when it is ``None`` or empty.
+
+    ``extra`` fields sit beside ``result`` (the original's ``extra_fields``); they can never
+    replace one of the envelope's own fields, which clients branch on.
+    """
     answer: dict[str, Any] = {"status": "OK", "result": result}
+    if extra:
+        clash = RESERVED.intersection(extra)
+        if clash:
+            raise ValueError(f"extra envelope fields may not be named {sorted(clash)}")
+        answer.update(extra)
     if message is not None:
         answer["message"] = message
     answer["execution"] = format_execution(execution)

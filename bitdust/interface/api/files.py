@@ -4,13 +4,22 @@ Answers use the original's field names so existing clients keep working. ``uploa
 ``downloads`` are always present but stay empty (``{"running": [], "pending": []}`` and ``[]``)
 until the upload and download pipelines are wired in; then they fill in without a shape change.
 
+Items carry ``local_path`` (the local file or folder the catalog remembers the item was created
+or last uploaded from, null when unknown) and ``local_size`` (that file's size now, null when it is
+unknown, gone or not a regular file); ``files_list`` puts the catalog ``revision`` in the envelope
+beside ``result``, as the original's ``extra_fields`` did.
+
 Parsing and key checks run on the reactor thread (pure and quick) so bad input answers 400
-before any disk work; every catalog call runs in the thread pool through ``engine.run_blocking``.
+before any disk work; every catalog call (and every look at a local file) runs in the thread pool
+through ``engine.run_blocking``.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from twisted.internet import defer
@@ -68,8 +77,28 @@ def _version_json(global_id: str, version: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def local_size(local_path: str | None) -> int | None:
+    """Blocking: the size of the regular file at ``local_path`` now; None when unknown, gone or not a file."""
+    if not local_path:
+        return None
+    try:
+        stat = os.stat(local_path)
+    except (OSError, ValueError):
+        return None
+    return stat.st_size if os.path.isfile(local_path) else None
+
+
+def _with_local_sizes(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Blocking: each item with its ``local_size`` filled in (run in the thread pool)."""
+    return [{**item, "local_size": local_size(item.get("local_path"))} for item in items]
+
+
 def item_json(engine: Any, item: dict[str, Any]) -> dict[str, Any]:
-    """One catalog item in the original's shape (``files_list`` item, ``file_info`` result)."""
+    """One catalog item in the original's shape (``files_list`` item, ``file_info`` result).
+
+    ``local_size`` is read from ``item`` (put there by :func:`_with_local_sizes` in the thread
+    pool), never from the disk here: this runs on the reactor thread.
+    """
     key_id = item["key_id"]
     alias, customer = split_key_id(key_id)
     record = engine.keys.find(key_id)
@@ -98,6 +127,8 @@ def item_json(engine: Any, item: dict[str, Any]) -> dict[str, Any]:
         "versions": versions,
         "uploads": {"running": [], "pending": []},
         "downloads": [],
+        "local_path": item.get("local_path"),
+        "local_size": item.get("local_size"),
     }
 
 
@@ -163,7 +194,11 @@ def file_info(
         result["revision"] = revision
         return result
 
-    return engine.run_blocking(lambda: (catalog.info(rp), catalog.revision())).addCallback(details)
+    def work() -> tuple[dict[str, Any], int]:
+        [item] = _with_local_sizes([catalog.info(rp)])
+        return item, catalog.revision()
+
+    return engine.run_blocking(work).addCallback(details)
 
 
 @api_method(
@@ -186,10 +221,12 @@ def files_list(
     all_customers: bool = False,
     include_uploads: bool = False,
     include_downloads: bool = False,
-) -> defer.Deferred[list[dict[str, Any]]]:
+) -> defer.Deferred[ApiResult]:
     """Items of the catalog: under remote_path, or of key_id (default the master key), or all.
 
-    A remote_path without its own key id belongs to key_id. ``uploads``/``downloads`` of each item
+    A remote_path without its own key id belongs to key_id. The envelope carries the catalog's
+    ``revision`` beside ``result`` (it grows with every change: a client can tell a stale copy).
+    Items have ``local_path``/``local_size`` where known; ``uploads``/``downloads`` of each item
     are empty until the upload pipeline is wired in.
     """
     catalog = _catalog(engine)
@@ -197,19 +234,30 @@ def files_list(
         _known_key(engine, key_id)
     if remote_path is not None:
         rp: RemotePath | None = _parse(engine, remote_path, default_key_id=key_id, allow_root=True)
-        work = (catalog.list, rp, None, recursive)
+        query: Callable[[], list[dict[str, Any]]] = functools.partial(catalog.list, rp, None, recursive)
     elif all_customers:
-        work = (catalog.list, None, None, recursive)
+        query = functools.partial(catalog.list, None, None, recursive)
     else:
-        key = key_id or _master_key_id(engine)
-        if key is None:
-            raise BadRequest("this node has no master key yet: pass key_id")
-        work = (catalog.list, None, _known_key(engine, key), recursive)
+        key = _known_key(engine, key_id or _master_key_or_400(engine))
+        query = functools.partial(catalog.list, None, key, recursive)
 
-    def listed(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [item_json(engine, item) for item in items]
+    def work() -> tuple[list[dict[str, Any]], int]:
+        # One transaction would be tighter, but a revision read right after the listing can only be
+        # newer than the listing, never older: a client comparing revisions refetches, never misses.
+        return _with_local_sizes(query()), catalog.revision()
 
-    return engine.run_blocking(*work).addCallback(listed)
+    def listed(items_and_revision: tuple[list[dict[str, Any]], int]) -> ApiResult:
+        items, revision = items_and_revision
+        return ApiResult([item_json(engine, item) for item in items], extra={"revision": revision})
+
+    return engine.run_blocking(work).addCallback(listed)
+
+
+def _master_key_or_400(engine: Any) -> str:
+    key = _master_key_id(engine)
+    if key is None:
+        raise BadRequest("this node has no master key yet: pass key_id")
+    return key
 
 
 @api_method("DELETE", "file/delete/v1", params={"remote_path": _REMOTE_PATH})

@@ -10,6 +10,7 @@ from twisted.python.failure import Failure
 from bitdust.interface.api.spec import ApiResult, api_method
 from bitdust.main.errors import BadRequest, ServiceUnavailable
 from bitdust.p2p.errors import DeliveryFailed
+from bitdust.p2p.traffic import IdentityFetches
 from bitdust.userid.idurl import parse_user_ref
 
 _USER = "IDURL or global id (name@host) of the user"
@@ -93,16 +94,54 @@ def user_status_check(engine: Any, user_id: str, timeout: float = 5) -> defer.De
 
 
 @api_method("GET", "packet/list/v1")
-def packets_list(engine: Any) -> dict[str, Any]:
-    """Outgoing packets in flight (with their state machine) and the most recent finished ones."""
-    return engine.p2p.require_gateway().packets_json()
+def packets_list(engine: Any) -> list[dict[str, Any]]:
+    """Packets as a list of rows, each with ``direction`` ("outgoing" or "incoming"), ``command``, ``packet_id``.
+
+    Outgoing rows: the packets in flight (``in_flight`` true, with their state machine's state), then
+    the most recent finished ones; ``items`` lists each attempt handed to a transport (``transfer_id``,
+    ``proto``, ``host``, ``size``, ``bytes_sent``). Incoming rows: large packets the TCP transport is
+    receiving right now (``in_flight`` true, ``bytes_received`` so far; their command is known only
+    once they are whole, so it is null), then the most recent packets accepted from peers.
+    """
+    hub = engine.p2p
+    rows = hub.require_gateway().packets_json()
+    if hub.tcp is not None:
+        rows.extend(_incoming_stream_row(stream) for stream in hub.tcp.streams_json() if stream["direction"] == "in")
+    return rows
+
+
+def _incoming_stream_row(stream: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "direction": "incoming",
+        "command": None,
+        "packet_id": None,
+        "transfer_id": f"{stream['host']}/{stream['stream_id']}",
+        "label": f"in:stream:{stream['stream_id']}",
+        "target": stream["idurl"],
+        "timeout": None,
+        "proto": stream["proto"],
+        "host": stream["host"],
+        "size": stream["size"],
+        "bytes_received": stream["bytes_done"],
+        "in_flight": True,
+        "progress": stream["progress"],
+    }
 
 
 @api_method("GET", "packet/stats/v1")
 def packets_stats(engine: Any) -> dict[str, Any]:
-    """Packets and bytes in and out: in total, per command and per peer; and why packets were dropped."""
+    """Packets and bytes in and out: the original's ``in``/``out`` totals, and ours per command and peer.
+
+    ``in`` and ``out`` carry the original BitDust's counters (``total_bytes``, ``unknown_bytes``,
+    ``total_packets``, ``unknown_packets``, ``failed_packets``, bytes per peer in ``peers``; ``in``
+    also ``identity_cache_count``/``_fails``/``_bytes``, the identity documents fetched over HTTP).
+    ``total``, ``commands`` and ``peers`` count packets and bytes each way; ``dropped`` counts the
+    packets refused, by reason (``no-gateway``: arrived while the gateway was not running).
+    """
     hub = engine.p2p
-    stats = hub.require_gateway().stats.to_json()
+    cache = engine.identity_cache
+    fetches = IdentityFetches(count=cache.fetched, fails=cache.fetch_failures, bytes=cache.fetched_bytes)
+    stats = hub.require_gateway().stats.to_json(fetches)
     stats["dropped"]["no-gateway"] = hub.dropped_without_gateway
     return stats
 
@@ -195,10 +234,20 @@ def network_status(
     proxy: bool = False,
     dht: bool = False,
 ) -> dict[str, Any]:
-    """The node's connection state and identity, plus the parts asked for."""
+    """The node's connection state and identity, plus the parts asked for.
+
+    ``network_connector_state`` is the state of our network_connector machine (service_network):
+    AT_STARTUP, CONNECTING, CONNECTED or DISCONNECTED, or OFF while the service does not run.
+    ``p2p_connector_state`` is for clients of the original, whose p2p_connector owned the
+    peer-to-peer side (transports listening, our identity published with their contacts). Our
+    network_connector does that same check, so the p2p state is its state, except that it is OFF
+    while the gateway does not run (no identity yet, or service_gateway stopped: no packet can go
+    in or out) and DISCONNECTED while the gateway has no transport attached.
+    """
     hub = engine.p2p
     me = engine.local_identity.current
     result: dict[str, Any] = {
+        "p2p_connector_state": p2p_connector_state(hub),
         "network_connector_state": hub.connector_state(),
         "network_connector_problem": hub.connector.problem if hub.connector is not None else None,
         "idurl": me.idurl.url if me is not None else None,
@@ -226,6 +275,15 @@ def network_status(
         if flag:
             result[name] = {"active": False, "reason": f"{_NOT_HERE[name]} does not exist in this node yet"}
     return result
+
+
+def p2p_connector_state(hub: Any) -> str:
+    """The original's ``p2p_connector_state`` as ``network_status`` documents it."""
+    if hub.gateway is None:
+        return "OFF"
+    if not hub.gateway.transports:
+        return "DISCONNECTED"
+    return str(hub.connector_state())
 
 
 def _dht_part(engine: Any) -> dict[str, Any]:

@@ -7,6 +7,8 @@ import resource
 import sys
 from typing import Any
 
+from twisted.internet import defer
+
 from bitdust.interface.api.spec import ApiResult, api_method
 from bitdust.main.errors import Conflict
 
@@ -50,10 +52,20 @@ def process_health(engine: Any) -> dict[str, Any]:
 
 
 @api_method("GET", "process/info/v1")
-def process_info(engine: Any) -> dict[str, Any]:
-    """Overall information about the engine process, for monitoring."""
+def process_info(engine: Any) -> defer.Deferred[dict[str, Any]]:
+    """Overall information about the engine process, for monitoring.
+
+    Ours: ``pid``, ``version``, ``home``, ``engine_state``, ``started``, ``uptime``, ``memory``,
+    ``python``, ``api``, ``event``. The original's sections, each filled from what this node
+    has: ``config``, ``identity``, ``contact`` (``active``: peers CONNECTED now), ``service``,
+    ``key`` (``registered`` keys), ``file`` (the catalog's counts, once service_backup_db runs),
+    ``dht`` (per layer stored values and packets), ``network`` (transports and packets), and
+    ``automats``. What does not exist in this node yet is reported as 0: suppliers, customers,
+    correspondents and customer assistants in ``contact``, ``share`` and ``group`` ``active``,
+    and every ``stream`` (message queue) counter.
+    """
     services = engine.services.list()
-    return {
+    info: dict[str, Any] = {
         "pid": engine.pid,
         "version": engine.version,
         "home": str(engine.paths.home),
@@ -67,26 +79,105 @@ def process_info(engine: Any) -> dict[str, Any]:
             "ws_port": engine.api.ws_port if engine.api else None,
         },
         "config": {"options": len(engine.config.keys())},
+        "identity": _identity_info(engine),
+        "contact": _contact_info(engine),
         "service": {
             "active": sum(1 for s in services if s["state"] == "ON"),
             "total": len(services),
         },
+        "key": {"registered": len(engine.keys) if getattr(engine, "keys", None) is not None else 0},
+        "file": dict(_NO_FILES),
+        "dht": _dht_info(engine),
+        "share": {"active": 0},
+        "group": {"active": 0},
+        "network": _network_info(engine),
+        "stream": dict.fromkeys(_STREAM_COUNTERS, 0),
         "automats": {"active": len(engine.automats.list())},
-        "identity": _identity_info(engine),
         "event": {"consumers": len(engine.events.consumers())},
     }
+    catalog = getattr(engine, "catalog", None)
+    if catalog is None or not engine.services.is_on("service_backup_db"):
+        return defer.succeed(info)
+
+    def with_files(totals: dict[str, int]) -> dict[str, Any]:
+        info["file"] = totals
+        return info
+
+    return engine.run_blocking(catalog.totals).addCallback(with_files)
+
+
+_NO_FILES = {
+    "items": 0,
+    "files": 0,
+    "files_size": 0,
+    "folders": 0,
+    "folders_size": 0,
+    "backups_size": 0,
+    "customers": 0,
+}
+_STREAM_COUNTERS = ("queues", "consumers", "producers", "keepers", "peddlers", "supplier_queues")
 
 
 def _identity_info(engine: Any) -> dict[str, Any]:
+    """``cache``: identities held; ``cache_ids``: the IDURLs they are known by; ``cache_contacts``: their contacts."""
     local = getattr(engine, "local_identity", None)
     current = local.current if local is not None else None
     cache = getattr(engine, "identity_cache", None)
+    rows = cache.list() if cache is not None else []
+    known = [cache.get(row["idurl"]) for row in rows] if cache is not None else []
     return {
         "ready": current is not None,
         "global_id": current.global_id if current is not None else None,
         "idurl": current.idurl.url if current is not None else None,
-        "cache": len(cache) if cache is not None else 0,
+        "cache": len(rows),
+        "cache_ids": sum(len(identity.sources) for identity in known if identity is not None),
+        "cache_contacts": sum(len(row["contacts"]) for row in rows),
     }
+
+
+def _contact_info(engine: Any) -> dict[str, Any]:
+    contacts = engine.p2p.contacts
+    return {
+        "active": len(contacts.connected()) if contacts is not None else 0,
+        "correspondents": 0,
+        "customers": 0,
+        "suppliers_hired": 0,
+        "suppliers_total": 0,
+        "suppliers_active": 0,
+        "customer_assistants": 0,
+    }
+
+
+def _network_info(engine: Any) -> dict[str, Any]:
+    """``packets_out``/``packets_in``: in flight now; ``*_total``: since the gateway started."""
+    hub = engine.p2p
+    gateway = hub.gateway
+    incoming = 0
+    if hub.tcp is not None:
+        incoming = sum(1 for stream in hub.tcp.streams_json() if stream["direction"] == "in")
+    return {
+        "protocols": sorted(gateway.transports) if gateway is not None else [],
+        "packets_out": len(gateway.outgoing) if gateway is not None else 0,
+        "packets_out_total": gateway.stats.total.packets_out if gateway is not None else 0,
+        "packets_in": incoming,
+        "packets_in_total": gateway.stats.total.packets_in if gateway is not None else 0,
+    }
+
+
+def _dht_info(engine: Any) -> dict[str, Any]:
+    """Per layer: ``cache`` (values stored here), ``packets_in``/``packets_out``; bytes each way."""
+    from bitdust.services.service_entangled_dht import network_status_part
+
+    status = network_status_part(engine)
+    layers = {
+        str(layer["layer_id"]): {
+            "cache": layer["data_store_items"],
+            "packets_in": layer["packets_received"],
+            "packets_out": layer["packets_sent"],
+        }
+        for layer in status.get("layers", [])
+    }
+    return {"layers": layers, "bytes_out": status.get("bytes_sent", 0), "bytes_in": status.get("bytes_received", 0)}
 
 
 @api_method("GET", "process/debug/v1")

@@ -175,11 +175,11 @@ class ApiRegistry:
         inner = defer.maybeDeferred(invoke)
 
         def on_result(value: Any) -> CallResult:
-            if isinstance(value, ApiResult):
-                answer = envelope.ok(value.result, self._elapsed(started), value.message)
-            else:
-                answer = envelope.ok(value, self._elapsed(started))
             try:
+                if isinstance(value, ApiResult):
+                    answer = envelope.ok(value.result, self._elapsed(started), value.message, value.extra)
+                else:
+                    answer = envelope.ok(value, self._elapsed(started))
                 envelope.encode(answer)
             except (TypeError, ValueError, RecursionError):
                 return self._internal_error(Failure(), name, started, "returned a result JSON cannot carry")

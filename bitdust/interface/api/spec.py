@@ -55,10 +55,15 @@ class Param:
 
 @attrs.frozen
 class ApiResult:
-    """A successful answer; ``message`` is an optional human line added to the envelope."""
+    """A successful answer; ``message`` is an optional human line added to the envelope.
+
+    ``extra`` holds fields the envelope carries beside ``result``, as the original's
+    ``RESULT(..., extra_fields=...)`` did (``files_list`` puts the catalog ``revision`` there).
+    """
 
     result: Any = None
     message: str | None = None
+    extra: dict[str, Any] | None = None
 
 
 @attrs.frozen
