@@ -125,9 +125,31 @@ class ServiceManager:
 
     # -- operations ---------------------------------------------------------------------------
 
-    def start_enabled(self) -> defer.Deferred[list[str]]:
-        """Start every enabled service whose dependencies run; returns the names now ON."""
-        return self._lock.run(self._start_enabled)
+    def start_enabled(self, within: str | None = None) -> defer.Deferred[list[str]]:
+        """Start every enabled service whose dependencies run; returns the names now ON.
+
+        ``within``: only that service and the services that depend on it (``network_reconnect``
+        brings up the network services this way, leaving unrelated ones as they are).
+        """
+        if within is not None:
+            self.get(within)
+        return self._lock.run(self._start_enabled, within)
+
+    def recheck_installed(self) -> list[str]:
+        """Ask every stopped service's "installed" check again; returns the services whose state changed.
+
+        Called when what the checks depend on changed (an identity was created, recovered or
+        erased): a service that can run now leaves NOT_INSTALLED for OFF, ready to be started,
+        and one that cannot any more is NOT_INSTALLED. Nothing is started or stopped here.
+        """
+        changed = []
+        for name in self.names():
+            machine = self._machines[name]
+            before = machine.state
+            machine.automat("recheck")
+            if machine.state != before:
+                changed.append(name)
+        return changed
 
     def stop_all(self) -> defer.Deferred[None]:
         """Stop every running service, dependents before what they depend on."""
@@ -143,7 +165,8 @@ class ServiceManager:
         return self._lock.run(self._stop_many, service_graph.all_dependents(self._depends(), name) + [name])
 
     def start(self, name: str) -> defer.Deferred[dict[str, Any]]:
-        """``service_start``: start ``name`` and its stopped, enabled dependencies; enable it."""
+        """``service_start``: start ``name`` and its stopped, enabled dependencies; enable it; then
+        start the enabled services that depend on it and were stopped (because it was)."""
         self.get(name)
         return self._lock.run(self._start_one, name)
 
@@ -178,9 +201,13 @@ class ServiceManager:
         return state
 
     @defer.inlineCallbacks
-    def _start_enabled(self) -> Any:
+    def _start_enabled(self, within: str | None = None) -> Any:
         started = []
-        for name in self.names():
+        names = self.names()
+        if within is not None:
+            wanted = {within, *service_graph.all_dependents(self._depends(), within)}
+            names = [name for name in names if name in wanted]
+        for name in names:
             if not self.is_enabled(name) or self.is_on(name):
                 continue
             state = yield self._run(name, "start")
@@ -202,20 +229,47 @@ class ServiceManager:
         missing = service_graph.missing_dependencies(depends).get(name)
         if missing:
             raise ServiceError(f"cannot start {name}: it depends on {', '.join(missing)}, which does not exist")
-        for dep in service_graph.all_dependencies(depends, name):
+        problem = yield self._start_with_dependencies(name)
+        if problem is not None:
+            raise ServiceError(problem)
+        self._config.set(self.get(name).enabled_key(), True)
+        yield self._start_dependents(name)
+        return self.info(name)
+
+    @defer.inlineCallbacks
+    def _start_with_dependencies(self, name: str) -> Any:
+        """Start the stopped, enabled dependencies of ``name``, then ``name``; fires with why not, or None."""
+        for dep in service_graph.all_dependencies(self._depends(), name):
             if self.is_on(dep):
                 continue
             if not self.is_enabled(dep):
-                raise ServiceError(f"cannot start {name}: dependency {dep} is disabled; start {dep} first")
+                return f"cannot start {name}: dependency {dep} is disabled; start {dep} first"
             state = yield self._run(dep, "start")
             if state != "ON":
                 reason = self._machines[dep].reason or state
-                raise ServiceError(f"cannot start {name}: dependency {dep} did not start ({reason})")
+                return f"cannot start {name}: dependency {dep} did not start ({reason})"
         state = yield self._run(name, "start")
         if state != "ON":
-            raise ServiceError(self._machines[name].reason or f"{name} did not start ({state})")
-        self._config.set(self.get(name).enabled_key(), True)
-        return self.info(name)
+            return self._machines[name].reason or f"{name} did not start ({state})"
+        return None
+
+    @defer.inlineCallbacks
+    def _start_dependents(self, name: str) -> Any:
+        """The seed's ``service_start``: services needing ``name`` that are enabled but stopped start too.
+
+        Best effort: ``name`` is running either way, and a dependent that cannot start says why
+        in its own state and reason.
+        """
+        started = []
+        for dependent in reversed(service_graph.all_dependents(self._depends(), name)):
+            if self.is_on(dependent) or not self.is_enabled(dependent):
+                continue
+            problem = yield self._start_with_dependencies(dependent)
+            if problem is None:
+                started.append(dependent)
+            else:
+                self._log.warn("dependent {name} not started: {reason}", name=dependent, reason=problem)
+        return started
 
     @defer.inlineCallbacks
     def _stop_one(self, name: str) -> Any:

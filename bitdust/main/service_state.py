@@ -88,6 +88,10 @@ class ServiceState(ServiceStateMachine):
         self.reason = f"{self.service.name} is not installed on this node"
         self.log.info("service {name} is not installed", name=self.service.name)
 
+    def do_report_installed(self, *args: Any, **kwargs: Any) -> None:
+        self.reason = None
+        self.log.info("service {name} can run now", name=self.service.name)
+
     def do_report_depends_off(self, *args: Any, **kwargs: Any) -> None:
         missing = self.manager.dependencies_not_on(self.service.name)
         self.reason = f"{self.service.name} depends on {', '.join(missing)}, which is not running"

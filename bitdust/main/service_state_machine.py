@@ -24,6 +24,7 @@ class ServiceStateMachine(Automat):
     )
     EVENTS = frozenset(
         {
+            "recheck",
             "start",
             "start-failed",
             "started",
@@ -45,6 +46,7 @@ class ServiceStateMachine(Automat):
         "do_report_start_failed",
         "do_stop",
         "do_report_stop_failed",
+        "do_report_installed",
     )
     CONDITIONS = (
         "is_installed",
@@ -67,6 +69,10 @@ class ServiceStateMachine(Automat):
             elif event == "stop":
                 self.state = "OFF"
                 self.do_report_stopped(*args, **kwargs)
+            elif event == "recheck":
+                if not self.is_installed(*args, **kwargs):
+                    self.state = "NOT_INSTALLED"
+                    self.do_report_not_installed(*args, **kwargs)
         elif self.state == "NOT_INSTALLED":
             if event == "start":
                 if not self.is_installed(*args, **kwargs):
@@ -81,6 +87,10 @@ class ServiceStateMachine(Automat):
             elif event == "stop":
                 self.state = "OFF"
                 self.do_report_stopped(*args, **kwargs)
+            elif event == "recheck":
+                if self.is_installed(*args, **kwargs):
+                    self.state = "OFF"
+                    self.do_report_installed(*args, **kwargs)
         elif self.state == "DEPENDS_OFF":
             if event == "start":
                 if not self.is_installed(*args, **kwargs):
@@ -95,6 +105,10 @@ class ServiceStateMachine(Automat):
             elif event == "stop":
                 self.state = "OFF"
                 self.do_report_stopped(*args, **kwargs)
+            elif event == "recheck":
+                if not self.is_installed(*args, **kwargs):
+                    self.state = "NOT_INSTALLED"
+                    self.do_report_not_installed(*args, **kwargs)
         elif self.state == "FAILED":
             if event == "start":
                 if not self.is_installed(*args, **kwargs):
@@ -109,6 +123,10 @@ class ServiceStateMachine(Automat):
             elif event == "stop":
                 self.state = "OFF"
                 self.do_report_stopped(*args, **kwargs)
+            elif event == "recheck":
+                if not self.is_installed(*args, **kwargs):
+                    self.state = "NOT_INSTALLED"
+                    self.do_report_not_installed(*args, **kwargs)
         elif self.state == "STARTING":
             if event == "started":
                 self.state = "ON"

@@ -3,12 +3,14 @@
 Incoming bytes from any transport are decoded, checked against our own identity (addressed to
 us?), verified against the creator's identity (fetched into the cache when unknown), checked for
 replays, and only then counted, reported to observers and handed to the handler a service
-registered for the command. ``Ack`` and ``Fail`` settle our own outgoing packets instead. A command
+registered for the command. A verified packet whose creator signed with a newer identity revision
+than the one we hold makes the cache refresh that identity (paced per identity). ``Ack`` and ``Fail`` settle our own outgoing packets instead. A command
 nobody handles is answered with ``Fail``. Nothing a peer sends can raise out of :meth:`inbox`.
 
 Outgoing packets are :class:`~bitdust.p2p.packet_out.PacketOut` machines; the gateway signs them
 (in a worker thread: RSA and hashing a large payload are blocking work), picks a transport from
-the receiver's identity contacts and keeps the ones in flight so answers find them.
+the receiver's identity contacts and keeps the ones in flight so answers find them. An attempt
+that finds no route or fails asks :meth:`Gateway.refresh_identity` for a fresher copy first.
 """
 
 from __future__ import annotations
@@ -221,6 +223,12 @@ class Gateway:
             return None
         self.stats.count("in", packet.command, peer, size)
         self.recent_in.append(_incoming_row(packet, peer, size, source, self.clock.seconds()))
+        if packet.creator_revision > identity.revision and packet.command != commands.IDENTITY:
+            # The creator signed with a newer identity than ours: fetch it (paced by the cache, so a
+            # claim its servers do not back costs little). An Identity packet carries the document.
+            self.cache.refresh_if_older(packet.creator_id, packet.creator_revision).addErrback(
+                log_failure(self.log, "refreshing the identity of {peer} failed", peer=peer)
+            )
         binder = getattr(source, "owner", None)
         if binder is not None and hasattr(binder, "bind"):
             binder.bind(source, peer)
@@ -309,6 +317,7 @@ class Gateway:
             payload=payload,
             remote_id=self.cache.resolve(remote_id).url,
             key_id=key_id,
+            creator_revision=me.revision,
         )
         out = PacketOut(
             self,
@@ -367,6 +376,10 @@ class Gateway:
         both = defer.gatherResults([signed_d, identity_d], consumeErrors=True)
         both.addErrback(lambda f: f.value.subFailure)
         return both.addCallback(lambda results: (results[0][0], results[0][1], results[1]))
+
+    def refresh_identity(self, idurl: str, *, reason: str = "") -> defer.Deferred[Any]:
+        """Re-fetch the receiver's identity (paced by the cache); fires with the identity held after."""
+        return self.cache.refresh(idurl, reason=reason)
 
     def route(self, identity: Any) -> tuple[Transport, str] | None:
         """The first contact of the peer's identity that one of our transports can reach."""

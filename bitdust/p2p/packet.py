@@ -1,9 +1,12 @@
 """The signed packet: every message between two nodes, its wire format and its signature.
 
-Wire format, version 1: one msgpack array ``[1, command, owner_id, creator_id, packet_id, date,
-payload, remote_id, key_id, signature]``. An array (not a map) because the field set is fixed and
-positional decoding leaves nothing to normalize; the version comes first so a future format can be
-recognized before anything else is interpreted.
+Wire format, version 2: one msgpack array ``[2, command, owner_id, creator_id, packet_id, date,
+payload, remote_id, key_id, creator_revision, signature]``. An array (not a map) because the field
+set is fixed and positional decoding leaves nothing to normalize; the version comes first so a
+future format can be recognized before anything else is interpreted. Version 2 added
+``creator_revision``, the revision of the identity its creator had when signing: a receiver that
+holds an older revision learns from any verified packet that it should fetch the newer one (see
+the gateway). Version 1 packets are refused: their senders could not tell us that.
 
 Packets come from strangers, so :func:`decode` is the one gate: it bounds memory before parsing
 (total size, and msgpack's own per-object limits), refuses maps, extension types, nesting, trailing
@@ -12,7 +15,7 @@ packet built in code and a packet read from the wire obey the same rules. Anythi
 :class:`PacketError`; no other exception escapes.
 
 The signature covers :func:`signing_bytes`, a canonical msgpack array of every field but the
-signature (the payload by its SHA-256), tagged ``bitdust-packet/1``: the wire encoding is never
+signature (the payload by its SHA-256), tagged ``bitdust-packet/2``: the wire encoding is never
 signed, so a re-encoding can not break a signature, and the tag keeps packet signatures from ever
 being valid for anything else the same key signs (identities sign JSON tagged ``bitdust-identity/1``).
 """
@@ -31,7 +34,7 @@ from bitdust.crypt.rsa_key import RsaKey
 from bitdust.main.errors import BadRequest
 from bitdust.p2p.commands import COMMANDS
 from bitdust.p2p.errors import PacketError
-from bitdust.userid.identity import Identity
+from bitdust.userid.identity import MAX_REVISION, Identity
 from bitdust.userid.idurl import IdUrl
 
 __all__ = [
@@ -49,13 +52,13 @@ __all__ = [
     "verify",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """First element of every encoded packet."""
 
-SIGNING_TAG = "bitdust-packet/1"
+SIGNING_TAG = "bitdust-packet/2"
 """First element of the signed bytes (domain separation from other signed documents)."""
 
-_WIRE_FIELDS = 10
+_WIRE_FIELDS = 11
 _UNPACK_ERRORS = (ValueError, TypeError, OverflowError, RecursionError, msgpack.exceptions.UnpackException)
 
 
@@ -124,6 +127,8 @@ class Packet:
     payload: bytes = b""
     remote_id: str
     key_id: str = ""
+    #: the revision of the creator's identity when it signed; signed like every other field
+    creator_revision: int = 0
     signature: bytes = b""
 
     def __attrs_post_init__(self) -> None:
@@ -147,6 +152,10 @@ class Packet:
                 split_key_id(self.key_id)
             except BadRequest as exc:
                 raise PacketError(f"key_id: {exc.message}") from None
+        if type(self.creator_revision) is not int or not 0 <= self.creator_revision <= MAX_REVISION:
+            raise PacketError(
+                f"creator_revision must be an integer from 0 to {MAX_REVISION}, got {self.creator_revision!r}"
+            )
         if not isinstance(self.signature, bytes):
             raise PacketError(f"signature must be bytes, not {type(self.signature).__name__}")
 
@@ -179,6 +188,7 @@ def _fields(packet: Packet) -> list[Any]:
         packet.payload,
         packet.remote_id,
         packet.key_id,
+        packet.creator_revision,
     ]
 
 
@@ -224,7 +234,7 @@ def decode(blob: bytes, limits: Limits = DEFAULT_LIMITS) -> Packet:
         raise PacketError(f"unsupported packet format version {version!r}")
     if len(fields) != _WIRE_FIELDS:
         raise PacketError(f"a version {FORMAT_VERSION} packet has {_WIRE_FIELDS} fields, got {len(fields)}")
-    _, command, owner_id, creator_id, packet_id, date, payload, remote_id, key_id, signature = fields
+    _, command, owner_id, creator_id, packet_id, date, payload, remote_id, key_id, creator_revision, signature = fields
     if type(date) is not float:
         # The wire is strict where code is lenient: one encoding per packet.
         raise PacketError(f"date must be a float, not {type(date).__name__}")
@@ -237,6 +247,7 @@ def decode(blob: bytes, limits: Limits = DEFAULT_LIMITS) -> Packet:
         payload=payload,
         remote_id=remote_id,
         key_id=key_id,
+        creator_revision=creator_revision,
         signature=signature,
     )
     check_limits(packet, limits)

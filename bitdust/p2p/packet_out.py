@@ -36,6 +36,11 @@ class PacketOut(PacketOutMachine):
         self.remote_identity: Any = None
         #: each attempt handed to a transport (``packets_list`` shows them as ``items``)
         self.transfers: list[Transfer] = []
+        #: how many failed attempts refreshed the receiver's identity
+        self.refreshes = 0
+        #: contacts of the receiver's identity before the last refresh
+        self._contacts_before: tuple[str, ...] = ()
+        self._last_failure: Failure | None = None
         self.result: defer.Deferred[Packet | None] = defer.Deferred(lambda _d: self.automat("cancel"))
         self.add_state_changed_callback(self._check_settled)
 
@@ -49,10 +54,14 @@ class PacketOut(PacketOutMachine):
         return self.packet.command not in (commands.ACK, commands.FAIL)
 
     def is_retry_left(self, *args: Any, **kwargs: Any) -> bool:
-        failure = args[0] if args else None
-        if isinstance(failure, Failure) and failure.check(DeliveryFailed) and failure.value.reason == "no-route":
-            return False  # the peer's contacts will not change by trying again
         return self.attempts <= self.retries
+
+    def is_route_changed(self, *args: Any, **kwargs: Any) -> bool:
+        """The refreshed identity has other contacts than before, and one of them is reachable."""
+        identity = self.remote_identity
+        if identity is None or tuple(identity.contacts) == self._contacts_before:
+            return False
+        return self.gateway.route(identity) is not None
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -75,6 +84,31 @@ class PacketOut(PacketOutMachine):
         d = defer.maybeDeferred(self.gateway.transmit, self.packet, self.wire, self.remote_identity, self.transfers)
         d.addCallbacks(lambda _: self.automat("sent"), lambda failure: self.automat("send-failed", failure))
 
+    def do_refresh_identity(self, *args: Any, **kwargs: Any) -> None:
+        """Ask the identity cache to re-fetch the receiver; ``refreshed`` follows, whatever it found."""
+        if args and isinstance(args[0], Failure):
+            self._last_failure = args[0]
+            self.error = args[0].getErrorMessage()
+        self.refreshes += 1
+        known = self.remote_identity
+        self._contacts_before = tuple(known.contacts) if known is not None else ()
+        why = self.error or f"no answer to attempt {self.attempts}"
+        d = defer.maybeDeferred(self.gateway.refresh_identity, self.packet.remote_id, reason=why)
+
+        def refreshed(identity: Any) -> None:
+            if identity is not None:
+                self.remote_identity = identity
+            if not self.destroyed:
+                self.automat("refreshed")
+
+        def failed(failure: Failure) -> None:
+            # The cache's refresh never fails; anything else is a bug, told to the caller as one.
+            if not self.destroyed:
+                self.error = f"refreshing the identity of {self.packet.remote_id} failed: {failure.getErrorMessage()}"
+                self.automat("refreshed")
+
+        d.addCallbacks(refreshed, failed)
+
     def do_wait_attempt(self, *args: Any, **kwargs: Any) -> None:
         if args and isinstance(args[0], Failure):
             self.error = args[0].getErrorMessage()
@@ -87,7 +121,8 @@ class PacketOut(PacketOutMachine):
         self.result.callback(self.response)
 
     def do_report_failed(self, *args: Any, **kwargs: Any) -> None:
-        arg = args[0] if args else None
+        # After a refresh that found no way to the receiver, the failure to report is the attempt's.
+        arg = args[0] if args else self._last_failure
         if isinstance(arg, Packet):
             self.response = arg
             detail = arg.payload.decode("utf-8", "replace")[:200] or "no reason given"
@@ -142,6 +177,7 @@ class PacketOut(PacketOutMachine):
             "remote_id": self.packet.remote_id,
             "size": len(self.wire) if self.wire is not None else None,
             "attempts": self.attempts,
+            "refreshes": self.refreshes,
             "timeout": self.timeout,
             "retries": self.retries,
             "created": self.created,

@@ -20,6 +20,7 @@ class PacketOutMachine(Automat):
         "FAILED",
         "ACK_WAIT",
         "DONE",
+        "REFRESH",
         "RETRY_WAIT",
         "CANCELLED",
     )
@@ -31,6 +32,7 @@ class PacketOutMachine(Automat):
             "fail",
             "prepare-failed",
             "prepared",
+            "refreshed",
             "run",
             "send-failed",
             "sent",
@@ -52,12 +54,14 @@ class PacketOutMachine(Automat):
         "do_report_failed",
         "do_wait_attempt",
         "do_report_done",
+        "do_refresh_identity",
         "do_report_timeout",
         "do_report_cancelled",
     )
     CONDITIONS = (
         "is_ack_wanted",
         "is_retry_left",
+        "is_route_changed",
     )
 
     def A(self, event, *args, **kwargs):
@@ -88,12 +92,8 @@ class PacketOutMachine(Automat):
                     self.state = "DONE"
                     self.do_report_done(*args, **kwargs)
             elif event == "send-failed":
-                if self.is_retry_left(*args, **kwargs):
-                    self.state = "RETRY_WAIT"
-                    self.do_wait_attempt(*args, **kwargs)
-                elif not self.is_retry_left(*args, **kwargs):
-                    self.state = "FAILED"
-                    self.do_report_failed(*args, **kwargs)
+                self.state = "REFRESH"
+                self.do_refresh_identity(*args, **kwargs)
             elif event == "ack":
                 self.state = "DONE"
                 self.do_report_done(*args, **kwargs)
@@ -112,11 +112,31 @@ class PacketOutMachine(Automat):
                 self.do_report_failed(*args, **kwargs)
             elif event == "attempt-timeout":
                 if self.is_retry_left(*args, **kwargs):
-                    self.state = "SENDING"
-                    self.do_send(*args, **kwargs)
+                    self.state = "REFRESH"
+                    self.do_refresh_identity(*args, **kwargs)
                 elif not self.is_retry_left(*args, **kwargs):
                     self.state = "FAILED"
                     self.do_report_timeout(*args, **kwargs)
+            elif event == "cancel":
+                self.state = "CANCELLED"
+                self.do_report_cancelled(*args, **kwargs)
+        elif self.state == "REFRESH":
+            if event == "refreshed":
+                if self.is_route_changed(*args, **kwargs):
+                    self.state = "SENDING"
+                    self.do_send(*args, **kwargs)
+                elif not self.is_route_changed(*args, **kwargs) and self.is_retry_left(*args, **kwargs):
+                    self.state = "RETRY_WAIT"
+                    self.do_wait_attempt(*args, **kwargs)
+                elif not self.is_route_changed(*args, **kwargs) and not self.is_retry_left(*args, **kwargs):
+                    self.state = "FAILED"
+                    self.do_report_failed(*args, **kwargs)
+            elif event == "ack":
+                self.state = "DONE"
+                self.do_report_done(*args, **kwargs)
+            elif event == "fail":
+                self.state = "FAILED"
+                self.do_report_failed(*args, **kwargs)
             elif event == "cancel":
                 self.state = "CANCELLED"
                 self.do_report_cancelled(*args, **kwargs)

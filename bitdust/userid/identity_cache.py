@@ -16,6 +16,10 @@ both, running the disk part (and XML parsing with signature checks) through the 
 ``run_blocking`` (``Engine.run_blocking`` in production; the default runs inline, for tests).
 Disk writes are chained in order so an older document can never overwrite a newer one.
 ``load`` is blocking and meant to run once at startup, before the cache is shared.
+
+Staleness: a held identity is never re-read on its own. :meth:`refresh` (and :meth:`refresh_if_older`)
+re-fetch it from all its sources when the network gives a reason to think it is old; the pacing
+and bounds that keep peers from driving those fetches live in :mod:`bitdust.userid.identity_refresh`.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from bitdust.main.fileutil import atomic_write
 from bitdust.userid.errors import IdentityError, IdentityFetchError, IdentitySignatureError
 from bitdust.userid.http_fetch import HttpGet
 from bitdust.userid.identity import MAX_IDENTITY_SIZE, Identity
+from bitdust.userid.identity_refresh import IdentityRefresher
 from bitdust.userid.idurl import IdUrl, parse_user_ref
 
 RunBlocking = Callable[..., "defer.Deferred[Any]"]
@@ -82,6 +87,7 @@ class IdentityCache:
         self.fetched = 0
         self.fetch_failures = 0
         self.fetched_bytes = 0
+        self.refresher = IdentityRefresher(self, clock=clock, log=self._log)
 
     # -- lookups --------------------------------------------------------------------------------
 
@@ -275,6 +281,18 @@ class IdentityCache:
         return d.addCallback(lambda _: True)
 
     # -- fetching -------------------------------------------------------------------------------
+
+    def refresh(self, idurl: IdUrl | str, *, reason: str = "") -> defer.Deferred[Identity | None]:
+        """Re-fetch the identity known by ``idurl`` from all its sources (paced); never fails.
+
+        Fires with the identity held afterwards: the newer one when a server had it, else the
+        held one, None when there is none.
+        """
+        return self.refresher.refresh(idurl, reason=reason)
+
+    def refresh_if_older(self, idurl: IdUrl | str, revision: int) -> defer.Deferred[Identity | None]:
+        """:meth:`refresh` when the held identity's revision is below ``revision`` (a peer's claim)."""
+        return self.refresher.refresh_if_older(idurl, revision)
 
     def fetch(self, idurl: IdUrl | str) -> defer.Deferred[Identity]:
         """GET the identity at ``idurl``, check it, keep it; IdentityFetchError with a reason otherwise.

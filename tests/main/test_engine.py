@@ -130,7 +130,8 @@ def test_engine_lifecycle_and_service_api(home):
         assert code == 404
 
         code, env = yield call(engine, "GET", "process/info/v1")
-        assert env["result"]["service"] == {"active": 2, "total": 4}  # network and gateway
+        # network, and what service_start of network brought back with it: gateway and chat (enabled)
+        assert env["result"]["service"] == {"active": 3, "total": 4}
         code, env = yield call(engine, "GET", "process/debug/v1")
         assert code == 409 and "terminal" in env["errors"][0]
         code, env = yield call(engine, "GET", "process/health/v1", secret=False)

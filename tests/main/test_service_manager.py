@@ -222,7 +222,13 @@ def test_operations_are_serialized(world) -> None:
     for _ in range(10):
         world["clock"].advance(0)
     assert sorted(fired) == ["first", "second"]
-    assert world["calls"] == [("start", "service_slow"), ("stop", "service_slow")]
+    # service_after (enabled) started with its dependency, and stopped before it
+    assert world["calls"] == [
+        ("start", "service_slow"),
+        ("start", "service_after"),
+        ("stop", "service_after"),
+        ("stop", "service_slow"),
+    ]
     assert result_of(first, world["clock"])["state"] == "ON"
     assert result_of(second, world["clock"])["state"] == "OFF"
 
@@ -262,3 +268,81 @@ def test_with_configs_lists_service_options(world) -> None:
         "services/network/receive-limit",
         "services/network/send-limit",
     ]
+
+
+# -- dependents, identity re-checks, subsets -------------------------------------------------
+
+
+def test_service_start_also_starts_enabled_stopped_dependents(world) -> None:
+    """The seed: "Other dependent services, if they were enabled before but stopped, also will be started"."""
+    build_chain(world)
+    manager, clock = world["manager"], world["clock"]
+    gateway = manager.get("service_gateway")
+    gateway.is_installed = False  # no identity yet
+    result_of(manager.start_enabled(), clock)
+    assert manager.state("service_gateway") == "NOT_INSTALLED"
+    assert manager.state("service_p2p") == "DEPENDS_OFF" and manager.state("service_chat") == "DEPENDS_OFF"
+    gateway.is_installed = True
+    world["calls"].clear()
+    info = result_of(manager.start("service_gateway"), clock)
+    assert info["state"] == "ON"
+    assert world["calls"] == [("start", "service_gateway"), ("start", "service_p2p"), ("start", "service_chat")]
+    assert all(manager.is_on(name) for name in ("service_network", "service_tcp", "service_p2p", "service_chat"))
+
+
+def test_disabled_dependents_stay_off_and_a_failing_one_does_not_fail_the_start(world) -> None:
+    build_chain(world)
+    manager, clock = world["manager"], world["clock"]
+    world["config"].set("services/gateway/enabled", False)
+    world["config"].set("services/chat/enabled", False)
+    world["add"]("service_flaky", ["service_gateway"]).fail_start = True
+    result_of(manager.start_enabled(), clock)
+    info = result_of(manager.start("service_gateway"), clock)
+    assert info["state"] == "ON"
+    assert manager.is_on("service_p2p")
+    assert manager.state("service_chat") == "OFF"  # disabled: left alone
+    assert manager.state("service_flaky") == "FAILED" and "cannot bind" in manager.info("service_flaky")["reason"]
+
+
+def test_a_dependent_needing_another_stopped_service_starts_it_when_enabled(world) -> None:
+    build_chain(world)
+    manager, clock = world["manager"], world["clock"]
+    world["config"].set("services/gateway/enabled", False)
+    world["config"].set("services/tcp/enabled", False)
+    result_of(manager.start_enabled(), clock)
+    world["config"].set("services/tcp/enabled", True)  # enabled, but nobody started it
+    result_of(manager.start("service_gateway"), clock)
+    assert manager.is_on("service_tcp") and manager.is_on("service_p2p") and manager.is_on("service_chat")
+
+
+def test_recheck_installed_moves_services_in_and_out_of_not_installed(world) -> None:
+    build_chain(world)
+    manager, clock = world["manager"], world["clock"]
+    gateway = manager.get("service_gateway")
+    gateway.is_installed = False
+    result_of(manager.start_enabled(), clock)
+    assert manager.state("service_gateway") == "NOT_INSTALLED"
+    assert manager.recheck_installed() == []  # nothing changed yet
+    gateway.is_installed = True
+    assert manager.recheck_installed() == ["service_gateway"]
+    info = manager.info("service_gateway")
+    assert info["state"] == "OFF" and info["installed"] is True and info["reason"] is None
+    assert world["calls"].count(("start", "service_gateway")) == 0  # re-checked, not started
+    # stopped services whose check fails now say so too; running ones are left alone
+    manager.get("service_p2p").is_installed = False
+    manager.get("service_network").is_installed = False
+    assert manager.recheck_installed() == ["service_p2p"]
+    assert manager.state("service_p2p") == "NOT_INSTALLED" and manager.is_on("service_network")
+
+
+def test_start_enabled_within_one_subtree(world) -> None:
+    build_chain(world)
+    world["add"]("service_elsewhere")
+    manager, clock = world["manager"], world["clock"]
+    started = result_of(manager.start_enabled(within="service_gateway"), clock)
+    assert started == []  # service_network is off: the subtree cannot start
+    started = result_of(manager.start_enabled(within="service_network"), clock)
+    assert started == ["service_network", "service_gateway", "service_tcp", "service_p2p", "service_chat"]
+    assert manager.state("service_elsewhere") == "OFF"
+    with pytest.raises(NotFound):
+        manager.start_enabled(within="service_nope")

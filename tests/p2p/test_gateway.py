@@ -57,12 +57,14 @@ def delivery_failure(box: list[Any]) -> DeliveryFailed:
 
 
 class FakeCache:
-    """The identity cache API the gateway uses: ``get``, ``fetch``, ``resolve``, ``store``."""
+    """The identity cache API the gateway uses: ``get``, ``fetch``, ``resolve``, ``store``, ``refresh``."""
 
     def __init__(self, *identities: Identity) -> None:
         self.known: dict[str, Identity] = {}
         self.remote: dict[str, Identity] = {}
         self.fetches: list[str] = []
+        self.refreshes: list[str] = []
+        self.claims: list[tuple[str, int]] = []
         for identity in identities:
             self._keep(identity)
 
@@ -93,6 +95,22 @@ class FakeCache:
     def store(self, identity: Identity) -> defer.Deferred[bool]:
         self._keep(identity)
         return defer.succeed(True)
+
+    def refresh(self, idurl: IdUrl | str, *, reason: str = "") -> defer.Deferred[Identity | None]:
+        """Like the real cache's: take the remote document when it is newer, never fail."""
+        url = parse_user_ref(idurl).url
+        self.refreshes.append(url)
+        newer, held = self.remote.get(url), self.get(url)
+        if newer is not None and (held is None or newer.revision > held.revision):
+            self._keep(newer)
+        return defer.succeed(self.get(url))
+
+    def refresh_if_older(self, idurl: IdUrl | str, revision: int) -> defer.Deferred[Identity | None]:
+        self.claims.append((parse_user_ref(idurl).url, revision))
+        held = self.get(idurl)
+        if held is not None and held.revision >= revision:
+            return defer.succeed(held)
+        return self.refresh(idurl)
 
 
 class FakeConnection:
@@ -666,3 +684,74 @@ def test_ack_to_a_packet_sent_to_a_secondary_source_settles_it(alice_key: RsaKey
     assert len(net.bob.handled) == 1
     assert net.alice.gateway.stats.dropped == {}
     assert box and isinstance(box[0], Packet)
+
+
+# -- the creator's identity revision -----------------------------------------------------------
+
+
+def test_our_packets_carry_our_identity_revision(net: Net) -> None:
+    net.handle(net.bob, commands.IDENTITY)
+    outcome(net.alice.gateway.send(commands.IDENTITY, BOB))
+    net.flush()
+    [(_t, _i, _c, data)] = net.alice.transport.sent
+    assert packets.decode(data).creator_revision == net.alice.identity.revision == 1
+    [(_t, _i, _c, answer)] = net.bob.transport.sent
+    assert packets.decode(answer).creator_revision == net.bob.identity.revision
+
+
+def test_newer_revision_in_a_verified_data_packet_replaces_the_cached_identity(net: Net, alice_key: RsaKey) -> None:
+    net.handle(net.bob, commands.DATA)
+    moved = make_identity(alice_key, "alice", revision=5, sources=[ALICE], contacts=(ALICE_TCP, "tcp://10.0.0.1:7"))
+    net.bob.cache.remote[ALICE] = moved
+    net.inject(net.bob, net.wire(alice_key, command=commands.DATA, creator_revision=5))
+    assert len(net.bob.handled) == 1  # handled at once, with the identity it was verified against
+    assert net.bob.cache.claims == [(ALICE, 5)] and net.bob.cache.refreshes == [ALICE]
+    assert net.bob.cache.get(ALICE) == moved
+
+
+def test_a_revision_we_hold_or_an_older_one_refreshes_nothing(net: Net, alice_key: RsaKey) -> None:
+    net.handle(net.bob, commands.DATA)
+    for number, revision in enumerate((1, 0)):
+        net.inject(
+            net.bob, net.wire(alice_key, command=commands.DATA, creator_revision=revision, packet_id=f"d{number}")
+        )
+    assert len(net.bob.handled) == 2
+    assert net.bob.cache.claims == [] and net.bob.cache.refreshes == []
+
+
+def test_identity_packets_carry_the_document_and_refresh_nothing(net: Net, alice_key: RsaKey) -> None:
+    net.handle(net.bob, commands.IDENTITY)
+    net.inject(net.bob, net.wire(alice_key, creator_revision=9))
+    assert len(net.bob.handled) == 1 and net.bob.cache.claims == []
+
+
+def test_an_unverified_packet_claiming_a_newer_revision_refreshes_nothing(net: Net, bob_key: RsaKey) -> None:
+    net.handle(net.bob, commands.DATA)
+    net.inject(net.bob, net.wire(bob_key, command=commands.DATA, creator_revision=7))  # not alice's signature
+    assert net.bob.gateway.stats.dropped == {"bad-signature": 1}
+    assert net.bob.cache.claims == [] and net.bob.cache.refreshes == []
+
+
+def test_a_peer_lying_about_its_revision_causes_paced_fetches_only(net: Net, alice_key: RsaKey, tmp_path: Any) -> None:
+    """The real cache behind bob's gateway: alice's servers serve revision 1, her packets claim 99."""
+    from bitdust.userid.identity_cache import IdentityCache
+
+    fetched: list[str] = []
+
+    def http_get(url: str, timeout: float) -> defer.Deferred[tuple[int, bytes]]:
+        fetched.append(url)
+        return defer.succeed((200, net.alice.identity.to_xml().encode()))
+
+    cache = IdentityCache(tmp_path / "cache", http_get=http_get, clock=net.clock, run_blocking=run_blocking)
+    cache.put(net.alice.identity)
+    cache.put(net.bob.identity)
+    net.bob.gateway.cache = cache
+    net.handle(net.bob, commands.DATA)
+    for second in range(120):
+        for number in range(20):
+            packet_id = f"lie-{second}-{number}"
+            net.inject(net.bob, net.wire(alice_key, command=commands.DATA, creator_revision=99, packet_id=packet_id))
+        net.clock.advance(1)
+    assert len(net.bob.handled) == 2400  # every packet is still served
+    assert 1 <= len(fetched) <= 8  # at 0, 1, 3, 7, 15, 31, 63 and 123 s at most, not 2400
+    assert cache.get(ALICE).revision == 1

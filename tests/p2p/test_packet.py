@@ -44,7 +44,7 @@ def wire(*fields: object) -> bytes:
     return msgpack.packb(list(fields), use_bin_type=True)
 
 
-GOOD = [1, "Data", ALICE, ALICE, "p1", NOW, b"x", BOB, "", b""]
+GOOD = [2, "Data", ALICE, ALICE, "p1", NOW, b"x", BOB, "", 0, b""]
 
 
 def test_commands() -> None:
@@ -53,9 +53,15 @@ def test_commands() -> None:
 
 
 def test_round_trip() -> None:
-    packet = make(signature=b"s" * 128)
+    packet = make(signature=b"s" * 128, creator_revision=2**63 - 1)
     assert decode(encode(packet)) == packet
     assert decode(wire(*GOOD)).packet_id == "p1"
+    assert decode(wire(*GOOD[:-2], 41, b"")).creator_revision == 41
+
+
+def test_wire_format_is_version_2() -> None:
+    fields = msgpack.unpackb(encode(make(creator_revision=5)))
+    assert fields[0] == 2 and fields[-2] == 5 and len(fields) == 11
 
 
 def test_int_date_is_converted_in_code() -> None:
@@ -73,25 +79,32 @@ def test_int_date_is_converted_in_code() -> None:
         msgpack.packb([1, msgpack.ExtType(1, b"x")]),
         msgpack.packb("just a string"),
         msgpack.packb([]),
-        wire(2, *GOOD[1:]),
+        wire(1, *GOOD[1:]),
+        wire(1, *GOOD[1:-2], GOOD[-1]),  # a version 1 packet (no creator revision)
+        wire(3, *GOOD[1:]),
         wire(True, *GOOD[1:]),
-        wire(1.0, *GOOD[1:]),
+        wire(2.0, *GOOD[1:]),
         wire(*GOOD[:-1]),
         wire(*GOOD, b""),
-        wire(1, "Nope", *GOOD[2:]),
-        wire(1, "Data", "alice", *GOOD[3:]),
-        wire(1, "Data", ALICE, "http://H.net/alice.xml", *GOOD[4:]),
-        wire(1, "Data", ALICE, ALICE, "", *GOOD[5:]),
-        wire(1, "Data", ALICE, ALICE, " p ", *GOOD[5:]),
-        wire(1, "Data", ALICE, ALICE, "p", 5, *GOOD[6:]),
-        wire(1, "Data", ALICE, ALICE, "p", float("nan"), *GOOD[6:]),
-        wire(1, "Data", ALICE, ALICE, "p", -1.0, *GOOD[6:]),
-        wire(1, "Data", ALICE, ALICE, "p", NOW, "text", *GOOD[7:]),
-        wire(1, "Data", ALICE, ALICE, "p", NOW, b"", BOB, "bad key id", b""),
-        wire(1, "Data", ALICE, ALICE, "p", NOW, b"", BOB, "", "text"),
-        wire(1, "Data", ALICE, ALICE, [[["p"]]], NOW, b"", BOB, "", b""),
-        wire(1, "Data", ALICE, ALICE, "p" * 129, NOW, b"", BOB, "", b""),
-        wire(1, "Data", ALICE, ALICE, "p", NOW, b"", BOB, "", b"s" * 1025),
+        wire(2, "Nope", *GOOD[2:]),
+        wire(2, "Data", "alice", *GOOD[3:]),
+        wire(2, "Data", ALICE, "http://H.net/alice.xml", *GOOD[4:]),
+        wire(2, "Data", ALICE, ALICE, "", *GOOD[5:]),
+        wire(2, "Data", ALICE, ALICE, " p ", *GOOD[5:]),
+        wire(2, "Data", ALICE, ALICE, "p", 5, *GOOD[6:]),
+        wire(2, "Data", ALICE, ALICE, "p", float("nan"), *GOOD[6:]),
+        wire(2, "Data", ALICE, ALICE, "p", -1.0, *GOOD[6:]),
+        wire(2, "Data", ALICE, ALICE, "p", NOW, "text", *GOOD[7:]),
+        wire(2, "Data", ALICE, ALICE, "p", NOW, b"", BOB, "bad key id", 0, b""),
+        wire(2, "Data", ALICE, ALICE, "p", NOW, b"", BOB, "", 0, "text"),
+        wire(2, "Data", ALICE, ALICE, [[["p"]]], NOW, b"", BOB, "", 0, b""),
+        wire(2, "Data", ALICE, ALICE, "p" * 129, NOW, b"", BOB, "", 0, b""),
+        wire(2, "Data", ALICE, ALICE, "p", NOW, b"", BOB, "", 0, b"s" * 1025),
+        wire(*GOOD[:-2], -1, b""),
+        wire(*GOOD[:-2], 2**63, b""),
+        wire(*GOOD[:-2], 1.0, b""),
+        wire(*GOOD[:-2], True, b""),
+        wire(*GOOD[:-2], "1", b""),
         b"\x91" * 5000,
     ],
 )
@@ -118,6 +131,9 @@ def test_size_limits() -> None:
 
 
 def test_construction_validates() -> None:
+    for revision in (-1, 2**63, True, 1.0, "3"):
+        with pytest.raises(PacketError, match="creator_revision"):
+            make(creator_revision=revision)
     with pytest.raises(PacketError):
         make(command="Unknown")
     with pytest.raises(PacketError):
@@ -140,6 +156,7 @@ TAMPERS = {
     "payload": b"hellO",
     "remote_id": ALICE,
     "key_id": "",
+    "creator_revision": 7,
     "signature": b"\x00" * 128,
 }
 
@@ -192,6 +209,7 @@ packets = st.builds(
     payload=st.binary(max_size=300),
     remote_id=_ids,
     key_id=st.sampled_from(["", "master$alice@h.net", "k-1$bob@h.net_8084"]),
+    creator_revision=st.integers(0, 2**63 - 1),
     signature=st.binary(max_size=1024),
 )
 

@@ -19,7 +19,7 @@ from bitdust.p2p.packet import Packet
 from bitdust.p2p.packet_out import PacketOut
 from bitdust.transport.errors import NotConnected
 from tests.p2p.test_gateway import BOB, BOB_TCP, START, Net, delivery_failure, outcome
-from tests.userid.helpers import QueuedBlocking
+from tests.userid.helpers import QueuedBlocking, make_identity
 
 
 @pytest.fixture
@@ -317,3 +317,177 @@ def test_failed_packet_error_mentions_the_last_send_error(net: Net) -> None:
     assert error.reason == "timeout"
     assert "(2 attempts)" in str(error) and "last error" in str(error) and "connection refused" in str(error)
     assert isinstance(error, DeliveryFailed)
+
+
+# -- refreshing the receiver's identity (REFRESH) ----------------------------------------------
+
+BOB_OLD_TCP = "tcp://127.0.0.1:7999"  # where bob listened before; nobody does now
+
+
+def path(out: PacketOut) -> list[tuple[str, str, str]]:
+    return [(t.from_state, t.event, t.to_state) for t in out.history]
+
+
+def stale_bob(net: Net, *, contacts: tuple[str, ...] = (), published: bool = True) -> None:
+    """Alice holds bob's revision 0 with ``contacts``; bob's servers serve his current one when ``published``."""
+    old = make_identity(net.bob.key, "bob", revision=0, sources=[BOB], contacts=contacts)
+    net.alice.cache.known[BOB] = old
+    net.alice.cache.remote[BOB] = net.bob.identity if published else old
+
+
+class HeldRefresh:
+    """A ``refresh_identity`` that answers only when the test says so."""
+
+    def __init__(self, net: Net) -> None:
+        self.net = net
+        self.pending: list[tuple[str, defer.Deferred[Any]]] = []
+
+    def __call__(self, idurl: str, *, reason: str = "") -> defer.Deferred[Any]:
+        d: defer.Deferred[Any] = defer.Deferred()
+        self.pending.append((idurl, d))
+        return d
+
+    def answer(self) -> None:
+        for idurl, d in self.pending:
+            d.callback(self.net.alice.cache.get(idurl))
+        self.pending.clear()
+
+
+def test_no_route_refreshes_the_identity_and_sends_to_its_new_contact(net: Net) -> None:
+    """SENDING -send-failed-> REFRESH -refreshed [is_route_changed]-> SENDING: no contact, then one."""
+    net.handle(net.bob, commands.IDENTITY)
+    stale_bob(net)
+    box = outcome(net.alice.gateway.send(commands.IDENTITY, BOB, timeout=9, retries=2))
+    out = only_out(net)
+    assert out.state == "ACK_WAIT" and out.refreshes == 1
+    assert net.alice.cache.refreshes == [BOB]
+    net.flush()
+    assert isinstance(box[0], Packet)
+    assert path(out)[:5] == [
+        ("AT_STARTUP", "run", "PREPARE"),
+        ("PREPARE", "prepared", "SENDING"),
+        ("SENDING", "send-failed", "REFRESH"),
+        ("REFRESH", "refreshed", "SENDING"),
+        ("SENDING", "sent", "ACK_WAIT"),
+    ]
+    assert send_times(net) == [0.0]  # the no-route attempt never reached a transport
+    assert out.remote_identity == net.bob.identity
+
+
+def test_refused_connection_refreshes_and_dials_where_the_peer_moved(net: Net) -> None:
+    """A failed attempt (not only no route) refreshes: bob moved to another port."""
+    net.handle(net.bob, commands.IDENTITY)
+    stale_bob(net, contacts=(BOB_OLD_TCP,))
+    box = outcome(net.alice.gateway.send(commands.IDENTITY, BOB, timeout=9, retries=2))
+    net.flush()
+    assert isinstance(box[0], Packet)
+    assert [contact for _t, _i, contact, _d in net.alice.transport.sent] == [BOB_OLD_TCP, BOB_TCP]
+    assert only_out_done(net)["refreshes"] == 1
+
+
+def only_out_done(net: Net) -> dict[str, Any]:
+    [entry] = net.alice.gateway.recent
+    assert entry["state"] == "DONE", entry
+    return entry
+
+
+def test_refresh_that_finds_nothing_waits_the_slice_and_refreshes_again(net: Net) -> None:
+    """REFRESH -refreshed [!is_route_changed && is_retry_left]-> RETRY_WAIT; the next failure refreshes again."""
+    net.handle(net.bob, commands.IDENTITY)
+    stale_bob(net, published=False)
+    box = outcome(net.alice.gateway.send(commands.IDENTITY, BOB, timeout=9, retries=2))
+    out = only_out(net)
+    assert out.state == "RETRY_WAIT" and ("REFRESH", "refreshed", "RETRY_WAIT") in path(out)
+    net.alice.cache.remote[BOB] = net.bob.identity  # bob publishes his contact meanwhile
+    step(net, 3, 1)
+    net.flush()
+    assert isinstance(box[0], Packet)
+    assert net.alice.cache.refreshes == [BOB, BOB]
+    assert only_out_done(net)["attempts"] == 3  # two without a route, one that went out
+
+
+def test_no_route_after_the_refresh_and_no_retry_left_fails(alice_key: RsaKey, bob_key: RsaKey) -> None:
+    """REFRESH -refreshed [!is_route_changed && !is_retry_left]-> FAILED, with the attempt's reason."""
+    net = Net(alice_key, bob_key, bob_contacts=())
+    box = outcome(net.alice.gateway.send(commands.IDENTITY, BOB, timeout=3, retries=0))
+    error = delivery_failure(box)
+    assert error.reason == "no-route" and "its contacts: none" in str(error)
+    assert net.alice.cache.refreshes == [BOB]
+    [entry] = net.alice.gateway.recent
+    assert entry["state"] == "FAILED" and entry["refreshes"] == 1
+
+
+def test_unanswered_attempt_refreshes_before_the_next(net: Net) -> None:
+    """ACK_WAIT -attempt-timeout [is_retry_left]-> REFRESH, then the next attempt at once."""
+    net.handle(net.bob, commands.IDENTITY)
+    net.alice.transport.lose = 1
+    box = outcome(net.alice.gateway.send(commands.IDENTITY, BOB, timeout=9, retries=2))
+    out = only_out(net)
+    step(net, 3, 1)
+    net.flush()
+    assert isinstance(box[0], Packet)
+    assert ("ACK_WAIT", "attempt-timeout", "REFRESH") in path(out)
+    assert net.alice.cache.refreshes == [BOB]
+    assert send_times(net) == [0.0, 3.0]
+
+
+def test_unanswered_attempt_whose_refresh_moves_the_peer_sends_there(net: Net) -> None:
+    """A peer that vanished from its old address (packets lost): the refresh finds the new one."""
+    net.handle(net.bob, commands.IDENTITY)
+    stale_bob(net, contacts=(BOB_OLD_TCP,))
+    net.by_contact[BOB_OLD_TCP] = net.bob
+    net.alice.transport.lose = 1
+    box = outcome(net.alice.gateway.send(commands.IDENTITY, BOB, timeout=9, retries=2))
+    step(net, 3, 1)
+    net.flush()
+    assert isinstance(box[0], Packet)
+    assert [contact for _t, _i, contact, _d in net.alice.transport.sent] == [BOB_OLD_TCP, BOB_TCP]
+
+
+def _refresh_pending(net: Net) -> tuple[PacketOut, list[Any], HeldRefresh]:
+    """A packet that reached bob although the transport said it failed, now refreshing bob's identity."""
+    held = HeldRefresh(net)
+    net.alice.gateway.refresh_identity = held  # type: ignore[method-assign]
+    real_send = net.alice.transport.send
+
+    def delivered_but_failed(idurl: str, contact: str, data: bytes) -> defer.Deferred[None]:
+        real_send(idurl, contact, data)
+        return defer.fail(NotConnected("connection reset after the write"))
+
+    net.alice.transport.send = delivered_but_failed  # type: ignore[method-assign]
+    box = outcome(net.alice.gateway.send(commands.IDENTITY, BOB, timeout=9, retries=2))
+    out = only_out(net)
+    assert out.state == "REFRESH" and len(held.pending) == 1
+    return out, box, held
+
+
+def test_ack_while_refreshing_settles_the_packet(net: Net) -> None:
+    """REFRESH -ack-> DONE; the refresh answering later changes nothing."""
+    net.handle(net.bob, commands.IDENTITY)
+    out, box, held = _refresh_pending(net)
+    net.flush()
+    assert isinstance(box[0], Packet) and out.state == "DONE"
+    held.answer()
+    net.flush()
+    assert out.state == "DONE" and send_times(net) == [0.0]
+
+
+def test_fail_while_refreshing_fails_the_packet(net: Net) -> None:
+    """REFRESH -fail-> FAILED: bob has no handler for Identity and answers Fail."""
+    out, box, held = _refresh_pending(net)
+    net.flush()
+    error = delivery_failure(box)
+    assert error.reason == "failed" and "unknown command" in str(error)
+    assert out.state == "FAILED"
+    held.answer()
+    assert send_times(net) == [0.0]
+
+
+def test_cancel_while_refreshing(net: Net) -> None:
+    """REFRESH -cancel-> CANCELLED."""
+    out, box, held = _refresh_pending(net)
+    net.alice.gateway.stop()
+    assert delivery_failure(box).reason == "cancelled" and out.state == "CANCELLED"
+    held.answer()
+    step(net, 3, 3)
+    assert send_times(net) == [0.0]

@@ -8,7 +8,7 @@ from twisted.internet import defer
 
 from bitdust.crypt.rsa_key import RsaKey
 from bitdust.interface.api.keys import registry
-from bitdust.interface.api.spec import api_method
+from bitdust.interface.api.spec import ApiResult, api_method
 from bitdust.main.errors import BadRequest, Conflict
 from bitdust.main.network_config import IdServerAddress, parse_server_address
 from bitdust.services.identity_part import rotate_identity, sync_key_owner
@@ -17,6 +17,8 @@ from bitdust.userid.idurl import IdUrl, check_username
 from bitdust.userid.key_backup import check_backup_path, write_new_file
 
 MAX_KEY_SOURCE = 64 * 1024
+JOIN_WAIT = 30.0
+"""Seconds ``join_network`` waits for the node to connect before answering anyway."""
 
 
 def _current(engine: Any) -> Any:
@@ -33,10 +35,42 @@ def _no_identity_yet(engine: Any) -> None:
 
 
 def _join(engine: Any, join_network: bool, result: dict[str, Any]) -> Any:
-    """``join_network``: start every enabled service that is not running yet (the network ones)."""
+    """``join_network``: start the enabled services that are not running (the network ones) and
+    wait until the node is connected, so that the identity we answer with lists its contacts
+    and peers that fetch it now can reach us. ``join_network=False``: connect later
+    (``network_reconnect``); the services that needed an identity are ready to start (OFF).
+    """
     if not join_network:
         return result
-    return engine.services.start_enabled().addCallback(lambda _: result)
+
+    def connected(_started: Any) -> Any:
+        connector = engine.p2p.connector
+        if connector is None:
+            return ApiResult(result, message="the network services did not start; see services_list")
+        return connector.wait_settled(JOIN_WAIT).addCallback(settled, connector)
+
+    def settled(ok: bool, connector: Any) -> ApiResult:
+        current = engine.local_identity.current
+        answer = current.to_json(include_xml=True) if current is not None else result
+        if ok:
+            return ApiResult(answer, message="connected")
+        reason = connector.problem or f"network_connector is {connector.state}"
+        return ApiResult(answer, message=f"not connected yet: {reason}")
+
+    return engine.services.start_enabled().addCallback(connected)
+
+
+def _identity_appeared(engine: Any, identity: Any) -> dict[str, Any]:
+    """What follows a new identity (created or recovered): the key owner, the event, the services.
+
+    Services whose "installed" check needs an identity (the gateway and what depends on it) are
+    checked again, so they are no longer reported NOT_INSTALLED and ``network_reconnect`` or
+    ``service_start`` can bring them up.
+    """
+    sync_key_owner(engine)
+    engine.services.recheck_installed()
+    engine.events.send("local-identity-set", {"global_id": identity.global_id, "idurl": identity.idurl.url})
+    return identity.to_json(include_xml=True)
 
 
 def _servers(engine: Any, preferred: list[str]) -> defer.Deferred[list[IdServerAddress]]:
@@ -67,7 +101,7 @@ def identity_get(engine: Any, include_xml_source: bool = False) -> dict[str, Any
     params={
         "username": "3 to 20 characters of a-z, 0-9, - and _",
         "preferred_servers": "identity servers to register on, as host:port (default: the network config's)",
-        "join_network": "start the network services afterwards (once they exist)",
+        "join_network": "start the network services afterwards and wait until the node is connected",
     },
 )
 def identity_create(
@@ -112,12 +146,7 @@ def identity_create(
         result.addBoth(lambda outcome: (machine.destroy(), outcome)[1])
         return result
 
-    def created(identity: Any) -> dict[str, Any]:
-        sync_key_owner(engine)
-        engine.events.send("local-identity-set", {"global_id": identity.global_id, "idurl": identity.idurl.url})
-        return identity.to_json(include_xml=True)
-
-    d.addCallback(register).addCallback(created)
+    d.addCallback(register).addCallback(lambda identity: _identity_appeared(engine, identity))
     return d.addCallback(lambda result: _join(engine, join_network, result))
 
 
@@ -158,7 +187,7 @@ def split_key_source(text: str) -> tuple[str | None, str]:
     params={
         "private_key_source": "the identity_backup text: IDURL line and private key (PEM or OpenSSH)",
         "known_idurl": "the IDURL, when the text has none (or to override it)",
-        "join_network": "start the network services afterwards (once they exist)",
+        "join_network": "start the network services afterwards and wait until the node is connected",
     },
 )
 def identity_recover(
@@ -192,12 +221,8 @@ def identity_recover(
 
         return engine.run_blocking(save).addCallback(lambda _: identity)
 
-    def recovered(identity: Any) -> dict[str, Any]:
-        sync_key_owner(engine)
-        engine.events.send("local-identity-set", {"global_id": identity.global_id, "idurl": identity.idurl.url})
-        return identity.to_json(include_xml=True)
-
-    d = engine.identity_cache.fetch(idurl).addCallback(check).addCallback(recovered)
+    d = engine.identity_cache.fetch(idurl).addCallback(check)
+    d.addCallback(lambda identity: _identity_appeared(engine, identity))
     return d.addCallback(lambda result: _join(engine, join_network, result))
 
 
@@ -217,6 +242,7 @@ def identity_erase(engine: Any, erase_private_key: bool = False) -> defer.Deferr
 
     def erased(key_erased: bool) -> dict[str, Any]:
         sync_key_owner(engine)
+        engine.services.recheck_installed()
         engine.events.send("local-identity-erased", {"global_id": identity.global_id})
         return {"erased": True, "global_id": identity.global_id, "private_key_erased": key_erased}
 

@@ -196,11 +196,25 @@ def network_connected(engine: Any, wait_timeout: float = 5) -> defer.Deferred[Ap
 
 
 @api_method("GET", "network/reconnect/v1")
-def network_reconnect(engine: Any) -> ApiResult:
-    """Check the transports and our published contacts again (restarting what stopped)."""
-    connector = engine.p2p.require_connector()
-    connector.automat("reconnect")
-    return ApiResult({"network_connector_state": connector.state}, message="reconnect started")
+def network_reconnect(engine: Any) -> defer.Deferred[ApiResult]:
+    """Start the enabled network services that are not running, then check the transports and our
+    published contacts again.
+
+    After ``identity_create`` without ``join_network`` this is what connects the node; a
+    disabled service stays off (``service_start`` enables one).
+    """
+    if "service_network" in engine.services.names():
+        d = engine.services.start_enabled(within="service_network")
+    else:
+        d = defer.succeed([])
+
+    def reconnect(started: list[str]) -> ApiResult:
+        connector = engine.p2p.require_connector()
+        connector.automat("reconnect")
+        result = {"network_connector_state": connector.state, "started_services": started}
+        return ApiResult(result, message="reconnect started")
+
+    return d.addCallback(reconnect)
 
 
 _NOT_HERE = {
