@@ -8,7 +8,8 @@ with the JSON envelope.
 
 Refusing a request early means the client may still be sending it. Closing the socket with unread
 bytes in it makes the kernel send a reset, and a reset can destroy the answer before the client
-reads it. So a refused connection *lingers*: the answer is written, the write side is shut down
+reads it (RFC 9112 section 9.6, "tear-down"). So a refused connection *lingers*: the answer is
+written, the write side is shut down
 (the client reads the answer and then end of stream), everything the client still sends is
 thrown away, and the connection is closed when the client closes it, or aborted after
 ``linger_seconds``.

@@ -608,3 +608,49 @@ def test_a_broken_size_setting_falls_back_to_the_default() -> None:
     assert read_limit(lambda: None) == DEFAULT_MAX_REQUEST_SIZE
     assert read_limit(0) == DEFAULT_MAX_REQUEST_SIZE
     assert read_limit(lambda: "2048") == 2048
+
+
+class _SendAllThenRead(Protocol):
+    """Sends a whole (over-long) request at once and keeps everything the server answers."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self.data = b""
+        self.lost: Deferred[None] = Deferred()
+
+    def connectionMade(self) -> None:  # noqa: N802
+        self.transport.write(self.raw)
+
+    def dataReceived(self, data: bytes) -> None:  # noqa: N802
+        self.data += data
+
+    def connectionLost(self, reason: Failure) -> None:  # noqa: N802
+        self.lost.callback(None)
+
+
+@pytest_twisted.inlineCallbacks
+def test_over_long_requests_are_answered_over_a_real_socket() -> None:
+    """On TCP the answer must arrive even though the client is still sending when it is refused."""
+    from twisted.internet import reactor
+
+    engine = fake_api.FakeEngine()
+    quiet = Logger(observer=lambda event: None)
+    registry = fake_api.make_registry(engine, log=quiet)
+    servers = ApiServers(reactor, registry, lambda: None, rest_port=0, ws_port=0, max_request_size=10000,
+                         openapi=lambda: OPENAPI, log=quiet)  # fmt: skip
+    yield servers.start()
+    requests = {
+        414: b"GET /fake/echo/v1?text=" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        431: b"GET /fake/echo/v1?text=a HTTP/1.1\r\nHost: x\r\nX-Big: " + b"v" * 100_000 + b"\r\n\r\n",
+        413: b"POST /fake/items/add/v1 HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n" + b" " * 200_000,
+    }
+    try:
+        for code, raw in requests.items():
+            client = yield ClientCreator(reactor, _SendAllThenRead, raw).connectTCP("127.0.0.1", servers.rest_port)
+            yield client.lost
+            [answer] = parse_responses(client.data)
+            assert answer.code == code
+            assert answer.json["status"] == "ERROR"
+        assert engine.calls == []
+    finally:
+        yield servers.stop()

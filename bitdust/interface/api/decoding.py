@@ -180,7 +180,7 @@ def describe(problem: Problem, *, params_at: tuple[str | int, ...] = (), documen
         subject = f"parameter {_clip(str(inner[0]), 60)}"
     else:
         inner = path
-        subject = f"{document} field {_place(path)}" if path else document
+        subject = f"{document} field {_place(path[:1])}" if path else document
     if len(inner) > 1:
         return f"{subject}: {reason} (at {_place(inner)})"
     return f"{subject}: {reason}"
