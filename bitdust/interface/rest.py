@@ -3,14 +3,21 @@
 Every answer is a JSON envelope with ``Content-Length`` set, so clients can keep the connection
 alive. The checks run in this order, and nothing reaches an API method unless all pass:
 
-1. body size (``max_request_size``): answered 413 as soon as the headers announce too much, or
-   as soon as a chunked body grows past it, and the connection is closed without reading on;
-2. the client is on this machine (127.0.0.1 or ::1), else 403;
-3. when the engine has a secret, header ``api_secret`` matches it (constant time), else 401;
-4. ``GET /openapi.json`` serves the OpenAPI document; otherwise the route must exist (404) and
+1. head size (:mod:`bitdust.interface.rest_channel`): a request line over the limit is answered
+   414, a header section over it 431;
+2. body size (``max_request_size``): answered 413 as soon as the headers announce too much, or
+   as soon as a chunked body grows past it, and nothing more is read;
+3. the client is on this machine (127.0.0.1 or ::1), else 403;
+4. when the engine has a secret, exactly one header ``api_secret`` matches it (constant time),
+   else 401; two such headers are refused rather than one picked;
+5. ``GET /openapi.json`` serves the OpenAPI document; otherwise the route must exist (404) and
    take this verb (405 with ``Allow``);
-5. parameters: the query string for every verb, plus a JSON object body for POST/PUT/DELETE
-   (a GET body is ignored). A parameter named in two places is a 400, not "body wins".
+6. parameters: the query string for every verb, plus a JSON object body for POST/PUT/DELETE
+   (a GET body is ignored). A parameter named in two places, or twice in one, is a 400, not
+   "the last wins". Every piece of text is decoded by :mod:`bitdust.interface.api.decoding`
+   (strict UTF-8, strict JSON), the same check as the WebSocket's, and a problem is a 400
+   naming the parameter. A query parameter whose name starts with ``_`` (a browser's or a
+   library's cache buster such as ``_=1712345``) is ignored: no API parameter is named so.
 
 A long poll whose client disconnects is cancelled and nothing is written. Exceptions never
 reach twisted.web's own error page: anything unexpected is logged and answered as a 500 envelope.
@@ -20,10 +27,8 @@ from __future__ import annotations
 
 import hmac
 import io
-import json
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, unquote
 
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
@@ -32,13 +37,15 @@ from twisted.python.failure import Failure
 from twisted.web import server
 from twisted.web.resource import Resource
 
-from bitdust.interface.api import envelope
+from bitdust.interface.api import decoding, envelope
 from bitdust.interface.api.registry import ApiRegistry, CallResult, split_path
+from bitdust.interface.rest_channel import JSON_TYPE, ApiChannel
+from bitdust.main.errors import BadRequest
 
-JSON_TYPE = b"application/json; charset=utf-8"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
 BODY_VERBS = frozenset({"POST", "PUT", "DELETE"})
 MAX_QUERY_FIELDS = 200
+IGNORED_QUERY_PREFIX = "_"
 DEFAULT_MAX_REQUEST_SIZE = 1024 * 1024
 OPENAPI_PATH = "openapi.json"
 
@@ -60,18 +67,22 @@ def is_loopback(host: str | None) -> bool:
     return host in LOOPBACK_HOSTS
 
 
-def secret_matches(expected: str | None, given: bytes | str | None) -> bool:
-    """True when no secret is set, or ``given`` equals it; compared in constant time."""
+def secret_matches(expected: str | None, given: bytes | str | list[bytes] | list[str] | None) -> bool:
+    """True when no secret is set, or ``given`` equals it; compared in constant time.
+
+    ``given`` may be every value the client sent: more than one never matches, so a client (or a
+    proxy that added its own) cannot have us choose which one counts.
+    """
     if not expected:
         return True
+    if isinstance(given, list):
+        if len(given) != 1:
+            return False
+        given = given[0]
     if given is None:
         return False
-    given_bytes = given.encode("utf-8") if isinstance(given, str) else given
+    given_bytes = given.encode("utf-8", "surrogateescape") if isinstance(given, str) else given
     return hmac.compare_digest(given_bytes, expected.encode("utf-8"))
-
-
-class _BadInput(Exception):
-    """A request that cannot be parsed: answered 400 with this message."""
 
 
 class ApiRequest(server.Request):
@@ -104,23 +115,16 @@ class ApiRequest(server.Request):
             super().requestReceived(command, path, version)
 
     def _reject_too_large(self, length: int | None) -> None:
-        """Answer 413 right away (the request line is not even parsed yet) and hang up."""
+        """Answer 413 right away (the request line is not even parsed yet) and read no more."""
         self.rejected = True
         self.content = io.BytesIO()
         limit = self._limit()
         size = f"{length} bytes" if length is not None else "a chunked body"
-        answer = envelope.error([f"request body too large: {size}, the limit is {limit} bytes"], 0.0)
-        body = envelope.encode(answer, pretty=True)
-        head = [
-            b"HTTP/1.1 413 Payload Too Large",
-            b"Content-Type: " + JSON_TYPE,
-            b"Content-Length: %d" % len(body),
-            b"Connection: close",
-        ]
         # twisted.web would answer "Expect: 100-continue" after this; there is nothing to continue.
         self.requestHeaders.removeHeader(b"expect")
-        self.channel.transport.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
-        self.channel.loseConnection()
+        self.channel.refuse_and_close(
+            413, b"Payload Too Large", f"request body too large: {size}, the limit is {limit} bytes"
+        )
 
 
 class ApiResource(Resource):
@@ -158,8 +162,11 @@ class ApiResource(Resource):
         peer = request.getClientAddress()
         if not is_loopback(getattr(peer, "host", None)):
             return send_json(request, 403, envelope.error(["forbidden: the API only serves local clients"], 0.0))
-        if not secret_matches(self._secret(), request.getHeader(b"api_secret")):
-            return send_json(request, 401, envelope.error(["unauthorized: missing or wrong api_secret header"], 0.0))
+        secrets = request.requestHeaders.getRawHeaders(b"api_secret")
+        if not secret_matches(self._secret(), secrets):
+            reason = "api_secret header given more than once" if secrets and len(secrets) > 1 else None
+            reason = reason or "missing or wrong api_secret header"
+            return send_json(request, 401, envelope.error([f"unauthorized: {reason}"], 0.0))
         if split_path(path) == [OPENAPI_PATH]:
             if verb != "GET":
                 return _send_not_allowed(request, shown, ["GET"])
@@ -172,13 +179,11 @@ class ApiResource(Resource):
             return send_json(request, 404, envelope.error([f"unknown route: {_clip(shown)}"], 0.0))
         spec, raw_args = found
         try:
-            path_args = {name: unquote(value, errors="strict") for name, value in raw_args.items()}
+            path_args = parse_path_args(raw_args)
             query = parse_query(raw_query)
             body = parse_body(request) if verb in BODY_VERBS else {}
-        except _BadInput as exc:
-            return send_json(request, 400, envelope.error([str(exc)], 0.0))
-        except UnicodeDecodeError:
-            return send_json(request, 400, envelope.error(["path is not valid UTF-8"], 0.0))
+        except BadRequest as exc:
+            return send_json(request, 400, envelope.error(list(exc.errors), 0.0))
         call = self._registry.call_request(spec, path_args=path_args, query=query, body=body)
         self._answer_when_done(request, call)
 
@@ -206,40 +211,72 @@ class ApiResource(Resource):
         call.addCallback(answer).addErrback(failed)
 
 
+def parse_path_args(raw_args: dict[str, str]) -> dict[str, str]:
+    """The route's ``{name}`` segments as text; a segment that is not UTF-8 is a 400 naming it.
+
+    twisted.web lets only printable ASCII into the request target, so percent-decoding is where
+    a segment can turn out not to be text.
+    """
+    args: dict[str, str] = {}
+    for name, value in raw_args.items():
+        try:
+            args[name] = decoding.url_text(value)
+        except UnicodeDecodeError:
+            raise BadRequest(f"parameter {name}: the path segment is not valid UTF-8") from None
+    return args
+
+
 def parse_query(raw_query: bytes) -> dict[str, list[str]]:
-    """Query string arguments, each name mapped to all its values (URL-decoded UTF-8)."""
+    """Query string arguments, each name mapped to all its values (URL-decoded UTF-8).
+
+    Names starting with ``_`` are left out (cache busters). Each name and value must be UTF-8;
+    a problem is reported with the parameter's name when the name itself is readable.
+    """
     if not raw_query:
         return {}
     try:
-        pairs = parse_qsl(
-            raw_query.decode("ascii"),
-            keep_blank_values=True,
-            encoding="utf-8",
-            errors="strict",
-            max_num_fields=MAX_QUERY_FIELDS,
-        )
-    except UnicodeDecodeError as exc:
-        raise _BadInput("query string is not valid UTF-8") from exc
-    except ValueError as exc:
-        raise _BadInput(f"query string has more than {MAX_QUERY_FIELDS} fields") from exc
+        text = raw_query.decode("ascii")
+    except UnicodeDecodeError:
+        raise BadRequest("query string is not valid: send non-ASCII text percent-encoded as UTF-8") from None
+    fields = [field for field in text.split("&") if field]
+    if len(fields) > MAX_QUERY_FIELDS:
+        raise BadRequest(f"query string has more than {MAX_QUERY_FIELDS} fields")
     query: dict[str, list[str]] = {}
-    for name, value in pairs:
+    for field in fields:
+        raw_name, _, raw_value = field.replace("+", " ").partition("=")
+        try:
+            name = decoding.url_text(raw_name)
+        except UnicodeDecodeError:
+            raise BadRequest("a parameter name in the query string is not valid UTF-8") from None
+        if name.startswith(IGNORED_QUERY_PREFIX):
+            continue
+        try:
+            value = decoding.url_text(raw_value)
+        except UnicodeDecodeError:
+            raise BadRequest(f"parameter {_clip(name, 60)}: the query string value is not valid UTF-8") from None
         query.setdefault(name, []).append(value)
     return query
 
 
 def parse_body(request: server.Request) -> dict[str, Any]:
-    """The JSON object in the request body; an empty body means no parameters."""
+    """The JSON object in the request body; an empty body means no parameters.
+
+    Decoded strictly (see :mod:`bitdust.interface.api.decoding`): a non-standard number, a
+    lone surrogate or a repeated key anywhere is a 400 naming the parameter.
+    """
     request.content.seek(0)
     raw = request.content.read()
     if not raw.strip():
         return {}
     try:
-        decoded = json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise _BadInput("request body is not valid JSON") from exc
+        decoded = decoding.loads(raw)
+    except decoding.InvalidJson:
+        raise BadRequest("request body is not valid JSON") from None
     if not isinstance(decoded, dict):
-        raise _BadInput("request body must be a JSON object")
+        raise BadRequest("request body must be a JSON object")
+    problem = decoding.find_problem(decoded)
+    if problem is not None:
+        raise BadRequest(decoding.describe(problem, document="body"))
     return decoded
 
 
@@ -283,6 +320,7 @@ class ApiSite(server.Site):
     noisy = False
     displayTracebacks = False
     requestFactory = ApiRequest
+    protocol = ApiChannel
 
     def __init__(self, resource: ApiResource, max_request_size: Callable[[], int], **kwargs: Any) -> None:
         super().__init__(resource, parsePOSTFormSubmission=False, **kwargs)

@@ -4,7 +4,20 @@ A client sends ``{"command": "api_call", "method": ..., "kwargs": {...}, "call_i
 ``{"type": "api_call", "payload": {"call_id": ..., "response": <envelope>}}``. Each call runs on its
 own Deferred, so a long poll never holds up the calls behind it; calls still running when the
 socket closes are cancelled. A malformed frame is answered with an error envelope and the
-connection stays open: one bad frame from a UI must not cost it its event stream.
+connection stays open: one bad frame from a UI must not cost it its event stream. Frames are
+decoded by :mod:`bitdust.interface.api.decoding`, the same strict check as a REST body: NaN,
+lone surrogates and repeated keys anywhere in the frame are refused for that ``call_id`` before
+the method runs (with ``call_id`` null when the fault is in the call_id itself). Keyword
+arguments are taken as given: unlike the REST query string, no ``_``-prefixed name is skipped,
+because a JSON frame has no cache to bust and a silently dropped argument would hide a typo.
+
+The handshake takes the secret as ``?api_secret=`` or as ``?a=`` (the original client's name);
+given more than once, in either or both, it is refused (401) rather than one being picked.
+
+A frame that breaks the WebSocket protocol (a message over the size limit, an unmasked client
+frame, a reserved opcode, a text frame that is not UTF-8) ends the connection with a close frame
+carrying the code for it (1009, 1002, 1007) instead of a dropped TCP connection
+(autobahn's ``failByDrop`` is off), so the client can tell what it did wrong.
 
 The engine also pushes frames (``event``, ``model``, ``stream_message``) to every client with
 :meth:`ApiWebSocketFactory.broadcast`. A client that stops reading must not make the engine's
@@ -27,13 +40,14 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from bitdust.interface.api import envelope
+from bitdust.interface.api import decoding, envelope
 from bitdust.interface.api.registry import ApiRegistry, CallResult
 from bitdust.interface.rest import is_loopback, secret_matches
 
 DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024
 CLOSE_POLICY_VIOLATION = 1008
 CLOSE_GOING_AWAY = 1001
+SECRET_PARAMS = ("api_secret", "a")
 
 
 class ApiWebSocketProtocol(WebSocketServerProtocol):
@@ -58,8 +72,10 @@ class ApiWebSocketProtocol(WebSocketServerProtocol):
         peer = self.transport.getPeer()
         if not is_loopback(getattr(peer, "host", None)):
             raise ConnectionDeny(ConnectionDeny.FORBIDDEN, "the API only serves local clients")
-        given = (request.params.get("api_secret") or [None])[0]
+        given = [value for name in SECRET_PARAMS for value in request.params.get(name, [])]
         if not secret_matches(self.factory.secret(), given):
+            if len(given) > 1:
+                raise ConnectionDeny(401, "api_secret given more than once")
             raise ConnectionDeny(401, "missing or wrong api_secret")
 
     def onOpen(self) -> None:  # noqa: N802 - autobahn hook
@@ -135,8 +151,15 @@ class ApiWebSocketProtocol(WebSocketServerProtocol):
             self.sendCloseFrame(code=CLOSE_GOING_AWAY, reasonUtf8=reason.encode("utf-8")[:120])
 
     def _reply(self, call_id: Any, answer: dict[str, Any]) -> None:
+        """Send the answer to ``call_id``; one that cannot be encoded becomes a logged internal error."""
         frame = {"type": "api_call", "payload": {"call_id": call_id, "response": answer}}
-        self.send_frame(envelope.encode(frame))
+        try:
+            data = envelope.encode(frame)
+        except (TypeError, ValueError, RecursionError):
+            self.factory.log.failure("WebSocket answer to call {call_id} is not strict JSON", call_id=_short(call_id))
+            internal = envelope.error(["internal error: see the engine log"], 0.0)
+            data = envelope.encode({"type": "api_call", "payload": {"call_id": call_id, "response": internal}})
+        self.send_frame(data)
 
     def _refuse(self, call_id: Any, reason: str) -> None:
         self._reply(call_id, envelope.error([reason], 0.0))
@@ -147,12 +170,17 @@ class ApiWebSocketProtocol(WebSocketServerProtocol):
         if isBinary:
             return self._refuse(None, "binary frames are not accepted: send JSON text")
         try:
-            frame = json.loads(payload)
-        except (ValueError, RecursionError):
+            frame = decoding.loads(payload)
+        except decoding.InvalidJson:
             return self._refuse(None, "frame is not valid JSON")
         if not isinstance(frame, dict):
             return self._refuse(None, "frame must be a JSON object")
         call_id = frame.get("call_id")
+        problem = decoding.find_problem(frame)
+        if problem is not None:
+            if problem.path[:1] == ("call_id",) or (problem.path == () and problem.key == "call_id"):
+                call_id = None  # what cannot be sent back, or is ambiguous, is not echoed
+            return self._refuse(call_id, decoding.describe(problem, params_at=("kwargs",), document="frame"))
         command = frame.get("command")
         if command != "api_call":
             return self._refuse(call_id, f"unknown command: {_short(command)}; expected api_call")
@@ -219,6 +247,7 @@ class ApiWebSocketFactory(WebSocketServerFactory):
         max_message_size: int,
     ) -> None:
         super().__init__(url=url, server="BitDust")
+        self.setProtocolOptions(failByDrop=False)
         self.registry = registry
         self.secret = secret
         self.log = log

@@ -121,6 +121,18 @@ def fake_unjsonable(engine: FakeEngine) -> object:
     return object()
 
 
+@api_method("GET", "fake/nan/v1")
+def fake_nan(engine: FakeEngine) -> dict[str, float]:
+    """A bug: a result strict JSON cannot carry (NaN)."""
+    return {"ratio": float("nan")}
+
+
+@api_method("GET", "fake/refuse/badly/v1")
+def fake_refuse_badly(engine: FakeEngine) -> None:
+    """A bug: refuses with a message that is not Unicode text (as if it echoed raw input)."""
+    raise BadRequest("refused: \ud800")
+
+
 @api_method("GET", "fake/any/v1", aliases={"value": ("v",)})
 def fake_any(engine: FakeEngine, value: Any = None, key_id: str | None = None) -> dict[str, Any]:
     """Any JSON value, and a nullable string."""

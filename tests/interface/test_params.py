@@ -267,3 +267,18 @@ def test_random_strings_only_raise_bad_request(spec_name: str, values: dict[str,
         parse_params(SPECS[spec_name], values, from_strings=True)
     except BadRequest:
         pass
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw", "error"),
+    [
+        ("list", "[1, NaN]", "parameter x: NaN is not a JSON number (send null or a string instead) (at x[1])"),
+        ("list", '["\\ud800"]', "parameter x: not valid Unicode text (lone surrogate U+D800) (at x[0])"),
+        ("dict", '{"a": 1, "a": 2}', 'parameter x: the key "a" appears more than once'),
+        ("dict", '{"a": Infinity}', "parameter x: Infinity is not a JSON number (send null or a string instead) (at x.a)"),
+    ],
+)  # fmt: skip
+def test_json_inside_a_string_is_as_strict_as_a_body(kind: str, raw: str, error: str) -> None:
+    with pytest.raises(BadRequest) as caught:
+        coerce_value(p(kind), raw, from_string=True)
+    assert caught.value.errors == [error]

@@ -22,12 +22,12 @@ from twisted.python.failure import Failure
 from bitdust.interface.rest import (
     DEFAULT_MAX_REQUEST_SIZE,
     ApiSite,
-    _BadInput,
     make_rest_site,
     parse_body,
     read_limit,
 )
 from bitdust.interface.servers import ApiServers, PortUnavailable
+from bitdust.main.errors import BadRequest
 from tests.interface import fake_api
 
 OPENAPI = {"openapi": "3.0.3", "paths": {}}
@@ -110,7 +110,14 @@ def secret() -> dict[str, str | None]:
 
 
 @pytest.fixture
-def site(engine: fake_api.FakeEngine, secret: dict[str, str | None], logged: list[dict[str, Any]]) -> ApiSite:
+def clock() -> MemoryReactorClock:
+    return MemoryReactorClock()
+
+
+@pytest.fixture
+def site(
+    engine: fake_api.FakeEngine, secret: dict[str, str | None], logged: list[dict[str, Any]], clock: MemoryReactorClock
+) -> ApiSite:
     log = Logger(observer=logged.append)
     registry = fake_api.make_registry(engine, log=log)
     return make_rest_site(
@@ -119,7 +126,7 @@ def site(engine: fake_api.FakeEngine, secret: dict[str, str | None], logged: lis
         max_request_size=1000,
         openapi=lambda: OPENAPI,
         log=log,
-        reactor=MemoryReactorClock(),
+        reactor=clock,
     )
 
 
@@ -162,7 +169,7 @@ def test_curl_style_form_content_type_still_reads_json_body(client: Client) -> N
         ("POST", "/fake/items/add/v1", b"{not json", "request body is not valid JSON"),
         ("POST", "/fake/items/add/v1", b"[1, 2]", "request body must be a JSON object"),
         ("POST", "/fake/items/add/v1", b"[" * 450 + b"]" * 450, "request body must be a JSON object"),
-        ("GET", "/fake/echo/v1?text=%ff", None, "query string is not valid UTF-8"),
+        ("GET", "/fake/echo/v1?text=%ff", None, "parameter text: the query string value is not valid UTF-8"),
         ("GET", "/fake/echo/v1", None, "missing required parameter: text"),
         ("GET", "/fake/echo/v1?text=a&times=abc", None, "parameter times: expected integer, got 'abc'"),
         ("GET", "/fake/bad/v1", None, "that will never work"),
@@ -176,9 +183,77 @@ def test_400(client: Client, verb: str, target: str, body: bytes | None, error: 
     assert answer.json["errors"][0].startswith(error)
 
 
+@pytest.mark.parametrize(
+    ("verb", "target", "body", "error"),
+    [
+        # NaN, infinities and out-of-range numbers: not JSON, however deep
+        ("POST", "/fake/items/add/v1", b'{"items": ["a"], "options": {"x": NaN}}', "parameter options: NaN is not"),
+        ("POST", "/fake/items/add/v1", b'{"items": [Infinity]}', "parameter items: Infinity is not a JSON number"),
+        ("POST", "/fake/items/add/v1", b'{"items": [[-Infinity]]}', "parameter items: -Infinity is not"),
+        ("PUT", "/fake/service/s/v1", b'{"enabled": 1, "value": 1e400}', "parameter value: 1e400 is out of range"),
+        ("POST", "/fake/items/add/v1?items=%5BNaN%5D", b"", "parameter items: NaN is not a JSON number (send"),
+        # lone surrogates in values, keys and parameter names, from the body, the query string or the path
+        ("POST", "/fake/items/add/v1", b'{"items": ["\\ud800"]}', "parameter items: not valid Unicode text"),
+        ("POST", "/fake/items/add/v1", b'{"items": [], "options": {"k": {"\\udfff": 1}}}', "parameter options: the"),
+        ("POST", "/fake/items/add/v1", b'{"\\ud800": 1}', 'parameter name "\\ud800" is not valid Unicode text'),
+        ("POST", "/fake/items/add/v1?items=%5B%22%5Cud800%22%5D", b"", "parameter items: not valid Unicode text"),
+        ("GET", "/fake/echo/v1?text=%ED%A0%80", None, "parameter text: the query string value is not valid UTF-8"),
+        ("GET", "/fake/echo/v1?%ED%A0%80=1", None, "a parameter name in the query string is not valid UTF-8"),
+        ("PUT", "/fake/service/%ED%A0%80/v1", b'{"enabled": 1}', "parameter service_name: the path segment is not"),
+        # a key twice: a parameter, or a key inside one
+        ("POST", "/fake/items/add/v1", b'{"items": ["a"], "items": ["b"]}', "parameter items given more than once"),
+        ("POST", "/fake/items/add/v1", b'{"items": [], "options": {"x": 1, "x": 2}}', "parameter options: the key"),
+    ],
+)
+def test_input_that_is_not_strict_json_or_text_is_a_400_before_the_method_runs(
+    client: Client, engine: fake_api.FakeEngine, verb: str, target: str, body: bytes | None, error: str
+) -> None:
+    answer = client.request(verb, target, body)
+    assert answer.code == 400, answer.json
+    assert answer.json["status"] == "ERROR"
+    assert answer.json["errors"][0].startswith(error), answer.json["errors"]
+    assert answer.body.isascii()  # what the client sent is shown escaped
+    assert engine.calls == []
+
+
+def test_error_messages_say_where_inside_a_parameter(client: Client) -> None:
+    body = b'{"items": [], "options": {"a": [1, {"b": "\\ud83d"}]}}'
+    answer = client.request("POST", "/fake/items/add/v1", body)
+    assert answer.json["errors"] == [
+        "parameter options: not valid Unicode text (lone surrogate U+D83D) (at options.a[1].b)"
+    ]
+
+
+def test_valid_non_ascii_text_is_accepted(client: Client) -> None:
+    body = json.dumps({"items": ["h\u00e9llo \U0001f600", "\ud83d\ude00"], "options": {"\u00e9": 1.5}}).encode()
+    answer = client.request("POST", "/fake/items/add/v1", body)
+    assert answer.code == 200
+    assert answer.json["result"]["items"] == ["h\u00e9llo \U0001f600", "\U0001f600"]
+    answer = client.request("GET", "/fake/echo/v1?text=%C3%A9+x")
+    assert answer.json["result"]["text"] == "\u00e9 x"
+
+
+def test_query_parameters_starting_with_an_underscore_are_ignored(client: Client) -> None:
+    answer = client.request("GET", "/fake/echo/v1?text=hi&_=1712345&_cache=1&_=2")
+    assert answer.code == 200
+    assert answer.json["result"] == {"text": "hi", "times": 1}
+    assert client.request("GET", "/fake/echo/v1?text=hi&cache=1").code == 400
+
+
+def test_an_answer_strict_json_cannot_carry_is_a_logged_500(client: Client, logged: list[dict[str, Any]]) -> None:
+    answer = client.request("GET", "/fake/nan/v1")
+    assert answer.code == 500
+    assert answer.json["errors"] == ["internal error: ValueError; see the engine log"]
+    answer = client.request("GET", "/fake/refuse/badly/v1")
+    assert answer.code == 500
+    assert answer.json["errors"] == ["internal error: see the engine log"]
+    assert len([e for e in logged if "log_failure" in e]) == 2
+    assert client.request("GET", "/fake/health/v1").code == 200  # the connection still serves
+
+
 def test_deeply_nested_body_is_a_400_not_a_crash() -> None:
     request = SimpleNamespace(content=io.BytesIO(b"[" * 100000 + b"]" * 100000))
-    with pytest.raises(_BadInput, match="not valid JSON"):
+    with pytest.raises(BadRequest, match="not valid JSON"):
         parse_body(request)
 
 
@@ -227,6 +302,23 @@ def test_401_when_the_secret_is_set(client: Client, secret: dict[str, str | None
     assert answer.code == 200
     secret["value"] = ""
     assert client.request("GET", "/fake/echo/v1?text=a").code == 200
+
+
+def two_secret_headers(first: str, second: str) -> bytes:
+    return (
+        f"GET /fake/echo/v1?text=a HTTP/1.1\r\nHost: x\r\napi_secret: {first}\r\nApi_Secret: {second}\r\n\r\n".encode()
+    )
+
+
+def test_two_api_secret_headers_are_a_401_even_when_one_is_right(
+    client: Client, secret: dict[str, str | None], engine: fake_api.FakeEngine
+) -> None:
+    secret["value"] = "s3cret"
+    for pair in (("s3cret", "wrong"), ("wrong", "s3cret"), ("s3cret", "s3cret")):
+        [answer] = client.send(two_secret_headers(*pair))
+        assert answer.code == 401
+        assert answer.json["errors"] == ["unauthorized: api_secret header given more than once"]
+    assert engine.calls == []
 
 
 def test_openapi_document(client: Client) -> None:
@@ -294,16 +386,94 @@ def test_long_poll_answer(client: Client, engine: fake_api.FakeEngine) -> None:
     assert [a.json["result"] for a in client.received()] == [["e1"]]
 
 
-def test_huge_url_or_headers_close_the_connection(site: ApiSite, engine: fake_api.FakeEngine) -> None:
+class HalfClosingTransport(StringTransport):
+    """A StringTransport that, like TCP, can shut down its write side and keep reading."""
+
+    write_closed = False
+    aborted = False
+
+    def loseWriteConnection(self) -> None:  # noqa: N802 - Twisted's name
+        self.write_closed = True
+
+    def abortConnection(self) -> None:  # noqa: N802 - Twisted's name
+        self.aborted = True
+        super().abortConnection()
+
+
+def refused(client: Client) -> Response:
+    [answer] = parse_responses(client.transport.value())
+    assert answer.headers["connection"] == "close"
+    assert answer.json["status"] == "ERROR"
+    return answer
+
+
+def test_a_huge_url_is_answered_414(site: ApiSite, engine: fake_api.FakeEngine) -> None:
     client = Client(site)
-    client.protocol.dataReceived(b"GET /fake/echo/v1?text=" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n")
+    client.protocol.dataReceived(b"GET /fake/echo/v1?text=" + b"a" * 100_000 + b" HTTP/1.1\r\n\r\n")
+    answer = refused(client)
+    assert answer.code == 414
+    assert answer.json["errors"] == ["request line too long: the limit is 16384 bytes"]
     assert client.transport.disconnecting
+    # a request line over the limit that arrives whole is refused the same way
     client = Client(site)
-    headers = b"".join(b"X-H%d: %s\r\n" % (i, b"v" * 100) for i in range(400))
+    client.protocol.dataReceived(b"GET /fake/echo/v1?text=" + b"a" * 17_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert refused(client).code == 414
+    assert engine.calls == []
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        b"X-Big: " + b"v" * 100_000 + b"\r\n",  # one header line over the line limit
+        b"".join(b"X-H%d: %s\r\n" % (i, b"v" * 100) for i in range(400)),  # 40 KB of headers
+        b"".join(b"X-H%d: v\r\n" % i for i in range(201)),  # too many header lines
+    ],
+    ids=["one-huge-header", "many-long-headers", "too-many-headers"],
+)
+def test_huge_headers_are_answered_431(site: ApiSite, engine: fake_api.FakeEngine, headers: bytes) -> None:
+    client = Client(site)
     client.protocol.dataReceived(b"GET /fake/echo/v1?text=a HTTP/1.1\r\n" + headers + b"\r\n")
-    assert client.transport.value().startswith(b"HTTP/1.1 400")
+    answer = refused(client)
+    assert answer.code == 431
+    assert answer.json["errors"][0].startswith("request headers too large")
     assert client.transport.disconnecting
     assert engine.calls == []
+
+
+def test_headers_under_the_limits_are_served(client: Client) -> None:
+    headers = {f"X-H{i}": "v" * 100 for i in range(150)}
+    answer = client.request("GET", "/fake/echo/v1?text=" + "a" * 16_000, headers=headers)
+    assert answer.code == 200
+    assert len(answer.json["result"]["text"]) == 16_000
+
+
+def test_a_refused_connection_lingers_so_the_answer_is_not_reset(
+    site: ApiSite, clock: MemoryReactorClock, engine: fake_api.FakeEngine
+) -> None:
+    """After the answer, the write side is shut and what the client still sends is read and dropped."""
+    transport = HalfClosingTransport(peerAddress=IPv4Address("TCP", "127.0.0.1", 40000))
+    channel = site.buildProtocol(transport.getPeer())
+    channel.makeConnection(transport)
+    channel.dataReceived(b"GET /fake/echo/v1?text=" + b"a" * 20_000)
+    assert parse_responses(transport.value())[0].code == 414
+    assert transport.write_closed and not transport.disconnecting
+    transport.clear()
+    channel.dataReceived(b"a" * 50_000 + b" HTTP/1.1\r\n\r\nGET /fake/echo/v1?text=b HTTP/1.1\r\n\r\n")
+    assert transport.value() == b""
+    assert engine.calls == []
+    clock.advance(channel.linger_seconds)
+    assert transport.aborted
+
+
+def test_a_refused_connection_closed_by_the_client_stops_lingering(site: ApiSite, clock: MemoryReactorClock) -> None:
+    transport = HalfClosingTransport(peerAddress=IPv4Address("TCP", "127.0.0.1", 40000))
+    channel = site.buildProtocol(transport.getPeer())
+    channel.makeConnection(transport)
+    channel.dataReceived(b"POST /fake/items/add/v1 HTTP/1.1\r\nContent-Length: 5000\r\n\r\n" + b"x" * 100)
+    assert parse_responses(transport.value())[0].code == 413
+    channel.connectionLost(Failure(ConnectionDone()))
+    assert clock.getDelayedCalls() == []
+    assert not transport.aborted
 
 
 def test_an_exception_in_the_resource_is_a_500_envelope(site: ApiSite, logged: list[dict[str, Any]]) -> None:
@@ -438,3 +608,49 @@ def test_a_broken_size_setting_falls_back_to_the_default() -> None:
     assert read_limit(lambda: None) == DEFAULT_MAX_REQUEST_SIZE
     assert read_limit(0) == DEFAULT_MAX_REQUEST_SIZE
     assert read_limit(lambda: "2048") == 2048
+
+
+class _SendAllThenRead(Protocol):
+    """Sends a whole (over-long) request at once and keeps everything the server answers."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self.data = b""
+        self.lost: Deferred[None] = Deferred()
+
+    def connectionMade(self) -> None:  # noqa: N802
+        self.transport.write(self.raw)
+
+    def dataReceived(self, data: bytes) -> None:  # noqa: N802
+        self.data += data
+
+    def connectionLost(self, reason: Failure) -> None:  # noqa: N802
+        self.lost.callback(None)
+
+
+@pytest_twisted.inlineCallbacks
+def test_over_long_requests_are_answered_over_a_real_socket() -> None:
+    """On TCP the answer must arrive even though the client is still sending when it is refused."""
+    from twisted.internet import reactor
+
+    engine = fake_api.FakeEngine()
+    quiet = Logger(observer=lambda event: None)
+    registry = fake_api.make_registry(engine, log=quiet)
+    servers = ApiServers(reactor, registry, lambda: None, rest_port=0, ws_port=0, max_request_size=10000,
+                         openapi=lambda: OPENAPI, log=quiet)  # fmt: skip
+    yield servers.start()
+    requests = {
+        414: b"GET /fake/echo/v1?text=" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        431: b"GET /fake/echo/v1?text=a HTTP/1.1\r\nHost: x\r\nX-Big: " + b"v" * 100_000 + b"\r\n\r\n",
+        413: b"POST /fake/items/add/v1 HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n" + b" " * 200_000,
+    }
+    try:
+        for code, raw in requests.items():
+            client = yield ClientCreator(reactor, _SendAllThenRead, raw).connectTCP("127.0.0.1", servers.rest_port)
+            yield client.lost
+            [answer] = parse_responses(client.data)
+            assert answer.code == code
+            assert answer.json["status"] == "ERROR"
+        assert engine.calls == []
+    finally:
+        yield servers.stop()

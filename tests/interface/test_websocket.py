@@ -93,8 +93,15 @@ def conn(factory: ApiWebSocketFactory) -> Connection:
     return connection
 
 
+class HandshakeTransport(StringTransport):
+    """autobahn unregisters its producer when it refuses a handshake, registered or not."""
+
+    def unregisterProducer(self) -> None:  # noqa: N802 - Twisted's name
+        self.producer = None
+
+
 def raw_handshake(factory: ApiWebSocketFactory, query: str = "", host: str = "127.0.0.1") -> bytes:
-    transport = StringTransport(peerAddress=IPv4Address("TCP", host, 40002), hostAddress=SERVER_ADDRESS)
+    transport = HandshakeTransport(peerAddress=IPv4Address("TCP", host, 40002), hostAddress=SERVER_ADDRESS)
     protocol = factory.buildProtocol(transport.getPeer())
     protocol.makeConnection(transport)
     protocol.dataReceived(HANDSHAKE.format(query=query).encode())
@@ -113,6 +120,25 @@ def test_handshake_401_without_or_with_wrong_secret(factory: ApiWebSocketFactory
     assert raw_handshake(factory).startswith(b"HTTP/1.1 401")
     assert raw_handshake(factory, "?api_secret=wrong").startswith(b"HTTP/1.1 401")
     assert raw_handshake(factory, "?api_secret=s3cret").startswith(b"HTTP/1.1 101")
+
+
+def test_handshake_takes_the_secret_as_a_too(factory: ApiWebSocketFactory, secret: dict[str, Any]) -> None:
+    secret["value"] = "s3cret"
+    assert raw_handshake(factory, "?a=s3cret").startswith(b"HTTP/1.1 101")
+    assert raw_handshake(factory, "?a=wrong").startswith(b"HTTP/1.1 401")
+    assert Connection(factory, "?a=s3cret&_=1712345").client.opened
+
+
+@pytest.mark.parametrize(
+    "query", ["?a=s3cret&api_secret=s3cret", "?api_secret=s3cret&api_secret=s3cret", "?a=s3cret&a=wrong"]
+)
+def test_handshake_with_the_secret_given_twice_is_refused(
+    factory: ApiWebSocketFactory, secret: dict[str, Any], query: str
+) -> None:
+    secret["value"] = "s3cret"
+    answer = raw_handshake(factory, query)
+    assert answer.startswith(b"HTTP/1.1 401")
+    assert b"api_secret given more than once" in answer
 
 
 def test_handshake_403_for_a_remote_peer(factory: ApiWebSocketFactory) -> None:
@@ -177,6 +203,64 @@ def test_malformed_frames_are_answered_and_the_connection_stays(
     assert frame["payload"]["response"]["errors"][0].startswith(error)
     conn.client.call("fake_health", call_id="after")
     assert conn.flush()[0]["payload"]["response"]["status"] == "OK"
+    assert conn.client.closed is None
+
+
+@pytest.mark.parametrize(
+    ("payload", "call_id", "error"),
+    [
+        (b'{"command": "api_call", "method": "fake_items_add", "kwargs": {"items": [NaN]}, "call_id": 1}', 1,
+         "parameter items: NaN is not a JSON number"),
+        (b'{"command": "api_call", "method": "fake_items_add", "kwargs": {"items": [], "options": {"x": Infinity}},'
+         b' "call_id": 2}', 2, "parameter options: Infinity is not a JSON number"),
+        (b'{"command": "api_call", "method": "fake_any", "kwargs": {"value": -Infinity}, "call_id": 3}', 3,
+         "parameter value: -Infinity is not a JSON number"),
+        (b'{"command": "api_call", "method": "fake_items_add", "kwargs": {"items": ["\\ud800"]}, "call_id": 4}', 4,
+         "parameter items: not valid Unicode text (lone surrogate U+D800)"),
+        (b'{"command": "api_call", "method": "fake_any", "kwargs": {"value": {"\\udc00": 1}}, "call_id": 5}', 5,
+         'parameter value: the key "\\udc00" is not valid Unicode text'),
+        (b'{"command": "api_call", "method": "fake_echo", "kwargs": {"\\ud800": 1}, "call_id": 6}', 6,
+         'parameter name "\\ud800" is not valid Unicode text'),
+        (b'{"command": "api_call", "method": "fake_\\ud800", "call_id": 7}', 7,
+         "frame field method: not valid Unicode text"),
+        (b'{"command": "api_call", "method": "fake_echo", "call_id": "\\ud800"}', None,
+         "frame field call_id: not valid Unicode text"),
+        (b'{"command": "api_call", "method": "fake_echo", "call_id": [1, "\\ud800"]}', None,
+         "frame field call_id: not valid Unicode text (lone surrogate U+D800) (at call_id[1])"),
+        (b'{"command": "api_call", "method": "fake_echo", "kwargs": {"text": "a", "text": "b"}, "call_id": 8}', 8,
+         "parameter text given more than once in the frame"),
+        (b'{"command": "api_call", "method": "fake_any", "kwargs": {"value": {"k": 1, "k": 2}}, "call_id": 9}', 9,
+         'parameter value: the key "k" appears more than once'),
+        (b'{"command": "api_call", "method": "fake_echo", "call_id": 10, "call_id": 11}', None,
+         'frame: the key "call_id" appears more than once'),
+    ],
+)  # fmt: skip
+def test_frames_that_are_not_strict_json_or_text_are_refused_for_their_call(
+    conn: Connection, engine: fake_api.FakeEngine, payload: bytes, call_id: Any, error: str
+) -> None:
+    conn.client.sendMessage(payload)
+    [frame] = conn.flush()
+    assert frame["payload"]["call_id"] == call_id
+    assert frame["payload"]["response"]["status"] == "ERROR"
+    assert frame["payload"]["response"]["errors"][0].startswith(error), frame
+    assert engine.calls == []
+    conn.client.call("fake_echo", {"text": "after"}, call_id="after")
+    assert conn.flush()[0]["payload"]["response"]["result"] == {"text": "after", "times": 1}
+    assert conn.client.closed is None
+
+
+def test_kwargs_starting_with_an_underscore_are_not_skipped(conn: Connection) -> None:
+    conn.client.call("fake_echo", {"text": "a", "_": 1}, call_id=1)
+    [frame] = conn.flush()
+    assert frame["payload"]["response"]["errors"][0].startswith("unknown parameter: _")
+
+
+def test_an_answer_that_cannot_be_encoded_is_still_answered(conn: Connection) -> None:
+    conn.client.call("fake_nan", {}, call_id="nan")
+    conn.client.call("fake_refuse_badly", {}, call_id="bad")
+    answers = {f["payload"]["call_id"]: f["payload"]["response"] for f in conn.flush()}
+    assert answers["nan"]["errors"] == ["internal error: ValueError; see the engine log"]
+    assert answers["bad"]["errors"] == ["internal error: see the engine log"]
     assert conn.client.closed is None
 
 
@@ -276,7 +360,43 @@ def test_close_all_says_going_away_and_cancels_calls(
     assert factory.clients_info() == []
 
 
-def test_oversized_messages_close_the_connection(engine: fake_api.FakeEngine) -> None:
+def frame(first: int, payload: bytes, *, masked: bool = True) -> bytes:
+    """One raw client frame: ``first`` is the FIN/RSV/opcode byte; short payloads only."""
+    assert len(payload) < 126
+    if not masked:
+        return bytes([first, len(payload)]) + payload
+    key = b"\x01\x02\x03\x04"
+    return bytes([first, 0x80 | len(payload)]) + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+
+CALL = b'{"command": "api_call", "method": "fake_health", "call_id": 1}'
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        (frame(0x81, CALL, masked=False), 1002),  # a client frame must be masked
+        (frame(0x83, CALL), 1002),  # reserved data opcode
+        (frame(0x8B, b""), 1002),  # reserved control opcode
+        (frame(0xC1, CALL), 1002),  # RSV1 without an extension
+        (frame(0x81, b'{"method": "\xff\xfe"}'), 1007),  # a text frame that is not UTF-8
+    ],
+    ids=["unmasked", "data-opcode-3", "control-opcode-11", "rsv1", "invalid-utf8"],
+)
+def test_protocol_errors_end_with_a_close_frame_and_its_code(
+    conn: Connection, engine: fake_api.FakeEngine, raw: bytes, code: int
+) -> None:
+    conn.client_transport.write(raw)
+    conn.pump.flush()
+    assert conn.client.closed is not None
+    was_clean, close_code, _reason = conn.client.closed
+    assert (was_clean, close_code) == (True, code)
+    assert conn.server_transport.disconnected
+    assert engine.calls == []
+    assert conn.server.info()["open"] is False
+
+
+def test_oversized_messages_close_the_connection_with_1009(engine: fake_api.FakeEngine) -> None:
     registry = fake_api.make_registry(engine, log=Logger(observer=lambda e: None))
     small = make_ws_factory(registry, lambda: None, url="ws://127.0.0.1:8280", max_message_size=100)
     small.setProtocolOptions(**NO_TIMERS)
@@ -284,4 +404,5 @@ def test_oversized_messages_close_the_connection(engine: fake_api.FakeEngine) ->
     conn.client.call("fake_echo", {"text": "x" * 200})
     conn.pump.flush()
     assert conn.client.closed is not None
+    assert conn.client.closed[:2] == (True, 1009)
     assert engine.calls == []

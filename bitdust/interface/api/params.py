@@ -14,6 +14,10 @@ Rules, per kind:
 - ``bool``: ``true``/``false``/``1``/``0`` (strings in any case, JSON booleans, JSON 0/1).
 - ``list``: a JSON list, a JSON-encoded list string, or a comma-separated string (``""`` is ``[]``).
 - ``dict``: a JSON object or a JSON-encoded object string.
+
+JSON inside a string (``?items=[1,2]``) is decoded as strictly as a request body (no NaN, no
+lone surrogates, no repeated keys; :mod:`bitdust.interface.api.decoding`): the transports check
+the documents they decode, and this is the one place where a parameter holds another.
 - ``any``: JSON values as given; a string from a query string stays a string.
 
 A nullable parameter accepts JSON ``null``, and the string ``null`` when it came as a string.
@@ -24,12 +28,12 @@ an alias) it is refused with 400 rather than one silently winning.
 from __future__ import annotations
 
 import copy
-import json
 import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from bitdust.interface.api import decoding
 from bitdust.interface.api.spec import MethodSpec, Param
 from bitdust.main.errors import BadRequest
 
@@ -53,7 +57,14 @@ _REPEATED: Any = object()  # a scalar parameter repeated in a query string
 
 
 class _Invalid(Exception):
-    """The value does not fit the kind; turned into a BadRequest by the caller."""
+    """The value does not fit the kind; turned into a BadRequest by the caller.
+
+    ``problem`` is set when the value was JSON text holding something JSON does not allow.
+    """
+
+    def __init__(self, problem: decoding.Problem | None = None) -> None:
+        super().__init__()
+        self.problem = problem
 
 
 def _show(value: Any) -> str:
@@ -76,9 +87,13 @@ def _show(value: Any) -> str:
 
 def _loads(text: str) -> Any:
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError) as exc:
+        value = decoding.loads(text)
+    except decoding.InvalidJson as exc:
         raise _Invalid() from exc
+    problem = decoding.find_problem(value)
+    if problem is not None:
+        raise _Invalid(problem)
+    return value
 
 
 def _to_int(value: Any) -> int:
@@ -175,7 +190,9 @@ def coerce_value(param: Param, value: Any, *, from_string: bool) -> Any:
         raise BadRequest(f"parameter {param.name}: expected {KIND_NAMES[param.kind]}, got null")
     try:
         return _CONVERTERS[param.kind](value)
-    except _Invalid:
+    except _Invalid as exc:
+        if exc.problem is not None:
+            raise BadRequest(decoding.describe_value(param.name, exc.problem)) from None
         raise BadRequest(f"parameter {param.name}: expected {KIND_NAMES[param.kind]}, got {_show(value)}") from None
 
 
