@@ -89,7 +89,7 @@ def _identity_info(engine: Any) -> dict[str, Any]:
     }
 
 
-@api_method("GET", "process/debug/v1")
+@api_method("GET", "process/debug/v1", answers=(409,))
 def process_debug(engine: Any) -> ApiResult:
     """Break into the Python debugger (pdb) in the engine's terminal.
 
