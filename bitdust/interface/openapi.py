@@ -134,7 +134,36 @@ def _parameter(param: Param, where: str) -> dict[str, Any]:
     return entry
 
 
-def _operation(spec: MethodSpec) -> dict[str, Any]:
+def _links(spec: MethodSpec, by_name: dict[str, MethodSpec]) -> dict[str, Any]:
+    """OpenAPI links of the success answer: a value of ``result`` feeds a parameter of another call."""
+    links: dict[str, Any] = {}
+    for target_name, values in spec.links:
+        target = by_name.get(target_name)
+        if target is None:
+            raise ValueError(f"{spec.name} links to unknown method {target_name}")
+        parameters: dict[str, str] = {}
+        body: dict[str, str] = {}
+        for name, pointer in values:
+            param = target.param(name)
+            if param is None:
+                raise ValueError(f"{spec.name} links to unknown parameter {target_name}.{name}")
+            expression = f"$response.body#/result/{pointer.strip('/')}"
+            if param.in_path:
+                parameters[f"path.{name}"] = expression
+            elif target.verb == "GET":
+                parameters[f"query.{name}"] = expression
+            else:
+                body[name] = expression
+        link: dict[str, Any] = {"operationId": target_name}
+        if parameters:
+            link["parameters"] = parameters
+        if body:
+            link["requestBody"] = body
+        links[target_name] = link
+    return links
+
+
+def _operation(spec: MethodSpec, by_name: dict[str, MethodSpec]) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "operationId": spec.name,
         "summary": spec.summary or spec.name,
@@ -170,6 +199,9 @@ def _operation(spec: MethodSpec) -> dict[str, Any]:
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Envelope"}}},
         }
     }
+    links = _links(spec, by_name)
+    if links:
+        responses["200"]["links"] = links
     for status in spec.statuses:
         if status != 200:
             responses[str(status)] = {"$ref": f"#/components/responses/Error{status}"}
@@ -206,8 +238,10 @@ def _components() -> dict[str, Any]:
 def build_openapi(specs: Iterable[MethodSpec], *, version: str) -> dict[str, Any]:
     """The OpenAPI document of ``specs``; paths keep the order of the specs."""
     paths: dict[str, dict[str, Any]] = {}
+    specs = list(specs)
+    by_name = {spec.name: spec for spec in specs}
     for spec in specs:
-        paths.setdefault("/" + spec.path, {})[spec.verb.lower()] = _operation(spec)
+        paths.setdefault("/" + spec.path, {})[spec.verb.lower()] = _operation(spec, by_name)
     return {
         "openapi": "3.0.3",
         "info": {

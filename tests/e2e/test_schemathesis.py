@@ -1,9 +1,9 @@
 """A bounded schemathesis run against one real node: the OpenAPI document must match the behaviour.
 
 Schemathesis reads the document the node serves at ``/openapi.json`` and sends about 2,000
-requests built from it (every phase it has: explicit examples, coverage of each constraint's
-edges, random fuzzing, and stateful sequences when the document links operations), positive and
-negative. Every check it knows runs, so a server error, a status, content type, header or body
+requests built from it (every phase it has: explicit examples, which it skips while the document
+has none; coverage of each constraint's edges; random fuzzing; and stateful sequences along the
+document's links, e.g. key_create then key_get/key_label/key_erase), positive and negative. Every check it knows runs, so a server error, a status, content type, header or body
 the document does not describe, a schema-violating request that is accepted or a request without
 the secret that is not refused fails the test. Generation is deterministic, so a failure
 reproduces.
@@ -141,6 +141,7 @@ def test_the_document_matches_the_behaviour(networked_node: NodeRecord, tmp_path
     )
     assert report["phases"]["coverage"]["status"] == "success", report["phases"]
     assert report["phases"]["fuzzing"]["status"] == "success", report["phases"]
+    assert report["phases"]["stateful"]["status"] == "success", report["phases"]  # the document's links
     assert report["test_cases"]["generated"] >= MIN_REQUESTS, report["test_cases"]
     status, health = api(node, "GET", "process/health/v1")
     assert status == 200 and health["result"]["alive"] is True, "the node did not survive the run"

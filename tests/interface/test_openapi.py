@@ -223,3 +223,29 @@ def test_query_parameters_carry_constraints_too() -> None:
     }  # fmt: skip
     assert params["protocols"]["schema"]["items"] == {"enum": ["tcp", "udp"]}
     assert params["protocols"]["style"] == "form"
+
+
+@api_method("POST", "maker/v1", links={"limited": {"name": "made/name", "mode": "mode"}, "fake_echo": {"text": "said"}})
+def maker(engine: Any) -> None:
+    """Makes something other calls can use."""
+
+
+def test_links_feed_a_result_field_into_another_call() -> None:
+    specs = [maker.__bitdust_api__, limited.__bitdust_api__, fake_api.fake_echo.__bitdust_api__]  # type: ignore[attr-defined]
+    links = build_openapi(specs, version="1")["paths"]["/maker/v1"]["post"]["responses"]["200"]["links"]
+    assert links == {
+        "fake_echo": {"operationId": "fake_echo", "parameters": {"query.text": "$response.body#/result/said"}},
+        "limited": {
+            "operationId": "limited",
+            "parameters": {"path.name": "$response.body#/result/made/name"},
+            "requestBody": {"mode": "$response.body#/result/mode"},
+        },
+    }
+
+
+def test_a_link_to_an_unknown_method_or_parameter_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown method limited"):
+        build_openapi([maker.__bitdust_api__, fake_api.fake_echo.__bitdust_api__], version="1")  # type: ignore[attr-defined]
+    wrong = api_method("POST", "wrong/v1", links={"fake_echo": {"nope": "x"}})(lambda engine: None)
+    with pytest.raises(ValueError, match="unknown parameter fake_echo.nope"):
+        build_openapi([wrong.__bitdust_api__, fake_api.fake_echo.__bitdust_api__], version="1")

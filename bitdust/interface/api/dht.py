@@ -148,6 +148,7 @@ def dht_value_get(
     },
     constraints={"key": _KEY, "expire": between(1), "record_type": _RECORD_TYPE, "layer_id": _LAYER_ID},
     answers=(503,),
+    links={"dht_value_get": {"key": "key"}},
 )
 def dht_value_set(
     engine: Any,

@@ -113,6 +113,7 @@ def item_json(engine: Any, item: dict[str, Any]) -> dict[str, Any]:
     },
     constraints={"remote_path": text(), "force_path_id": text()},
     answers=(503,),
+    links={name: {"remote_path": "remote_path"} for name in ("file_exists", "file_info", "file_delete")},
 )
 def file_create(
     engine: Any, remote_path: str, as_folder: bool = False, exist_ok: bool = False, force_path_id: str | None = None

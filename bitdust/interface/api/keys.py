@@ -51,6 +51,7 @@ def keys_list(engine: Any, sort: bool = False, include_private: bool = False) ->
     },
     constraints={"key_alias": text(1, ALIAS_MAX_LENGTH, ALIAS_PATTERN), "key_size": one_of(*KEY_SIZES)},
     answers=(503,),
+    links={name: {"key_id": "key_id"} for name in ("key_get", "key_label", "key_erase")},
 )
 def key_create(
     engine: Any, key_alias: str, key_size: int | None = None, label: str = "", include_private: bool = False

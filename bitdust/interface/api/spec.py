@@ -95,6 +95,8 @@ class MethodSpec:
     description: str
     long_poll: bool = False
     statuses: tuple[int, ...] = COMMON_STATUSES
+    links: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    """``(method, ((parameter, result pointer), ...))``: which calls take a value from this answer."""
 
     def param(self, name: str) -> Param | None:
         for p in self.params:
@@ -133,6 +135,7 @@ def api_method(
     aliases: dict[str, tuple[str, ...]] | None = None,
     constraints: dict[str, Constraint] | None = None,
     answers: tuple[int, ...] = (),
+    links: dict[str, dict[str, str]] | None = None,
     long_poll: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare ``fn(engine, ...)`` as the API method named after the function.
@@ -140,7 +143,10 @@ def api_method(
     ``params`` maps parameter names to one-line descriptions; ``aliases`` maps a parameter name
     to other names accepted for it; ``constraints`` maps a parameter name to what its values must
     satisfy. ``answers`` are the statuses of :data:`DOMAIN_STATUSES` this method can answer on
-    top of :data:`COMMON_STATUSES`. Path parameters are the ``{name}`` segments of ``path``; a
+    top of :data:`COMMON_STATUSES`. ``links`` maps another method's name to ``{its parameter: a
+    JSON pointer into this method's result}`` (``{"key_get": {"key_id": "key_id"}}``): what a
+    client can call next with what this answer gave it; the document carries them as OpenAPI
+    links. Path parameters are the ``{name}`` segments of ``path``; a
     path segment is never empty, so they are non-empty strings unless declared stricter.
     """
     verb = verb.upper()
@@ -200,6 +206,7 @@ def api_method(
             description=rest.strip(),
             long_poll=long_poll,
             statuses=statuses,
+            links=tuple(sorted((target, tuple(sorted(values.items()))) for target, values in (links or {}).items())),
         )
         setattr(func, SPEC_ATTRIBUTE, spec)
         return func
