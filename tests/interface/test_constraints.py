@@ -26,6 +26,7 @@ from bitdust.main.errors import BadRequest
         "retries": between(0, 3),
         "protocols": each(one_of("tcp", "udp"), max_items=2),
         "label": text(max_length=8, pattern="[a-z]+"),
+        "code": text(3, 3, "[a-z]{3}", explain="a code is 3 lowercase letters"),
     },
     answers=(404,),
 )
@@ -37,6 +38,7 @@ def limited(
     retries: int = 1,
     protocols: list[str] | None = None,
     label: str | None = None,
+    code: str = "abc",
 ) -> None:
     """A method whose parameters carry constraints."""
 
@@ -60,23 +62,24 @@ def test_values_inside_the_constraints_pass() -> None:
         from_strings=False,
     )
     assert parsed == {"name": "n", "mode": "slow", "timeout": 60.0, "retries": 0, "protocols": ["tcp", "udp"],
-                      "label": "abc"}  # fmt: skip
+                      "label": "abc", "code": "abc"}  # fmt: skip
 
 
 @pytest.mark.parametrize(
     ("values", "reason"),
     [
-        ({"mode": "medium"}, "parameter mode: expected one of 'fast', 'slow'"),
+        ({"mode": "medium"}, "parameter mode: 'medium' is not one of 'fast', 'slow'"),
         ({"timeout": 0}, "parameter timeout: expected a number over 0 and up to 60"),
         ({"timeout": "60.5"}, "parameter timeout: expected a number over 0 and up to 60"),
         ({"retries": -1}, "parameter retries: expected a number from 0 and up to 3"),
-        ({"protocols": ["tcp", "quic"]}, "parameter protocols: item 1: expected one of 'tcp', 'udp'"),
+        ({"protocols": ["tcp", "quic"]}, "parameter protocols: item 1: 'quic' is not one of 'tcp', 'udp'"),
         ({"protocols": "tcp,udp,tcp"}, "parameter protocols: expected at most 2 items"),
         ({"label": ""}, "parameter label: must not be empty"),
         ({"label": "abcdefghi"}, "parameter label: expected at most 8 characters"),
         ({"label": "ABC"}, "parameter label: expected text matching [a-z]+"),
         ({"label": "abc\n"}, "parameter label: expected text matching [a-z]+"),
         ({"name": ""}, "parameter name: must not be empty"),
+        ({"code": "ab"}, "parameter code: a code is 3 lowercase letters, got 'ab'"),
     ],
 )
 def test_values_outside_the_constraints_are_a_bad_request(values: dict[str, Any], reason: str) -> None:
@@ -84,7 +87,7 @@ def test_values_outside_the_constraints_are_a_bad_request(values: dict[str, Any]
 
 
 def test_constraints_apply_to_rest_requests_and_nulls_pass_to_the_kind() -> None:
-    with pytest.raises(BadRequest, match="parameter mode: expected one of"):
+    with pytest.raises(BadRequest, match="parameter mode: 'x' is not one of"):
         parse_request_params(SPEC, path_args={"name": "n"}, query={"mode": ["x"]}, body={})
     parsed = parse_request_params(SPEC, path_args={"name": "n"}, query={"label": ["null"]}, body={})
     assert parsed["label"] is None

@@ -33,7 +33,9 @@ class Constraint:
     ``choices``: the only accepted values (an enum). ``minimum``/``maximum``: a numeric range,
     each bound exclusive when its ``exclusive_*`` flag is set. ``min_length``/``max_length`` and
     ``pattern``: limits on a string. ``min_items``/``max_items``: limits on a list's length and
-    ``item``: the constraint each item of a list must satisfy.
+    ``item``: the constraint each item of a list must satisfy. ``explain``: what a client is
+    told instead of the generic reason (``"a user name is 3 to 20 ..."``), so an answer reads
+    as the rule the client broke rather than the pattern that encodes it.
     """
 
     choices: tuple[Any, ...] = ()
@@ -47,6 +49,7 @@ class Constraint:
     min_items: int | None = None
     max_items: int | None = None
     item: Constraint | None = None
+    explain: str = ""
     _compiled: re.Pattern[str] | None = attrs.field(init=False, eq=False, repr=False, default=None)
 
     def __attrs_post_init__(self) -> None:
@@ -57,11 +60,17 @@ class Constraint:
 
     def problem(self, value: Any) -> str | None:
         """Why ``value`` (already of its parameter's kind) breaks this constraint, or None."""
+        reason = self._problem(value)
+        if reason is not None and self.explain:
+            return f"{self.explain}, got {_show_choice(value)}" if isinstance(value, str) else self.explain
+        return reason
+
+    def _problem(self, value: Any) -> str | None:
         if value is None:
             return None  # nullable parameters: null is the kind's business, not a constraint's
         if self.choices and not any(_same(value, choice) for choice in self.choices):
             shown = ", ".join(_show_choice(c) for c in self.choices)
-            return f"expected one of {shown}"
+            return f"{_show_choice(value)} is not one of {shown}"
         if isinstance(value, int | float) and not isinstance(value, bool):
             return self._number_problem(value)
         if isinstance(value, str):
@@ -174,7 +183,8 @@ def _same(value: Any, choice: Any) -> bool:
 
 
 def _show_choice(choice: Any) -> str:
-    return repr(choice) if isinstance(choice, str) else str(choice)
+    text = repr(choice) if isinstance(choice, str) else str(choice)
+    return text if len(text) <= 40 else text[:40] + "..."
 
 
 # -- short constructors, so a decorator reads as a sentence --------------------------------------
@@ -198,9 +208,11 @@ def between(
     )
 
 
-def text(min_length: int | None = 1, max_length: int | None = None, pattern: str | None = None) -> Constraint:
+def text(
+    min_length: int | None = 1, max_length: int | None = None, pattern: str | None = None, *, explain: str = ""
+) -> Constraint:
     """A string: by default only a non-empty one."""
-    return Constraint(min_length=min_length, max_length=max_length, pattern=pattern)
+    return Constraint(min_length=min_length, max_length=max_length, pattern=pattern, explain=explain)
 
 
 def each(item: Constraint, *, min_items: int | None = None, max_items: int | None = None) -> Constraint:

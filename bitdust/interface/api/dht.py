@@ -23,7 +23,7 @@ MAX_RANDOM_USERS = 100
 _LAYER_ID = between(min(LAYERS), max(LAYERS))
 _RECORD_TYPE = one_of(*RECORD_TYPES)
 _KEY = text(max_length=MAX_KEY_LENGTH)
-_NICKNAME = text(max_length=64, pattern="[^:]{1,64}")
+_NICKNAME = text(max_length=64, pattern="[^:]{1,64}", explain="a nickname is 1 to 64 characters without ':'")
 _ATTEMPTS = between(1, MAX_NICKNAME_POSITIONS)
 
 

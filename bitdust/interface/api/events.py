@@ -10,7 +10,11 @@ from bitdust.interface.api.constraints import text
 from bitdust.interface.api.spec import api_method
 
 # The names the event bus accepts (bitdust.main.events.EVENT_ID_RE / CONSUMER_ID_RE).
-_NAME = text(max_length=100, pattern="[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}")
+_NAME = text(
+    max_length=100,
+    pattern="[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}",
+    explain="a name is 1 to 100 letters, digits, '-', '_', '.' or ':', starting with a letter or digit",
+)
 
 
 @api_method(

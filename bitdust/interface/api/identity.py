@@ -74,7 +74,12 @@ def identity_get(engine: Any, include_xml_source: bool = False) -> dict[str, Any
         "join_network": "start the network services afterwards (once they exist)",
     },
     constraints={
-        "username": text(USERNAME_MIN_LENGTH, USERNAME_MAX_LENGTH, USERNAME_RE.pattern),
+        "username": text(
+            USERNAME_MIN_LENGTH,
+            USERNAME_MAX_LENGTH,
+            USERNAME_RE.pattern,
+            explain=f"a user name is {USERNAME_MIN_LENGTH} to {USERNAME_MAX_LENGTH} lowercase letters, digits, '-' or '_'",
+        ),
         "preferred_servers": each(text()),
     },
     answers=(409, 502, 503),

@@ -49,7 +49,15 @@ def keys_list(engine: Any, sort: bool = False, include_private: bool = False) ->
         "label": "free text shown in user interfaces",
         "include_private": _PRIVATE,
     },
-    constraints={"key_alias": text(1, ALIAS_MAX_LENGTH, ALIAS_PATTERN), "key_size": one_of(*KEY_SIZES)},
+    constraints={
+        "key_alias": text(
+            1,
+            ALIAS_MAX_LENGTH,
+            ALIAS_PATTERN,
+            explain=f"a key alias is 1 to {ALIAS_MAX_LENGTH} lowercase letters, digits, '_' or '-'",
+        ),
+        "key_size": one_of(*KEY_SIZES),
+    },
     answers=(503,),
     links={name: {"key_id": "key_id"} for name in ("key_get", "key_label", "key_erase")},
 )
