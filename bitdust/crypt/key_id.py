@@ -17,7 +17,10 @@ MASTER_ALIAS = "master"
 
 ALIAS_MAX_LENGTH = 50
 
-_ALIAS_RE = re.compile(rf"[a-z0-9_-]{{1,{ALIAS_MAX_LENGTH}}}")
+ALIAS_PATTERN = rf"[a-z0-9_-]{{1,{ALIAS_MAX_LENGTH}}}"
+"""What a key alias is, as a full-match pattern (the API declares it to its clients too)."""
+
+_ALIAS_RE = re.compile(ALIAS_PATTERN)
 _GLOBAL_ID_PART_RE = re.compile(r"[a-z0-9_-][a-z0-9._-]*")
 
 

@@ -88,7 +88,7 @@ def test_an_invalid_record_is_refused_with_400_naming_the_rule(nodes: dict[str, 
     status, envelope = api(node, "POST", "dht/value/set/v1", key="mallory:7", value=record, record_type="nickname")
     assert status == 400 and "rule 'key'" in envelope["errors"][0]
     status, envelope = api(node, "POST", "dht/value/set/v1", key="x", value={"a": 1}, record_type="no_such_type")
-    assert status == 400 and "unknown record type" in envelope["errors"][0]
+    assert status == 400 and "record_type: 'no_such_type' is not one of 'skip_validation'" in envelope["errors"][0]
     read = ok(nodes["node-2"], "GET", "dht/value/get/v1", key="mallory:0", record_type="nickname")
     assert read["read"] == "failed"
 

@@ -6,16 +6,38 @@ import json
 import sys
 import types
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
 
 from bitdust.interface import openapi
-from bitdust.interface.api.spec import Param
+from bitdust.interface.api.constraints import between, each, one_of, text
+from bitdust.interface.api.spec import Param, api_method
 from bitdust.interface.openapi import build_openapi, render, write_if_changed
 from tests.interface import fake_api
 
 DOC = build_openapi(fake_api.specs(), version="9.9.9")
+
+
+@api_method(
+    "POST",
+    "limits/{name}/v1",
+    constraints={
+        "mode": one_of("fast", "slow"),
+        "timeout": between(0, 60, exclusive_minimum=True),
+        "protocols": each(one_of("tcp", "udp")),
+        "label": text(max_length=8, pattern="[a-z]+"),
+    },
+    answers=(404, 409, 503),
+)
+def limited(
+    engine: Any, name: str, mode: str = "fast", timeout: float = 5, protocols: list[str] | None = None, label: str = "a"
+) -> None:
+    """A method whose parameters carry constraints."""
+
+
+CONSTRAINED = build_openapi([limited.__bitdust_api__], version="1")  # type: ignore[attr-defined]
 
 
 def operation(path: str, verb: str) -> dict:
@@ -73,7 +95,7 @@ def test_path_parameters() -> None:
             "name": "consumer_id",
             "in": "path",
             "required": True,
-            "schema": {"type": "string"},
+            "schema": {"type": "string", "minLength": 1},
             "description": "who listens",
         }
     ]
@@ -89,11 +111,25 @@ def test_body_parameters_are_a_json_request_body() -> None:
     assert schema["type"] == "object"
     assert schema["required"] == ["items"]
     props = schema["properties"]
-    assert props["items"] == {"type": "array", "items": {}, "description": "what to add (also accepted as: entries)"}
+    assert props["items"] == {
+        "anyOf": [
+            {"type": "array", "items": {}},
+            {"type": "string", "description": "a JSON list as text, or comma-separated items"},
+        ],
+        "description": "what to add (also accepted as: entries)",
+    }
     assert props["tags"]["default"] == ["default"]
-    assert props["options"] == {"type": "object", "additionalProperties": True, "nullable": True, "default": None,
-                                "description": "extra settings"}  # fmt: skip
-    assert props["ratio"] == {"type": "number", "default": 0.5}
+    assert props["options"] == {
+        "anyOf": [
+            {"type": "object", "additionalProperties": True},
+            {"type": "string", "description": "a JSON object as text"},
+        ],
+        "nullable": True,
+        "default": None,
+        "description": "extra settings",
+    }
+    assert props["ratio"]["anyOf"][0] == {"type": "number"}
+    assert props["ratio"]["default"] == 0.5
 
 
 def test_put_with_path_and_body() -> None:
@@ -108,12 +144,17 @@ def test_a_body_method_without_required_parameters() -> None:
     assert operation("/fake/items/add/v1", "delete")["requestBody"]["required"] is False
 
 
-def test_responses() -> None:
+def test_responses_are_the_common_ones_plus_what_the_method_declares() -> None:
     responses = operation("/fake/echo/v1", "get")["responses"]
-    assert set(responses) == {"200", "400", "401", "404", "500"}
+    assert set(responses) == {"200", "400", "401", "403", "413", "414", "431", "500"}
     assert responses["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Envelope"}
-    assert responses["404"] == {"$ref": "#/components/responses/Error404"}
-    assert set(DOC["components"]["responses"]) == {"Error400", "Error401", "Error404", "Error500"}
+    assert responses["413"] == {"$ref": "#/components/responses/Error413"}
+    declared = CONSTRAINED["paths"]["/limits/{name}/v1"]["post"]["responses"]
+    assert set(declared) - set(responses) == {"404", "409", "503"}
+    assert declared["409"] == {"$ref": "#/components/responses/Error409"}
+    for document in (DOC, CONSTRAINED):
+        codes = {code for item in document["paths"].values() for op in item.values() for code in op["responses"]}
+        assert {f"Error{code}" for code in codes - {"200"}} <= set(document["components"]["responses"])
 
 
 def test_defaults_json_cannot_carry_are_left_out() -> None:
@@ -152,3 +193,59 @@ def test_main_writes_the_catalog(
     assert json.loads(target.read_text())["paths"]["/fake/echo/v1"]["get"]["operationId"] == "fake_echo"
     assert openapi.main(["--output", str(target)]) == 0
     assert "unchanged" in capsys.readouterr().out
+
+
+def test_constraints_are_schema_keywords() -> None:
+    op = CONSTRAINED["paths"]["/limits/{name}/v1"]["post"]
+    assert op["parameters"][0]["schema"] == {"type": "string", "minLength": 1}
+    props = op["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    assert props["mode"] == {"type": "string", "enum": ["fast", "slow"], "default": "fast"}
+    assert props["label"] == {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 8,
+        "pattern": "^(?:[a-z]+)$",
+        "default": "a",
+    }
+    number = props["timeout"]["anyOf"][0]
+    assert number == {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 60}
+    assert props["protocols"]["anyOf"][0] == {"type": "array", "items": {"enum": ["tcp", "udp"]}}
+    assert props["protocols"]["nullable"] is True
+
+
+def test_query_parameters_carry_constraints_too() -> None:
+    spec = attrs.evolve(limited.__bitdust_api__, verb="GET")  # type: ignore[attr-defined]
+    params = {
+        p["name"]: p for p in build_openapi([spec], version="1")["paths"]["/limits/{name}/v1"]["get"]["parameters"]
+    }
+    assert params["timeout"]["schema"] == {
+        "type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 60, "default": 5
+    }  # fmt: skip
+    assert params["protocols"]["schema"]["items"] == {"enum": ["tcp", "udp"]}
+    assert params["protocols"]["style"] == "form"
+
+
+@api_method("POST", "maker/v1", links={"limited": {"name": "made/name", "mode": "mode"}, "fake_echo": {"text": "said"}})
+def maker(engine: Any) -> None:
+    """Makes something other calls can use."""
+
+
+def test_links_feed_a_result_field_into_another_call() -> None:
+    specs = [maker.__bitdust_api__, limited.__bitdust_api__, fake_api.fake_echo.__bitdust_api__]  # type: ignore[attr-defined]
+    links = build_openapi(specs, version="1")["paths"]["/maker/v1"]["post"]["responses"]["200"]["links"]
+    assert links == {
+        "fake_echo": {"operationId": "fake_echo", "parameters": {"query.text": "$response.body#/result/said"}},
+        "limited": {
+            "operationId": "limited",
+            "parameters": {"path.name": "$response.body#/result/made/name"},
+            "requestBody": {"mode": "$response.body#/result/mode"},
+        },
+    }
+
+
+def test_a_link_to_an_unknown_method_or_parameter_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown method limited"):
+        build_openapi([maker.__bitdust_api__, fake_api.fake_echo.__bitdust_api__], version="1")  # type: ignore[attr-defined]
+    wrong = api_method("POST", "wrong/v1", links={"fake_echo": {"nope": "x"}})(lambda engine: None)
+    with pytest.raises(ValueError, match="unknown parameter fake_echo.nope"):
+        build_openapi([wrong.__bitdust_api__, fake_api.fake_echo.__bitdust_api__], version="1")

@@ -8,6 +8,7 @@ from typing import Any
 
 from bitdust.automats import diagram
 from bitdust.automats.source import parse_source
+from bitdust.interface.api.constraints import one_of, text
 from bitdust.interface.api.spec import api_method
 from bitdust.main.errors import BadRequest, NotFound
 
@@ -23,7 +24,7 @@ def automats_list(engine: Any) -> list[dict[str, Any]]:
     return [automat.to_json() for automat in engine.automats.list()]
 
 
-@api_method("GET", "automat/info/v1", params={"index": "the machine's index from automats_list"})
+@api_method("GET", "automat/info/v1", params={"index": "the machine's index from automats_list"}, answers=(404,))
 def automat_info(engine: Any, index: int) -> dict[str, Any]:
     """One live state machine with its recent transitions."""
     automat = engine.automats.get(index)
@@ -53,6 +54,8 @@ def render(name: str, states: dict[str, int], fmt: str) -> str:
         "live": "highlight the states that running instances are in",
         "format": "dot (always works) or svg (needs Graphviz)",
     },
+    constraints={"name": text(), "format": one_of("dot", "svg")},
+    answers=(404, 503),
 )
 def automat_diagram(engine: Any, name: str, live: bool = True, format: str = "dot") -> Any:  # noqa: A002
     """The diagram of a state machine as DOT or SVG text, live states highlighted."""

@@ -10,6 +10,7 @@ from typing import Any
 
 from twisted.internet import defer
 
+from bitdust.interface.api.constraints import text
 from bitdust.interface.api.spec import api_method
 from bitdust.main.errors import NotFound
 
@@ -29,6 +30,7 @@ def _entry(config: Any, key: str, include_info: bool) -> dict[str, Any]:
         "key": "option key such as logs/debug-level, or a folder such as logs",
         "include_info": _INCLUDE_INFO,
     },
+    answers=(404,),
 )
 def config_get(engine: Any, key: str, include_info: bool = False) -> list[dict[str, Any]]:
     """Returns current key/value from the program settings.
@@ -62,6 +64,8 @@ def config_get(engine: Any, key: str, include_info: bool = False) -> list[dict[s
         "key": "option key such as logs/debug-level",
         "value": 'new value, as a JSON value or its text form (true, 12, "10 MB", "a,b")',
     },
+    constraints={"key": text()},
+    answers=(404,),
 )
 def config_set(engine: Any, key: str, value: Any) -> defer.Deferred[list[dict[str, Any]]]:
     """Set a value for given key option.

@@ -7,9 +7,10 @@ from typing import Any
 from twisted.internet import defer
 
 from bitdust.dht.lookup import LookupResult
-from bitdust.dht.node import check_layer
-from bitdust.dht.node_id import check_key, decode_id, encode_id, random_id
+from bitdust.dht.node import LAYERS, check_layer
+from bitdust.dht.node_id import MAX_KEY_LENGTH, check_key, decode_id, encode_id, random_id
 from bitdust.dht.records import RECORD_TYPES, encode_record, make_record, record_type, value_problem
+from bitdust.interface.api.constraints import between, one_of, text
 from bitdust.interface.api.spec import api_method
 from bitdust.main import strict_json
 from bitdust.main.errors import BadRequest, ServiceUnavailable
@@ -19,6 +20,11 @@ from bitdust.userid.idurl import IdUrl
 _LAYER = "DHT layer 0-9: 0 base, 1 identity servers, 2 proxy routers, 3 suppliers, 4 rebuilders, ..."
 _TYPES = "record type: " + ", ".join(RECORD_TYPES)
 MAX_RANDOM_USERS = 100
+_LAYER_ID = between(min(LAYERS), max(LAYERS))
+_RECORD_TYPE = one_of(*RECORD_TYPES)
+_KEY = text(max_length=MAX_KEY_LENGTH)
+_NICKNAME = text(max_length=64, pattern="[^:]{1,64}", explain="a nickname is 1 to 64 characters without ':'")
+_ATTEMPTS = between(1, MAX_NICKNAME_POSITIONS)
 
 
 def _node(engine: Any) -> Any:
@@ -46,6 +52,8 @@ def _user(idurl: str) -> dict[str, Any]:
     "GET",
     "dht/node/find/v1",
     params={"node_id_64": "node id to look up (base64 or 40 hex digits); empty: a random id", "layer_id": _LAYER},
+    constraints={"layer_id": _LAYER_ID},
+    answers=(503,),
 )
 def dht_node_find(engine: Any, node_id_64: str | None = None, layer_id: int = 0) -> defer.Deferred[dict[str, Any]]:
     """The live nodes nearest to a node id on a layer (an iterative FIND_NODE lookup)."""
@@ -65,6 +73,8 @@ def dht_node_find(engine: Any, node_id_64: str | None = None, layer_id: int = 0)
     "GET",
     "dht/user/random/v1",
     params={"layer_id": _LAYER, "count": f"how many users, 1 to {MAX_RANDOM_USERS}"},
+    constraints={"layer_id": _LAYER_ID, "count": between(1, MAX_RANDOM_USERS)},
+    answers=(503,),
 )
 def dht_user_random(engine: Any, layer_id: int = 0, count: int = 1) -> defer.Deferred[list[dict[str, Any]]]:
     """Random live nodes attached to a layer (e.g. layer 3: suppliers), as they answered just now."""
@@ -97,6 +107,8 @@ def dht_user_random(engine: Any, layer_id: int = 0, count: int = 1) -> defer.Def
         "layer_id": _LAYER,
         "use_cache_ttl": "accept a value this node fetched at most this many seconds ago",
     },
+    constraints={"key": _KEY, "record_type": _RECORD_TYPE, "layer_id": _LAYER_ID, "use_cache_ttl": between(0)},
+    answers=(503,),
 )
 def dht_value_get(
     engine: Any, key: str, record_type: str = "skip_validation", layer_id: int = 0, use_cache_ttl: int | None = None
@@ -134,6 +146,9 @@ def dht_value_get(
         "record_type": _TYPES,
         "layer_id": _LAYER,
     },
+    constraints={"key": _KEY, "expire": between(1), "record_type": _RECORD_TYPE, "layer_id": _LAYER_ID},
+    answers=(503,),
+    links={"dht_value_get": {"key": "key"}},
 )
 def dht_value_set(
     engine: Any,
@@ -179,7 +194,7 @@ def dht_value_set(
     return d.addCallback(written)
 
 
-@api_method("GET", "dht/db/dump/v1")
+@api_method("GET", "dht/db/dump/v1", answers=(503,))
 def dht_local_db_dump(engine: Any) -> defer.Deferred[list[dict[str, Any]]]:
     """Every value this node stores, on every layer (with the time each has left).
 
@@ -251,6 +266,8 @@ def _positions(engine: Any, nickname: str, attempts: int, first_only: bool) -> A
         "nickname": "the name to find",
         "attempts": f"how many positions nickname:0, nickname:1, ... to try (1-{MAX_NICKNAME_POSITIONS})",
     },
+    constraints={"nickname": _NICKNAME, "attempts": _ATTEMPTS},
+    answers=(503,),
 )
 def user_search(engine: Any, nickname: str, attempts: int = 1) -> defer.Deferred[dict[str, Any]]:
     """The first user who published ``nickname`` in the DHT (signed nickname records)."""
@@ -269,6 +286,8 @@ def user_search(engine: Any, nickname: str, attempts: int = 1) -> defer.Deferred
     "GET",
     "user/observe/v1",
     params={"nickname": "the name to find", "attempts": f"how many positions to try (1-{MAX_NICKNAME_POSITIONS})"},
+    constraints={"nickname": _NICKNAME, "attempts": _ATTEMPTS},
+    answers=(503,),
 )
 def user_observe(engine: Any, nickname: str, attempts: int = 3) -> defer.Deferred[list[dict[str, Any]]]:
     """Every user who published ``nickname`` (two users may share one, at different positions)."""

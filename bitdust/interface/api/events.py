@@ -6,13 +6,22 @@ from typing import Any
 
 from twisted.internet import defer
 
+from bitdust.interface.api.constraints import text
 from bitdust.interface.api.spec import api_method
+
+# The names the event bus accepts (bitdust.main.events.EVENT_ID_RE / CONSUMER_ID_RE).
+_NAME = text(
+    max_length=100,
+    pattern="[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}",
+    explain="a name is 1 to 100 letters, digits, '-', '_', '.' or ':', starting with a letter or digit",
+)
 
 
 @api_method(
     "POST",
     "event/send/{event_id}/v1",
     params={"event_id": "name of the event, e.g. client-event-abc", "data": "any JSON value carried by the event"},
+    constraints={"event_id": _NAME},
 )
 def event_send(engine: Any, event_id: str, data: Any = None) -> dict[str, Any]:
     """Inject an event into the engine, as if a part of it had fired it (testing, development)."""
@@ -23,6 +32,7 @@ def event_send(engine: Any, event_id: str, data: Any = None) -> dict[str, Any]:
     "GET",
     "event/listen/{consumer_callback_id}/v1",
     params={"consumer_callback_id": "a name chosen by the client; its events are kept for it between calls"},
+    constraints={"consumer_callback_id": _NAME},
     long_poll=True,
 )
 def event_listen(engine: Any, consumer_callback_id: str) -> defer.Deferred[list[dict[str, Any]]]:

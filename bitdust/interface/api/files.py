@@ -25,6 +25,7 @@ from typing import Any
 from twisted.internet import defer
 
 from bitdust.crypt.key_id import check_key_id, split_key_id
+from bitdust.interface.api.constraints import text
 from bitdust.interface.api.spec import ApiResult, api_method
 from bitdust.main.errors import BadRequest, ServiceUnavailable
 from bitdust.storage.remote_path import RemotePath, parse_remote_path
@@ -141,6 +142,9 @@ def item_json(engine: Any, item: dict[str, Any]) -> dict[str, Any]:
         "exist_ok": "answer the existing item instead of an error when the path exists with this type",
         "force_path_id": "use this path id (numbers separated by '/', unused under the key) instead of a new one",
     },
+    constraints={"remote_path": text(), "force_path_id": text()},
+    answers=(503,),
+    links={name: {"remote_path": "remote_path"} for name in ("file_exists", "file_info", "file_delete")},
 )
 def file_create(
     engine: Any, remote_path: str, as_folder: bool = False, exist_ok: bool = False, force_path_id: str | None = None
@@ -161,7 +165,9 @@ def file_create(
     return d.addCallback(created)
 
 
-@api_method("GET", "file/exists/v1", params={"remote_path": _REMOTE_PATH})
+@api_method(
+    "GET", "file/exists/v1", params={"remote_path": _REMOTE_PATH}, constraints={"remote_path": text()}, answers=(503,)
+)
 def file_exists(engine: Any, remote_path: str) -> defer.Deferred[dict[str, Any]]:
     """Whether a file or folder with this remote path is in the catalog."""
     catalog = _catalog(engine)
@@ -177,6 +183,8 @@ def file_exists(engine: Any, remote_path: str) -> defer.Deferred[dict[str, Any]]
     "GET",
     "file/info/v1",
     params={"remote_path": _REMOTE_PATH, "include_uploads": _INCLUDE, "include_downloads": _INCLUDE},
+    constraints={"remote_path": text()},
+    answers=(404, 503),
 )
 def file_info(
     engine: Any, remote_path: str, include_uploads: bool = True, include_downloads: bool = True
@@ -212,6 +220,8 @@ def file_info(
         "include_uploads": _INCLUDE,
         "include_downloads": _INCLUDE,
     },
+    constraints={"key_id": text()},
+    answers=(404, 503),
 )
 def files_list(
     engine: Any,
@@ -260,7 +270,13 @@ def _master_key_or_400(engine: Any) -> str:
     return key
 
 
-@api_method("DELETE", "file/delete/v1", params={"remote_path": _REMOTE_PATH})
+@api_method(
+    "DELETE",
+    "file/delete/v1",
+    params={"remote_path": _REMOTE_PATH},
+    constraints={"remote_path": text()},
+    answers=(404, 503),
+)
 def file_delete(engine: Any, remote_path: str) -> defer.Deferred[ApiResult]:
     """Remove a file or a folder with everything under it from the catalog; 404 if unknown.
 

@@ -7,13 +7,14 @@ from typing import Any
 from twisted.internet import defer
 
 from bitdust.crypt.rsa_key import RsaKey
+from bitdust.interface.api.constraints import each, text
 from bitdust.interface.api.keys import registry
 from bitdust.interface.api.spec import ApiResult, api_method
 from bitdust.main.errors import BadRequest, Conflict
 from bitdust.main.network_config import IdServerAddress, parse_server_address
 from bitdust.services.identity_part import rotate_identity, sync_key_owner
 from bitdust.userid.id_registrator import IdRegistrator
-from bitdust.userid.idurl import IdUrl, check_username
+from bitdust.userid.idurl import USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH, USERNAME_RE, IdUrl, check_username
 from bitdust.userid.key_backup import check_backup_path, write_new_file
 
 MAX_KEY_SOURCE = 64 * 1024
@@ -89,7 +90,9 @@ def _servers(engine: Any, preferred: list[str]) -> defer.Deferred[list[IdServerA
     return engine.run_blocking(engine.network_config).addCallback(merge)
 
 
-@api_method("GET", "identity/get/v1", params={"include_xml_source": "also return the signed XML document"})
+@api_method(
+    "GET", "identity/get/v1", params={"include_xml_source": "also return the signed XML document"}, answers=(409,)
+)
 def identity_get(engine: Any, include_xml_source: bool = False) -> dict[str, Any]:
     """This node's identity."""
     return _current(engine).to_json(include_xml=include_xml_source)
@@ -103,6 +106,16 @@ def identity_get(engine: Any, include_xml_source: bool = False) -> dict[str, Any
         "preferred_servers": "identity servers to register on, as host:port (default: the network config's)",
         "join_network": "start the network services afterwards and wait until the node is connected",
     },
+    constraints={
+        "username": text(
+            USERNAME_MIN_LENGTH,
+            USERNAME_MAX_LENGTH,
+            USERNAME_RE.pattern,
+            explain=f"a user name is {USERNAME_MIN_LENGTH} to {USERNAME_MAX_LENGTH} lowercase letters, digits, '-' or '_'",
+        ),
+        "preferred_servers": each(text()),
+    },
+    answers=(409, 502, 503),
 )
 def identity_create(
     engine: Any, username: str, preferred_servers: list[str] | None = None, join_network: bool = False
@@ -154,6 +167,8 @@ def identity_create(
     "POST",
     "identity/backup/v1",
     params={"destination_filepath": "absolute path of the file to write (mode 0600): IDURL + private key"},
+    constraints={"destination_filepath": text()},
+    answers=(409, 503),
 )
 def identity_backup(engine: Any, destination_filepath: str) -> defer.Deferred[dict[str, Any]]:
     """Write the IDURL and the master private key to a new file, the one way to recover this identity.
@@ -189,6 +204,8 @@ def split_key_source(text: str) -> tuple[str | None, str]:
         "known_idurl": "the IDURL, when the text has none (or to override it)",
         "join_network": "start the network services afterwards and wait until the node is connected",
     },
+    constraints={"private_key_source": text(max_length=MAX_KEY_SOURCE), "known_idurl": text()},
+    answers=(409, 502, 503),
 )
 def identity_recover(
     engine: Any, private_key_source: str, known_idurl: str | None = None, join_network: bool = False
@@ -230,6 +247,7 @@ def identity_recover(
     "DELETE",
     "identity/erase/v1",
     params={"erase_private_key": "also delete the master key (without a backup the identity is lost for good)"},
+    answers=(409,),
 )
 def identity_erase(engine: Any, erase_private_key: bool = False) -> defer.Deferred[dict[str, Any]]:
     """Forget this node's identity (and optionally its master key); network services stop first."""
@@ -252,7 +270,7 @@ def identity_erase(engine: Any, erase_private_key: bool = False) -> defer.Deferr
     return d.addCallback(lambda _: engine.run_blocking(erase)).addCallback(erased)
 
 
-@api_method("PUT", "identity/rotate/v1")
+@api_method("PUT", "identity/rotate/v1", answers=(409, 502, 503))
 def identity_rotate(engine: Any) -> defer.Deferred[dict[str, Any]]:
     """Move the identity to other identity servers of the network config, even if all are healthy.
 

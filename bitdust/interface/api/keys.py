@@ -6,7 +6,9 @@ from typing import Any
 
 from twisted.internet import defer
 
+from bitdust.crypt.key_id import ALIAS_MAX_LENGTH, ALIAS_PATTERN
 from bitdust.crypt.rsa_key import KEY_SIZES
+from bitdust.interface.api.constraints import one_of, text
 from bitdust.interface.api.spec import api_method
 from bitdust.main.errors import BadRequest, ServiceUnavailable
 
@@ -20,13 +22,19 @@ def registry(engine: Any) -> Any:
     return engine.keys
 
 
-@api_method("GET", "key/get/v1", params={"key_id": "e.g. abcd1234$alice@host", "include_private": _PRIVATE})
+@api_method(
+    "GET",
+    "key/get/v1",
+    params={"key_id": "e.g. abcd1234$alice@host", "include_private": _PRIVATE},
+    constraints={"key_id": text()},
+    answers=(404, 503),
+)
 def key_get(engine: Any, key_id: str, include_private: bool = False) -> dict[str, Any]:
     """Details of one registered key."""
     return registry(engine).get(key_id).to_json(include_private=include_private)
 
 
-@api_method("GET", "key/list/v1", params={"sort": "sort by key id", "include_private": _PRIVATE})
+@api_method("GET", "key/list/v1", params={"sort": "sort by key id", "include_private": _PRIVATE}, answers=(503,))
 def keys_list(engine: Any, sort: bool = False, include_private: bool = False) -> list[dict[str, Any]]:
     """Every registered key, the master key first."""
     return [record.to_json(include_private=include_private) for record in registry(engine).list(sort=sort)]
@@ -41,6 +49,17 @@ def keys_list(engine: Any, sort: bool = False, include_private: bool = False) ->
         "label": "free text shown in user interfaces",
         "include_private": _PRIVATE,
     },
+    constraints={
+        "key_alias": text(
+            1,
+            ALIAS_MAX_LENGTH,
+            ALIAS_PATTERN,
+            explain=f"a key alias is 1 to {ALIAS_MAX_LENGTH} lowercase letters, digits, '_' or '-'",
+        ),
+        "key_size": one_of(*KEY_SIZES),
+    },
+    answers=(503,),
+    links={name: {"key_id": "key_id"} for name in ("key_get", "key_label", "key_erase")},
 )
 def key_create(
     engine: Any, key_alias: str, key_size: int | None = None, label: str = "", include_private: bool = False
@@ -63,7 +82,13 @@ def key_create(
     return d.addCallback(created)
 
 
-@api_method("POST", "key/label/v1", params={"key_id": "the key to relabel", "label": "new label"})
+@api_method(
+    "POST",
+    "key/label/v1",
+    params={"key_id": "the key to relabel", "label": "new label"},
+    constraints={"key_id": text()},
+    answers=(404, 503),
+)
 def key_label(engine: Any, key_id: str, label: str) -> defer.Deferred[dict[str, Any]]:
     """Set a new label for a key (the master key's label is fixed)."""
     keys = registry(engine)
@@ -76,7 +101,13 @@ def key_label(engine: Any, key_id: str, label: str) -> defer.Deferred[dict[str, 
     return engine.run_blocking(keys.label, key_id, label).addCallback(relabelled)
 
 
-@api_method("DELETE", "key/erase/v1", params={"key_id": "the key to forget and delete from disk"})
+@api_method(
+    "DELETE",
+    "key/erase/v1",
+    params={"key_id": "the key to forget and delete from disk"},
+    constraints={"key_id": text()},
+    answers=(404, 503),
+)
 def key_erase(engine: Any, key_id: str) -> defer.Deferred[dict[str, Any]]:
     """Unregister a key and erase its file (never the master key)."""
     keys = registry(engine)

@@ -7,6 +7,7 @@ from typing import Any
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
+from bitdust.interface.api.constraints import between, each, one_of, text
 from bitdust.interface.api.spec import ApiResult, api_method
 from bitdust.main.errors import BadRequest, ServiceUnavailable
 from bitdust.p2p.errors import DeliveryFailed
@@ -14,6 +15,8 @@ from bitdust.p2p.traffic import IdentityFetches
 from bitdust.userid.idurl import parse_user_ref
 
 _USER = "IDURL or global id (name@host) of the user"
+_TIMEOUT = between(0, 3600, exclusive_minimum=True)
+_PROTOCOLS = each(one_of("tcp", "udp", "proxy"))
 
 
 def _user(engine: Any, user_id: str) -> str:
@@ -52,6 +55,8 @@ def _status(engine: Any, idurl: str) -> dict[str, Any]:
     "GET",
     "user/ping/v1",
     params={"user_id": _USER, "timeout": "seconds to wait in all", "retries": "extra attempts within the timeout"},
+    constraints={"user_id": text(), "timeout": _TIMEOUT, "retries": between(0, 10)},
+    answers=(502, 503, 504),
 )
 def user_ping(engine: Any, user_id: str, timeout: float = 15, retries: int = 2) -> defer.Deferred[ApiResult]:
     """Send our Identity packet to the user and wait for the Ack; the result has the round-trip time."""
@@ -76,13 +81,19 @@ def user_ping(engine: Any, user_id: str, timeout: float = 15, retries: int = 2) 
     return ping(engine, idurl, timeout=timeout, retries=retries).addCallbacks(answered, failed)
 
 
-@api_method("GET", "user/status/v1", params={"user_id": _USER})
+@api_method("GET", "user/status/v1", params={"user_id": _USER}, constraints={"user_id": text()}, answers=(503,))
 def user_status(engine: Any, user_id: str) -> dict[str, Any]:
     """What this node believes about the user now (CONNECTED, PING or OFFLINE), without asking them."""
     return _status(engine, _user(engine, user_id))
 
 
-@api_method("GET", "user/status/check/v1", params={"user_id": _USER, "timeout": "seconds the check may take"})
+@api_method(
+    "GET",
+    "user/status/check/v1",
+    params={"user_id": _USER, "timeout": "seconds the check may take"},
+    constraints={"user_id": text(), "timeout": _TIMEOUT},
+    answers=(502, 503, 504),
+)
 def user_status_check(engine: Any, user_id: str, timeout: float = 5) -> defer.Deferred[dict[str, Any]] | dict[str, Any]:
     """The user's status; a user not known to be CONNECTED is pinged first."""
     contacts = engine.p2p.require_contacts()
@@ -93,7 +104,7 @@ def user_status_check(engine: Any, user_id: str, timeout: float = 5) -> defer.De
     return contacts.check(idurl, timeout).addCallback(lambda _state: _status(engine, idurl))
 
 
-@api_method("GET", "packet/list/v1")
+@api_method("GET", "packet/list/v1", answers=(503,))
 def packets_list(engine: Any) -> list[dict[str, Any]]:
     """Packets as a list of rows, each with ``direction`` ("outgoing" or "incoming"), ``command``, ``packet_id``.
 
@@ -128,7 +139,7 @@ def _incoming_stream_row(stream: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@api_method("GET", "packet/stats/v1")
+@api_method("GET", "packet/stats/v1", answers=(503,))
 def packets_stats(engine: Any) -> dict[str, Any]:
     """Packets and bytes in and out: the original's ``in``/``out`` totals, and ours per command and peer.
 
@@ -160,7 +171,13 @@ def _tcp_if_wanted(engine: Any, protocols: list[str] | None) -> Any:
     return tcp
 
 
-@api_method("GET", "connection/list/v1", params={"protocols": "e.g. tcp,udp,proxy (only tcp exists so far)"})
+@api_method(
+    "GET",
+    "connection/list/v1",
+    params={"protocols": "e.g. tcp,udp,proxy (only tcp exists so far)"},
+    constraints={"protocols": _PROTOCOLS},
+    answers=(503,),
+)
 def connections_list(engine: Any, protocols: list[str] | None = None) -> list[dict[str, Any]]:
     """Open connections to peers, with bytes and packets each way."""
     tcp = _tcp_if_wanted(engine, protocols)
@@ -170,14 +187,26 @@ def connections_list(engine: Any, protocols: list[str] | None = None) -> list[di
     return rows
 
 
-@api_method("GET", "stream/list/v1", params={"protocols": "e.g. tcp,udp,proxy (only tcp exists so far)"})
+@api_method(
+    "GET",
+    "stream/list/v1",
+    params={"protocols": "e.g. tcp,udp,proxy (only tcp exists so far)"},
+    constraints={"protocols": _PROTOCOLS},
+    answers=(503,),
+)
 def streams_list(engine: Any, protocols: list[str] | None = None) -> list[dict[str, Any]]:
     """Large packets being streamed right now, each way, with their progress."""
     tcp = _tcp_if_wanted(engine, protocols)
     return tcp.streams_json() if tcp is not None else []
 
 
-@api_method("GET", "network/connected/v1", params={"wait_timeout": "seconds to wait while the node is connecting"})
+@api_method(
+    "GET",
+    "network/connected/v1",
+    params={"wait_timeout": "seconds to wait while the node is connecting"},
+    constraints={"wait_timeout": between(0, 600)},
+    answers=(503,),
+)
 def network_connected(engine: Any, wait_timeout: float = 5) -> defer.Deferred[ApiResult]:
     """OK once the node is connected; an error with the reason if it is not within ``wait_timeout``."""
     connector = engine.p2p.require_connector()
@@ -195,7 +224,7 @@ def network_connected(engine: Any, wait_timeout: float = 5) -> defer.Deferred[Ap
     return connector.wait_settled(wait_timeout).addCallback(settled)
 
 
-@api_method("GET", "network/reconnect/v1")
+@api_method("GET", "network/reconnect/v1", answers=(503,))
 def network_reconnect(engine: Any) -> defer.Deferred[ApiResult]:
     """Start the enabled network services that are not running, then check the transports and our
     published contacts again.

@@ -20,6 +20,9 @@ lone surrogates, no repeated keys; :mod:`bitdust.interface.api.decoding`): the t
 the documents they decode, and this is the one place where a parameter holds another.
 - ``any``: JSON values as given; a string from a query string stays a string.
 
+After its kind, a value must satisfy the parameter's declared constraint (an enum, a range, a
+non-empty string, a pattern: :mod:`bitdust.interface.api.constraints`).
+
 A nullable parameter accepts JSON ``null``, and the string ``null`` when it came as a string.
 When a REST request names the same parameter in two places (path, query string, body, or under
 an alias) it is refused with 400 rather than one silently winning.
@@ -33,7 +36,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bitdust.interface.api import decoding
+from bitdust.interface.api import constraints, decoding
 from bitdust.interface.api.spec import MethodSpec, Param
 from bitdust.main.errors import BadRequest
 
@@ -189,11 +192,22 @@ def coerce_value(param: Param, value: Any, *, from_string: bool) -> Any:
             return None
         raise BadRequest(f"parameter {param.name}: expected {KIND_NAMES[param.kind]}, got null")
     try:
-        return _CONVERTERS[param.kind](value)
+        converted = _CONVERTERS[param.kind](value)
     except _Invalid as exc:
         if exc.problem is not None:
             raise BadRequest(decoding.describe_value(param.name, exc.problem)) from None
         raise BadRequest(f"parameter {param.name}: expected {KIND_NAMES[param.kind]}, got {_show(value)}") from None
+    return apply_constraint(param, converted)
+
+
+def apply_constraint(param: Param, value: Any) -> Any:
+    """``value`` (already of ``param.kind``) if it satisfies the parameter's declared constraint.
+
+    The constraint is the one the OpenAPI document shows for the parameter, so what the document
+    calls invalid is exactly what is refused here with 400. Defaults are not checked: they are
+    the method's own choice, not client input.
+    """
+    return constraints.check(param.name, param.constraint, value)
 
 
 def _default_of(param: Param) -> Any:

@@ -180,7 +180,7 @@ def _dht_info(engine: Any) -> dict[str, Any]:
     return {"layers": layers, "bytes_out": status.get("bytes_sent", 0), "bytes_in": status.get("bytes_received", 0)}
 
 
-@api_method("GET", "process/debug/v1")
+@api_method("GET", "process/debug/v1", answers=(409,))
 def process_debug(engine: Any) -> ApiResult:
     """Break into the Python debugger (pdb) in the engine's terminal.
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from twisted.internet import defer
 
+from bitdust.interface.api.constraints import between
 from bitdust.interface.api.spec import api_method
 from bitdust.main.errors import BadRequest, ServiceUnavailable
 
@@ -16,13 +17,15 @@ def services_list(engine: Any, with_configs: bool = False) -> list[dict[str, Any
     return engine.services.list(with_configs=with_configs)
 
 
-@api_method("GET", "service/info/{service_name}/v1", params={"service_name": "e.g. service_supplier"})
+@api_method("GET", "service/info/{service_name}/v1", params={"service_name": "e.g. service_supplier"}, answers=(404,))
 def service_info(engine: Any, service_name: str) -> dict[str, Any]:
     """Details of one service."""
     return engine.services.info(service_name, with_configs=True)
 
 
-@api_method("POST", "service/start/{service_name}/v1", params={"service_name": "e.g. service_supplier"})
+@api_method(
+    "POST", "service/start/{service_name}/v1", params={"service_name": "e.g. service_supplier"}, answers=(404, 409)
+)
 def service_start(engine: Any, service_name: str) -> defer.Deferred[dict[str, Any]]:
     """Start a service now and mark it enabled.
 
@@ -32,7 +35,9 @@ def service_start(engine: Any, service_name: str) -> defer.Deferred[dict[str, An
     return engine.services.start(service_name)
 
 
-@api_method("POST", "service/stop/{service_name}/v1", params={"service_name": "e.g. service_supplier"})
+@api_method(
+    "POST", "service/stop/{service_name}/v1", params={"service_name": "e.g. service_supplier"}, answers=(404, 409)
+)
 def service_stop(engine: Any, service_name: str) -> defer.Deferred[dict[str, Any]]:
     """Stop a service now and mark it disabled; services depending on it stop too but stay enabled."""
     return engine.services.stop(service_name)
@@ -45,6 +50,8 @@ def service_stop(engine: Any, service_name: str) -> defer.Deferred[dict[str, Any
         "service_name": "e.g. service_customer",
         "wait_timeout": "seconds to wait for the restart to finish",
     },
+    constraints={"wait_timeout": between(0, 3600, exclusive_minimum=True)},
+    answers=(404, 409, 503),
 )
 def service_restart(engine: Any, service_name: str, wait_timeout: float = 10) -> defer.Deferred[dict[str, Any]]:
     """Stop an enabled service and start it again, with the services depending on it."""

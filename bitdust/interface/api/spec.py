@@ -16,9 +16,28 @@ from typing import Any
 
 import attrs
 
+from bitdust.interface.api.constraints import Constraint
+
 SPEC_ATTRIBUTE = "__bitdust_api__"
 HTTP_VERBS = ("GET", "POST", "PUT", "DELETE")
 PARAM_KINDS = ("str", "int", "float", "bool", "list", "dict", "any")
+
+COMMON_STATUSES = (200, 400, 401, 403, 413, 414, 431, 500)
+"""What the REST layer can answer for any method, whatever the method does.
+
+200 success; 400 a parameter that does not fit its kind or constraint (every method refuses an
+unknown parameter); 401 a missing or wrong ``api_secret``; 403 a client that is not on this
+machine; 413 a body over ``interface/api/max-request-size``; 414/431 a URL or headers over the
+transport's limits; 500 an unexpected failure.
+"""
+
+DOMAIN_STATUSES = (404, 409, 502, 503, 504)
+"""Statuses that only some methods answer; each method declares which (``answers=``).
+
+404 a named object (service, key, option, remote path, machine) does not exist; 409 the node's
+state forbids the call (no identity yet, or one already); 502 a remote server or peer answered
+with an error; 503 a service the method needs is not running; 504 a peer did not answer in time.
+"""
 
 
 class _Required:
@@ -37,7 +56,8 @@ class Param:
 
     ``kind`` is one of :data:`PARAM_KINDS`; ``nullable`` is true when ``None`` is an accepted value;
     ``aliases`` are other names accepted for it (the seed's errata); ``in_path`` marks a
-    ``{name}`` segment of the route.
+    ``{name}`` segment of the route; ``constraint`` is what a value must satisfy beyond its
+    kind (applied to requests and written into the OpenAPI document alike).
     """
 
     name: str
@@ -47,6 +67,7 @@ class Param:
     description: str = ""
     aliases: tuple[str, ...] = ()
     in_path: bool = False
+    constraint: Constraint | None = None
 
     @property
     def required(self) -> bool:
@@ -68,6 +89,8 @@ class ApiResult:
 
 @attrs.frozen
 class MethodSpec:
+    """One API method; ``statuses`` are every HTTP status it can answer, in ascending order."""
+
     name: str
     verb: str
     path: str
@@ -76,12 +99,18 @@ class MethodSpec:
     summary: str
     description: str
     long_poll: bool = False
+    statuses: tuple[int, ...] = COMMON_STATUSES
+    links: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    """``(method, ((parameter, result pointer), ...))``: which calls take a value from this answer."""
 
     def param(self, name: str) -> Param | None:
         for p in self.params:
             if p.name == name or name in p.aliases:
                 return p
         return None
+
+
+_NON_EMPTY = Constraint(min_length=1)
 
 
 def _kind_of(annotation: Any) -> tuple[str, bool]:
@@ -109,18 +138,32 @@ def api_method(
     *,
     params: dict[str, str] | None = None,
     aliases: dict[str, tuple[str, ...]] | None = None,
+    constraints: dict[str, Constraint] | None = None,
+    answers: tuple[int, ...] = (),
+    links: dict[str, dict[str, str]] | None = None,
     long_poll: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare ``fn(engine, ...)`` as the API method named after the function.
 
     ``params`` maps parameter names to one-line descriptions; ``aliases`` maps a parameter name
-    to other names accepted for it. Path parameters are the ``{name}`` segments of ``path``.
+    to other names accepted for it; ``constraints`` maps a parameter name to what its values must
+    satisfy. ``answers`` are the statuses of :data:`DOMAIN_STATUSES` this method can answer on
+    top of :data:`COMMON_STATUSES`. ``links`` maps another method's name to ``{its parameter: a
+    JSON pointer into this method's result}`` (``{"key_get": {"key_id": "key_id"}}``): what a
+    client can call next with what this answer gave it; the document carries them as OpenAPI
+    links. Path parameters are the ``{name}`` segments of ``path``; a
+    path segment is never empty, so they are non-empty strings unless declared stricter.
     """
     verb = verb.upper()
     if verb not in HTTP_VERBS:
         raise ValueError(f"unknown HTTP verb {verb!r}")
     descriptions = params or {}
     alias_map = aliases or {}
+    limits = constraints or {}
+    odd = sorted(set(answers) - set(DOMAIN_STATUSES))
+    if odd:
+        raise ValueError(f"answers {odd} are not among the statuses a method declares {DOMAIN_STATUSES}")
+    statuses = tuple(sorted(set(COMMON_STATUSES) | set(answers)))
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         hints = typing.get_type_hints(func)
@@ -131,6 +174,12 @@ def api_method(
                 continue  # the engine
             kind, nullable = _kind_of(hints.get(name, inspect.Parameter.empty))
             default = REQUIRED if parameter.default is inspect.Parameter.empty else parameter.default
+            in_path = "{" + name + "}" in path
+            constraint = limits.get(name)
+            if constraint is None and in_path and kind == "str":
+                constraint = _NON_EMPTY
+            if constraint is not None:
+                constraint.check_fits(kind, f"{func.__name__}.{name}")
             found.append(
                 Param(
                     name=name,
@@ -139,12 +188,17 @@ def api_method(
                     nullable=nullable or default is None,
                     description=descriptions.get(name, ""),
                     aliases=tuple(alias_map.get(name, ())),
-                    in_path="{" + name + "}" in path,
+                    in_path=in_path,
+                    constraint=constraint,
                 )
             )
-        unknown = set(descriptions) - {p.name for p in found}
+        names = {p.name for p in found}
+        unknown = set(descriptions) - names
         if unknown:
             raise ValueError(f"{func.__name__}: descriptions for unknown parameters {sorted(unknown)}")
+        unknown = set(limits) - names
+        if unknown:
+            raise ValueError(f"{func.__name__}: constraints for unknown parameters {sorted(unknown)}")
         doc = inspect.getdoc(func) or ""
         summary, _, rest = doc.partition("\n")
         spec = MethodSpec(
@@ -156,6 +210,8 @@ def api_method(
             summary=summary.strip(),
             description=rest.strip(),
             long_poll=long_poll,
+            statuses=statuses,
+            links=tuple(sorted((target, tuple(sorted(values.items()))) for target, values in (links or {}).items())),
         )
         setattr(func, SPEC_ATTRIBUTE, spec)
         return func
