@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +19,10 @@ from bitdust.sandbox.state import NodeRecord
 from tests.e2e.helpers import healthy, poll_until
 
 pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+#: a small network for the foreground runner: one DHT seed and two nodes (no identities needed)
+SMALL = ["--nodes", "2", "--id-servers", "0", "--dht-seeds", "1"]
 
 
 def bitdust(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -96,3 +103,72 @@ def test_status_of_an_empty_folder_says_not_running(tmp_path) -> None:
     done = bitdust("sandbox", "status", "--dir", str(tmp_path / "nothing"), "--json")
     assert done.returncode == 3
     assert json.loads(done.stdout) == {"dir": str(tmp_path / "nothing"), "nodes": []}
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    """Live processes whose command line contains ``text`` (zombies have none)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if text.encode() in (entry / "cmdline").read_bytes().replace(b"\0", b" "):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def _sigterm_stops_everything(command: list[str], directory: Path, output: Path) -> None:
+    """Start the foreground runner, wait until it is up, SIGTERM it: every engine and the runner end."""
+    with open(output, "wb") as out:
+        runner = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT, start_new_session=True
+        )
+    try:
+        poll_until(
+            lambda: runner.poll() is not None or b"Ctrl-C stops the sandbox" in output.read_bytes(),
+            deadline=240,
+            what="the sandbox to be up",
+        )
+        assert runner.poll() is None, output.read_text()
+        records = Sandbox(directory).load().nodes
+        engines = {r.name: engine_pids(r.home) for r in records}
+        assert all(engines.values()), engines
+        assert _processes_mentioning(f"sandbox run --dir {directory}")
+
+        runner.send_signal(signal.SIGTERM)  # only the process we started, as a process manager does
+
+        poll_until(
+            lambda: not any(engine_pids(r.home) for r in records),
+            deadline=120,
+            what=f"every engine of {directory} to stop after SIGTERM",
+        )
+        poll_until(
+            lambda: not _processes_mentioning(f"sandbox run --dir {directory}"),
+            deadline=60,
+            what="the sandbox runner to exit",
+        )
+        runner.wait(timeout=60)
+        assert "stopping the sandbox" in output.read_text()
+    finally:
+        try:  # the runner's whole process group: make and, when it failed, the runner it left behind
+            os.killpg(runner.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        runner.wait(timeout=30)
+        if (directory / "sandbox.json").exists():
+            Sandbox(directory).down()
+
+
+def test_sandbox_run_stops_every_engine_on_sigterm(tmp_path) -> None:
+    directory = tmp_path / "net"
+    command = [sys.executable, "-m", "bitdust", "sandbox", "run", "--dir", str(directory), *SMALL]
+    _sigterm_stops_everything(command, directory, tmp_path / "run.out")
+
+
+def test_make_run_stops_every_engine_on_sigterm(tmp_path) -> None:
+    """SIGTERM to ``make`` (what ``timeout make run`` or a process manager sends) reaches the runner."""
+    directory = tmp_path / "net"
+    command = ["make", "--no-print-directory", "-o", "install", "-o", ".venv/.installed", "run"]
+    command += [f"PY={sys.executable}", f"SANDBOX_DIR={directory}", f"SANDBOX_ARGS={' '.join(SMALL)}"]
+    _sigterm_stops_everything(command, directory, tmp_path / "make-run.out")
