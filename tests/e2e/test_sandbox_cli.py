@@ -16,7 +16,7 @@ from bitdust.interface.client import pid_alive
 from bitdust.sandbox.launcher import engine_pids
 from bitdust.sandbox.network import Sandbox
 from bitdust.sandbox.state import NodeRecord
-from tests.e2e.helpers import healthy, poll_until
+from tests.e2e.helpers import api, healthy, ok, poll_until
 
 pytestmark = pytest.mark.e2e
 
@@ -172,3 +172,29 @@ def test_make_run_stops_every_engine_on_sigterm(tmp_path) -> None:
     command = ["make", "--no-print-directory", "-o", "install", "-o", ".venv/.installed", "run"]
     command += [f"PY={sys.executable}", f"SANDBOX_DIR={directory}", f"SANDBOX_ARGS={' '.join(SMALL)}"]
     _sigterm_stops_everything(command, directory, tmp_path / "make-run.out")
+
+
+def test_a_one_identity_server_sandbox_gives_nodes_that_reach_each_other(tmp_path) -> None:
+    directory = tmp_path / "net"
+    try:
+        done = bitdust(
+            "sandbox", "up", "--id-servers", "1", "--nodes", "2", "--dht-seeds", "1", "--dir", str(directory), "--json"
+        )
+        assert done.returncode == 0, done.stderr
+        everyone = [NodeRecord.from_json(item) for item in json.loads(done.stdout)["nodes"]]
+        (server,) = [n for n in everyone if n.role == "id-server"]
+        alice, bob = [n for n in everyone if n.role == "node"]
+        for n in (alice, bob):
+            identity = ok(n, "GET", "identity/get/v1")
+            assert identity["global_id"] == n.extra["global_id"] == f"{n.name}@127.0.0.1_{server.extra['id_port']}"
+            assert identity["sources"] == [n.extra["idurl"]]
+
+        def pinged(a: NodeRecord, b: NodeRecord) -> bool:
+            status, envelope = api(a, "GET", "user/ping/v1", user_id=b.extra["global_id"], timeout=10, _timeout=30)
+            return status == 200 and envelope.get("status") == "OK"
+
+        poll_until(lambda: pinged(alice, bob), deadline=90, interval=1, what="node-1 to ping node-2")
+        poll_until(lambda: pinged(bob, alice), deadline=90, interval=1, what="node-2 to ping node-1")
+    finally:
+        if (directory / "sandbox.json").exists():
+            Sandbox(directory).down()
