@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import urllib.request
 from pathlib import Path
 
@@ -198,3 +200,41 @@ def test_a_one_identity_server_sandbox_gives_nodes_that_reach_each_other(tmp_pat
     finally:
         if (directory / "sandbox.json").exists():
             Sandbox(directory).down()
+
+
+def _readme_block(section: str) -> list[str]:
+    """The lines of the first literal block (after ``::``) in README section ``section``."""
+    text = (ROOT / "README.rst").read_text()
+    body = text[text.index(f"{section}\n{'-' * len(section)}\n") :]
+    block = body[body.index("::\n\n") + 4 :]
+    lines = []
+    for line in block.splitlines():
+        if line and not line.startswith("    "):
+            break
+        lines.append(line)
+    return textwrap.dedent("\n".join(lines)).strip().splitlines()
+
+
+def test_readme_curl_lines_reach_the_sandbox_node(sandbox_factory) -> None:
+    """The README's lines find the running sandbox's node, its port and its secret, and work."""
+    box = sandbox_factory(1)
+    (record,) = box.load().nodes
+    lines = _readme_block("Talking to the engine")
+    first_curl = next(i for i, line in enumerate(lines) if line.startswith("curl "))
+    script = lines[:first_curl] + ['printf "%s\\n" "$API" "$SECRET"']
+    if shutil.which("curl"):
+        script.append(lines[first_curl] + " --silent --show-error")
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", "\n".join(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={**os.environ, "BITDUST_SANDBOX_DIR": str(box.directory)},
+    )
+    assert done.returncode == 0, done.stderr
+    api_base, secret, *answer = done.stdout.splitlines()
+    assert api_base == f"http://127.0.0.1:{record.rest_port}"
+    assert secret == (record.home / "metadata" / "apisecret").read_text().strip()
+    if answer:
+        assert json.loads("\n".join(answer))["status"] == "OK"
