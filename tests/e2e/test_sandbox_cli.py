@@ -191,12 +191,18 @@ def test_a_one_identity_server_sandbox_gives_nodes_that_reach_each_other(tmp_pat
             assert identity["global_id"] == n.extra["global_id"] == f"{n.name}@127.0.0.1_{server.extra['id_port']}"
             assert identity["sources"] == [n.extra["idurl"]]
 
+        last_errors: dict[str, list[str]] = {}
+
         def pinged(a: NodeRecord, b: NodeRecord) -> bool:
             status, envelope = api(a, "GET", "user/ping/v1", user_id=b.extra["global_id"], timeout=10, _timeout=30)
+            last_errors[a.name] = envelope.get("errors") or []
             return status == 200 and envelope.get("status") == "OK"
 
-        poll_until(lambda: pinged(alice, bob), deadline=90, interval=1, what="node-1 to ping node-2")
-        poll_until(lambda: pinged(bob, alice), deadline=90, interval=1, what="node-2 to ping node-1")
+        for a, b in ((alice, bob), (bob, alice)):
+            try:
+                poll_until(lambda a=a, b=b: pinged(a, b), deadline=90, interval=1, what=f"{a.name} to ping {b.name}")
+            except AssertionError as exc:  # say why: a cached contact-less identity is issue 10 point 1's race
+                raise AssertionError(f"{exc}; last answer: {last_errors.get(a.name)}") from None
     finally:
         if (directory / "sandbox.json").exists():
             Sandbox(directory).down()
