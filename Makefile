@@ -5,8 +5,16 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 BITDUST_HOME ?= $(HOME)/.bitdust
 SANDBOX_DIR ?= $(HOME)/.bitdust-sandbox
+# extra arguments of `make run`, e.g. SANDBOX_ARGS="--nodes 1 --id-servers 1 --dht-seeds 1"
+SANDBOX_ARGS ?=
+# `make install-user`: a venv of its own under USER_PREFIX/share/bitdust and the command linked as
+# USER_PREFIX/bin/bitdust, where deploy/bitdust.service runs it. USER_SOURCE may also be a wheel.
+USER_PREFIX ?= $(HOME)/.local
+USER_VENV = $(USER_PREFIX)/share/bitdust/venv
+USER_SOURCE ?= .
+USER_PIP_FLAGS ?=
 
-.PHONY: install run engine test lint unit e2e automats openapi bench clean
+.PHONY: install install-user run engine test lint unit e2e automats openapi bench clean
 
 install: $(STAMP)
 
@@ -16,9 +24,18 @@ $(STAMP): setup.cfg setup.py pyproject.toml
 	$(PY) -m pip install --quiet --config-settings editable_mode=compat -e '.[test]'
 	touch $(STAMP)
 
-# A local network on loopback (identity servers, DHT seeds, three nodes); Ctrl-C stops it.
+# Not editable and outside the checkout: what the systemd unit and a user's PATH use.
+install-user:
+	test -x "$(USER_VENV)/bin/python" || $(PYTHON) -m venv "$(USER_VENV)"
+	"$(USER_VENV)/bin/python" -m pip install --quiet $(USER_PIP_FLAGS) "$(USER_SOURCE)"
+	mkdir -p "$(USER_PREFIX)/bin"
+	ln -sfn "$(USER_VENV)/bin/bitdust" "$(USER_PREFIX)/bin/bitdust"
+	@echo "installed $(USER_PREFIX)/bin/bitdust"
+
+# A local network on loopback (identity servers, DHT seeds, three nodes); Ctrl-C or SIGTERM stops it.
+# `exec`: the runner replaces the shell, so a SIGTERM that make passes on reaches the runner itself.
 run: install
-	$(PY) -m bitdust sandbox run --dir "$(SANDBOX_DIR)"
+	exec $(PY) -m bitdust sandbox run --dir "$(SANDBOX_DIR)" $(SANDBOX_ARGS)
 
 # One engine alone in the foreground on $(BITDUST_HOME).
 engine: install

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -147,7 +148,39 @@ def start(basedir: Path | None, rest_port: int | None, ws_port: int | None) -> N
         if process.poll() is None:
             process.terminate()
         _fail("the engine did not start:\n  " + "\n  ".join(tail))
+    failed = _failed_services(home)
+    if failed:
+        # An engine whose TCP or DHT service could not listen is no node: stop it, so that the
+        # user fixes the cause (a port taken by another engine, say) and starts it again cleanly.
+        _stop(home)
+        try:
+            process.wait(timeout=STOP_TIMEOUT)  # gone, not only its pid file
+        except subprocess.TimeoutExpired:
+            process.kill()
+        lines = [f"{item['name']}: {item.get('reason') or 'failed'}" for item in failed]
+        _fail(
+            f"the engine (pid {process.pid}) started but {len(failed)} service(s) failed, so it was stopped:\n  "
+            + "\n  ".join(lines)
+        )
     click.echo(f"BitDust engine started (pid {process.pid}) in {home}")
+
+
+#: service states that are still changing; ``start`` waits for them to settle before judging
+_SERVICE_TRANSITIONS = frozenset({"STARTING", "STOPPING"})
+
+
+def _failed_services(home: Path) -> list[dict[str, Any]]:
+    """The enabled services in state FAILED once none is starting or stopping any more."""
+    services: list[dict[str, Any]] = []
+
+    def settled() -> bool:
+        nonlocal services
+        envelope = call(home, "GET", "service/list/v1", timeout=10)
+        services = envelope.get("result") or [] if envelope.get("status") == "OK" else []
+        return bool(services) and not any(item.get("state") in _SERVICE_TRANSITIONS for item in services)
+
+    _wait(settled, START_TIMEOUT, interval=0.2)
+    return [item for item in services if item.get("enabled") and item.get("state") == "FAILED"]
 
 
 def _stop(home: Path) -> int | None:

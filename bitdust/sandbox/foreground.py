@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bitdust.main.paths import HomePaths
-from bitdust.sandbox.errors import SandboxRunning
+from bitdust.sandbox.errors import SandboxNotFound, SandboxRunning
 from bitdust.sandbox.network import Sandbox
 from bitdust.sandbox.state import NodeRecord
 
@@ -34,6 +34,19 @@ def curl_lines(record: NodeRecord) -> list[str]:
     return lines
 
 
+class StopSignal(BaseException):
+    """SIGINT or SIGTERM while the sandbox is still starting.
+
+    Raised from the signal handler, like KeyboardInterrupt, so that ``Sandbox.up`` stops the
+    nodes it has started so far on its way out. A BaseException, so no ``except Exception``
+    on the way swallows it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
 def run_foreground(
     box: Sandbox,
     *,
@@ -42,40 +55,70 @@ def run_foreground(
     show: Callable[[list[NodeRecord]], None],
     stop_event: threading.Event | None = None,
 ) -> int:
-    """Start (or attach to) the sandbox, show it, wait for a signal, stop what we started."""
+    """Start (or attach to) the sandbox, show it, wait for a signal, stop what we started.
+
+    SIGTERM is handled exactly like Ctrl-C, from the first moment: the handlers are in place
+    before the first node starts, so a process manager or ``timeout`` that stops us while the
+    network is still coming up leaves no engine behind either. Returns 0 after a stop once the
+    sandbox was up, 128 + the signal number when it was stopped while starting.
+    """
     stop = stop_event or threading.Event()
-    started_here = True
-    try:
-        up()
-    except SandboxRunning:
-        started_here = False
-        echo(f"a sandbox is already running in {box.directory}; watching it (it keeps running after Ctrl-C)")
+    starting = True
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        first = not stop.is_set()
+        stop.set()
+        if starting and first:  # a second signal never interrupts the clean-up the first one began
+            raise StopSignal(signum)
+
     previous = {}
     for signum in (signal.SIGINT, signal.SIGTERM):
         try:
-            previous[signum] = signal.signal(signum, lambda *_: stop.set())
+            previous[signum] = signal.signal(signum, on_signal)
         except ValueError:  # not the main thread (tests): the caller sets stop_event instead
             pass
+    started_here = True
+    code = 0
     try:
-        nodes = list(box.load().nodes)
-        show(nodes)
-        yours = next((r for r in nodes if r.role == "node"), None)
-        if yours is not None:
-            echo(f"\nyour node is {yours.name}; for example:\n")
-            for line in curl_lines(yours):
-                echo("    " + line)
-            echo(f"\nor: .venv/bin/bitdust api --basedir {yours.home} network_status tcp=1")
-        echo("\nCtrl-C stops the sandbox.")
-        reported: set[str] = set()
-        while not stop.wait(WATCH_INTERVAL):
-            for row in box.status():
-                if not row.running and row.record.name not in reported:
-                    reported.add(row.record.name)
-                    echo(f"{row.record.name} is not running any more (see {row.record.home}/logs/main.log)")
+        try:
+            up()
+        except SandboxRunning:
+            started_here = False
+            echo(f"a sandbox is already running in {box.directory}; watching it (it keeps running after Ctrl-C)")
+        starting = False
+        _watch(box, echo=echo, show=show, stop=stop)
+    except StopSignal as interrupted:
+        echo(f"stopped by signal {interrupted.signum} while starting")
+        code = 128 + interrupted.signum
     finally:
+        starting = False
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         if started_here:
             echo("stopping the sandbox ...")
-            box.down()
-    return 0
+            try:
+                box.down()
+            except SandboxNotFound:  # stopped before it recorded any node: nothing runs
+                pass
+    return code
+
+
+def _watch(
+    box: Sandbox, *, echo: Callable[[str], None], show: Callable[[list[NodeRecord]], None], stop: threading.Event
+) -> None:
+    """Show the running sandbox and how to reach it, then report nodes that die until ``stop``."""
+    nodes = list(box.load().nodes)
+    show(nodes)
+    yours = next((r for r in nodes if r.role == "node"), None)
+    if yours is not None:
+        echo(f"\nyour node is {yours.name}; for example:\n")
+        for line in curl_lines(yours):
+            echo("    " + line)
+        echo(f"\nor: .venv/bin/bitdust api --basedir {yours.home} network_status tcp=1")
+    echo("\nCtrl-C stops the sandbox.")
+    reported: set[str] = set()
+    while not stop.wait(WATCH_INTERVAL):
+        for row in box.status():
+            if not row.running and row.record.name not in reported:
+                reported.add(row.record.name)
+                echo(f"{row.record.name} is not running any more (see {row.record.home}/logs/main.log)")

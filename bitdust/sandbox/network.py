@@ -31,6 +31,8 @@ TERM_TIMEOUT = 10.0
 KILL_TIMEOUT = 5.0
 REAP_TIMEOUT = 5.0
 POLL_INTERVAL = 0.05
+#: ``services/identity-propagate/min-servers`` of a node in a sandbox with enough identity servers
+MIN_SERVERS_DEFAULT = 2
 
 
 @attrs.frozen
@@ -359,6 +361,10 @@ def prepare_homes(records: list[NodeRecord]) -> None:
     for record in records:
         atomic_write(record.home / "metadata" / "networkconfig.json", network)
         options = role(record.role).options(record)
+        if record.role == NODE.name and servers:
+            # a new identity is registered on every identity server of a small network (the
+            # default asks for two, which a one-server sandbox could never give it)
+            options["services/identity-propagate/min-servers"] = str(min(len(servers), MIN_SERVERS_DEFAULT))
         if record.role == DHT_SEED.name:
             # chained as in a real network: the first seed is the genesis, each later one joins those before it
             earlier = [f"{s['host']}:{s['udp_port']}" for s in seeds[: [s["name"] for s in seeds].index(record.name)]]

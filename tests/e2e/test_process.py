@@ -75,3 +75,48 @@ def test_a_second_engine_on_the_same_home_is_refused(node) -> None:
     assert ok(node, "GET", "process/info/v1")["pid"] == pid
     assert engine_pids(node.home) == [pid]
     assert (rest_port_of(node.home), ws_port_of(node.home)) == (node.rest_port, node.ws_port)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bitdust", *args], capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL
+    )
+
+
+def _peer_ports_config(home, tcp_port: int, dht_port: int) -> None:
+    """Options written as files before the first start, as the sandbox does."""
+    for key, value in (
+        ("services/tcp-connections/tcp-port", tcp_port),
+        ("services/tcp-connections/interface", "127.0.0.1"),
+        ("services/entangled-dht/udp-port", dht_port),
+        ("services/entangled-dht/interface", "127.0.0.1"),
+    ):
+        path = home / "config" / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"{value}\n")
+
+
+def test_start_on_a_second_home_with_taken_peer_ports_fails_naming_the_ports(tmp_path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    tcp_port, dht_port, *api_ports = free_ports(6)
+    for home in (first, second):
+        _peer_ports_config(home, tcp_port, dht_port)
+    try:
+        done = _cli("start", "--basedir", str(first), "--rest-port", str(api_ports[0]), "--ws-port", str(api_ports[1]))
+        assert done.returncode == 0, done.stderr
+
+        done = _cli("start", "--basedir", str(second), "--rest-port", str(api_ports[2]), "--ws-port", str(api_ports[3]))
+
+        output = done.stdout + done.stderr
+        assert done.returncode == 1, output
+        assert "started (pid" not in done.stdout
+        assert "service_tcp_connections" in output and str(tcp_port) in output
+        assert "service_entangled_dht" in output and str(dht_port) in output
+        assert engine_pids(second) == []  # the half-working engine was stopped, not left behind
+        assert len(engine_pids(first)) == 1
+    finally:
+        for home in (second, first):
+            if engine_pids(home):
+                _cli("stop", "--basedir", str(home))
+            for pid in engine_pids(home):  # stop did not work: do not outlive the test
+                subprocess.run(["kill", "-9", str(pid)], check=False)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import threading
+from collections.abc import Iterator
+
+import pytest
 
 from bitdust.sandbox.foreground import curl_lines, run_foreground
 from bitdust.sandbox.network import Sandbox
@@ -59,3 +63,71 @@ def test_curl_lines_use_the_nodes_secret_file_and_port(tmp_path) -> None:
     lines = curl_lines(record)
     assert lines[0] == f"SECRET=$(cat {record.home / 'metadata' / 'apisecret'})"
     assert all(f"127.0.0.1:{record.rest_port}/" in line for line in lines[1:])
+
+
+@pytest.fixture
+def survives_sigterm() -> Iterator[list[int]]:
+    """SIGTERM recorded instead of killing pytest, should the code under test not handle it."""
+    seen: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, _frame: seen.append(signum))
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.mark.timeout(30)  # unhandled, the runner would wait for a signal that already came
+def test_sigterm_while_nodes_start_stops_those_already_started(tmp_path, survives_sigterm) -> None:
+    launcher = FakeLauncher()
+    box = _box(tmp_path, launcher)
+    spawn = launcher.spawn
+
+    def spawn_then_sigterm(record):  # a process manager stops us while node-2 is starting
+        process = spawn(record)
+        if record.name == "node-2":
+            signal.raise_signal(signal.SIGTERM)
+        return process
+
+    launcher.spawn = spawn_then_sigterm
+    lines: list[str] = []
+
+    code = run_foreground(box, up=lambda: box.up(3), echo=lines.append, show=lambda records: None)
+
+    assert survives_sigterm == []  # run_foreground's own handler took it
+    assert code == 128 + signal.SIGTERM
+    assert [c[1] for c in launcher.calls if c[0] == "spawn"] == ["node-1", "node-2"]
+    assert launcher.all_running() == []
+    assert all(r.pid is None for r in box.load().nodes)
+
+
+@pytest.mark.timeout(30)
+def test_sigterm_right_after_up_returns_still_stops_everything(tmp_path, survives_sigterm) -> None:
+    launcher = FakeLauncher()
+    box = _box(tmp_path, launcher)
+
+    def up_then_sigterm() -> None:
+        box.up(2)
+        signal.raise_signal(signal.SIGTERM)
+
+    code = run_foreground(box, up=up_then_sigterm, echo=lambda line: None, show=lambda records: None)
+
+    assert code == 128 + signal.SIGTERM
+    assert launcher.all_running() == []
+
+
+@pytest.mark.timeout(30)
+def test_sigterm_once_up_stops_the_sandbox_like_ctrl_c(tmp_path, survives_sigterm) -> None:
+    launcher = FakeLauncher()
+    box = _box(tmp_path, launcher)
+
+    def show_then_sigterm(records) -> None:  # the sandbox is up and shown: now the signal comes
+        signal.raise_signal(signal.SIGTERM)
+
+    code = run_foreground(box, up=lambda: box.up(2), echo=lambda line: None, show=show_then_sigterm)
+
+    assert code == 0
+    assert survives_sigterm == []
+    assert launcher.all_running() == []
+    # the handler of the caller is back in place
+    signal.raise_signal(signal.SIGTERM)
+    assert survives_sigterm == [signal.SIGTERM]

@@ -245,6 +245,15 @@ def test_bare_nodes_get_no_identity(box, launcher) -> None:
     assert "global_id" not in current.nodes[1].extra
 
 
+@pytest.mark.parametrize(("id_servers", "expected"), [(1, "1"), (2, "2"), (3, "2")])
+def test_nodes_register_on_as_many_identity_servers_as_the_sandbox_has(box, launcher, id_servers, expected) -> None:
+    """A one-server sandbox works: its nodes accept an identity with a single source."""
+    current = box.up(2, id_servers=id_servers)
+    for node in (n for n in current.nodes if n.role == "node"):
+        option = node.home / "config/services/identity-propagate/min-servers"
+        assert option.read_text().strip() == expected
+
+
 def test_lettered_names() -> None:
     from bitdust.sandbox.roles import ID_SERVER
 

@@ -12,10 +12,21 @@ from bitdust.interface.api.constraints import one_of, text
 from bitdust.interface.api.spec import api_method
 from bitdust.main.errors import BadRequest, NotFound
 
+#: the copy of ``automats/*.md`` that an installed package carries (written by setup.py's build_py)
+SHIPPED_SOURCES = Path(__file__).resolve().parents[2] / "automats" / "sources"
+
 
 def sources_dir() -> Path:
-    """The ``automats/`` folder of the source tree this engine runs from."""
-    return Path(__file__).resolve().parents[3] / "automats"
+    """Where the state machine sources are read from.
+
+    In a checkout (an editable install, ``make run``) it is the repository's ``automats/``, the
+    very files ``make automats`` generates the code from, so a diagram never lags behind an edit.
+    An installed package has no repository beside it and reads the copy it ships instead.
+    """
+    checkout = Path(__file__).resolve().parents[3]
+    if (checkout / "setup.py").is_file() and (checkout / "automats").is_dir():
+        return checkout / "automats"
+    return SHIPPED_SOURCES
 
 
 @api_method("GET", "automat/list/v1")
