@@ -12,7 +12,8 @@ objects (so the same script measures any version of the code):
 * **no handler** (issue 11, Low): one throwaway identity (1024-bit key) sends signed packets of a
   command the node has no handler for; the node (2048-bit key) verifies each and answers. Reported:
   the sender's signing cost per packet, the node's cost per packet (verify, and sign an answer when
-  it sends one) and how many signed answers it sent.
+  it sends one) and how many signed answers it sent; then the same for the same packets sent
+  again (replayed).
 
 ``--quick`` sends a tenth of the packets.
 """
@@ -199,12 +200,19 @@ def no_handler(quick: bool) -> dict[str, Any]:
     for data in wires:
         gateway.inbox(data, None)
     node_ms = (time.perf_counter() - started) / count * 1000
+    answered = len(wire.sent)
+    started = time.perf_counter()
+    for data in wires:
+        gateway.inbox(data, None)
+    replay_ms = (time.perf_counter() - started) / count * 1000
     gateway.stop()
     return {
         "packets": count,
         "sender_ms_per_packet": round(sender_ms, 3),
         "node_ms_per_packet": round(node_ms, 3),
-        "signed_answers_sent": len(wire.sent),
+        "signed_answers_sent": answered,
+        "replayed_node_ms_per_packet": round(replay_ms, 3),
+        "signed_answers_to_replays": len(wire.sent) - answered,
         "dropped": dict(gateway.stats.dropped),
     }
 
