@@ -4,11 +4,12 @@ Incoming bytes from any transport are decoded, checked against our own identity 
 us?) and the date window, checked for replays (a packet already seen costs no fetch and no RSA
 work), verified against the creator's identity (fetched into the cache when unknown), checked for
 replays again (only verified packets are remembered), and only then counted, reported to
-observers and handed to the handler a service registered for the command. A verified packet whose creator signed with a newer identity revision
-than the one we hold makes the cache refresh that identity (paced per identity). ``Ack`` and ``Fail`` settle our own outgoing packets instead. A command
-nobody handles is answered with ``Fail``, and a retried packet with the answer it got before,
-both within an :class:`~bitdust.p2p.answer_budget.AnswerBudget` (each costs us a signature no
-handler decided on). Nothing a peer sends can raise out of :meth:`inbox`.
+observers and handed to the handler a service registered for the command. A verified packet
+whose creator signed with a newer identity revision than the one we hold makes the cache refresh
+that identity (paced per identity). ``Ack`` and ``Fail`` settle our own outgoing packets
+instead. A command nobody handles is answered with ``Fail``, and a retried packet with the answer
+it got before, both within an :class:`~bitdust.p2p.answer_budget.AnswerBudget` (each costs us a
+signature no handler decided on). Nothing a peer sends can raise out of :meth:`inbox`.
 
 Outgoing packets are :class:`~bitdust.p2p.packet_out.PacketOut` machines; the gateway signs them
 (in a worker thread: RSA and hashing a large payload are blocking work), picks a transport from
