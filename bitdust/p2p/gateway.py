@@ -1,11 +1,15 @@
 """The gateway: the one door packets pass through, in and out.
 
 Incoming bytes from any transport are decoded, checked against our own identity (addressed to
-us?), verified against the creator's identity (fetched into the cache when unknown), checked for
-replays, and only then counted, reported to observers and handed to the handler a service
-registered for the command. A verified packet whose creator signed with a newer identity revision
-than the one we hold makes the cache refresh that identity (paced per identity). ``Ack`` and ``Fail`` settle our own outgoing packets instead. A command
-nobody handles is answered with ``Fail``. Nothing a peer sends can raise out of :meth:`inbox`.
+us?) and the date window, checked for replays (a packet already seen costs no fetch and no RSA
+work), verified against the creator's identity (fetched into the cache when unknown), checked for
+replays again (only verified packets are remembered), and only then counted, reported to
+observers and handed to the handler a service registered for the command. A verified packet
+whose creator signed with a newer identity revision than the one we hold makes the cache refresh
+that identity (paced per identity). ``Ack`` and ``Fail`` settle our own outgoing packets
+instead. A command nobody handles is answered with ``Fail``, and a retried packet with the answer
+it got before, both within an :class:`~bitdust.p2p.answer_budget.AnswerBudget` (each costs us a
+signature no handler decided on). Nothing a peer sends can raise out of :meth:`inbox`.
 
 Outgoing packets are :class:`~bitdust.p2p.packet_out.PacketOut` machines; the gateway signs them
 (in a worker thread: RSA and hashing a large payload are blocking work), picks a transport from
@@ -28,6 +32,7 @@ from twisted.python.failure import Failure
 from bitdust.main.logs import log_failure
 from bitdust.p2p import commands
 from bitdust.p2p import packet as packets
+from bitdust.p2p.answer_budget import AnswerBudget
 from bitdust.p2p.errors import DeliveryFailed, PacketError
 from bitdust.p2p.packet import DEFAULT_LIMITS, Limits, Packet
 from bitdust.p2p.packet_out import PacketOut
@@ -81,7 +86,8 @@ class Gateway:
         self.limits = limits
         self.default_timeout = default_timeout
         self.default_retries = default_retries
-        self.replays = ReplayGuard(clock, limits.max_skew)
+        self.replays = ReplayGuard(clock, limits.max_skew, future_seconds=limits.max_future_skew)
+        self.answer_budget = AnswerBudget(clock)
         self.stats = TrafficStats()
         self.transports: dict[str, Transport] = {}
         self.handlers: dict[str, Handler] = {}
@@ -155,7 +161,8 @@ class Gateway:
                 garbage=False,
             )
             return defer.succeed(None)
-        if abs(packet.date - self.clock.seconds()) > self.limits.max_skew:
+        now = self.clock.seconds()
+        if not now - self.limits.max_skew <= packet.date <= now + self.limits.max_future_skew:
             # Checked before any fetch or RSA work; a peer with a wrong clock is not an attacker.
             self._refuse(
                 "stale",
@@ -164,6 +171,10 @@ class Gateway:
                 size=len(data),
                 garbage=False,
             )
+            return defer.succeed(None)
+        if self.replays.seen(packet) and not self._may_answer_again(packet):
+            # Nothing to do for it even if it verified: drop it before any fetch or RSA work.
+            self.stats.refuse("replay", len(data))
             return defer.succeed(None)
         d = self._creator_identity(packet.creator_id)
         d.addCallback(self._verify, packet)
@@ -177,6 +188,14 @@ class Gateway:
         d.addErrback(log_failure(self.log, "handling a {command} packet failed", command=packet.command))
         return d
 
+    def _may_answer_again(self, packet: Packet) -> bool:
+        """A seen packet is worth verifying only if verified it would be answered again."""
+        if packet.command in (commands.ACK, commands.FAIL):
+            return False
+        return self.answers.get((packet.creator_id, packet.packet_id)) is not None and self.answer_budget.available(
+            packet.creator_id
+        )
+
     def _creator_identity(self, idurl: str) -> defer.Deferred[Any]:
         known = self.cache.get(idurl)
         if known is not None:
@@ -185,9 +204,14 @@ class Gateway:
 
     def _verify(self, identity: Any, packet: Packet) -> defer.Deferred[Any]:
         now = self.clock.seconds()
-        return self.run_blocking(packets.verify, packet, identity, now=now, skew=self.limits.max_skew).addCallback(
-            lambda _: identity
-        )
+        return self.run_blocking(
+            packets.verify,
+            packet,
+            identity,
+            now=now,
+            skew=self.limits.max_skew,
+            future_skew=self.limits.max_future_skew,
+        ).addCallback(lambda _: identity)
 
     def _verify_failed(self, failure: Failure, packet: Packet, size: int, source: Any) -> None:
         if failure.check(PacketError):
@@ -219,7 +243,7 @@ class Gateway:
                 # twice. While the handler still runs there is nothing to repeat yet.
                 answer = self.answers.get((packet.creator_id, packet.packet_id))
                 if answer is not None:
-                    self.reply(packet, *answer, remember=False)
+                    self._answer_within_budget(packet, *answer, remember=False)
             return None
         self.stats.count("in", packet.command, peer, size)
         self.recent_in.append(_incoming_row(packet, peer, size, source, self.clock.seconds()))
@@ -239,11 +263,23 @@ class Gateway:
         self._remember_answer(packet.creator_id, packet.packet_id, None)
         handler = self.handlers.get(packet.command)
         if handler is None:
-            self.reply(packet, commands.FAIL, f"unknown command {packet.command}".encode())
+            self._answer_within_budget(packet, commands.FAIL, f"unknown command {packet.command}".encode())
             return None
         d = defer.maybeDeferred(handler, packet, source)
         d.addCallbacks(self._handled, self._handler_failed, callbackArgs=(packet,), errbackArgs=(packet,))
         return d
+
+    def _answer_within_budget(self, packet: Packet, command: str, payload: bytes, *, remember: bool = True) -> None:
+        """Send an answer no handler decided on, if the creator's and the node's budget allow it.
+
+        Over the budget the answer is still remembered, so a retry once the budget has refilled gets it.
+        """
+        if self.answer_budget.allow(packet.creator_id):
+            self.reply(packet, command, payload, remember=remember)
+            return
+        if remember:
+            self._remember_answer(packet.creator_id, packet.packet_id, (command, payload))
+        self.stats.drop("answer-limited")
 
     def _handled(self, result: Any, packet: Packet) -> None:
         if result is NO_ACK:

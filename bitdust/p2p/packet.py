@@ -73,6 +73,12 @@ class Limits:
 
     Sizes are checked before anything is allocated for them: a 16 MiB payload is the biggest piece a
     node ever has to hold for one packet, and everything else together fits in ``max_headers``.
+
+    The date window is lopsided on purpose. ``max_skew`` is how old a packet may be (a slow link, a
+    clock behind ours). ``max_future_skew`` is how far ahead of our clock it may be dated, and stays
+    short: a replay guard must remember a packet until it is too old to verify, so every second of
+    future skew is a second longer a flooder's packets pin memory, and a date far ahead buys an
+    honest sender nothing.
     """
 
     max_payload: int = attrs.field(default=16 * 1024 * 1024, validator=_positive)
@@ -82,6 +88,7 @@ class Limits:
     max_key_id: int = attrs.field(default=256, validator=_positive)
     max_signature: int = attrs.field(default=1024, validator=_positive)
     max_skew: float = attrs.field(default=600.0, validator=_positive)
+    max_future_skew: float = attrs.field(default=60.0, validator=_positive)
 
     @property
     def max_packet(self) -> int:
@@ -279,8 +286,10 @@ def verify(
     *,
     now: float,
     skew: float = DEFAULT_LIMITS.max_skew,
+    future_skew: float = DEFAULT_LIMITS.max_future_skew,
 ) -> None:
-    """PacketError unless ``creator_identity`` really created ``packet`` within ``skew`` seconds of ``now``.
+    """PacketError unless ``creator_identity`` really created ``packet``, dated from ``skew`` seconds
+    before ``now`` to ``future_skew`` seconds after it.
 
     Cheap checks run first, so a flood of stale or misaddressed packets costs no RSA operations.
     The date window is what bounds how long a :class:`~bitdust.p2p.replay.ReplayGuard` must remember.
@@ -288,8 +297,10 @@ def verify(
     sources = {source.url for source in creator_identity.sources}
     if packet.creator_id not in sources:
         raise PacketError(f"creator {packet.creator_id} is not a source of the identity {creator_identity.idurl}")
-    if abs(packet.date - now) > skew:
-        raise PacketError(f"packet date {packet.date} is more than {skew} seconds away from now ({now})")
+    if packet.date < now - skew:
+        raise PacketError(f"packet date {packet.date} is more than {skew} seconds older than now ({now})")
+    if packet.date > now + future_skew:
+        raise PacketError(f"packet date {packet.date} is more than {future_skew} seconds ahead of now ({now})")
     if not packet.signature:
         raise PacketError("packet is not signed")
     if not creator_identity.public_rsa().verify(packet.signature, signing_bytes(packet)):

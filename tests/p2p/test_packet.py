@@ -190,12 +190,27 @@ def test_creator_not_in_sources(alice_key, alice) -> None:
         verify(packet, alice, now=NOW)
 
 
-@pytest.mark.parametrize("offset", [-601.0, 601.0, -1e9])
-def test_date_skew(alice_key, alice, offset: float) -> None:
+@pytest.mark.parametrize("offset", [601.0, 1e9])
+def test_date_too_old(alice_key, alice, offset: float) -> None:
     packet = sign(make(), alice_key)
-    with pytest.raises(PacketError, match="seconds away"):
+    with pytest.raises(PacketError, match="seconds older than now"):
         verify(packet, alice, now=NOW + offset)
-    verify(packet, alice, now=NOW + offset, skew=abs(offset))
+    verify(packet, alice, now=NOW + offset, skew=offset)
+
+
+@pytest.mark.parametrize("offset", [61.0, 601.0, 1e9])
+def test_date_too_far_ahead(alice_key, alice, offset: float) -> None:
+    """The future side of the window is short (60 s by default), whatever the past side allows."""
+    packet = sign(make(), alice_key)
+    with pytest.raises(PacketError, match="seconds ahead of now"):
+        verify(packet, alice, now=NOW - offset, skew=2e9)
+    verify(packet, alice, now=NOW - offset, future_skew=offset)
+
+
+def test_date_window_edges_are_inclusive(alice_key, alice) -> None:
+    packet = sign(make(), alice_key)
+    verify(packet, alice, now=NOW + 600)
+    verify(packet, alice, now=NOW - 60)
 
 
 _ids = st.sampled_from([ALICE, ALICE2, BOB, "http://1.2.3.4:99/x_y-z.xml"])
