@@ -3,7 +3,9 @@
 It needs no identity: a DHT seed is a node without one, routing for everybody. Records that
 speak for a user are checked against that user's identity (fetched through the identity cache),
 and a node with an identity publishes its nickname record (``personal/nickname``, default: the
-identity's name) when the service starts and whenever the identity or the nickname changes.
+identity's name) when the service starts, whenever the identity or the nickname changes, and
+every ``NICKNAME_REFRESH`` seconds: a nickname record lives only a few days after its signed
+timestamp (see :mod:`bitdust.dht.nickname`).
 
 Layers: the node is attached to layer 0, to the layers declared by every service that is ON
 (``BitDustService.layers``) and to those of ``attached-layers``; it follows ``service-started``
@@ -320,6 +322,12 @@ class EntangledDhtService(BitDustService):
             else:
                 self._schedule_refresh()
 
+        def failed(failure: Failure) -> Failure:
+            # so the refresh timer tries again soon, not a whole refresh period later
+            self.nickname = {"state": "failed", "nickname": self.my_nickname(), "reason": failure.getErrorMessage()}
+            return failure
+
+        d.addErrback(failed)
         d.addErrback(log_failure(self.engine.log, "publishing our nickname failed"))
         d.addBoth(done)
 

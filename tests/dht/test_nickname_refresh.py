@@ -11,7 +11,7 @@ from twisted.logger import Logger
 from bitdust.crypt.rsa_key import RsaKey
 from bitdust.dht import records
 from bitdust.dht.nickname import NICKNAME_REFRESH
-from bitdust.services.service_entangled_dht import EntangledDhtService
+from bitdust.services.service_entangled_dht import NICKNAME_RETRY, EntangledDhtService
 from tests.dht.helpers import ALICE, Net
 from tests.dht.record_builders import identity_document
 
@@ -52,3 +52,27 @@ def test_the_owner_keeps_its_nickname_past_the_signed_lifetime() -> None:
     service.node = None
     service._schedule_refresh()  # a stopped service schedules nothing more
     assert service._refresh is None
+
+
+def test_a_failed_publication_is_tried_again_soon() -> None:
+    net = Net().build(3)
+    broken = types.SimpleNamespace(sign=lambda data: (_ for _ in ()).throw(OSError("key store unreadable")))
+    key = RsaKey.generate(1024)
+    config = {"personal/nickname": ""}
+    engine = types.SimpleNamespace(
+        reactor=net.clock,
+        config=types.SimpleNamespace(get=config.get),
+        local_identity=types.SimpleNamespace(current=identity_document(key, [ALICE])),
+        keys=types.SimpleNamespace(master=lambda: types.SimpleNamespace(key=broken)),
+        run_blocking=lambda fn, *args: defer.maybeDeferred(fn, *args),
+        logger=lambda namespace: Logger(namespace=namespace, observer=lambda event: None),
+        log=Logger(observer=lambda event: None),
+    )
+    service = EntangledDhtService(engine)
+    service.node = net.nodes[1]
+    service.publish_nickname_later()
+    net.settle()
+    assert service.nickname["state"] == "failed" and "key store unreadable" in service.nickname["reason"]
+    assert service._refresh is not None and service._refresh.time - net.clock.now <= NICKNAME_RETRY
+    service.node = None
+    service._refresh.cancel()
