@@ -33,6 +33,7 @@ identity server; :class:`RecordValidator` therefore answers with a Deferred.
 from __future__ import annotations
 
 import base64
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -103,8 +104,12 @@ def _suppliers_match_ecc_map(record: dict[str, Any]) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=32)
 def _parse_document(xml: str) -> Any:
-    """The Identity in ``xml``; RecordError(rule ``content``) when it is not a valid signed one."""
+    """The Identity in ``xml``; RecordError(rule ``content``) when it is not a valid signed one.
+
+    Cached: the structure check and the signature check of one record both need the document.
+    """
     from bitdust.userid.errors import IdentityError
     from bitdust.userid.identity import Identity
 
