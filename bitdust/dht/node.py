@@ -17,6 +17,7 @@ values expire after their TTL; values this node published are republished every
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -42,7 +43,7 @@ from bitdust.dht.node_id import (
     random_id_in_bucket,
 )
 from bitdust.dht.protocol import Address, DhtProtocol
-from bitdust.dht.records import RECORD_TYPES, RecordValidator, decode_record, revision_of
+from bitdust.dht.records import RECORD_TYPES, RecordValidator, decode_record, lifetime_left, revision_of
 from bitdust.dht.routing import RoutingTable
 from bitdust.dht.store import DhtStore, StoredValue
 from bitdust.main.logs import log_failure
@@ -277,6 +278,9 @@ class DhtNode:
     ) -> None:
         """Keep a valid value unless it would replace a newer one or another owner's record."""
         now = self.clock.seconds()
+        left = lifetime_left(record, record_type, now)
+        if left is not None:  # a record with a signed lifetime is kept no longer than it is valid
+            ttl = max(1, min(ttl, math.ceil(left)))
         revision = revision_of(record, record_type)
         existing = self.store.get(layer, key, now)
         if existing is not None and existing.value != value:

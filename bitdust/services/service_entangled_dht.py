@@ -3,7 +3,9 @@
 It needs no identity: a DHT seed is a node without one, routing for everybody. Records that
 speak for a user are checked against that user's identity (fetched through the identity cache),
 and a node with an identity publishes its nickname record (``personal/nickname``, default: the
-identity's name) when the service starts and whenever the identity or the nickname changes.
+identity's name) when the service starts, whenever the identity or the nickname changes, and
+every ``NICKNAME_REFRESH`` seconds: a nickname record lives only a few days after its signed
+timestamp (see :mod:`bitdust.dht.nickname`).
 
 Layers: the node is attached to layer 0, to the layers declared by every service that is ON
 (``BitDustService.layers``) and to those of ``attached-layers``; it follows ``service-started``
@@ -22,10 +24,10 @@ from typing import Any
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
-from bitdust.dht.errors import RecordError
+from bitdust.dht.nickname import NICKNAME_REFRESH, publish_nickname
 from bitdust.dht.node import LAYERS, DhtNode, DhtSettings
 from bitdust.dht.node_id import ID_BYTES
-from bitdust.dht.records import RecordValidator, canonical_json, sign_record
+from bitdust.dht.records import NICKNAME_POSITIONS, RecordValidator, sign_record
 from bitdust.dht.store import DhtStore, SqliteBackend
 from bitdust.main.config_options import Option
 from bitdust.main.config_types import Bool, Int, Port, PositiveInt, String, StringList
@@ -35,7 +37,8 @@ from bitdust.main.service import BitDustService
 
 SERVICE_NAME = "service_entangled_dht"
 NICKNAME_KEY = "personal/nickname"
-MAX_NICKNAME_POSITIONS = 10
+MAX_NICKNAME_POSITIONS = NICKNAME_POSITIONS
+NICKNAME_RETRY = 5 * 60  # seconds before trying again after a failed publication
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
 
 
@@ -79,6 +82,7 @@ class EntangledDhtService(BitDustService):
         self._watches: list[Any] = []
         self._publishing: defer.Deferred[Any] | None = None
         self._republish_wanted = False
+        self._refresh: Any = None
 
     def options(self) -> tuple[Option, ...]:
         prefix = self.config_prefix()
@@ -169,7 +173,7 @@ class EntangledDhtService(BitDustService):
                 node_id=node_id,
                 settings=settings,
                 store=store,
-                validator=RecordValidator(self._public_key, engine.run_blocking),
+                validator=RecordValidator(self._public_key, engine.run_blocking, engine.reactor.seconds),
                 log=engine.logger("bitdust.dht"),
                 automats=engine.automats,
             )
@@ -206,6 +210,9 @@ class EntangledDhtService(BitDustService):
     def stop(self) -> defer.Deferred[Any]:
         engine = self.engine
         engine.events.unsubscribe(self._on_event)
+        if self._refresh is not None and self._refresh.active():
+            self._refresh.cancel()
+        self._refresh = None
         for watch in self._watches:
             watch.cancel()
         self._watches = []
@@ -312,13 +319,24 @@ class EntangledDhtService(BitDustService):
             if self._republish_wanted and self.node is not None:
                 self._republish_wanted = False
                 self.publish_nickname_later()
+            else:
+                self._schedule_refresh()
 
+        def failed(failure: Failure) -> Failure:
+            # so the refresh timer tries again soon, not a whole refresh period later
+            self.nickname = {"state": "failed", "nickname": self.my_nickname(), "reason": failure.getErrorMessage()}
+            return failure
+
+        d.addErrback(failed)
         d.addErrback(log_failure(self.engine.log, "publishing our nickname failed"))
         d.addBoth(done)
 
-    @defer.inlineCallbacks
-    def publish_nickname(self) -> Any:
-        """Take the first position of our nickname that is free or already ours: ``nickname:N``."""
+    def publish_nickname(self) -> defer.Deferred[dict[str, Any]]:
+        """Take the first position of our nickname that is free or already ours: ``nickname:N``.
+
+        The record's signed lifetime is bounded, so this runs again every ``NICKNAME_REFRESH``
+        seconds (sooner after a failure) for as long as the service runs.
+        """
         engine = self.engine
         identity = engine.local_identity.current
         nickname = self.my_nickname()
@@ -326,26 +344,26 @@ class EntangledDhtService(BitDustService):
         node = self.node
         if node is None or identity is None or nickname is None or master is None:
             self.nickname = {"state": "not-published", "reason": "no identity"}
-            return self.nickname
-        idurl = identity.idurl.url
-        for position in range(MAX_NICKNAME_POSITIONS):
-            key = f"{nickname}:{position}"
-            found = yield node.get_value(key, 0, "nickname")
-            if found.value is not None and found.value.record.get("idurl") != idurl:
-                continue
-            record = {"type": "nickname", "nickname": nickname, "idurl": idurl, "position": position}
-            signed = yield engine.run_blocking(sign_record, key, record, master.key)
-            try:
-                outcome = yield node.set_value(key, canonical_json(signed), 0, "nickname")
-            except RecordError as exc:
-                engine.log.info("nickname position {key} refused: {reason}", key=key, reason=exc.message)
-                continue
-            if outcome.success:
-                self.nickname = {"state": "published", "nickname": nickname, "position": position, "key": key}
-                engine.log.info("nickname {key} published", key=key)
-                return self.nickname
-        self.nickname = {"state": "failed", "nickname": nickname, "reason": "no free position"}
-        return self.nickname
+            return defer.succeed(self.nickname)
+
+        def sign(key: str, record: dict[str, Any]) -> defer.Deferred[dict[str, Any]]:
+            return engine.run_blocking(sign_record, key, record, master.key)
+
+        def done(result: dict[str, Any]) -> dict[str, Any]:
+            self.nickname = result
+            return result
+
+        d = publish_nickname(node, nickname, identity.idurl.url, sign, engine.logger("bitdust.dht"))
+        return d.addCallback(done)
+
+    def _schedule_refresh(self) -> None:
+        if self._refresh is not None and self._refresh.active():
+            self._refresh.cancel()
+        self._refresh = None
+        if self.node is None or self.nickname.get("state") == "not-published":
+            return
+        delay = NICKNAME_REFRESH if self.nickname.get("state") == "published" else NICKNAME_RETRY
+        self._refresh = self.engine.reactor.callLater(delay, self.publish_nickname_later)
 
     # -- observability -------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from twisted.internet import defer
 from bitdust.crypt.rsa_key import RsaKey
 from bitdust.dht import records
 from tests.dht.helpers import ALICE, BOB
+from tests.dht.record_builders import NOW
 
 
 @pytest.fixture(scope="module")
@@ -22,4 +23,4 @@ def validator(keys: dict[str, RsaKey]) -> records.RecordValidator:
             return defer.fail(LookupError(f"no identity at {idurl}"))
         return defer.succeed(keys[idurl].public_key())
 
-    return records.RecordValidator(public_key)
+    return records.RecordValidator(public_key, clock=lambda: NOW)

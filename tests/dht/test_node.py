@@ -13,6 +13,7 @@ from bitdust.dht.node import DhtNode, DhtSettings
 from bitdust.dht.node_id import key_hash
 from bitdust.dht.simulation import sim_address
 from tests.dht.helpers import ALICE, BOB, Net
+from tests.dht.record_builders import nickname as signed_nickname
 
 
 def value(**fields: Any) -> bytes:
@@ -70,9 +71,7 @@ def test_expiry_loop_drops_values_and_stays_quiet() -> None:
 
 def test_invalid_records_are_refused_locally_and_remotely(validator, keys) -> None:
     net = Net(validator=validator).build(5)
-    record = records.sign_record(
-        "alice:0", {"type": "nickname", "nickname": "alice", "idurl": ALICE, "position": 0}, keys[BOB]
-    )
+    record = signed_nickname(keys[BOB], ALICE)
     failure = []
     net.nodes[1].set_value("alice:0", records.canonical_json(record), record_type="nickname").addErrback(failure.append)
     assert failure[0].check(RecordError) and failure[0].value.rule == "signature"
@@ -88,13 +87,9 @@ def test_invalid_records_are_refused_locally_and_remotely(validator, keys) -> No
 
 def test_a_nickname_is_first_come_first_served(validator, keys) -> None:
     net = Net(validator=validator).build(14)
-    good = records.sign_record(
-        "alice:0", {"type": "nickname", "nickname": "alice", "idurl": ALICE, "position": 0}, keys[ALICE]
-    )
+    good = signed_nickname(keys[ALICE], ALICE)
     assert net.wait(net.nodes[1].set_value("alice:0", records.canonical_json(good), record_type="nickname")).success
-    squat = records.sign_record(
-        "alice:0", {"type": "nickname", "nickname": "alice", "idurl": BOB, "position": 0}, keys[BOB]
-    )
+    squat = signed_nickname(keys[BOB], BOB)
     outsider = next(n for n in net.nodes if n.store.get(0, "alice:0", net.clock.now) is None)
     outcome = net.wait(outsider.set_value("alice:0", records.canonical_json(squat), record_type="nickname"))
     assert not outcome.success and outcome.refused
@@ -172,9 +167,7 @@ def test_lying_nodes_do_not_poison_lookups() -> None:
 
 def test_invalid_values_returned_by_a_node_are_ignored(validator, keys) -> None:
     net = Net(validator=validator).build(6)
-    good = records.sign_record(
-        "alice:0", {"type": "nickname", "nickname": "alice", "idurl": ALICE, "position": 0}, keys[ALICE]
-    )
+    good = signed_nickname(keys[ALICE], ALICE)
     assert net.wait(net.nodes[1].set_value("alice:0", records.canonical_json(good), record_type="nickname")).success
     # one holder's copy gets corrupted behind the validator's back
     holders = [n for n in net.nodes if n.store.get(0, "alice:0", net.clock.now) and n is not net.nodes[1]]

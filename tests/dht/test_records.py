@@ -7,6 +7,7 @@ from bitdust.dht import records
 from bitdust.dht.errors import RecordError
 from bitdust.main.errors import BadRequest
 from tests.dht.helpers import ALICE, BOB
+from tests.dht.record_builders import NOW, message_broker
 
 
 def check(validator: records.RecordValidator, key: str, record: dict, record_type: str) -> dict:
@@ -18,7 +19,7 @@ def check(validator: records.RecordValidator, key: str, record: dict, record_typ
 
 
 def nickname(keys: dict[str, RsaKey], signer: str = ALICE, **changes) -> dict:
-    record = {"type": "nickname", "nickname": "alice", "idurl": ALICE, "position": 0}
+    record = {"type": "nickname", "nickname": "alice", "idurl": ALICE, "position": 0, "timestamp": NOW, "taken": []}
     record.update(changes)
     return records.sign_record(f"{record['nickname']}:{record['position']}", record, keys[signer])
 
@@ -50,14 +51,23 @@ def test_broken_nickname_records_name_the_rule(validator, keys, key, make, rule)
 
 
 def test_a_signature_is_bound_to_its_key(validator, keys) -> None:
-    record = nickname(keys, position=3)  # signed for the key alice:3
+    record = records.sign_record("alice:3", {k: v for k, v in nickname(keys).items() if k != "signature"}, keys[ALICE])
     with pytest.raises(RecordError, match="'signature'"):
-        check(validator, "alice:0", dict(record, position=0), "nickname")
+        check(validator, "alice:0", record, "nickname")
 
 
 def test_an_unknown_signer_identity_breaks_the_signature_rule(validator, keys) -> None:
     record = records.sign_record(
-        "carol:0", {"type": "nickname", "nickname": "carol", "idurl": "http://h/carol.xml", "position": 0}, keys[ALICE]
+        "carol:0",
+        {
+            "type": "nickname",
+            "nickname": "carol",
+            "idurl": "http://h/carol.xml",
+            "position": 0,
+            "timestamp": NOW,
+            "taken": [],
+        },
+        keys[ALICE],
     )
     with pytest.raises(RecordError) as caught:
         check(validator, "carol:0", record, "nickname")
@@ -92,22 +102,11 @@ def test_relation_and_message_broker_records(validator, keys) -> None:
         f"relation:{BOB}:2", {"type": "relation", "idurl": BOB, "index": 2, "data": {"a": 1}, "revision": 0}, keys[BOB]
     )
     assert check(validator, f"relation:{BOB}:2", relation, "relation") == relation
-    broker = {
-        "type": "message_broker",
-        "customer_idurl": ALICE,
-        "broker_idurl": BOB,
-        "position": 0,
-        "revision": 1,
-        "timestamp": 5,
-    }
-    signed = records.sign_record(f"message_broker:{ALICE}:0", broker, keys[BOB])
+    signed = message_broker(keys[ALICE], keys[BOB], ALICE, BOB)
     assert check(validator, f"message_broker:{ALICE}:0", signed, "message_broker") == signed
     with pytest.raises(RecordError, match="'signature'"):
         check(
-            validator,
-            f"message_broker:{ALICE}:0",
-            records.sign_record(f"message_broker:{ALICE}:0", broker, keys[ALICE]),
-            "message_broker",
+            validator, f"message_broker:{ALICE}:0", message_broker(keys[BOB], keys[BOB], ALICE, BOB), "message_broker"
         )
 
 
@@ -144,7 +143,7 @@ def test_make_record_refuses_wrong_shapes() -> None:
 
 def test_a_validator_without_key_access_refuses_signed_records(keys) -> None:
     result: list = []
-    records.RecordValidator().validate("alice:0", records.canonical_json(nickname(keys)), "nickname").addBoth(
-        result.append
-    )
+    records.RecordValidator(clock=lambda: NOW).validate(
+        "alice:0", records.canonical_json(nickname(keys)), "nickname"
+    ).addBoth(result.append)
     assert result[0].check(RecordError) and result[0].value.rule == "signature"

@@ -81,7 +81,13 @@ def test_a_value_set_on_one_node_is_read_on_another(nodes: dict[str, NodeRecord]
 
 def test_an_invalid_record_is_refused_with_400_naming_the_rule(nodes: dict[str, NodeRecord]) -> None:
     node = nodes["node-1"]
-    record = {"nickname": "mallory", "idurl": "http://127.0.0.1:1/mallory.xml", "position": 0}
+    record = {
+        "nickname": "mallory",
+        "idurl": "http://127.0.0.1:1/mallory.xml",
+        "position": 0,
+        "timestamp": int(time.time()),
+        "taken": [],
+    }
     status, envelope = api(node, "POST", "dht/value/set/v1", key="mallory:0", value=record, record_type="nickname")
     assert status == 400, envelope
     assert "rule 'signature'" in envelope["errors"][0]

@@ -1,0 +1,78 @@
+"""service_entangled_dht re-signs its nickname before the record's signed lifetime ends."""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from bitdust.crypt.rsa_key import RsaKey
+from bitdust.dht import records
+from bitdust.dht.nickname import NICKNAME_REFRESH
+from bitdust.services.service_entangled_dht import NICKNAME_RETRY, EntangledDhtService
+from tests.dht.helpers import ALICE, Net
+from tests.dht.record_builders import identity_document
+
+
+def test_the_owner_keeps_its_nickname_past_the_signed_lifetime() -> None:
+    key = RsaKey.generate(1024)
+
+    def public_key(idurl: str) -> defer.Deferred[RsaKey]:
+        return defer.succeed(key.public_key()) if idurl == ALICE else defer.fail(LookupError(idurl))
+
+    net: Net = Net(validator=records.RecordValidator(public_key, clock=lambda: net.clock.now)).build(6)
+    config = {"personal/nickname": ""}
+    engine = types.SimpleNamespace(
+        reactor=net.clock,
+        config=types.SimpleNamespace(get=config.get),
+        local_identity=types.SimpleNamespace(current=identity_document(key, [ALICE])),
+        keys=types.SimpleNamespace(master=lambda: types.SimpleNamespace(key=key)),
+        run_blocking=lambda fn, *args: defer.maybeDeferred(fn, *args),
+        logger=lambda namespace: Logger(namespace=namespace, observer=lambda event: None),
+        log=Logger(observer=lambda event: None),
+    )
+    service = EntangledDhtService(engine)
+    service.node = net.nodes[1]
+    service.publish_nickname_later()
+    net.settle()
+    assert service.nickname["state"] == "published" and service.nickname["key"] == "alice:0"
+
+    def holder() -> dict[str, Any] | None:
+        found = net.wait(net.nodes[4].get_value("alice:0", 0, "nickname"))
+        return found.value.record if found.value is not None else None
+
+    first = holder()
+    for _ in range(4):  # four refresh periods: past one whole signed lifetime
+        net.settle(NICKNAME_REFRESH + 60)
+        assert holder() is not None and holder()["idurl"] == ALICE
+    assert net.clock.now > first["timestamp"] + records.NICKNAME_LIFETIME
+    assert holder()["timestamp"] > first["timestamp"]
+    service.node = None
+    service._schedule_refresh()  # a stopped service schedules nothing more
+    assert service._refresh is None
+
+
+def test_a_failed_publication_is_tried_again_soon() -> None:
+    net = Net().build(3)
+    broken = types.SimpleNamespace(sign=lambda data: (_ for _ in ()).throw(OSError("key store unreadable")))
+    key = RsaKey.generate(1024)
+    config = {"personal/nickname": ""}
+    engine = types.SimpleNamespace(
+        reactor=net.clock,
+        config=types.SimpleNamespace(get=config.get),
+        local_identity=types.SimpleNamespace(current=identity_document(key, [ALICE])),
+        keys=types.SimpleNamespace(master=lambda: types.SimpleNamespace(key=broken)),
+        run_blocking=lambda fn, *args: defer.maybeDeferred(fn, *args),
+        logger=lambda namespace: Logger(namespace=namespace, observer=lambda event: None),
+        log=Logger(observer=lambda event: None),
+    )
+    service = EntangledDhtService(engine)
+    service.node = net.nodes[1]
+    service.publish_nickname_later()
+    net.settle()
+    assert service.nickname["state"] == "failed" and "key store unreadable" in service.nickname["reason"]
+    assert service._refresh is not None and service._refresh.time - net.clock.now <= NICKNAME_RETRY
+    service.node = None
+    service._refresh.cancel()
