@@ -142,7 +142,9 @@ class _Recorder:
         pass
 
 
-def identity(key: RsaKey, *sources: str, revision: int = 1, contacts: tuple[str, ...] = ("tcp://10.9.9.9:1",)) -> Identity:
+def identity(
+    key: RsaKey, *sources: str, revision: int = 1, contacts: tuple[str, ...] = ("tcp://10.9.9.9:1",)
+) -> Identity:
     return Identity(
         sources=list(sources), public_key=key.public_openssh(), revision=revision, contacts=contacts
     ).signed(key)

@@ -133,4 +133,3 @@ def test_a_packet_creator_that_is_a_secondary_source_confirms_the_primary(
     assert [p.creator_id for p in target.accepted] == [second]
     assert {s.url for s in target.cache.bound_sources(second)} == {ALICE, second}
     assert servers.calls == [second, ALICE]
-
