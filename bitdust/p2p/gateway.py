@@ -1,8 +1,10 @@
 """The gateway: the one door packets pass through, in and out.
 
 Incoming bytes from any transport are decoded, checked against our own identity (addressed to
-us?), verified against the creator's identity (fetched into the cache when unknown), checked for
-replays, and only then counted, reported to observers and handed to the handler a service
+us?), checked to speak for their creator (``owner_id`` is ``creator_id`` unless the command is in
+:data:`~bitdust.p2p.commands.OWNER_MAY_DIFFER`), verified against the creator's identity (fetched into the cache when unknown), checked for
+replays (unknown creators are looked up a bounded few per sender address at once; a packet over
+that bound is dropped as ``busy``, not counted against its sender), and only then counted, reported to observers and handed to the handler a service
 registered for the command. A verified packet whose creator signed with a newer identity revision
 than the one we hold makes the cache refresh that identity (paced per identity). ``Ack`` and ``Fail`` settle our own outgoing packets instead. A command
 nobody handles is answered with ``Fail``. Nothing a peer sends can raise out of :meth:`inbox`.
@@ -33,6 +35,7 @@ from bitdust.p2p.packet import DEFAULT_LIMITS, Limits, Packet
 from bitdust.p2p.packet_out import PacketOut
 from bitdust.p2p.replay import ReplayGuard
 from bitdust.p2p.traffic import TrafficStats, Transfer
+from bitdust.userid.errors import IdentityFetchError
 
 NO_ACK = object()
 """A handler returns this when it answered the packet itself (or the command needs no answer)."""
@@ -70,6 +73,7 @@ class Gateway:
         default_retries: int = 2,
         history: int = 100,
         max_answers: int = 10_000,
+        max_lookups_per_address: int = 4,
     ) -> None:
         self.clock = clock
         self.identity = identity
@@ -94,6 +98,9 @@ class Gateway:
         #: our answer to each recent packet, so a retry gets the same answer; None while a handler runs
         self.answers: collections.OrderedDict[tuple[str, str], tuple[str, bytes] | None] = collections.OrderedDict()
         self.max_answers = max_answers
+        self.max_lookups_per_address = max_lookups_per_address
+        #: unknown creators being fetched, by the address of the packets that named them
+        self._lookups: dict[str, set[str]] = {}
         self._ids = itertools.count(1)
         self._transfer_ids = itertools.count(1)
         self._prefix = secrets.token_hex(4)
@@ -165,7 +172,16 @@ class Gateway:
                 garbage=False,
             )
             return defer.succeed(None)
-        d = self._creator_identity(packet.creator_id)
+        if packet.owner_id != packet.creator_id and packet.command not in commands.OWNER_MAY_DIFFER:
+            self._refuse(
+                "owner-mismatch",
+                f"{packet.command} from {packet.creator_id} claims to be owned by {packet.owner_id}",
+                source,
+                size=len(data),
+                garbage=True,
+            )
+            return defer.succeed(None)
+        d = self._lookup_creator(packet.creator_id, source)
         d.addCallback(self._verify, packet)
         d.addCallbacks(
             self._accepted,
@@ -176,6 +192,37 @@ class Gateway:
         # Our own bugs past verification are logged here, never left in a Deferred nobody holds.
         d.addErrback(log_failure(self.log, "handling a {command} packet failed", command=packet.command))
         return d
+
+    def _lookup_creator(self, idurl: str, source: Any) -> defer.Deferred[Any]:
+        """The creator's identity for an incoming packet; a fetch when unknown, bounded per sender address.
+
+        One address may have at most ``max_lookups_per_address`` different unknown creators
+        being fetched at once (packets naming one that is already being fetched wait for it);
+        beyond that the packet is dropped as ``busy`` before any request is made. The cache bounds
+        the fetches per identity server and in total (:mod:`bitdust.userid.fetch_limits`).
+        """
+        known = self.cache.get(idurl)
+        if known is not None:
+            return defer.succeed(known)
+        host = getattr(source, "host", None) or "?"
+        pending = self._lookups.setdefault(host, set())
+        if idurl not in pending and len(pending) >= self.max_lookups_per_address:
+            if not pending:
+                del self._lookups[host]
+            return defer.fail(
+                IdentityFetchError(
+                    f"{host} already has {len(pending)} unknown creators being looked up", reason="busy", url=idurl
+                )
+            )
+        pending.add(idurl)
+
+        def done(result: Any) -> Any:
+            pending.discard(idurl)
+            if not pending and self._lookups.get(host) is pending:
+                del self._lookups[host]
+            return result
+
+        return self.cache.fetch(idurl).addBoth(done)
 
     def _creator_identity(self, idurl: str) -> defer.Deferred[Any]:
         known = self.cache.get(idurl)
@@ -197,6 +244,16 @@ class Gateway:
                 source,
                 size=size,
                 garbage=True,
+            )
+        elif failure.check(IdentityFetchError) and failure.value.reason == "busy":
+            # Too many lookups at once (from this address, or to that server): not the sender's fault
+            # for sure, so not counted against it; an honest sender retries.
+            self._refuse(
+                "busy",
+                f"identity of {packet.creator_id} is not looked up now: {failure.getErrorMessage()}",
+                source,
+                size=size,
+                garbage=False,
             )
         else:
             self._refuse(
