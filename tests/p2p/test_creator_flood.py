@@ -81,9 +81,7 @@ def test_many_addresses_and_hosts_hold_at_most_the_total_bound(
     assert servers.open == [] and target.cache.limits.open == 0 and target.cache.limits.waiting == 0
 
 
-def test_one_unknown_server_gets_two_fetches_at_once(
-    target: Target, servers: FakeServers, mallory_key: RsaKey
-) -> None:
+def test_one_unknown_server_gets_two_fetches_at_once(target: Target, servers: FakeServers, mallory_key: RsaKey) -> None:
     peers = [Peer(f"203.0.113.{i}") for i in range(40)]
     creators = [f"http://slow.evil.net/u{i:03d}.xml" for i in range(40)]
     _flood(target, mallory_key, creators, peers)
