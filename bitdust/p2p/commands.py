@@ -47,3 +47,12 @@ COMMANDS: frozenset[str] = frozenset(
     }
 )
 """Every command a packet may carry."""
+
+OWNER_MAY_DIFFER: frozenset[str] = frozenset({DATA, RELAY})
+"""Commands whose packet may carry someone else's content: ``owner_id`` need not be ``creator_id``.
+
+A supplier returns a customer's stored Data (the customer owns it, the supplier sends it); a Relay
+carries another user's packet. Every other command speaks only for its creator, and a packet whose
+owner is not its creator is refused before anything is fetched or verified for it: a receiver
+acting on ``owner_id`` (a quota, a customer's folder) must never be told it by a third party.
+"""

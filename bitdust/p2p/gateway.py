@@ -1,12 +1,15 @@
 """The gateway: the one door packets pass through, in and out.
 
 Incoming bytes from any transport are decoded, checked against our own identity (addressed to
-us?) and the date window, checked for replays (a packet already seen costs no fetch and no RSA
-work), verified against the creator's identity (fetched into the cache when unknown), checked for
-replays again (only verified packets are remembered), and only then counted, reported to
-observers and handed to the handler a service registered for the command. A verified packet
-whose creator signed with a newer identity revision than the one we hold makes the cache refresh
-that identity (paced per identity). ``Ack`` and ``Fail`` settle our own outgoing packets
+us?) and the date window, checked to speak for their creator (``owner_id`` is ``creator_id``
+unless the command is in :data:`~bitdust.p2p.commands.OWNER_MAY_DIFFER`), checked for replays (a
+packet already seen costs no fetch and no RSA work), verified against the creator's identity
+(fetched into the cache when unknown; unknown creators are looked up a bounded few per sender
+address at once, and a packet over that bound is dropped as ``busy``, not counted against its
+sender), checked for replays again (only verified packets are remembered), and only then counted,
+reported to observers and handed to the handler a service registered for the command. A verified
+packet whose creator signed with a newer identity revision than the one we hold makes the cache
+refresh that identity (paced per identity). ``Ack`` and ``Fail`` settle our own outgoing packets
 instead. A command nobody handles is answered with ``Fail``, and a retried packet with the answer
 it got before, both within an :class:`~bitdust.p2p.answer_budget.AnswerBudget` (each costs us a
 signature no handler decided on). Nothing a peer sends can raise out of :meth:`inbox`.
@@ -38,6 +41,7 @@ from bitdust.p2p.packet import DEFAULT_LIMITS, Limits, Packet
 from bitdust.p2p.packet_out import PacketOut
 from bitdust.p2p.replay import ReplayGuard
 from bitdust.p2p.traffic import TrafficStats, Transfer
+from bitdust.userid.errors import IdentityFetchError
 
 NO_ACK = object()
 """A handler returns this when it answered the packet itself (or the command needs no answer)."""
@@ -75,6 +79,7 @@ class Gateway:
         default_retries: int = 2,
         history: int = 100,
         max_answers: int = 10_000,
+        max_lookups_per_address: int = 4,
     ) -> None:
         self.clock = clock
         self.identity = identity
@@ -100,6 +105,9 @@ class Gateway:
         #: our answer to each recent packet, so a retry gets the same answer; None while a handler runs
         self.answers: collections.OrderedDict[tuple[str, str], tuple[str, bytes] | None] = collections.OrderedDict()
         self.max_answers = max_answers
+        self.max_lookups_per_address = max_lookups_per_address
+        #: unknown creators being fetched, by the address of the packets that named them
+        self._lookups: dict[str, set[str]] = {}
         self._ids = itertools.count(1)
         self._transfer_ids = itertools.count(1)
         self._prefix = secrets.token_hex(4)
@@ -172,11 +180,20 @@ class Gateway:
                 garbage=False,
             )
             return defer.succeed(None)
+        if packet.owner_id != packet.creator_id and packet.command not in commands.OWNER_MAY_DIFFER:
+            self._refuse(
+                "owner-mismatch",
+                f"{packet.command} from {packet.creator_id} claims to be owned by {packet.owner_id}",
+                source,
+                size=len(data),
+                garbage=True,
+            )
+            return defer.succeed(None)
         if self.replays.seen(packet) and not self._may_answer_again(packet):
             # Nothing to do for it even if it verified: drop it before any fetch or RSA work.
             self.stats.refuse("replay", len(data))
             return defer.succeed(None)
-        d = self._creator_identity(packet.creator_id)
+        d = self._lookup_creator(packet.creator_id, source)
         d.addCallback(self._verify, packet)
         d.addCallbacks(
             self._accepted,
@@ -195,6 +212,37 @@ class Gateway:
         return self.answers.get((packet.creator_id, packet.packet_id)) is not None and self.answer_budget.available(
             packet.creator_id
         )
+
+    def _lookup_creator(self, idurl: str, source: Any) -> defer.Deferred[Any]:
+        """The creator's identity for an incoming packet; a fetch when unknown, bounded per sender address.
+
+        One address may have at most ``max_lookups_per_address`` different unknown creators
+        being fetched at once (packets naming one that is already being fetched wait for it);
+        beyond that the packet is dropped as ``busy`` before any request is made. The cache bounds
+        the fetches per identity server and in total (:mod:`bitdust.userid.fetch_limits`).
+        """
+        known = self.cache.get(idurl)
+        if known is not None:
+            return defer.succeed(known)
+        host = getattr(source, "host", None) or "?"
+        pending = self._lookups.setdefault(host, set())
+        if idurl not in pending and len(pending) >= self.max_lookups_per_address:
+            if not pending:
+                del self._lookups[host]
+            return defer.fail(
+                IdentityFetchError(
+                    f"{host} already has {len(pending)} unknown creators being looked up", reason="busy", url=idurl
+                )
+            )
+        pending.add(idurl)
+
+        def done(result: Any) -> Any:
+            pending.discard(idurl)
+            if not pending and self._lookups.get(host) is pending:
+                del self._lookups[host]
+            return result
+
+        return self.cache.fetch(idurl).addBoth(done)
 
     def _creator_identity(self, idurl: str) -> defer.Deferred[Any]:
         known = self.cache.get(idurl)
@@ -221,6 +269,16 @@ class Gateway:
                 source,
                 size=size,
                 garbage=True,
+            )
+        elif failure.check(IdentityFetchError) and failure.value.reason == "busy":
+            # Too many lookups at once (from this address, or to that server): not the sender's fault
+            # for sure, so not counted against it; an honest sender retries.
+            self._refuse(
+                "busy",
+                f"identity of {packet.creator_id} is not looked up now: {failure.getErrorMessage()}",
+                source,
+                size=size,
+                garbage=False,
             )
         else:
             self._refuse(

@@ -31,7 +31,7 @@ import attrs
 
 OTHER = "other"
 
-UNKNOWN_SENDER = frozenset({"malformed", "not-for-us", "unknown-creator"})
+UNKNOWN_SENDER = frozenset({"malformed", "not-for-us", "unknown-creator", "busy", "owner-mismatch"})
 """Drop reasons of packets whose sender we cannot name: the original's "unknown" packets."""
 
 REFUSED_SENDER = frozenset({"stale", "bad-signature", "replay"})

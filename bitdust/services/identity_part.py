@@ -13,8 +13,10 @@ from typing import Any
 from twisted.internet import defer
 
 from bitdust.crypt.key_registry import KeyRegistry
+from bitdust.main.errors import BadRequest
 from bitdust.userid.http_fetch import make_http_get, make_http_post
 from bitdust.userid.identity_cache import IdentityCache
+from bitdust.userid.idurl import DEFAULT_PORT
 from bitdust.userid.local_identity import LocalIdentity
 
 
@@ -59,6 +61,26 @@ class IdentityPart:
     def load(self, engine: Any) -> None:
         engine.local_identity.load()
         engine.identity_cache.load()
+        engine.identity_cache.limits.known_servers = known_identity_servers(engine)
+
+
+def known_identity_servers(engine: Any) -> set[str]:
+    """Blocking: the identity servers we trust to answer (network config and our own sources), as ``IdUrl.server``.
+
+    Fetches from them get more room than fetches from servers a peer named (see ``fetch_limits``).
+    """
+    servers: set[str] = set()
+    try:
+        network = engine.network_config()
+    except (BadRequest, OSError) as exc:
+        engine.log.warn("no known identity servers: {error}", error=str(exc))
+    else:
+        for server in network.identity_servers:
+            servers.add(server.host if server.http_port == DEFAULT_PORT else f"{server.host}:{server.http_port}")
+    me = engine.local_identity.current
+    if me is not None:
+        servers.update(source.server for source in me.sources)
+    return servers
 
 
 def sync_key_owner(engine: Any) -> None:

@@ -240,14 +240,15 @@ class EntangledDhtService(BitDustService):
     # -- identities ----------------------------------------------------------------------------
 
     def _public_key(self, idurl: str) -> defer.Deferred[Any]:
+        """The key a record "from" ``idurl`` must be signed by: ours, or the one its own server vouches for.
+
+        Never a key some other document merely lists ``idurl`` for (see the identity cache's binding rule).
+        """
         engine = self.engine
         local = engine.local_identity.current
         if local is not None and idurl in [s.url for s in local.sources]:
             return defer.succeed(local.public_rsa())
-        cached = engine.identity_cache.get(idurl)
-        if cached is not None:
-            return defer.succeed(cached.public_rsa())
-        return engine.identity_cache.fetch(idurl).addCallback(lambda identity: identity.public_rsa())
+        return engine.identity_cache.public_key(idurl)
 
     def _update_idurl(self) -> None:
         if self.node is not None:

@@ -21,6 +21,7 @@ from bitdust.p2p.gateway import Refused
 from bitdust.p2p.packet import Packet
 from bitdust.userid.errors import IdentityError
 from bitdust.userid.identity import Identity
+from bitdust.userid.identity_cache import ACCEPTED
 
 IDENTITY_EVENTS = ("local-identity-modified", "my-identity-rotated", "local-identity-set")
 MAX_REMEMBERED_DOCUMENTS = 10_000
@@ -92,8 +93,11 @@ class P2PHookupsService(BitDustService):
     def on_identity(self, packet: Packet, _source: Any) -> defer.Deferred[bytes] | bytes:
         """The sender's document: parse and verify it in a worker thread, then offer it to the cache.
 
-        Pings repeat the same document; the exact bytes we accepted last time from this sender are
-        not parsed again.
+        Answered with Ack only when the cache holds it as current afterwards; every refusal is a
+        Fail naming the reason, so the sender never believes we took a document we did not. The
+        cache binds nothing from such a document (a peer does not vouch for names, its servers do):
+        see :meth:`~bitdust.userid.identity_cache.IdentityCache.offer`. Pings repeat the same
+        document; the exact bytes we accepted last time from this sender are not parsed again.
         """
         engine = self.engine
         if self._accepted_documents.get(packet.creator_id) == packet.payload:
@@ -113,13 +117,15 @@ class P2PHookupsService(BitDustService):
             if known is not None and known.public_key != identity.public_key:
                 raise Refused("the identity in the packet has another key than the one we know")
             # from_xml checked the signature in the worker thread
-            return engine.identity_cache.store(identity, verified=True).addCallback(remember)
+            return engine.identity_cache.offer(identity, verified=True).addCallback(judged)
 
-        def remember(accepted: bool) -> bytes:
-            if accepted:
-                if len(self._accepted_documents) >= MAX_REMEMBERED_DOCUMENTS:
-                    self._accepted_documents.clear()
-                self._accepted_documents[packet.creator_id] = packet.payload
+        def judged(result: tuple[str, str]) -> bytes:
+            verdict, reason = result
+            if verdict not in ACCEPTED:
+                raise Refused(f"identity refused ({verdict}): {reason}")
+            if len(self._accepted_documents) >= MAX_REMEMBERED_DOCUMENTS:
+                self._accepted_documents.clear()
+            self._accepted_documents[packet.creator_id] = packet.payload
             return b""
 
         return engine.run_blocking(parse).addCallback(check)

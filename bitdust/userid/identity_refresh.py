@@ -12,8 +12,9 @@ one runs at once, each one that found nothing newer doubles the wait before the 
 ``min_interval`` up to ``max_interval``), and finding a newer revision resets the pace. At most
 ``max_running`` refreshes run at once and at most ``max_tracked`` identities are paced; beyond
 either bound a refresh is skipped (the held identity is the answer). A refresh fetches every
-source of the held identity, since any one server may be the one that lags; the cache's own rule
-(same key, higher revision) decides what is kept.
+source of the held identity, since any one server may be the one that lags; the cache's own rules
+decide what is kept (same key, higher revision) and what is bound: a source the document only
+claims is bound once it serves the same key itself, so a refresh is also how claims get confirmed.
 
 A refresh never fails: it fires with the identity held afterwards (None when there is none), so
 a caller's next step is the same whether or not the servers answered.

@@ -192,7 +192,12 @@ def test_persistence_across_instances(
     assert _result(cache.store(alice)) is True
     assert _result(cache.store(bob)) is True
     assert _result(cache.store(make_identity(key_a, revision=2))) is False
-    assert sorted(p.name for p in folder.iterdir()) == ["alice@localhost_8084.xml", "bob@localhost_8084.xml"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "alice@localhost_8084.bound.json",
+        "alice@localhost_8084.xml",
+        "bob@localhost_8084.bound.json",
+        "bob@localhost_8084.xml",
+    ]
 
     again = _new_cache(folder, clock, rec)
     assert again.load() == 2
@@ -204,7 +209,7 @@ def test_persistence_across_instances(
 def test_load_skips_bad_files(folder: Path, key_a: RsaKey, key_b: RsaKey, clock, rec) -> None:
     folder.mkdir(parents=True)
     good = make_identity(key_a)
-    (folder / "alice@localhost_8084.xml").write_text(good.to_xml())
+    _new_cache(folder, clock, rec).persist(good)
     (folder / "garbage@h.xml").write_bytes(b"\x00not xml")
     tampered = make_identity(key_b, "bob").to_xml().replace("<revision>1<", "<revision>7<")
     (folder / "bob@localhost_8084.xml").write_text(tampered)
@@ -234,7 +239,7 @@ def test_load_restores_rotation(cache: IdentityCache, folder: Path, key_a: RsaKe
 def test_forget(cache: IdentityCache, folder: Path, key_a: RsaKey, clock, rec) -> None:
     _result(cache.store(make_identity(key_a, revision=1, sources=[A_URL])))
     _result(cache.store(make_identity(key_a, revision=2, sources=[B_URL])))
-    assert len(list(folder.iterdir())) == 2
+    assert len(list(folder.iterdir())) == 4  # two documents, each with its bindings
     assert _result(cache.forget(A_URL)) is True
     assert cache.get(A_URL) is None and cache.get(B_URL) is None
     assert list(folder.iterdir()) == []

@@ -26,6 +26,7 @@ from twisted.python.failure import Failure
 
 from bitdust.transport.bandwidth import TokenBucket
 from bitdust.transport.errors import NotConnected
+from bitdust.transport.penalties import AddressPenalties
 from bitdust.transport.tcp import frames
 from bitdust.transport.tcp.framing import FrameProtocol
 
@@ -185,8 +186,14 @@ class TcpConnection(FrameProtocol):
         self.owner.log.debug("tcp peer {peer} says goodbye: {reason}", peer=self.peer or self.host, reason=reason)
 
     def report_garbage(self, reason: str) -> None:
-        """The gateway refused a packet from this connection; too many and the peer is dropped."""
+        """The gateway refused a packet from this connection; too many and the peer is dropped.
+
+        Each one also counts against the peer's address (:mod:`bitdust.transport.penalties`), so a
+        new connection from the same address does not start from zero.
+        """
         self.garbage += 1
+        if self.owner.penalties.report(self.host):
+            self.owner.refuse_address(self.host, reason)
         if self.garbage >= self.owner.max_garbage and self.is_open:
             self.owner.log.warn(
                 "dropping tcp peer {host}:{port} after {count} bad packets (last: {reason})",
@@ -241,6 +248,9 @@ class _Factory(Factory):
         if self.direction == "in" and len(self.owner.connections) >= self.owner.max_connections:
             self.owner.log.warn("refusing tcp connection from {addr}: too many connections", addr=addr)
             return None  # type: ignore[return-value]
+        if self.direction == "in" and self.owner.penalties.is_refused(getattr(addr, "host", "")):
+            self.owner.refused_connections += 1
+            return None  # type: ignore[return-value]
         return TcpConnection(self.owner, self.direction, expected_peer=self.expected_peer)
 
 
@@ -270,6 +280,7 @@ class TcpTransport:
         receive_limit: int = 0,
         send_limit: int = 0,
         log: Logger | None = None,
+        penalties: AddressPenalties | None = None,
     ) -> None:
         self.reactor = reactor
         self.clock = reactor
@@ -287,6 +298,9 @@ class TcpTransport:
         self.connections: list[TcpConnection] = []
         self.violations = 0
         self.dropped_for_garbage = 0
+        #: bad packets per peer address, across connections
+        self.penalties = penalties if penalties is not None else AddressPenalties(reactor)
+        self.refused_connections = 0
         self._port: IListeningPort | None = None
         self._listen_on: tuple[int, str] | None = None
         self._by_peer: dict[str, TcpConnection] = {}
@@ -401,6 +415,19 @@ class TcpTransport:
         except Exception:
             self.log.failure("on_peer_closed failed")
 
+    def refuse_address(self, host: str, reason: str) -> None:
+        """``host`` sent too many bad packets: drop its unauthenticated connections (new ones are refused)."""
+        dropped = [conn for conn in self.connections if conn.host == host and not conn.verified and conn.is_open]
+        self.log.warn(
+            "refusing tcp peers at {host} for a while: too many bad packets (last: {reason}); dropping {count}",
+            host=host,
+            reason=reason,
+            count=len(dropped),
+        )
+        for conn in dropped:
+            conn.dropped_locally = True
+            conn._drop()
+
     def bind(self, conn: TcpConnection, idurl: str) -> None:
         """The gateway verified a packet from ``idurl`` on ``conn``: route our packets to them over it.
 
@@ -511,4 +538,5 @@ class TcpTransport:
             "streams": self.streams_json(),
             "violations": self.violations,
             "dropped_for_garbage": self.dropped_for_garbage,
+            "refused_connections": self.refused_connections,
         }
