@@ -49,8 +49,9 @@ def _progress(text: str) -> None:
 class RawPeer:
     """A hostile endpoint: sends hand-made datagrams, answers pings, keeps the tokens it is given."""
 
-    def __init__(self, network: SimNetwork, address: tuple[str, int], node_id: bytes) -> None:
+    def __init__(self, network: SimNetwork, address: tuple[str, int], node_id: bytes, answers: bool = True) -> None:
         self.network = network
+        self.answers = answers
         self.address = address
         self.node_id = node_id
         self.received = 0
@@ -69,7 +70,7 @@ class RawPeer:
         if isinstance(body.get("tk"), bytes):
             self.tokens[tuple(addr)] = body["tk"]
         if body.get("y") == "q":
-            if body.get("m") == "ping":
+            if body.get("m") == "ping" and self.answers:
                 answer = {"v": 1, "y": "r", "l": body["l"], "id": body["id"], "s": self.node_id, "at": True, "r": {}}
                 if isinstance(body.get("tk"), bytes):
                     answer["tk"] = body["tk"]  # (a token a node hands out comes back to it in our requests)
@@ -141,7 +142,7 @@ def _value(number: int, size: int = 0) -> bytes:
     return canonical_json(record)
 
 
-def handover(pings: int = 10) -> dict[str, Any]:
+def handover(pings: int = 50) -> dict[str, Any]:
     """Pings announcing a new id next to the target's own, from the attacker and 'from' a bystander."""
     settings = DhtSettings(rpc_timeout=2.0)
     clock, network, nodes = _network(30, settings)
@@ -152,7 +153,7 @@ def handover(pings: int = 10) -> dict[str, Any]:
     target = nodes[TARGET]
     held = target.store.count(0)
     attacker = RawPeer(network, (ATTACKER_HOST, 5000), b"a" * 20)
-    bystander = RawPeer(network, BYSTANDER, b"b" * 20)
+    bystander = RawPeer(network, BYSTANDER, b"b" * 20, answers=False)  # a host that runs no DHT node
     close = bytearray(target.node_id)
     for number in range(pings):
         close[-1] ^= number + 1
@@ -176,8 +177,10 @@ def handover(pings: int = 10) -> dict[str, Any]:
     }
 
 
-def store_flood(count: int = 5000, ports: int = 10, seconds: float = 3.0, max_items: int = 50_000) -> dict[str, Any]:
-    """STOREs of 8 KB for 30 days from one host on ``ports`` ports, honest stores and pings meanwhile.
+def store_flood(
+    count: int = 5000, hosts: int = 1, ports: int = 10, seconds: float = 3.0, max_items: int = 50_000
+) -> dict[str, Any]:
+    """STOREs of 8 KB for 30 days from ``hosts`` hosts on ``ports`` ports each, honest stores and pings meanwhile.
 
     A ``max_items`` below ``count`` shows what a full store does to honest stores.
     """
@@ -189,7 +192,9 @@ def store_flood(count: int = 5000, ports: int = 10, seconds: float = 3.0, max_it
         target = nodes[TARGET]
         db_before = _db_size(path)
         attackers = [
-            RawPeer(network, (ATTACKER_HOST, 6000 + port), random.Random(port).randbytes(20)) for port in range(ports)
+            RawPeer(network, (f"10.66.{host}.1", 6000 + port), random.Random(host * 1000 + port).randbytes(20))
+            for host in range(hosts)
+            for port in range(ports)
         ]
         for attacker in attackers:  # a round trip first: whatever token the target hands out, it has it
             attacker.request(sim_address(TARGET), "ping", {})
@@ -199,7 +204,7 @@ def store_flood(count: int = 5000, ports: int = 10, seconds: float = 3.0, max_it
         honest: dict[str, int] = {"stores": 0, "stored": 0, "pings": 0, "answered": 0}
         step = seconds / count
         for number in range(count):
-            attacker = attackers[number % ports]
+            attacker = attackers[number % len(attackers)]
             args = {"k": f"flood-{number}", "v": _value(number, 8000), "t": "skip_validation", "ttl": 30 * 24 * 3600}
             attacker.request(sim_address(TARGET), "store", dict(args, p=attacker.node_id))
             if number % (count // 10) == 0:
@@ -213,12 +218,15 @@ def store_flood(count: int = 5000, ports: int = 10, seconds: float = 3.0, max_it
             for reply in attacker.replies:
                 if reply.get("y") == "e":
                     refused[reply.get("e", "?")] = refused.get(reply.get("e", "?"), 0) + 1
-        kept = sum(1 for item in target.store.items(0) if item.key.startswith("flood-"))
+        flood = [item for item in target.store.items(0) if item.key.startswith("flood-")]
+        kept = len(flood)
         store.close()
         return {
             "max_items": max_items,
             "stores_sent": count,
+            "hosts": hosts,
             "source_ports": ports,
+            "longest_lifetime_kept_h": round(max((i.expires_at - i.stored_at for i in flood), default=0) / 3600, 1),
             "seconds": seconds,
             "kept": kept,
             "refused": refused,
@@ -275,8 +283,10 @@ def run(quick: bool = False) -> dict[str, Any]:
     figures["handover"] = handover()
     _progress("store flood")
     figures["store_flood"] = store_flood(1000 if quick else 5000)
-    _progress("store flood against a store of 2,000 items")
-    figures["store_flood_full"] = store_flood(1000 if quick else 5000, max_items=500 if quick else 2000)
+    _progress("store flood from 20 hosts against a store of 2,000 items")
+    figures["store_flood_full"] = store_flood(
+        1000 if quick else 5000, hosts=20, ports=1, max_items=500 if quick else 2000
+    )
     _progress("eclipse")
     figures["eclipse"] = eclipse(100 if quick else 500)
     return figures

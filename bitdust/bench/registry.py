@@ -19,9 +19,16 @@ class Benchmark:
 
 
 def benchmarks() -> dict[str, Benchmark]:
-    from bitdust.bench import api, codec, dht, identity, transport
+    from bitdust.bench import api, codec, dht, dht_attacks, identity, transport
 
     return {
         bench.name: bench
-        for bench in (api.BENCHMARK, identity.BENCHMARK, codec.BENCHMARK, transport.BENCHMARK, dht.BENCHMARK)
+        for bench in (
+            api.BENCHMARK,
+            identity.BENCHMARK,
+            codec.BENCHMARK,
+            transport.BENCHMARK,
+            dht.BENCHMARK,
+            dht_attacks.BENCHMARK,
+        )
     }
