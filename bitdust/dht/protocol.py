@@ -19,6 +19,7 @@ from __future__ import annotations
 import random
 from typing import Any, Protocol
 
+import attrs
 from twisted.internet import defer
 from twisted.internet.interfaces import IListeningPort, IReactorTime, IReactorUDP
 from twisted.internet.protocol import DatagramProtocol
@@ -173,10 +174,7 @@ class DhtProtocol(DatagramProtocol):
                 token=self.guard.token_for(address),
                 **fields,
             )
-            if kind == "e" and fields.get("error") == "verify":
-                self._send(message, address, limited=True)
-            elif not self._send(message, address, limited=True) and self.transport is not None:
-                self._answer_verify(request, address)
+            self._send(message, address, limited=True)
 
         if request.method in VERIFIED_METHODS and not self.guard.is_verified(address):
             respond("e", error="verify", detail=f"{request.method} needs the token of this answer")
@@ -196,19 +194,10 @@ class DhtProtocol(DatagramProtocol):
         d.addCallbacks(lambda result: respond("r", result=result), refuse)
         d.addErrback(log_failure(self.log, "DHT answer to {address} failed", address=address))
 
-    def _answer_verify(self, request: Message, address: Address) -> None:
-        """The answer was too big for an unverified address: a token instead, if even that fits."""
-        attached, idurl = self.handler.own_flags(request.layer)
-        message = Message(
-            kind="e",
-            layer=request.layer,
-            rpc_id=request.rpc_id,
-            sender=self.handler.node_id,
-            attached=attached,
-            idurl=idurl,
-            token=self.guard.token_for(address),
-            error="verify",
-            detail="the answer needs the token of this one",
+    def _answer_verify(self, answer: Message, address: Address) -> None:
+        """``answer`` was too big for an unverified address: a token instead, if even that fits."""
+        message = attrs.evolve(
+            answer, kind="e", result={}, error="verify", detail="the answer needs the token of this one"
         )
         self._send(message, address, limited=True)
 
@@ -225,6 +214,8 @@ class DhtProtocol(DatagramProtocol):
             return False
         if limited and not self.guard.may_send(address, len(data)):
             self._drop("amplification", address, f"{len(data)} bytes to an unverified address")
+            if message.error != "verify":
+                self._answer_verify(message, address)
             return False
         try:
             self.transport.write(data, address)
