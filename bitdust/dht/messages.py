@@ -7,6 +7,8 @@ the wrong length, keys, values or contact lists over their limits. The short fie
 
     {"v": 1, "y": "q"|"r"|"e", "l": layer, "id": rpc id (8 bytes), "s": sender id (20 bytes),
      "at": sender attached to the layer, "i": sender's IDURL or "",
+     "tk": the address token: in an answer, the one its destination should bring back; in a
+           request, the one its destination handed out (see bitdust.dht.addresses),
      "m": method, "a": {arguments}          (requests)
      "r": {result}                          (responses)
      "e": error code, "d": detail           (errors)}
@@ -32,6 +34,9 @@ MAX_LAYER = 255
 MAX_IDURL = 256
 MAX_RECORD_TYPE = 32
 MAX_DETAIL = 512
+MAX_TOKEN = 32
+#: JSON nesting a value may have: enough for any record, far from the parser's recursion limit
+MAX_VALUE_DEPTH = 32
 RPC_ID_BYTES = 8
 KINDS = ("q", "r", "e")
 METHODS = ("ping", "store", "find_node", "find_value")
@@ -66,6 +71,7 @@ class Message:
     result: dict[str, Any] = attrs.field(factory=dict)
     error: str = ""
     detail: str = ""
+    token: bytes = b""
 
 
 def encode(message: Message) -> bytes:
@@ -80,6 +86,8 @@ def encode(message: Message) -> bytes:
     }
     if message.idurl:
         body["i"] = message.idurl
+    if message.token:
+        body["tk"] = message.token
     if message.kind == "q":
         body["m"] = message.method
         body["a"] = message.args
@@ -131,7 +139,10 @@ def decode(data: bytes) -> Message:
     idurl = body.get("i", "")
     if not isinstance(idurl, str) or len(idurl) > MAX_IDURL or not idurl.isprintable():
         raise MessageError("bad sender idurl")
-    common = {"layer": layer, "rpc_id": rpc_id, "sender": sender, "attached": attached, "idurl": idurl}
+    token = body.get("tk", b"")
+    if not isinstance(token, bytes) or len(token) > MAX_TOKEN:
+        raise MessageError("bad token")
+    common = {"layer": layer, "rpc_id": rpc_id, "sender": sender, "attached": attached, "idurl": idurl, "token": token}
     if kind == "q":
         method = body.get("m")
         if method not in METHODS:
@@ -176,6 +187,8 @@ def check_value_fields(args: dict[str, Any]) -> tuple[bytes, str, int]:
     value = args.get("v")
     if not isinstance(value, bytes) or not 0 < len(value) <= MAX_VALUE:
         raise MessageError(f"bad value (at most {MAX_VALUE} bytes)")
+    if nested_deeper_than(value):
+        raise MessageError(f"bad value (JSON nested deeper than {MAX_VALUE_DEPTH} levels)")
     record_type = args.get("t")
     if not isinstance(record_type, str) or not 0 < len(record_type) <= MAX_RECORD_TYPE:
         raise MessageError("bad record type")
@@ -183,6 +196,37 @@ def check_value_fields(args: dict[str, Any]) -> tuple[bytes, str, int]:
     if not _is_int(ttl) or not 0 < ttl <= MAX_TTL:
         raise MessageError("bad ttl")
     return value, record_type, ttl
+
+
+def nested_deeper_than(value: bytes, limit: int = MAX_VALUE_DEPTH) -> bool:
+    """Whether the arrays and objects of a JSON text nest more than ``limit`` levels deep.
+
+    The JSON parser recurses once per level: a value nested thousands deep ends in a
+    RecursionError, and one a few hundred deep in an error only some later encoder on a deeper
+    stack hits; so such a value is refused before anything parses it. Brackets inside strings
+    do not count; the text need not be valid JSON (the parser judges that afterwards).
+    """
+    if value.count(b"[") + value.count(b"{") <= limit:
+        return False  # the usual case, decided without a loop in Python
+    depth = 0
+    in_string = escaped = False
+    for byte in value:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return False
 
 
 def _check_args(method: str, args: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,13 @@ answers, every active layer looks up the node's own id, which fills its table an
 to the nodes nearest to it. Buckets not looked up for ``refresh_interval`` are refreshed with a random lookup;
 values expire after their TTL; values this node published are republished every
 ``republish_interval`` with the TTL they have left.
+
+What an unauthenticated peer gets (issue 11): a node enters our tables, and is handed values, only
+once its address answered a round trip (a request of ours, or a token we gave it: see
+:mod:`bitdust.dht.addresses`); a claim from an address that did not is answered with one
+verification ping at most. Hand-over is budgeted per sender host and in total; STOREs are
+rate-limited and bounded per sender host, anonymous values live at most ``unsigned_max_ttl``, and
+a full store pushes out anonymous values of the heaviest sender first (:mod:`bitdust.dht.quota`).
 """
 
 from __future__ import annotations
@@ -31,8 +38,9 @@ from twisted.python.failure import Failure
 from bitdust.dht import messages
 from bitdust.dht.bootstrap import DhtBootstrap
 from bitdust.dht.errors import RecordError, RpcError, RpcTimeout
+from bitdust.dht.limits import TokenBuckets, sender_of
 from bitdust.dht.lookup import Lookup, LookupResult, Responder
-from bitdust.dht.messages import Contact, Message
+from bitdust.dht.messages import MAX_VALUE_DEPTH, Contact, Message, nested_deeper_than
 from bitdust.dht.node_id import (
     bucket_index,
     check_key,
@@ -43,6 +51,7 @@ from bitdust.dht.node_id import (
     random_id_in_bucket,
 )
 from bitdust.dht.protocol import Address, DhtProtocol
+from bitdust.dht.quota import ANONYMOUS, record_rank
 from bitdust.dht.records import RECORD_TYPES, RecordValidator, decode_record, lifetime_left, revision_of
 from bitdust.dht.routing import RoutingTable
 from bitdust.dht.store import DhtStore, StoredValue
@@ -90,6 +99,23 @@ class DhtSettings:
     max_items: int = 50_000
     #: values passed on to one newly seen node at most (the rest waits for the next republish)
     max_handover: int = 200
+    #: bytes of values passed on to the nodes of one sender host per ``handover_window`` (a host
+    #: that announces new ids again and again gets no more; the rest comes with republishing)
+    handover_bytes_per_sender: int = 64 * 1024
+    handover_window: float = 3600.0
+    #: bytes of values passed on per second to all newcomers together (bursts up to 1 MiB)
+    handover_bytes_rate: float = 64 * 1024
+    handover_bytes_burst: int = 1024 * 1024
+    #: one verification ping per address at most this often, and at most this many per second
+    verify_interval: float = 30.0
+    verify_rate: float = 20.0
+    #: STOREs accepted per second from one sender host (bursts up to ``store_burst``)
+    store_rate: float = 20.0
+    store_burst: float = 200.0
+    #: values kept for one sender host
+    max_items_per_sender: int = 1000
+    #: the longest a value of a record type nobody signs lives here (its publisher republishes it)
+    unsigned_max_ttl: int = 24 * 3600
 
 
 class LayerState:
@@ -135,7 +161,11 @@ class DhtNode:
         self.rng = rng
         self.node_id = node_id if node_id is not None else random_id(rng)
         self.settings = settings or DhtSettings()
-        self.store = store if store is not None else DhtStore(max_items=self.settings.max_items)
+        self.store = (
+            store
+            if store is not None
+            else DhtStore(max_items=self.settings.max_items, max_per_sender=self.settings.max_items_per_sender)
+        )
         self.validator = validator or RecordValidator()
         self.log = log or Logger()
         self.idurl = ""
@@ -165,6 +195,16 @@ class DhtNode:
         self._running = False
         #: values passed on to nodes that joined close to them
         self.handed_over = 0
+        settings = self.settings
+        self._handover_sender = TokenBuckets(
+            clock, settings.handover_bytes_per_sender / settings.handover_window, settings.handover_bytes_per_sender
+        )
+        self._handover_all = TokenBuckets(
+            clock, settings.handover_bytes_rate, settings.handover_bytes_burst, max_keys=1
+        )
+        self._verify_address = TokenBuckets(clock, 1.0 / settings.verify_interval, 1.0)
+        self._verify_all = TokenBuckets(clock, settings.verify_rate, settings.verify_rate, max_keys=1)
+        self._store_rate = TokenBuckets(clock, settings.store_rate, settings.store_burst)
         self.activate_layer(0)
 
     # -- the protocol's view of us -------------------------------------------------------------
@@ -174,21 +214,38 @@ class DhtNode:
         return (state is not None and state.attached, self.idurl)
 
     def message_seen(self, message: Message, address: Address) -> None:
-        """Every accepted message updates the routing table of its layer (liveness for free)."""
+        """Every accepted message updates the routing table of its layer (liveness for free).
+
+        Only from an address that proved itself: a request from one that did not (its source may
+        be forged) makes us ping that address, and its answer is what brings the node in.
+        """
         state = self.layers.get(message.layer)
         if state is None:
             return
+        known = state.table.get(message.sender)
         if not message.attached:
-            state.table.remove(message.sender)
+            if known is not None and known.address == address:  # (only the node itself says it left)
+                state.table.remove(message.sender)
             return
-        new = message.sender not in state.table
+        if not self.protocol.guard.is_verified(address):
+            if known is None or known.address != address:
+                self._verify(state, address)
+            return
         contact = Contact(message.sender, address[0], address[1])
         head = state.table.add(contact, self.clock.seconds())
         if head is not None and head.node_id not in self._pinging:
             self._ping_head(state, head)
-        if new and state.joined and message.sender in state.table:
+        if known is None and state.joined and message.sender in state.table:
             # (while we join, everyone is new to us: those nodes are not newcomers to the network)
             self._hand_over(state, contact)
+
+    def _verify(self, state: LayerState, address: Address) -> None:
+        """Ping an address that has not answered us yet (once per ``verify_interval`` at most)."""
+        if not self._verify_address.take(address) or not self._verify_all.take(""):
+            return
+        d = self.protocol.request(address, state.layer_id, "ping", {})
+        d.addErrback(lambda failure: failure.trap(RpcTimeout, RpcError))
+        d.addErrback(log_failure(self.log, "DHT address check failed"))
 
     def _hand_over(self, state: LayerState, newcomer: Contact) -> None:
         """A node we did not know: give it the values it should hold now (Kademlia's join rule).
@@ -196,11 +253,17 @@ class DhtNode:
         For each value we hold, if the newcomer is among the k nodes closest to its key and no other
         node we know is closer to the key than we are, we are the one to pass it on; so a value
         reaches a new neighbour once, not k times, and right away instead of at the next republish.
+        The newcomer's host and all newcomers together have a budget: what does not fit waits for
+        the publisher's next republish.
         """
         now = self.clock.seconds()
-        sent = 0
+        sender = sender_of(newcomer.address)
+        allowance = min(self._handover_sender.available(sender), self._handover_all.available(""))
+        sent = size = 0
         for item in self.store.items(state.layer_id):
-            if sent >= self.settings.max_handover or item.expires_at <= now:
+            if sent >= self.settings.max_handover:
+                break
+            if item.expires_at <= now or size + len(item.value) > allowance:
                 continue
             target = key_hash(item.key)
             closest = state.table.closest(target, self.settings.k)
@@ -214,6 +277,10 @@ class DhtNode:
             d.addErrback(lambda failure: failure.trap(RpcTimeout, RpcError))
             d.addErrback(log_failure(self.log, "DHT hand-over of {key} failed", key=item.key))
             sent += 1
+            size += len(item.value)
+        if size:
+            self._handover_sender.take(sender, size)
+            self._handover_all.take("", size)
         self.handed_over += sent
 
     def _ping_head(self, state: LayerState, head: Contact) -> None:
@@ -242,21 +309,32 @@ class DhtNode:
             if item is not None:
                 return {"k": item.key, "v": item.value, "t": item.record_type, "ttl": item.ttl(self.clock.seconds())}
             return {"c": self._closest_wire(state, key_hash(args["k"]), message.sender)}
-        return self._handle_store(message.layer, args)
+        return self._handle_store(message.layer, args, sender_of(address))
 
     def _closest_wire(self, state: LayerState, target: bytes, asker: bytes) -> list[list[Any]]:
         return [c.to_wire() for c in state.table.closest(target, self.settings.k, exclude=(asker,))]
 
-    def _handle_store(self, layer: int, args: dict[str, Any]) -> defer.Deferred[dict[str, Any]]:
+    def max_ttl_of(self, record_type: str) -> int:
+        """The longest a value of ``record_type`` a peer stores here lives (anonymous ones: shorter)."""
+        if record_rank(record_type) == ANONYMOUS:
+            return min(self.settings.max_ttl, self.settings.unsigned_max_ttl)
+        return self.settings.max_ttl
+
+    def _handle_store(self, layer: int, args: dict[str, Any], sender: str) -> defer.Deferred[dict[str, Any]]:
+        """A peer's STORE (its address proved itself: see VERIFIED_METHODS), charged to ``sender``."""
         key, value, record_type, ttl = args["k"], args["v"], args["t"], args["ttl"]
         if record_type not in RECORD_TYPES:
             return defer.fail(RpcError("record-type", f"unknown record type {record_type!r}"))
-        if self.store.is_full(layer, key):
-            return defer.fail(RpcError("store-full", "this node stores no more values"))
+        if not self._store_rate.take(sender):
+            return defer.fail(RpcError("store-rate", "too many stores from your host: try again later"))
+        refusal = self.store.refusal(layer, key, sender, record_type)
+        if refusal is not None:
+            return defer.fail(RpcError(*refusal))
         d = self.validator.validate(key, value, record_type)
 
         def accept(record: dict[str, Any]) -> dict[str, Any]:
-            self._accept_value(layer, key, value, record_type, record, min(ttl, self.settings.max_ttl), args["p"])
+            ttl_here = min(ttl, self.max_ttl_of(record_type))
+            self._accept_value(layer, key, value, record_type, record, ttl_here, args["p"], sender=sender)
             return {"ok": True}
 
         def refused(failure: Failure) -> None:
@@ -275,8 +353,12 @@ class DhtNode:
         ttl: int,
         publisher: bytes,
         original: bool = False,
+        sender: str = "",
     ) -> None:
-        """Keep a valid value unless it would replace a newer one or another owner's record."""
+        """Keep a valid value unless it would replace a newer one or another owner's record.
+
+        A peer's value (``sender`` set) is kept within the store's limits; ours always.
+        """
         now = self.clock.seconds()
         left = lifetime_left(record, record_type, now)
         if left is not None:  # a record with a signed lifetime is kept no longer than it is valid
@@ -287,19 +369,24 @@ class DhtNode:
             self._check_replace(existing, record_type, record, revision)
         if existing is not None and existing.value == value:
             original = original or existing.original
-        self.store.put(
-            StoredValue(
-                layer=layer,
-                key=key,
-                value=value,
-                record_type=record_type,
-                stored_at=now,
-                expires_at=now + ttl,
-                publisher=publisher,
-                original=original,
-                revision=revision,
-            )
+        item = StoredValue(
+            layer=layer,
+            key=key,
+            value=value,
+            record_type=record_type,
+            stored_at=now,
+            expires_at=now + ttl,
+            publisher=publisher,
+            original=original,
+            revision=revision,
+            sender="" if original else sender,
         )
+        if original or not sender:
+            self.store.put(item)
+        else:
+            refused = self.store.admit(item)
+            if refused is not None:
+                raise RpcError(*refused)
         self._cache.pop((layer, key), None)
 
     @staticmethod
@@ -582,6 +669,8 @@ class DhtNode:
         or would replace a record this node holds for another owner or with a newer revision.
         """
         check_key(key)
+        if nested_deeper_than(value):
+            return defer.fail(RecordError(record_type, "json", f"the value nests deeper than {MAX_VALUE_DEPTH} levels"))
         ttl = self.settings.default_ttl if ttl is None else int(ttl)
         if not 0 < ttl <= self.settings.max_ttl:
             from bitdust.main.errors import BadRequest

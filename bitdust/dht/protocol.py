@@ -1,30 +1,42 @@
-"""The UDP side of a DHT node: datagrams in and out, RPC ids, timeouts and per-source rate limits.
+"""The UDP side of a DHT node: datagrams in and out, RPC ids, timeouts and per-sender limits.
 
 Every datagram is untrusted. :meth:`DhtProtocol.datagramReceived` never lets an exception out: a
-datagram that is too big, malformed, over its sender's rate, or an answer to an RPC id we did
-not send (or sent to another address) is dropped and counted under a reason. Requests go to the
-node (``handle_request``) and its answer or error goes back with the same RPC id; one socket
-serves every layer, the layer id travels in each message.
+datagram that is too big, malformed, over its sender's rate (a sender is a host, see
+:func:`~bitdust.dht.limits.sender_of`), or an answer to an RPC id we did not send (or sent to
+another address) is dropped and counted under a reason. Requests go to the node
+(``handle_request``) and its answer or error goes back with the same RPC id; one socket serves
+every layer, the layer id travels in each message.
+
+Source addresses are claims until a round trip proves them (:mod:`bitdust.dht.addresses`):
+every answer carries a token for its destination and every request the token its destination
+gave us. An address that has not proved itself is never sent more than a few times what it sent,
+and may not STORE; it is answered ``verify`` (with a token), which :meth:`DhtProtocol.request`
+takes care of by asking once more with the token.
 """
 
 from __future__ import annotations
 
 import random
-from collections import OrderedDict
 from typing import Any, Protocol
 
+import attrs
 from twisted.internet import defer
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IListeningPort, IReactorTime, IReactorUDP
 from twisted.internet.protocol import DatagramProtocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from bitdust.dht import messages
+from bitdust.dht.addresses import AddressGuard
 from bitdust.dht.errors import MessageError, RpcError, RpcTimeout
+from bitdust.dht.limits import TokenBuckets, sender_of
 from bitdust.dht.messages import Message
 from bitdust.main.logs import log_failure
 
 Address = tuple[str, int]
+
+#: requests only an address that proved itself may make (they make us keep or send data)
+VERIFIED_METHODS = ("store",)
 
 
 class RequestHandler(Protocol):
@@ -35,29 +47,6 @@ class RequestHandler(Protocol):
     def handle_request(self, message: Message, address: Address) -> dict[str, Any] | defer.Deferred[dict[str, Any]]: ...
 
     def message_seen(self, message: Message, address: Address) -> None: ...
-
-
-class _RateLimiter:
-    """A token bucket per source address, in a bounded LRU table."""
-
-    def __init__(self, clock: IReactorTime, rate: float, burst: float, max_sources: int = 4096) -> None:
-        self._clock = clock
-        self.rate = rate
-        self.burst = burst
-        self._max = max_sources
-        self._sources: OrderedDict[Address, tuple[float, float]] = OrderedDict()
-
-    def allow(self, address: Address) -> bool:
-        if self.rate <= 0:
-            return True
-        now = self._clock.seconds()
-        tokens, last = self._sources.pop(address, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - last) * self.rate)
-        allowed = tokens >= 1.0
-        self._sources[address] = (tokens - 1.0 if allowed else tokens, now)
-        while len(self._sources) > self._max:
-            self._sources.popitem(last=False)
-        return allowed
 
 
 class LayerCounters:
@@ -90,7 +79,8 @@ class DhtProtocol(DatagramProtocol):
         self.rng = rng
         self.rpc_timeout = rpc_timeout
         self.log = log or Logger()
-        self._limiter = _RateLimiter(clock, rate_limit, rate_burst)
+        self._limiter = TokenBuckets(clock, rate_limit, rate_burst)
+        self.guard = AddressGuard(clock, rng.randbytes(32))
         self._pending: dict[bytes, tuple[Address, int, defer.Deferred[Message], Any]] = {}
         self.bytes_received = 0
         self.bytes_sent = 0
@@ -111,6 +101,10 @@ class DhtProtocol(DatagramProtocol):
             "dropped a datagram from {address}: {reason} {detail}", address=address, reason=reason, detail=detail
         )
 
+    def listen(self, reactor: IReactorUDP, port: int, interface: str = "") -> IListeningPort:
+        """Bind the UDP port; it reads datagrams up to one byte over the limit (so those are seen)."""
+        return reactor.listenUDP(port, self, interface=interface, maxPacketSize=messages.MAX_DATAGRAM + 1)
+
     # -- receiving -----------------------------------------------------------------------------
 
     def datagramReceived(self, data: bytes, addr: Any) -> None:  # noqa: N802 - Twisted hook
@@ -122,8 +116,11 @@ class DhtProtocol(DatagramProtocol):
 
     def _received(self, data: bytes, address: Address) -> None:
         self.bytes_received += len(data)
-        if not self._limiter.allow(address):
+        if not self._limiter.take(sender_of(address)):
             self._drop("rate-limited", address)
+            return
+        if len(data) > messages.MAX_DATAGRAM:
+            self._drop("too-big", address)
             return
         try:
             message = messages.decode(data)
@@ -133,7 +130,10 @@ class DhtProtocol(DatagramProtocol):
         if message.sender == self.handler.node_id:
             self._drop("own-id", address)
             return
+        self.guard.received(address, len(data))
         if message.kind == "q":
+            if message.token:
+                self.guard.check_token(address, message.token)
             self.counters(message.layer).packets_received += 1
             self.handler.message_seen(message, address)
             self._answer(message, address)
@@ -149,6 +149,9 @@ class DhtProtocol(DatagramProtocol):
         del self._pending[message.rpc_id]
         if timeout.active():
             timeout.cancel()
+        self.guard.mark_verified(address)  # it answered what we sent there: the address is real
+        if message.token:
+            self.guard.remember_token(address, message.token)
         counters = self.counters(layer)
         counters.packets_received += 1
         counters.rpc_responses += 1
@@ -159,8 +162,6 @@ class DhtProtocol(DatagramProtocol):
             deferred.callback(message)
 
     def _answer(self, request: Message, address: Address) -> None:
-        d = defer.maybeDeferred(self.handler.handle_request, request, address)
-
         def respond(kind: str, **fields: Any) -> None:
             attached, idurl = self.handler.own_flags(request.layer)
             message = Message(
@@ -170,9 +171,15 @@ class DhtProtocol(DatagramProtocol):
                 sender=self.handler.node_id,
                 attached=attached,
                 idurl=idurl,
+                token=self.guard.token_for(address),
                 **fields,
             )
-            self._send(message, address)
+            self._send(message, address, limited=True)
+
+        if request.method in VERIFIED_METHODS and not self.guard.is_verified(address):
+            respond("e", error="verify", detail=f"{request.method} needs the token of this answer")
+            return
+        d = defer.maybeDeferred(self.handler.handle_request, request, address)
 
         def refuse(failure: Failure) -> None:
             if failure.check(RpcError):
@@ -187,15 +194,28 @@ class DhtProtocol(DatagramProtocol):
         d.addCallbacks(lambda result: respond("r", result=result), refuse)
         d.addErrback(log_failure(self.log, "DHT answer to {address} failed", address=address))
 
+    def _answer_verify(self, answer: Message, address: Address) -> None:
+        """``answer`` was too big for an unverified address: a token instead, if even that fits."""
+        message = attrs.evolve(
+            answer, kind="e", result={}, error="verify", detail="the answer needs the token of this one"
+        )
+        self._send(message, address, limited=True)
+
     # -- sending -------------------------------------------------------------------------------
 
-    def _send(self, message: Message, address: Address) -> bool:
+    def _send(self, message: Message, address: Address, limited: bool = False) -> bool:
+        """Send ``message``; ``limited``: only within what an unverified ``address`` may be sent."""
         try:
             data = messages.encode(message)
         except MessageError as exc:
             self.log.warn("DHT message to {address} not sent: {reason}", address=address, reason=exc.message)
             return False
         if self.transport is None:
+            return False
+        if limited and not self.guard.may_send(address, len(data)):
+            self._drop("amplification", address, f"{len(data)} bytes to an unverified address")
+            if message.error != "verify":
+                self._answer_verify(message, address)
             return False
         try:
             self.transport.write(data, address)
@@ -207,7 +227,21 @@ class DhtProtocol(DatagramProtocol):
         return True
 
     def request(self, address: Address, layer: int, method: str, args: dict[str, Any]) -> defer.Deferred[Message]:
-        """Send one RPC; fires with the answer, fails with RpcError (the remote said no) or RpcTimeout."""
+        """Send one RPC; fires with the answer, fails with RpcError (the remote said no) or RpcTimeout.
+
+        An answer ``verify`` brought the token the remote wants: the request is sent once more with it.
+        """
+        d = self._request_once(address, layer, method, args)
+
+        def again(failure: Failure) -> Any:
+            failure.trap(RpcError)
+            if failure.value.code != "verify" or not self.guard.token_to_send(address):
+                return failure
+            return self._request_once(address, layer, method, args)
+
+        return d.addErrback(again)
+
+    def _request_once(self, address: Address, layer: int, method: str, args: dict[str, Any]) -> defer.Deferred[Message]:
         rpc_id = self.rng.getrandbits(64).to_bytes(8, "big")
         while rpc_id in self._pending:
             rpc_id = self.rng.getrandbits(64).to_bytes(8, "big")
@@ -221,6 +255,7 @@ class DhtProtocol(DatagramProtocol):
             idurl=idurl,
             method=method,
             args=args,
+            token=self.guard.token_to_send(address),
         )
         deferred: defer.Deferred[Message] = defer.Deferred()
         self.counters(layer).rpc_calls += 1

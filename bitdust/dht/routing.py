@@ -4,6 +4,10 @@ Bucket ``i`` holds contacts whose XOR distance from our id has its highest bit a
 keeps at most ``k`` contacts, least recently seen first, plus up to ``k`` replacements. As in
 Kademlia, a full bucket prefers the old contacts (long-lived nodes tend to stay): a newcomer waits
 among the replacements while the caller pings the oldest one, which is evicted only if it fails.
+
+Ids cost nothing, hosts do: one sender (:func:`~bitdust.dht.limits.sender_of`, a host) holds at
+most ``per_sender_bucket`` contacts of a bucket and ``per_sender`` of the table, so one machine
+with many ports and made-up ids cannot fill our buckets and surround us (an eclipse).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable
 
+from bitdust.dht.limits import sender_of
 from bitdust.dht.messages import Contact
 from bitdust.dht.node_id import bucket_index, distance
 
@@ -25,11 +30,16 @@ class Bucket:
 
 
 class RoutingTable:
-    def __init__(self, own_id: bytes, *, k: int = 8) -> None:
+    def __init__(self, own_id: bytes, *, k: int = 8, per_sender_bucket: int = 2, per_sender: int = 8) -> None:
         self.own_id = own_id
         self.k = k
+        self.per_sender_bucket = per_sender_bucket
+        self.per_sender = per_sender
         self._buckets: dict[int, Bucket] = {}
         self._by_address: dict[tuple[str, int], bytes] = {}
+        self._by_sender: dict[str, int] = {}
+        #: contacts turned away because their host already had its share
+        self.refused = 0
 
     def __len__(self) -> int:
         return sum(len(b.contacts) for b in self._buckets.values())
@@ -70,10 +80,11 @@ class RoutingTable:
             if known.address == contact.address:
                 bucket.contacts.move_to_end(contact.node_id)
             return None
+        if not self._has_room_for(bucket, contact):
+            self.refused += 1
+            return None
         if len(bucket.contacts) < self.k:
-            bucket.contacts[contact.node_id] = contact
-            bucket.replacements.pop(contact.node_id, None)
-            self._by_address[contact.address] = contact.node_id
+            self._insert(bucket, contact)
             return None
         bucket.replacements[contact.node_id] = contact
         bucket.replacements.move_to_end(contact.node_id)
@@ -93,13 +104,33 @@ class RoutingTable:
             return False
         if self._by_address.get(removed.address) == node_id:
             del self._by_address[removed.address]
+        sender = sender_of(removed.address)
+        left = self._by_sender[sender] - 1
+        if left:
+            self._by_sender[sender] = left
+        else:
+            del self._by_sender[sender]
         while bucket.replacements:
             _, replacement = bucket.replacements.popitem(last=True)
-            if replacement.address not in self._by_address:
-                bucket.contacts[replacement.node_id] = replacement
-                self._by_address[replacement.address] = replacement.node_id
+            if replacement.address not in self._by_address and self._has_room_for(bucket, replacement):
+                self._insert(bucket, replacement)
                 break
         return True
+
+    def _has_room_for(self, bucket: Bucket, contact: Contact) -> bool:
+        """Whether the contact's host is below its share of the bucket and of the table."""
+        sender = sender_of(contact.address)
+        if self._by_sender.get(sender, 0) >= self.per_sender:
+            return False
+        in_bucket = sum(1 for c in bucket.contacts.values() if sender_of(c.address) == sender)
+        return in_bucket < self.per_sender_bucket
+
+    def _insert(self, bucket: Bucket, contact: Contact) -> None:
+        bucket.contacts[contact.node_id] = contact
+        bucket.replacements.pop(contact.node_id, None)
+        self._by_address[contact.address] = contact.node_id
+        sender = sender_of(contact.address)
+        self._by_sender[sender] = self._by_sender.get(sender, 0) + 1
 
     def closest(self, target: bytes, count: int, exclude: Iterable[bytes] = ()) -> list[Contact]:
         """The ``count`` known contacts nearest to ``target``."""

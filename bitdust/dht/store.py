@@ -4,6 +4,9 @@ Memory is what the node answers from; the database only lets a restarted node ke
 given (and keep republishing what it published itself). Database writes are batched and run one
 batch at a time through the injected ``run_blocking`` (the engine's thread pool), so the reactor
 never waits on the disk and writes never overtake each other.
+
+What peers store is bounded per sender and in total; :mod:`bitdust.dht.quota` decides what a
+full store pushes out (:meth:`DhtStore.admit`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import attrs
 from twisted.internet import defer
 from twisted.logger import Logger
 
+from bitdust.dht.quota import Ledger, record_rank
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS dht_values (
     layer INTEGER NOT NULL,
@@ -29,14 +34,20 @@ CREATE TABLE IF NOT EXISTS dht_values (
     publisher BLOB NOT NULL,
     original INTEGER NOT NULL,
     revision INTEGER,
+    sender TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (layer, key)
 )
 """
+COLUMNS = "layer, key, value, record_type, stored_at, expires_at, publisher, original, revision, sender"
 
 
 @attrs.frozen
 class StoredValue:
-    """One value as this node holds it; ``original`` marks values this node published itself."""
+    """One value as this node holds it; ``original`` marks values this node published itself.
+
+    ``sender``: who it is charged to (:func:`~bitdust.dht.limits.sender_of` of the STORE's source;
+    empty for our own values and for rows written before senders were recorded).
+    """
 
     layer: int
     key: str
@@ -47,6 +58,7 @@ class StoredValue:
     publisher: bytes
     original: bool = False
     revision: int | None = None
+    sender: str = ""
 
     def ttl(self, now: float) -> int:
         """Whole seconds left (at least 1 while alive): what a copy given to another node keeps."""
@@ -85,6 +97,9 @@ class SqliteBackend:
                 self._db = sqlite3.connect(str(self.path), check_same_thread=False)
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute(SCHEMA)
+                columns = {row[1] for row in self._db.execute("PRAGMA table_info(dht_values)")}
+                if "sender" not in columns:  # a database of a version that did not record senders
+                    self._db.execute("ALTER TABLE dht_values ADD COLUMN sender TEXT NOT NULL DEFAULT ''")
                 self._db.commit()
 
     def close(self) -> None:
@@ -97,10 +112,7 @@ class SqliteBackend:
         self.open()
         with self._lock:
             assert self._db is not None
-            rows = self._db.execute(
-                "SELECT layer, key, value, record_type, stored_at, expires_at, publisher, original, revision"
-                " FROM dht_values"
-            ).fetchall()
+            rows = self._db.execute(f"SELECT {COLUMNS} FROM dht_values").fetchall()
         return [
             StoredValue(
                 layer=r[0],
@@ -112,6 +124,7 @@ class SqliteBackend:
                 publisher=bytes(r[6]),
                 original=bool(r[7]),
                 revision=r[8],
+                sender=r[9],
             )
             for r in rows
         ]
@@ -124,7 +137,7 @@ class SqliteBackend:
             for op, item in operations:
                 if op == "put":
                     self._db.execute(
-                        "INSERT OR REPLACE INTO dht_values VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        f"INSERT OR REPLACE INTO dht_values ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             item.layer,
                             item.key,
@@ -135,6 +148,7 @@ class SqliteBackend:
                             item.publisher,
                             int(item.original),
                             item.revision,
+                            item.sender,
                         ),
                     )
                 else:
@@ -147,7 +161,7 @@ def _run_inline(fn: Callable[..., Any], *args: Any) -> defer.Deferred[Any]:
 
 
 class DhtStore:
-    """Values of every layer; ``max_items`` bounds what strangers can make us keep."""
+    """Values of every layer; ``max_items`` and ``max_per_sender`` bound what strangers can make us keep."""
 
     def __init__(
         self,
@@ -155,9 +169,14 @@ class DhtStore:
         backend: SqliteBackend | None = None,
         run_blocking: Callable[..., defer.Deferred[Any]] | None = None,
         max_items: int = 50_000,
+        max_per_sender: int = 1000,
         log: Logger | None = None,
     ) -> None:
         self._values: dict[tuple[int, str], StoredValue] = {}
+        self._ledger = Ledger()
+        self.max_per_sender = max_per_sender
+        #: values pushed out to make room for others (see bitdust.dht.quota)
+        self.evicted = 0
         self._backend = backend
         self._run_blocking = run_blocking or _run_inline
         self._pending: list[tuple[str, Any]] = []
@@ -174,6 +193,7 @@ class DhtStore:
             return 0
         for item in self._backend.load():
             self._values[(item.layer, item.key)] = item
+            self._charge(item)
         return len(self._values)
 
     def get(self, layer: int, key: str, now: float) -> StoredValue | None:
@@ -182,16 +202,49 @@ class DhtStore:
             return None
         return item
 
-    def is_full(self, layer: int, key: str) -> bool:
-        return (layer, key) not in self._values and len(self._values) >= self.max_items
+    def refusal(self, layer: int, key: str, sender: str, record_type: str) -> tuple[str, str] | None:
+        """Why a value from ``sender`` cannot be kept now: ``(code, detail)``, or None when it can."""
+        if self._ledger.charged_to((layer, key)) != sender and self._ledger.total(sender) >= self.max_per_sender:
+            return "store-quota", f"this node keeps at most {self.max_per_sender} values from one host"
+        if (layer, key) in self._values or len(self._values) < self.max_items:
+            return None
+        if self._ledger.victim(record_rank(record_type), sender) is None:
+            return "store-full", "this node stores no more values"
+        return None
+
+    def admit(self, item: StoredValue) -> tuple[str, str] | None:
+        """Keep a value a peer sent, pushing out another if the store is full; the refusal otherwise."""
+        refused = self.refusal(item.layer, item.key, item.sender, item.record_type)
+        if refused is not None:
+            return refused
+        if (item.layer, item.key) not in self._values and len(self._values) >= self.max_items:
+            victim = self._ledger.victim(record_rank(item.record_type), item.sender)
+            if victim is not None:
+                self.delete(*victim)
+                self.evicted += 1
+        self.put(item)
+        return None
 
     def put(self, item: StoredValue) -> None:
+        """Keep ``item`` whatever the limits (our own values, or one :meth:`admit` made room for)."""
         self._values[(item.layer, item.key)] = item
+        self._charge(item)
         self._queue("put", item)
+
+    def _charge(self, item: StoredValue) -> None:
+        if item.original:
+            self._ledger.release((item.layer, item.key))
+        else:
+            self._ledger.charge((item.layer, item.key), record_rank(item.record_type), item.sender)
+
+    def sender_count(self, sender: str) -> int:
+        """How many values are charged to ``sender``."""
+        return self._ledger.total(sender)
 
     def delete(self, layer: int, key: str) -> bool:
         if self._values.pop((layer, key), None) is None:
             return False
+        self._ledger.release((layer, key))
         self._queue("delete", (layer, key))
         return True
 

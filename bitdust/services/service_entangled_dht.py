@@ -114,7 +114,7 @@ class EntangledDhtService(BitDustService):
                 f"{prefix}/rate-limit-per-second",
                 PositiveInt(max=100000),
                 200,
-                "datagrams per second accepted from one address",
+                "datagrams per second accepted from one host (on loopback: from one port)",
             ),
         ]
         if NICKNAME_KEY not in self.engine.config:
@@ -149,6 +149,7 @@ class EntangledDhtService(BitDustService):
             backend=SqliteBackend(folder / "dht.sqlite"),
             run_blocking=engine.run_blocking,
             max_items=settings.max_items,
+            max_per_sender=settings.max_items_per_sender,
             log=engine.logger("bitdust.dht"),
         )
 
@@ -177,7 +178,7 @@ class EntangledDhtService(BitDustService):
                 log=engine.logger("bitdust.dht"),
                 automats=engine.automats,
             )
-            self.port = engine.reactor.listenUDP(port, node.protocol, interface=self.option("interface"))
+            self.port = node.protocol.listen(engine.reactor, port, interface=self.option("interface"))
             self.udp_port = self.port.getHost().port
             self.node = node
             if self.option("seed-mode"):

@@ -20,11 +20,12 @@ from bitdust.dht import records
 from bitdust.dht.errors import RecordError
 from bitdust.userid.identity import Identity
 from bitdust.userid.identity_cache import IdentityCache
+from tests.dht import record_builders
+from tests.dht.record_builders import NOW
 
 ALICE = "http://id-a.net/alice.xml"
 EVIL = "http://evil.net/alice.xml"
 SUPPLIER = "http://id-a.net/sup.xml"
-NOW = 1_700_000_000.0
 
 
 class Servers:
@@ -70,15 +71,7 @@ def _outcome(validator: records.RecordValidator, key: str, record: dict[str, Any
 
 def _nickname(idurl: str, signer: RsaKey, name: str = "alice") -> tuple[str, dict[str, Any]]:
     key = f"{name}:0"
-    record = {
-        "type": "nickname",
-        "nickname": name,
-        "idurl": idurl,
-        "position": 0,
-        "timestamp": int(NOW),
-        "taken": [],
-    }
-    return key, records.sign_record(key, record, signer)
+    return key, record_builders.nickname(signer, idurl, name)
 
 
 def _suppliers(signer: RsaKey) -> tuple[str, dict[str, Any]]:

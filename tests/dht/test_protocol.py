@@ -79,12 +79,15 @@ def test_handler_errors_become_error_answers_never_crashes(setup) -> None:
     assert (second.kind, second.error) == ("e", "internal")
 
 
-@pytest.mark.parametrize("junk", [b"", b"\xff" * 50, b"x" * (messages.MAX_DATAGRAM + 10)])
-def test_junk_is_dropped_and_counted(setup, junk: bytes) -> None:
+@pytest.mark.parametrize(
+    ("junk", "reason"),
+    [(b"", "malformed"), (b"\xff" * 50, "malformed"), (b"x" * (messages.MAX_DATAGRAM + 10), "too-big")],
+)
+def test_junk_is_dropped_and_counted(setup, junk: bytes, reason: str) -> None:
     protocol, handler, transport, _ = setup
     protocol.datagramReceived(junk, PEER_ADDR)
     assert transport.sent == [] and handler.seen == []
-    assert protocol.dropped == {"malformed": 1}
+    assert protocol.dropped == {reason: 1}
 
 
 def test_messages_claiming_our_own_id_are_dropped(setup) -> None:

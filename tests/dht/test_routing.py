@@ -8,7 +8,8 @@ OWN = from_int(0)
 
 
 def contact(number: int, port: int | None = None) -> Contact:
-    return Contact(from_int(number), "10.0.0.1", port or 1000 + number % 60000)
+    """Node ``number`` on a host of its own (one host may hold only a few entries)."""
+    return Contact(from_int(number), f"10.1.{number // 256 % 256}.{number % 256}", port or 1000 + number % 60000)
 
 
 def test_contacts_go_to_their_bucket_and_closest_sorts_by_distance() -> None:

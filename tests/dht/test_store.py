@@ -46,10 +46,10 @@ def test_expired_values_are_gone(tmp_path: Path) -> None:
 
 def test_the_store_is_bounded() -> None:
     store = DhtStore(max_items=2)
-    store.put(item("a"))
-    store.put(item("b"))
-    assert store.is_full(0, "c")
-    assert not store.is_full(0, "a")  # replacing a value is always possible
+    store.put(item("a", sender="10.0.0.1"))
+    store.put(item("b", sender="10.0.0.1"))
+    assert store.refusal(0, "c", "10.0.0.1", "skip_validation") == ("store-full", "this node stores no more values")
+    assert store.refusal(0, "a", "10.0.0.1", "skip_validation") is None  # replacing a value is always possible
 
 
 def test_writes_are_serialized_through_run_blocking(tmp_path: Path) -> None:
