@@ -192,7 +192,8 @@ class IdentityServerResource(Resource):
         return NOT_DONE_YET
 
     def _refuse(self, request: Request, name: str, exc: QuotaExceeded) -> bytes:
-        self._log.info(
+        # debug, not info: a flood of refused requests must not become a flood of log lines
+        self._log.debug(
             "identity registration for {name} refused ({code}): {message}",
             name=name,
             code=exc.http_code,
