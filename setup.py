@@ -2,7 +2,12 @@
 
 ``twisted/plugins/bitdust_plugin.py`` must be shipped inside Twisted's own
 ``twisted.plugins`` namespace (without an ``__init__.py``) so that
-``twistd bitdust`` finds it.
+``twistd bitdust`` finds it. twistd finds plugins only by scanning the folders on ``sys.path`` for
+``twisted/plugins/``, so an editable install must put a real folder holding that file on
+``sys.path``: ``package_dir={"": "."}`` declares the checkout root as the source root, which makes
+setuptools' default ("lenient") editable mode add the checkout to ``sys.path`` by a ``.pth`` file
+(as ``compat`` mode does) instead of an import hook that twistd cannot see; ``strict`` mode links
+the file into its own tree. tests/main/test_twistd_plugin.py checks each mode.
 
 The state machine sources live at the repository root in ``automats/`` (the generator and
 ``make automats`` read them there), outside any package. An installed engine still needs them to
@@ -38,6 +43,7 @@ class BuildPyWithMachineSources(build_py):
 
 setup(
     packages=find_packages(include=["bitdust", "bitdust.*"]) + ["twisted.plugins"],
+    package_dir={"": "."},  # see the module docstring: keeps `twistd bitdust` working in editable installs
     package_data={"twisted.plugins": ["bitdust_plugin.py"]},
     cmdclass={"build_py": BuildPyWithMachineSources},
 )

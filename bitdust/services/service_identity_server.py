@@ -7,9 +7,15 @@ from typing import Any
 from twisted.internet import defer, error
 
 from bitdust.main.config_options import Option
-from bitdust.main.config_types import Port, String
+from bitdust.main.config_types import Port, PositiveInt, String
 from bitdust.main.errors import BitDustError
 from bitdust.main.service import BitDustService
+from bitdust.userid.identity_quotas import (
+    DEFAULT_MAX_IDENTITIES,
+    DEFAULT_MAX_NEW_PER_ADDRESS,
+    DEFAULT_MAX_PER_KEY,
+    IdentityServerLimits,
+)
 from bitdust.userid.identity_server import DEFAULT_WEB_PORT, IdentityStore, make_identity_server_site
 
 
@@ -39,6 +45,24 @@ class IdentityServerService(BitDustService):
                 "127.0.0.1",
                 "address the identity server listens on (0.0.0.0 to serve other machines)",
             ),
+            Option(
+                f"{prefix}/max-identities",
+                PositiveInt(max=10_000_000),
+                DEFAULT_MAX_IDENTITIES,
+                "most identities this server hosts; past it new names are refused (507), updates still work",
+            ),
+            Option(
+                f"{prefix}/max-identities-per-key",
+                PositiveInt(max=10_000),
+                DEFAULT_MAX_PER_KEY,
+                "most names one public key may hold on this server (403 past it)",
+            ),
+            Option(
+                f"{prefix}/max-new-identities-per-address",
+                PositiveInt(max=1_000_000),
+                DEFAULT_MAX_NEW_PER_ADDRESS,
+                "most new names created from one client address per hour (429 past it)",
+            ),
         )
 
     @property
@@ -51,6 +75,11 @@ class IdentityServerService(BitDustService):
         host = engine.config.get(f"{prefix}/host")
         port = engine.config.get(f"{prefix}/web-port")
         interface = engine.config.get(f"{prefix}/interface")
+        limits = IdentityServerLimits(
+            max_identities=engine.config.get(f"{prefix}/max-identities"),
+            max_per_key=engine.config.get(f"{prefix}/max-identities-per-key"),
+            max_new_per_address=engine.config.get(f"{prefix}/max-new-identities-per-address"),
+        )
         self.store = IdentityStore(engine.paths.sub("identityserver"), log=engine.logger("bitdust.identity_server"))
 
         def listen(_: Any) -> None:
@@ -61,6 +90,7 @@ class IdentityServerService(BitDustService):
                 run_blocking=engine.run_blocking,
                 log=engine.logger("bitdust.identity_server"),
                 reactor=engine.reactor,
+                limits=limits,
             )
             try:
                 self.port = engine.reactor.listenTCP(port, site, interface=interface)

@@ -48,6 +48,11 @@ _ITEM_COLUMNS = "id, key_id, parent, name, path, type, path_id, size, created, m
 _VERSION_COLUMNS = "id, item, name, created, size, blocks, ecc_map, block_size, state, manifest"
 
 
+def open_connection(db_path: str) -> sqlite3.Connection:
+    """The default connection: shared by the API's threads under the catalog's own lock."""
+    return sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+
+
 def version_name(timestamp: float) -> str:
     """The original's version name: ``F`` + local ``YYYYMMDDhhmmss`` (12-hour clock) + ``AM``/``PM``."""
     return "F" + time.strftime("%Y%m%d%I%M%S%p", time.localtime(timestamp))
@@ -68,15 +73,20 @@ class Catalog:
         *,
         now: Callable[[], float] = time.time,
         trace: Callable[[str], None] | None = None,
+        connect: Callable[[str], sqlite3.Connection] = open_connection,
     ) -> None:
-        """``trace`` sees every SQL statement before it runs: for diagnostics and crash tests."""
+        """``trace`` sees every SQL statement before it runs: for diagnostics and crash tests.
+
+        ``connect`` opens the connection. The catalog sets its durability pragmas itself on whatever
+        connection it gets, because a build's defaults differ (Debian's SQLite already defaults to
+        ``synchronous=FULL``, others use NORMAL in WAL mode, which can lose the last commits on power
+        loss); a test hands in a connection with weaker defaults to prove it.
+        """
         self.db_path = Path(db_path)
         self._now = now
         self._lock = threading.RLock()
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn: sqlite3.Connection | None = sqlite3.connect(
-            str(self.db_path), isolation_level=None, check_same_thread=False
-        )
+        self._conn: sqlite3.Connection | None = connect(str(self.db_path))
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")

@@ -12,10 +12,15 @@ checked on the document. What it refuses, and how:
 * 409 when the name is held by another key, or the revision is not higher than the stored one;
   re-posting the stored document (same content) is an idempotent 200.
 
+* 429, 403 or 507 when a quota of :mod:`bitdust.userid.identity_quotas` says no: too many
+  registrations under way or new names created from the client's address, too many names held by
+  the posting key, or a full server. Updates of a hosted name pass the count quotas.
+
 Registrations of one name are serialized with a per-name ``DeferredLock``, so two concurrent
-POSTs can never both win. Parsing with signature checks and disk writes go through
-``run_blocking`` (a worker thread in production). :class:`IdentityStore` keeps one ``<name>.xml``
-per user, written atomically; the service calls its blocking ``load()`` before listening.
+POSTs can never both win. Parsing with signature checks, disk reads and disk writes go through
+``run_blocking`` (a worker thread in production). :class:`~bitdust.userid.identity_store.IdentityStore`
+keeps one ``<name>.xml`` per user on disk and only an index and a small cache in memory; the service
+calls its blocking ``load()`` before listening.
 """
 
 from __future__ import annotations
@@ -24,7 +29,6 @@ import json
 import re
 from collections.abc import Callable
 from io import BytesIO
-from pathlib import Path
 from typing import Any
 
 from twisted.internet import defer
@@ -35,10 +39,11 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request, Site
 
 from bitdust.main.errors import BadRequest, PayloadTooLarge
-from bitdust.main.fileutil import atomic_write
 from bitdust.userid.errors import IdentityConflict, IdentityError
 from bitdust.userid.identity import MAX_IDENTITY_SIZE, Identity
-from bitdust.userid.idurl import USERNAME_RE, IdUrl, check_host, check_port, check_username
+from bitdust.userid.identity_quotas import IdentityServerLimits, QuotaExceeded, RegistrationQuotas
+from bitdust.userid.identity_store import IdentityStore, key_id_of
+from bitdust.userid.idurl import IdUrl, check_host, check_port
 
 RunBlocking = Callable[..., "defer.Deferred[Any]"]
 DEFAULT_WEB_PORT = 8084
@@ -46,66 +51,7 @@ DEFAULT_WEB_PORT = 8084
 
 _PATH_RE = re.compile(rb"/([a-z0-9_-]{3,20})\.xml")
 
-
-class IdentityStore:
-    """The identities this server hosts: ``<name>.xml`` files, mirrored in memory for serving.
-
-    ``load`` and ``write`` are blocking; ``get``/``xml``/``remember`` are memory only and belong to
-    the reactor thread.
-    """
-
-    def __init__(self, folder: Path, *, log: Logger | None = None) -> None:
-        self.folder = Path(folder)
-        self._log = log if log is not None else Logger(namespace="bitdust.userid.identity_server")
-        self._docs: dict[str, tuple[Identity, bytes]] = {}
-
-    def path_for(self, name: str) -> Path:
-        return self.folder / f"{check_username(name)}.xml"
-
-    def load(self) -> int:
-        """Blocking: read every stored identity; unreadable or misnamed files are logged and skipped."""
-        self._docs.clear()
-        if not self.folder.is_dir():
-            return 0
-        for path in sorted(self.folder.glob("*.xml")):
-            name = path.name[:-4]
-            if not USERNAME_RE.fullmatch(name):
-                continue
-            try:
-                data = path.read_bytes()
-                identity = Identity.from_xml(data)
-            except (OSError, IdentityError) as exc:
-                self._log.warn("skipping stored identity {path}: {error}", path=str(path), error=str(exc))
-                continue
-            if identity.name != name:
-                self._log.warn(
-                    "skipping stored identity {path}: it is for {other}", path=str(path), other=identity.name
-                )
-                continue
-            self._docs[name] = (identity, data)
-        return len(self._docs)
-
-    def get(self, name: str) -> Identity | None:
-        entry = self._docs.get(name)
-        return entry[0] if entry is not None else None
-
-    def xml(self, name: str) -> bytes | None:
-        """The stored document exactly as it is on disk."""
-        entry = self._docs.get(name)
-        return entry[1] if entry is not None else None
-
-    def names(self) -> list[str]:
-        return sorted(self._docs)
-
-    def write(self, identity: Identity) -> bytes:
-        """Blocking: write ``identity`` atomically; returns the bytes for :meth:`remember`."""
-        data = identity.to_xml().encode("utf-8")
-        atomic_write(self.path_for(identity.name), data)
-        return data
-
-    def remember(self, identity: Identity, data: bytes) -> None:
-        """Serve ``data`` for ``identity.name`` from now on (after :meth:`write` succeeded)."""
-        self._docs[identity.name] = (identity, data)
+__all__ = ["DEFAULT_WEB_PORT", "IdentityServerResource", "IdentityStore", "make_identity_server_site"]
 
 
 class _LimitedRequest(Request):
@@ -141,14 +87,22 @@ class IdentityServerResource(Resource):
         host: str,
         port: int,
         run_blocking: RunBlocking,
+        clock: IReactorTime,
         log: Logger | None = None,
         max_size: int = MAX_IDENTITY_SIZE,
+        limits: IdentityServerLimits | None = None,
     ) -> None:
         super().__init__()
         self.store = store
         self.host = check_host(host)
         self.port = check_port(port)
         self.max_size = max_size
+        self.quotas = RegistrationQuotas(
+            limits if limits is not None else IdentityServerLimits(),
+            now=clock.seconds,
+            stored=lambda: len(store),
+            held_by=store.names_held_by,
+        )
         self._run_blocking = run_blocking
         self._log = log if log is not None else Logger(namespace="bitdust.userid.identity_server")
         self._locks: dict[str, defer.DeferredLock] = {}
@@ -173,14 +127,35 @@ class IdentityServerResource(Resource):
         match = _PATH_RE.fullmatch(request.path or b"")
         return match.group(1).decode("ascii") if match else None
 
-    def _render_get(self, request: Request) -> bytes:
+    # -- GET: the index answers 404s, the cache hot documents, the disk the rest -------------------
+
+    def _render_get(self, request: Request) -> bytes | int:
         name = self._name_of(request)
-        data = self.store.xml(name) if name is not None else None
-        if data is None:
+        if name is None or name not in self.store:
             return _error(request, 404, "no such identity")
-        request.setHeader(b"content-type", b"text/xml; charset=utf-8")
-        request.setHeader(b"cache-control", b"no-cache")
-        return data
+        data = self.store.cached(name)
+        if data is not None:
+            return _document(request, data)
+        gone = _watch(request)
+        d = self._run_blocking(self.store.read, name)
+        d.addCallbacks(self._read, self._read_failed, callbackArgs=(request, gone, name), errbackArgs=(request, gone))
+        d.addErrback(lambda failure: self._log.failure("identity server could not answer", failure))
+        return NOT_DONE_YET
+
+    def _read(self, data: bytes | None, request: Request, gone: list[bool], name: str) -> None:
+        if data is not None:
+            self.store.cache(name, data)
+        if not gone:
+            request.write(_document(request, data) if data is not None else _error(request, 404, "no such identity"))
+            request.finish()
+
+    def _read_failed(self, failure: Failure, request: Request, gone: list[bool]) -> None:
+        self._log.failure("identity server could not read a stored identity", failure)
+        if not gone:
+            request.write(_error(request, 500, "internal error"))
+            request.finish()
+
+    # -- POST -------------------------------------------------------------------------------------
 
     def _render_post(self, request: Request) -> bytes | int:
         name = self._name_of(request)
@@ -197,15 +172,40 @@ class IdentityServerResource(Resource):
             too_large = len(body) > self.max_size
         if too_large:
             return _error(request, 413, f"identity document is over the {self.max_size} byte limit")
-        gone: list[bool] = []
-        request.notifyFinish().addErrback(lambda _f: gone.append(True))
+        address = _client_address(request)
+        try:
+            self.quotas.begin(address)
+        except QuotaExceeded as exc:
+            return self._refuse(request, name, exc)
+        try:
+            if name not in self.store and not self.quotas.is_reserved(name):
+                self.quotas.check_new_name(address)  # refuse before paying for a signature check
+        except QuotaExceeded as exc:
+            self.quotas.end(address)
+            return self._refuse(request, name, exc)
+        gone = _watch(request)
         d = self._run_blocking(Identity.from_xml, body)
-        d.addCallback(self._register, name)
+        d.addCallback(self._register, name, address)
+        d.addBoth(self._ended, address)
         d.addCallbacks(self._succeeded, self._failed, callbackArgs=(request, gone), errbackArgs=(request, gone, name))
         d.addErrback(lambda failure: self._log.failure("identity server could not answer", failure))
         return NOT_DONE_YET
 
-    def _register(self, identity: Identity, name: str) -> defer.Deferred[dict[str, Any]]:
+    def _refuse(self, request: Request, name: str, exc: QuotaExceeded) -> bytes:
+        # debug, not info: a flood of refused requests must not become a flood of log lines
+        self._log.debug(
+            "identity registration for {name} refused ({code}): {message}",
+            name=name,
+            code=exc.http_code,
+            message=exc.message,
+        )
+        return _error(request, exc.http_code, exc.message)
+
+    def _ended(self, result: Any, address: str) -> Any:
+        self.quotas.end(address)
+        return result
+
+    def _register(self, identity: Identity, name: str, address: str) -> defer.Deferred[dict[str, Any]]:
         if identity.name != name:
             raise IdentityError(f"the document is for {identity.name!r}, posted to /{name}.xml")
         mine = self.idurl_for(name)
@@ -214,7 +214,7 @@ class IdentityServerResource(Resource):
                 f"none of the document's sources is {mine.url}: this server hosts only identities that point to it"
             )
         lock = self._locks.setdefault(name, defer.DeferredLock())
-        d = lock.run(self._store_locked, identity, mine)
+        d = lock.run(self._store_locked, identity, mine, address)
         d.addBoth(self._drop_lock, name, lock)
         return d
 
@@ -223,18 +223,45 @@ class IdentityServerResource(Resource):
             del self._locks[name]
         return result
 
-    def _store_locked(self, identity: Identity, mine: IdUrl) -> dict[str, Any] | defer.Deferred[dict[str, Any]]:
+    def _store_locked(
+        self, identity: Identity, mine: IdUrl, address: str
+    ) -> dict[str, Any] | defer.Deferred[dict[str, Any]]:
+        """Under the name's lock: the registration rules, then the quotas for a new name, then the write."""
         result = {"idurl": mine.url, "revision": identity.revision}
-        stored = self.store.get(identity.name)
+        key_id = key_id_of(identity.public_key)
+        stored = self.store.entry(identity.name)
         if stored is not None:
-            if stored.public_key != identity.public_key:
+            if stored.key_id != key_id:
                 raise IdentityConflict(f"the name {identity.name!r} is held by another public key")
-            if identity.same_content(stored):
-                return result
-            if identity.revision <= stored.revision:
-                raise IdentityConflict(
-                    f"revision {identity.revision} is not higher than the stored revision {stored.revision}"
-                )
+            if identity.revision > stored.revision:
+                return self._write(identity, mine, result)
+            d = self._stored_identity(identity.name)
+            d.addCallback(self._same_or_conflict, identity, stored.revision, result)
+            return d
+        self.quotas.reserve(identity.name, key_id, address)
+        d = self._write(identity, mine, result)
+
+        def released(outcome: Any) -> Any:
+            self.quotas.release(identity.name, stored=not isinstance(outcome, Failure))
+            return outcome
+
+        return d.addBoth(released)
+
+    def _stored_identity(self, name: str) -> defer.Deferred[Identity | None]:
+        data = self.store.cached(name)
+        if data is not None:
+            return self._run_blocking(Identity.from_xml, data)
+        return self._run_blocking(self.store.read_identity, name)
+
+    @staticmethod
+    def _same_or_conflict(
+        stored: Identity | None, identity: Identity, revision: int, result: dict[str, Any]
+    ) -> dict[str, Any]:
+        if stored is not None and identity.same_content(stored):
+            return result  # the stored document again: an idempotent 200
+        raise IdentityConflict(f"revision {identity.revision} is not higher than the stored revision {revision}")
+
+    def _write(self, identity: Identity, mine: IdUrl, result: dict[str, Any]) -> defer.Deferred[dict[str, Any]]:
         d = self._run_blocking(self.store.write, identity)
 
         def written(data: bytes) -> dict[str, Any]:
@@ -252,6 +279,8 @@ class IdentityServerResource(Resource):
     def _failed(self, failure: Failure, request: Request, gone: list[bool], name: str) -> None:
         if failure.check(IdentityConflict):
             code, message = 409, failure.value.message
+        elif failure.check(QuotaExceeded):
+            code, message = failure.value.http_code, failure.value.message
         elif failure.check(PayloadTooLarge):
             code, message = 413, failure.value.message
         elif failure.check(BadRequest):
@@ -266,6 +295,26 @@ class IdentityServerResource(Resource):
         if not gone:
             request.write(_error(request, code, message))
             request.finish()
+
+
+def _watch(request: Request) -> list[bool]:
+    """A flag list that becomes non-empty when the client goes away before the answer."""
+    gone: list[bool] = []
+    request.notifyFinish().addErrback(lambda _f: gone.append(True))
+    return gone
+
+
+def _client_address(request: Request) -> str:
+    """The peer's IP address: the unit the per-address quotas count (a UNIX socket counts as one)."""
+    peer = request.getClientAddress()
+    return str(getattr(peer, "host", "local"))
+
+
+def _document(request: Request, data: bytes) -> bytes:
+    request.setHeader(b"content-type", b"text/xml; charset=utf-8")
+    request.setHeader(b"cache-control", b"no-cache")
+    request.setHeader(b"content-length", b"%d" % len(data))
+    return data
 
 
 def _body(request: Request, code: int, payload: dict[str, Any]) -> bytes:
@@ -289,13 +338,26 @@ def make_identity_server_site(
     log: Logger | None = None,
     max_size: int = MAX_IDENTITY_SIZE,
     reactor: IReactorTime | None = None,
+    limits: IdentityServerLimits | None = None,
 ) -> Site:
     """A ``Site`` serving ``store`` as the identity server ``http://host:port/``.
 
-    ``reactor`` drives the HTTP idle timeouts (a ``Clock`` in tests; the global one if omitted).
+    ``reactor`` drives the HTTP idle timeouts and the per-address quota window (a ``Clock`` in
+    tests; the global reactor if omitted). ``limits`` are the quotas (their defaults if omitted).
     """
+    if reactor is None:
+        from twisted.internet import reactor as global_reactor
+
+        reactor = global_reactor  # type: ignore[assignment]
     resource = IdentityServerResource(
-        store, host=host, port=port, run_blocking=run_blocking, log=log, max_size=max_size
+        store,
+        host=host,
+        port=port,
+        run_blocking=run_blocking,
+        clock=reactor,
+        log=log,
+        max_size=max_size,
+        limits=limits,
     )
     request_class = type("IdentityServerRequest", (_LimitedRequest,), {"max_body": max_size})
     site = Site(resource, requestFactory=request_class, reactor=reactor)

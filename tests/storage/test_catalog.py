@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bitdust.main.errors import BadRequest, NotFound
-from bitdust.storage.catalog import Catalog, version_name
+from bitdust.storage.catalog import Catalog, open_connection, version_name
 from bitdust.storage.remote_path import RemotePath, parse_remote_path
 
 MASTER = "master$alice@host"
@@ -325,3 +326,30 @@ def test_totals_count_items_sizes_and_customers(catalog: Catalog) -> None:
         "backups_size": 13,
         "customers": 2,
     }
+
+
+def test_durability_is_set_by_the_catalog_not_left_to_the_build(tmp_path: Path) -> None:
+    """Read back from the open connection: WAL, synchronous=FULL and foreign keys, whatever the defaults.
+
+    The connection handed in starts as another build's SQLite would (synchronous NORMAL or OFF, no
+    foreign keys), so the test fails if the catalog stops setting any of them itself.
+    """
+    opened: list[sqlite3.Connection] = []
+
+    def weaker_build(db_path: str) -> sqlite3.Connection:
+        conn = open_connection(db_path)
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("PRAGMA foreign_keys=OFF")
+        opened.append(conn)
+        return conn
+
+    cat = Catalog.open(tmp_path / "catalog", connect=weaker_build)
+    try:
+        (conn,) = opened
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        cat.create(rp("/a/b.txt"))
+        assert cat.exists(rp("/a/b.txt"))
+    finally:
+        cat.close()

@@ -6,6 +6,7 @@ import itertools
 import random
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -129,6 +130,33 @@ def test_forged_but_well_formed_block_is_caught(tmp_path: Path, rsa_key) -> None
     with pytest.raises(CorruptBlock, match="block 0"):
         pipeline.download(manifest, rsa_key=rsa_key, source=store, destination_path=tmp_path / "x")
     assert leftovers(tmp_path, "x") == []
+
+
+def test_a_manifest_that_disagrees_with_good_fragments_is_refused(tmp_path: Path, rsa_key) -> None:
+    """Every fragment is genuine and AES-GCM accepts every block; only the manifest's hashes differ.
+
+    The manifest is what vouches for the blocks (it is backed up to suppliers, so a copy can come
+    back altered). Two block entries of equal length swapped: each block still decrypts under its own
+    index, and the whole file's hash would even match, so the per-block hash check is what refuses it.
+    """
+    source = tmp_path / "data"
+    source.write_bytes(random.Random(11).randbytes(3000))  # incompressible: three full-length blocks
+    store = LocalFragmentStore(tmp_path / "store")
+    manifest = upload(source, store, rsa_key, ecc="ecc/2x2", block_size=1024)
+    first, second = manifest.blocks[0], manifest.blocks[1]
+    assert first.length == second.length and first.sha256 != second.sha256
+    swapped = attrs.evolve(manifest, blocks=(second, first, *manifest.blocks[2:]))
+    with pytest.raises(CorruptBlock, match="block 0 is corrupt: hash does not match the manifest") as caught:
+        pipeline.download(swapped, rsa_key=rsa_key, source=store, destination_path=tmp_path / "x")
+    assert caught.value.block == 0
+    assert leftovers(tmp_path, "x") == []
+    # one altered hash in the last block: the blocks before it are fine, that one is refused
+    edited = attrs.evolve(manifest, blocks=(*manifest.blocks[:2], attrs.evolve(manifest.blocks[2], sha256="0" * 64)))
+    with pytest.raises(CorruptBlock, match="block 2 is corrupt: hash does not match the manifest"):
+        pipeline.download(edited, rsa_key=rsa_key, source=store, destination_path=tmp_path / "y")
+    assert leftovers(tmp_path, "y") == []
+    pipeline.download(manifest, rsa_key=rsa_key, source=store, destination_path=tmp_path / "z")
+    assert file_hash(tmp_path / "z") == file_hash(source)
 
 
 @settings(deadline=None, max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])

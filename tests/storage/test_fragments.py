@@ -60,6 +60,17 @@ def test_inconsistent_header_is_refused_even_with_a_valid_hash() -> None:
         unpack(pack(Fragment(FragmentId("c", "p", "v", 0, 9), "k", 7, 4, 40, b"0123456789")))
 
 
+@pytest.mark.parametrize(("n", "position", "accepted"), [(7, 6, True), (7, 7, False), (7, 8, False), (2, 2, False)])
+def test_position_must_name_one_of_the_n_shares(n: int, position: int, accepted: bool) -> None:
+    """Positions run 0..N-1; N itself (the off-by-one) is a slot zfec does not have."""
+    blob = pack(Fragment(FragmentId("c", "p", "v", 0, position), "k", n, 2, 40, b"0" * 20))
+    if accepted:
+        assert unpack(blob).id.position == position
+    else:
+        with pytest.raises(CorruptFragment, match="inconsistent"):
+            unpack(blob)
+
+
 def test_associated_data_differs_per_field() -> None:
     base = block_associated_data("k", "p", "v", 1)
     others = [

@@ -45,10 +45,11 @@ class Response:
 class Call:
     """One HTTP/1.1 exchange with a Site over a StringTransport."""
 
-    def __init__(self, site: Any, raw: bytes) -> None:
+    def __init__(self, site: Any, raw: bytes, address: str = "127.0.0.1") -> None:
         self.head_only = raw.startswith(b"HEAD ")
-        self.transport = StringTransport()
-        self.channel = site.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
+        peer = IPv4Address("TCP", address, 40000)
+        self.transport = StringTransport(peerAddress=peer)
+        self.channel = site.buildProtocol(peer)
         self.channel.makeConnection(self.transport)
         self.channel.dataReceived(raw)
 
@@ -74,17 +75,24 @@ class Call:
         return response
 
 
-def request(site: Any, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> Call:
+def request(
+    site: Any,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    address: str = "127.0.0.1",
+) -> Call:
     lines = [f"{method} {path} HTTP/1.1", "Host: localhost:8084"]
     all_headers = {"Content-Length": str(len(body))} if body or method == "POST" else {}
     all_headers.update(headers or {})
     lines += [f"{name}: {value}" for name, value in all_headers.items()]
-    return Call(site, ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + body)
+    return Call(site, ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + body, address)
 
 
-def post(site: Any, identity: Identity | bytes | str, path: str = "/alice.xml") -> Call:
+def post(site: Any, identity: Identity | bytes | str, path: str = "/alice.xml", address: str = "127.0.0.1") -> Call:
     body = identity.to_xml().encode() if isinstance(identity, Identity) else identity
-    return request(site, "POST", path, body if isinstance(body, bytes) else body.encode())
+    return request(site, "POST", path, body if isinstance(body, bytes) else body.encode(), address=address)
 
 
 @pytest.fixture
@@ -328,7 +336,7 @@ def test_client_gone_before_answer(store, clock, rec, key_a: RsaKey) -> None:
     call = post(site, make_identity(key_a))
     call.channel.connectionLost(Failure(ConnectionDone("client went away")))
     blocking.run_all()
-    assert store.get("alice") is not None  # the registration itself completed
+    assert store.entry("alice") is not None  # the registration itself completed
     assert not [event for event in rec.events if event.get("log_failure")]
 
 
