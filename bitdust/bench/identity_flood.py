@@ -1,4 +1,4 @@
-"""``python -m bitdust.bench.identity_flood``: an identity server under a registration flood.
+"""``python -m bitdust.bench identity_flood``: an identity server under a registration flood.
 
 Issue 11 point 8 in numbers. In one process, against the identity server's own ``Site`` over
 in-memory transports (no sockets): one key posts ``--count`` documents of about 30 KB under as many
@@ -8,26 +8,26 @@ their own. Printed: how many of each were accepted, the server folder's size and
 memory the server keeps afterwards (traced Python allocations and the process's RSS).
 
 The script uses only what the server module has always offered, so the same file measures an older
-checkout too (``PYTHONPATH=<checkout> python -m bitdust.bench.identity_flood``).
+checkout too (``PYTHONPATH=<checkout> python -m bitdust.bench identity_flood``, once the registry lists it).
 """
 
 from __future__ import annotations
 
-import argparse
 import gc
-import json
-import sys
 import tempfile
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+from rich.table import Table
 from twisted.internet import defer, task
 from twisted.internet.address import IPv4Address
 from twisted.internet.testing import StringTransport
 from twisted.logger import Logger
 
+from bitdust.bench.registry import Benchmark
 from bitdust.crypt.rsa_key import RsaKey
 from bitdust.userid.identity import Identity
 from bitdust.userid.identity_server import IdentityStore, make_identity_server_site
@@ -155,15 +155,28 @@ def run(count: int = 500, keys: int = 40, honest: int = 5, padding: int = 28_000
         }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=500, help="documents posted with one key")
-    parser.add_argument("--keys", type=int, default=40, help="keys posting one name each from one address")
-    parser.add_argument("--honest", type=int, default=5, help="honest users, each from an address of its own")
-    args = parser.parse_args(argv)
-    print(json.dumps(run(args.count, args.keys, args.honest), indent=2))
-    return 0
+def run_benchmark(quick: bool) -> dict[str, Any]:
+    """The registered entry: the whole flood, or a small one with ``--quick``."""
+    figures = run(count=40, keys=6, honest=2) if quick else run()
+    return {"quick": quick, **figures}
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def render(figures: dict[str, Any]) -> None:
+    table = Table(title="identity server flood" + (" (quick)" if figures["quick"] else ""))
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for name, value in figures.items():
+        if name == "quick":
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{key} {item}" for key, item in value.items()) or "none"
+        table.add_row(name.replace("_", " "), str(value))
+    Console().print(table)
+
+
+BENCHMARK = Benchmark(
+    name="identity_flood",
+    description="registrations flooding an identity server: what is kept, disk and memory, honest users served",
+    run=run_benchmark,
+    render=render,
+)

@@ -19,7 +19,7 @@ class Benchmark:
 
 
 def benchmarks() -> dict[str, Benchmark]:
-    from bitdust.bench import api, codec, dht, dht_attacks, identity, peer_flood, transport
+    from bitdust.bench import api, codec, dht, dht_attacks, identity, identity_flood, peer_flood, transport
 
     return {
         bench.name: bench
@@ -31,5 +31,6 @@ def benchmarks() -> dict[str, Benchmark]:
             dht.BENCHMARK,
             peer_flood.BENCHMARK,
             dht_attacks.BENCHMARK,
+            identity_flood.BENCHMARK,
         )
     }

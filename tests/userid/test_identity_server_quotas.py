@@ -268,3 +268,10 @@ def test_the_flood_benchmark_reports_limited_figures() -> None:
     assert figures["flood_document_bytes"] > 28_000
     assert figures["disk_files"] == DEFAULT_MAX_PER_KEY + 6 + 2
     assert figures["disk_bytes"] < 40 * figures["flood_document_bytes"] // 4
+
+
+def test_the_flood_benchmark_is_registered() -> None:
+    from bitdust.bench import identity_flood
+    from bitdust.bench.registry import benchmarks
+
+    assert benchmarks()["identity_flood"] is identity_flood.BENCHMARK
