@@ -31,17 +31,17 @@ for _ in range(conns):
     s.settimeout(1.0)
     s.sendall(frames.encode_hello())
     socks.append(s)
-plan = []
-for s in socks:
-    for sid in range(1, streams + 1):
-        plan.append((s, frames.encode_frame(frames.FrameType.STREAM_START, sid, frames.STREAM_TOTAL.pack(total))))
-        left = total - 1
-        while left > 0:
-            piece = chunk[: min(len(chunk), left)]
-            plan.append((s, frames.encode_frame(frames.FrameType.STREAM_CHUNK, sid, piece)))
-            left -= len(piece)
+def plan():
+    for s in socks:
+        for sid in range(1, streams + 1):
+            yield s, frames.encode_frame(frames.FrameType.STREAM_START, sid, frames.STREAM_TOTAL.pack(total))
+            left = total - 1
+            while left > 0:
+                piece = chunk[: min(len(chunk), left)]
+                yield s, frames.encode_frame(frames.FrameType.STREAM_CHUNK, sid, piece)
+                left -= len(piece)
 stuck = set()
-for s, blob in plan:
+for s, blob in plan():
     if time.monotonic() > deadline:
         break
     if s in stuck:
