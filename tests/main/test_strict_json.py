@@ -7,7 +7,18 @@ from bitdust.main import strict_json
 
 @pytest.mark.parametrize(
     "text",
-    ["NaN", "[Infinity]", '{"a": 1, "a": 2}', '{"a": -Infinity}', "1e400", "[-1e400]", '"\\ud800"', '"\\udfff x"', "{", "1" * 5000],
+    [
+        "NaN",
+        "[Infinity]",
+        '{"a": 1, "a": 2}',
+        '{"a": -Infinity}',
+        "1e400",
+        "[-1e400]",
+        '"\\ud800"',
+        '"\\udfff x"',
+        "{",
+        "1" * 5000,
+    ],
 )
 def test_loads_refuses_what_is_not_strict_json(text: str) -> None:
     with pytest.raises(strict_json.NotStrictJson):
