@@ -45,7 +45,6 @@ class ReceiveBudget:
         self.held = 0
         self.strangers_held = 0
         self.peak = 0
-        self.paused_for_budget = 0
         self._accounts: set[Account] = set()
 
     def open(self, on_room: Callable[[], object]) -> Account:
