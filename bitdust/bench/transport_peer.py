@@ -183,6 +183,8 @@ def bulk_recv(args: argparse.Namespace) -> int:
         result.listening(port.getHost().port)
     else:
         from bitdust.p2p.packet import DEFAULT_LIMITS
+        from bitdust.transport.tcp import frames
+        from bitdust.transport.tcp.budget import BudgetLimits
         from bitdust.transport.tcp.connections import TcpTransport
 
         check = _verifier(args.key) if args.impl == "signed" else None
@@ -203,7 +205,12 @@ def bulk_recv(args: argparse.Namespace) -> int:
             if result.received >= result.total:
                 finish()
 
-        tcp = TcpTransport(run.reactor, on_packet=on_packet, max_packet=DEFAULT_LIMITS.max_packet, idle_close=None)
+        # The sender has no identity to prove, so it stays a stranger: measured with a peer's budget.
+        per_peer = DEFAULT_LIMITS.max_packet + frames.MAX_BUFFER
+        budget = BudgetLimits(per_peer=per_peer, per_stranger=per_peer, strangers_total=4 * per_peer)
+        tcp = TcpTransport(
+            run.reactor, on_packet=on_packet, max_packet=DEFAULT_LIMITS.max_packet, idle_close=None, budget=budget
+        )
         tcp.listen(0, interface=HOST).addCallbacks(result.listening, run.fail)
     profiler = None
     if args.profile:

@@ -54,8 +54,6 @@ class Transport(Protocol):
 
     def send(self, idurl: str, contact: str, data: bytes) -> defer.Deferred[None]: ...
 
-    def bind(self, conn: Any, idurl: str) -> None: ...
-
 
 class Refused(Exception):
     """Raised by a handler to answer ``Fail`` with this message."""
@@ -152,7 +150,7 @@ class Gateway:
         return {source.url for source in me.sources} if me is not None else set()
 
     def inbox(self, data: bytes, source: Any) -> defer.Deferred[None]:
-        """Take raw bytes from a transport; ``source`` is the connection (``bind``, ``report_garbage``)."""
+        """Take raw bytes from a transport; ``source`` is the connection (``report_garbage``; it is never bound here)."""
         if self.stopped:
             return defer.succeed(None)
         try:
@@ -311,9 +309,9 @@ class Gateway:
             self.cache.refresh_if_older(packet.creator_id, packet.creator_revision).addErrback(
                 log_failure(self.log, "refreshing the identity of {peer} failed", peer=peer)
             )
-        binder = getattr(source, "owner", None)
-        if binder is not None and hasattr(binder, "bind"):
-            binder.bind(source, peer)
+        # A verified packet never binds ``source`` to ``peer``: anyone can replay a signed packet on a
+        # connection of their own. Transports bind a connection only to a peer that proved its key on
+        # it (the TCP AUTH frame); answers to this packet go by the peer's own route.
         self._notify("inbox-packet", peer, packet)
         if packet.command in (commands.ACK, commands.FAIL):
             self._settle(packet, peer)

@@ -1,4 +1,9 @@
-"""service_tcp_connections: the listening TCP socket and the connection pool."""
+"""service_tcp_connections: the listening TCP socket and the connection pool.
+
+Connections prove who is on the other end with our master key and check the peers' proofs against
+the identity cache (:mod:`bitdust.transport.tcp.auth`); what strangers and peers may make us hold
+for unfinished packets is bounded by the ``unfinished-*`` options.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,18 @@ from typing import Any
 from twisted.internet import defer
 
 from bitdust.main.config_options import Option
-from bitdust.main.config_types import Port, PositiveInt, String
+from bitdust.main.config_types import Port, PositiveInt, Size, String
 from bitdust.main.errors import BitDustError
 from bitdust.main.service import BitDustService
 from bitdust.p2p.packet import DEFAULT_LIMITS
+from bitdust.transport.tcp import frames
+from bitdust.transport.tcp.auth import Authenticator
+from bitdust.transport.tcp.budget import BudgetLimits
 from bitdust.transport.tcp.connections import TcpTransport
 
 DEFAULT_TCP_PORT = 7771
+KB = 1024
+MB = 1024 * KB
 
 
 class TcpConnectionsService(BitDustService):
@@ -44,12 +54,59 @@ class TcpConnectionsService(BitDustService):
                 1000,
                 "incoming connections beyond this are refused",
             ),
+            Option(
+                f"{prefix}/unfinished-per-stranger",
+                Size(min=frames.MAX_BUFFER, max=DEFAULT_LIMITS.max_packet),
+                512 * KB,
+                "bytes of unfinished packets one connection may make us hold before it proved who it is",
+            ),
+            Option(
+                f"{prefix}/unfinished-strangers-total",
+                Size(min=frames.MAX_BUFFER, max=64 * 1024 * MB),
+                16 * MB,
+                "bytes of unfinished packets all connections that proved nothing yet may make us hold together",
+            ),
+            Option(
+                f"{prefix}/unfinished-total",
+                Size(min=DEFAULT_LIMITS.max_packet + frames.MAX_BUFFER, max=64 * 1024 * MB),
+                256 * MB,
+                "bytes of unfinished packets all connections together may make us hold; beyond, reading waits",
+            ),
+            Option(
+                f"{prefix}/stalled-stream-seconds",
+                PositiveInt(max=86400),
+                60,
+                "a connection that holds an unfinished packet without progress for this long is dropped",
+            ),
         )
 
     def start(self) -> defer.Deferred[Any]:
         engine = self.engine
         prefix = self.config_prefix()
         hub = engine.p2p
+        cache = engine.identity_cache
+
+        def identity_for(idurl: str) -> defer.Deferred[Any]:
+            # As for any packet's creator: the cached identity, fetched when unknown.
+            known = cache.get(idurl)
+            return defer.succeed(known) if known is not None else cache.fetch(idurl)
+
+        def signing_key() -> Any:
+            master = engine.keys.master()
+            return master.key if master is not None else None
+
+        authenticator = Authenticator(
+            identity=lambda: engine.local_identity.current,
+            signing_key=signing_key,
+            identity_for=identity_for,
+            run_blocking=engine.run_blocking,
+        )
+        budget = BudgetLimits(
+            per_peer=DEFAULT_LIMITS.max_packet + frames.MAX_BUFFER,
+            per_stranger=engine.config.get(f"{prefix}/unfinished-per-stranger"),
+            strangers_total=engine.config.get(f"{prefix}/unfinished-strangers-total"),
+            total=engine.config.get(f"{prefix}/unfinished-total"),
+        )
         transport = TcpTransport(
             engine.reactor,
             on_packet=hub.inbox,
@@ -59,6 +116,9 @@ class TcpConnectionsService(BitDustService):
             max_connections=engine.config.get(f"{prefix}/max-connections"),
             receive_limit=engine.config.get("services/network/receive-limit"),
             send_limit=engine.config.get("services/network/send-limit"),
+            authenticator=authenticator,
+            budget=budget,
+            stall_timeout=engine.config.get(f"{prefix}/stalled-stream-seconds"),
             log=engine.logger("bitdust.tcp"),
         )
 

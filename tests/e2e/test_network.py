@@ -16,7 +16,7 @@ import pytest
 
 from bitdust.crypt.rsa_key import RsaKey
 from bitdust.p2p import commands
-from bitdust.p2p.packet import Packet, encode, sign
+from bitdust.p2p.packet import DEFAULT_LIMITS, Packet, encode, sign
 from bitdust.sandbox.network import Sandbox
 from bitdust.sandbox.state import NodeRecord
 from bitdust.transport.tcp import frames
@@ -288,3 +288,40 @@ def test_a_rotated_identity_reaches_connected_peers(tmp_path: Path) -> None:
     finally:
         if (sandbox.directory / "sandbox.json").exists():
             sandbox.down()
+
+
+def test_unfinished_streams_from_strangers_are_held_to_a_small_budget(box: Sandbox) -> None:
+    """Issue 11, point 3: 8 raw connections each start 4 streams of the biggest packet and never end
+    them; bob holds at most a stranger's budget for each, and alice's pings still get through."""
+    alice, bob = _pair(box)
+    total = DEFAULT_LIMITS.max_packet
+    body = b"a" * frames.MAX_CHUNK
+    socks = [_raw_connection(bob.extra["tcp_port"]) for _ in range(8)]
+    try:
+        for sock in socks:
+            sock.settimeout(0.5)
+            try:
+                sock.sendall(frames.encode_hello())
+                for sid in range(1, 5):
+                    sock.sendall(
+                        frames.encode_frame(frames.FrameType.STREAM_START, sid, frames.STREAM_TOTAL.pack(total))
+                    )
+                    for _ in range(16):  # 4 MiB of each stream, then the next: bob stops reading early
+                        sock.sendall(frames.encode_frame(frames.FrameType.STREAM_CHUNK, sid, body))
+            except (TimeoutError, OSError):
+                pass  # bob stopped reading this one: the push-back we want
+        status = poll_until(
+            lambda: (
+                (tcp := ok(bob, "GET", "network/status/v1", tcp=1)["tcp"])["unfinished_bytes_strangers"] > 0 and tcp
+            ),
+            deadline=20,
+            what="bob to hold some of the flood",
+        )
+        assert status["unfinished_bytes_strangers"] <= 8 * (512 + 64) * 1024
+        result = ok(alice, "GET", "user/ping/v1", user_id=bob.extra["global_id"], timeout=10)
+        assert result["contact_state"] == "CONNECTED"
+        assert ok(bob, "GET", "network/status/v1", tcp=1)["tcp"]["unfinished_bytes_strangers"] <= 8 * (512 + 64) * 1024
+    finally:
+        for sock in socks:
+            sock.close()
+    assert healthy(bob)

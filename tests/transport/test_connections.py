@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import pytest_twisted
-from twisted.internet import defer
+from twisted.internet import defer, task
 from twisted.internet.error import ConnectionDone
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
@@ -23,9 +23,8 @@ from bitdust.transport.errors import NotConnected
 from bitdust.transport.tcp import frames
 from bitdust.transport.tcp.connections import TcpConnection, TcpTransport, parse_address
 from bitdust.transport.tcp.frames import FrameType, encode_frame, encode_hello
+from tests.transport.conftest import ALICE, BOB, shared_directory
 
-ALICE = "http://127.0.0.1:8084/alice.xml"
-BOB = "http://127.0.0.1:8084/bob.xml"
 MIB = 1024 * 1024
 WAIT = 10.0  # seconds a real-socket test may wait for one event before it fails instead of hanging
 
@@ -37,7 +36,7 @@ class Peer:
     packet verifies; ``garbage`` makes every packet "refused" (``report_garbage``) instead.
     """
 
-    def __init__(self, reactor: Any, idurl: str, **options: Any) -> None:
+    def __init__(self, reactor: Any, idurl: str, *, authenticated: bool = True, **options: Any) -> None:
         self.reactor = reactor
         self.idurl = idurl
         self.packets: list[tuple[bytes, TcpConnection]] = []
@@ -57,6 +56,8 @@ class Peer:
                 peer.changed()
 
         options.setdefault("max_packet", 2 * MIB)
+        if authenticated:
+            options.setdefault("authenticator", shared_directory().authenticator(idurl))
         self.transport = Observed(reactor, on_packet=self._packet, on_peer_closed=self._peer_closed, **options)
         self.transport.local_idurl = lambda: idurl
 
@@ -83,13 +84,20 @@ class Peer:
         """Fires once ``predicate()`` holds (checked whenever this peer reports something)."""
         d: defer.Deferred[None] = defer.Deferred()
         self._waiters.append((predicate, d))
-        self.changed()
+        # Some changes (a proof verified) are not reported: look again now and then, too.
+        poller = task.LoopingCall(self.changed)
+        poller.clock = self.reactor
+        poller.start(0.05, now=True)
 
         def too_late(failure: Failure) -> Failure:
             failure.trap(defer.TimeoutError)
             raise AssertionError(f"timed out waiting for {what}")
 
-        return d.addTimeout(WAIT, self.reactor).addErrback(too_late)
+        def stop_polling(result: Any) -> Any:
+            poller.stop()
+            return result
+
+        return d.addTimeout(WAIT, self.reactor).addBoth(stop_polling).addErrback(too_late)
 
     @property
     def contact(self) -> str:
@@ -304,8 +312,11 @@ def test_dropping_a_peer_for_garbage_is_reported_as_a_local_close() -> None:
 
 
 def string_conn(peer: Peer, direction: str, expected_peer: str | None = None) -> TcpConnection:
+    """A connection on a StringTransport; an outgoing one has had the peer's hello, so it is ready."""
     conn = TcpConnection(peer.transport, direction, expected_peer=expected_peer)
     conn.makeConnection(StringTransport())
+    if direction == "out":
+        conn.dataReceived(encode_hello())
     return conn
 
 
@@ -438,7 +449,7 @@ def test_small_packet_is_delivered_as_one_message() -> Any:
         yield bob.until(lambda: len(bob.packets) == 1, "the packet")
         [(data, conn)] = bob.packets
         assert data == b"http://x hello"
-        assert conn.direction == "in" and conn.stats.frames_in == 1  # one MESSAGE frame
+        assert conn.direction == "in" and conn.stats.frames_in == 2  # alice's AUTH, then one MESSAGE frame
     finally:
         yield stop_pair(alice, bob)
 
@@ -454,7 +465,7 @@ def test_one_mib_packet_is_delivered_whole_through_a_stream() -> Any:
         [(data, conn)] = bob.packets
         assert data == big
         chunks = -(-MIB // frames.MAX_CHUNK)
-        assert conn.stats.frames_in == chunks + 2  # STREAM_START, the chunks, STREAM_END
+        assert conn.stats.frames_in == chunks + 3  # AUTH, STREAM_START, the chunks, STREAM_END
         assert conn.streams() == []
     finally:
         yield stop_pair(alice, bob)
@@ -478,58 +489,33 @@ def test_sends_to_one_idurl_share_one_connection() -> Any:
         yield stop_pair(alice, bob)
 
 
+@pytest.mark.parametrize("bob_first", [False, True])
 @pytest_twisted.inlineCallbacks
-def test_duplicate_connection_keeps_the_one_alice_dialled(alice_first: bool = True) -> Any:
-    """Alice (the smaller IDURL) dialled bob; before bob verified her packet he dialled her too.
-
-    Alice keeps her own connection and closes bob's with GOODBYE duplicate; once bob verifies
-    her packet both sides use the connection alice dialled.
-    """
+def test_both_dialling_at_once_keep_the_connection_alice_dialled(bob_first: bool) -> Any:
+    """Alice and bob dial each other at once: each binds the other's connection once its AUTH proves
+    the peer, and both keep the one dialled by the smaller IDURL (alice's); the other says goodbye."""
     alice, bob = yield start_pair()
     try:
-        bob.auto_bind = False  # bob's gateway has not verified alice's packet yet
-        yield alice.transport.send(BOB, bob.contact, ALICE.encode())
-        yield bob.until(lambda: len(bob.packets) == 1, "alice's packet")
-        assert bob.transport.connection_for(ALICE) is None
-        yield bob.transport.send(ALICE, alice.contact, BOB.encode())  # bob dials his own connection
-        yield alice.until(lambda: len(alice.packets) == 1, "bob's packet")
-        yield bob.until(lambda: bob.closed == [(ALICE, "duplicate")], "bob's connection to be refused")
+        alice.auto_bind = bob.auto_bind = False  # only the AUTH frames bind
+        sends = [alice.transport.send(BOB, bob.contact, b"from alice"), bob.transport.send(ALICE, alice.contact, b"b")]
+        yield defer.gatherResults(sends[::-1] if bob_first else sends, consumeErrors=True)
+        yield alice.until(lambda: len(alice.transport.connections) == 1, "one connection left at alice's")
+        yield bob.until(lambda: len(bob.transport.connections) == 1, "one connection left at bob's")
 
         [alice_conn] = alice.transport.connections
-        assert alice_conn.direction == "out" and alice.transport.connection_for(BOB) is alice_conn
         [bob_conn] = bob.transport.connections
-        assert bob_conn.direction == "in"
-
-        [(_data, verified_conn)] = bob.packets
-        bob.transport.bind(verified_conn, ALICE)  # bob's gateway now verifies alice's packet
-        assert bob.transport.connection_for(ALICE) is bob_conn
-        yield bob.transport.send(ALICE, alice.contact, b"over alice's connection")
-        yield alice.until(lambda: len(alice.packets) == 2, "bob's second packet")
-        assert alice.packets[1][1] is alice_conn
-    finally:
-        yield stop_pair(alice, bob)
-
-
-@pytest_twisted.inlineCallbacks
-def test_duplicate_connection_dialled_by_bob_first_is_the_one_closed() -> Any:
-    """Bob (the larger IDURL) dialled first; alice dialled too before she verified him: bob keeps hers."""
-    alice, bob = yield start_pair()
-    try:
-        alice.auto_bind = False
-        yield bob.transport.send(ALICE, alice.contact, BOB.encode())
-        yield alice.until(lambda: len(alice.packets) == 1, "bob's packet")
-        yield alice.transport.send(BOB, bob.contact, ALICE.encode())  # alice dials; bob binds it
-        yield bob.until(lambda: len(bob.packets) == 1, "alice's packet")
-        yield alice.until(lambda: len(alice.transport.connections) == 1, "bob's connection to be closed")
-        yield bob.until(lambda: len(bob.transport.connections) == 1, "bob's own connection to close")
-
-        [kept] = bob.transport.connections
-        assert kept.direction == "in" and bob.transport.connection_for(ALICE) is kept
-        [(_data, refused)] = alice.packets
-        assert refused.goodbye_received == "duplicate"
-        [alice_conn] = alice.transport.connections
         assert alice_conn.direction == "out" and alice.transport.connection_for(BOB) is alice_conn
-        assert bob.closed == []  # bob closed his duplicate himself, while a live one was bound
+        assert bob_conn.direction == "in" and bob.transport.connection_for(ALICE) is bob_conn
+        yield alice.until(lambda: alice_conn.verified, "bob's proof on alice's connection")
+        assert bob_conn.verified and alice_conn.authenticated == BOB and bob_conn.authenticated == ALICE
+        assert alice.closed == [] and bob.closed == []  # closing one's own duplicate is no news
+        before = len(alice.packets), len(bob.packets)
+        yield bob.transport.send(ALICE, alice.contact, b"over alice's connection")
+        yield alice.transport.send(BOB, bob.contact, b"over her own")
+        yield alice.until(lambda: len(alice.packets) == before[0] + 1, "bob's next packet")
+        yield bob.until(lambda: len(bob.packets) == before[1] + 1, "alice's next packet")
+        assert alice.packets[-1] == (b"over alice's connection", alice_conn)
+        assert bob.packets[-1] == (b"over her own", bob_conn)
     finally:
         yield stop_pair(alice, bob)
 

@@ -158,7 +158,10 @@ START = encode_frame(FrameType.STREAM_START, 1, frames.STREAM_TOTAL.pack(3))
     ("data", "reason"),
     [
         (b"XXXX\x00\x01", "bad-magic"),
+        (b"XXXX", "bad-magic"),
         (b"BDTF\x00\x09", "bad-version"),
+        (b"BDTF\x00\x01" + b"\x00" * 9, "bad-version"),  # version 1 had no nonce: refused at once
+        (HELLO + frames.HEADER.pack(FrameType.AUTH, 0, frames.MAX_AUTH + 1), "oversized-frame"),
         (HELLO + b"\x63" + b"\x00" * 8, "unknown-type"),
         (HELLO + frames.HEADER.pack(FrameType.MESSAGE, 0, frames.MAX_MESSAGE + 1), "oversized-frame"),
         (HELLO + frames.HEADER.pack(FrameType.STREAM_CHUNK, 1, frames.MAX_CHUNK + 1), "oversized-frame"),
@@ -223,6 +226,7 @@ def test_ping_answered_with_pong():
 def _valid_stream() -> bytes:
     return (
         HELLO
+        + encode_frame(FrameType.AUTH, 0, b"\x00\x01a\x00\x01bsig")
         + encode_frame(FrameType.MESSAGE, 0, b"m1")
         + START
         + encode_frame(FrameType.STREAM_CHUNK, 1, b"abc")
@@ -260,7 +264,42 @@ def test_mutated_valid_frames(data, split):
 
 
 def test_unmutated_valid_stream_delivers():
-    proto, rec = make()
+    auths = []
+    proto, rec = make(on_auth=auths.append)
     proto.makeConnection(StringTransport())
     proto.dataReceived(_valid_stream())
     assert rec.messages == [b"m1"] and bytes(rec.streams[1]) == b"abc" and rec.violations == []
+    assert auths == [b"\x00\x01a\x00\x01bsig"]
+
+
+def test_the_hello_carries_a_fresh_nonce_and_the_peers_is_reported():
+    hellos = []
+    proto, _ = make(on_hello=hellos.append)
+    other, _ = make()
+    out = StringTransport()
+    proto.makeConnection(out)
+    assert out.value() == encode_hello(proto.nonce) and len(proto.nonce) == frames.NONCE_SIZE
+    assert proto.nonce != other.nonce
+    nonce = b"n" * frames.NONCE_SIZE
+    hello = encode_hello(nonce)
+    proto.dataReceived(hello[:10])
+    assert hellos == []
+    proto.dataReceived(hello[10:] + encode_frame(FrameType.PING))
+    assert hellos == [nonce] and proto.decoder.peer_nonce == nonce
+
+
+def test_a_hello_nonce_has_a_fixed_size():
+    with pytest.raises(ValueError):
+        encode_hello(b"short")
+
+
+def test_pause_reasons_stack_and_reading_resumes_only_when_all_are_gone():
+    proto, _ = make()
+    out = StringTransport()
+    proto.makeConnection(out)
+    proto.pause_reading("budget")
+    proto.pause_reading("throttle")
+    proto.resume_reading("throttle")
+    assert out.producerState == "paused"
+    proto.resume_reading("budget")
+    assert out.producerState == "producing" and proto.reading_paused == frozenset()

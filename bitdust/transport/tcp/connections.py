@@ -1,10 +1,19 @@
 """The TCP transport: one listening socket and at most one live connection per peer.
 
-Packets are opaque bytes here; the gateway decodes and verifies them. What this module knows of a
-peer is only what the gateway told it: a connection is *bound* to an IDURL after a packet that came
-over it verified, or when we dialled the peer ourselves. Small packets travel as one MESSAGE frame,
-bigger ones as a stream, so a 16 MiB packet never sits in the socket buffer at once and a slow peer
-makes the sender wait instead of buffer.
+Packets are opaque bytes here; the gateway decodes and verifies them, and a verified packet never
+changes where we send: anyone can replay a signed packet on a connection of their own. A connection
+is *bound* to an IDURL (used for sending to it) only when the peer proved its key on that very
+connection with an AUTH frame signed over our hello's nonce (:mod:`bitdust.transport.tcp.auth`), or
+when we dialled the contact of that IDURL's identity ourselves. Until a peer is bound, sending to it
+dials its own contact; a send that finds a proof from that peer still being checked waits for it
+instead of dialling a second connection. The dialler sends its AUTH before any packet, so the side
+that accepted has the proof before the peer's bytes pile up.
+
+Small packets travel as one MESSAGE frame, bigger ones as a stream, so a 16 MiB packet never sits in
+the socket buffer at once and a slow peer makes the sender wait instead of buffer. What peers make
+us hold for unfinished frames and streams is bounded by one :class:`ReceiveBudget` for the node
+(small for connections that proved nothing yet), and bytes held with no progress for
+``stall_timeout`` seconds drop the connection.
 
 Two timeouts, two jobs: the frame layer's ``dead_timeout`` drops a connection that has been silent
 (keepalive pings included) for too long, i.e. a dead peer; ``idle_close`` closes a healthy connection
@@ -25,9 +34,11 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from bitdust.transport.bandwidth import TokenBucket
-from bitdust.transport.errors import NotConnected
+from bitdust.transport.errors import NotConnected, ProtocolViolation
 from bitdust.transport.penalties import AddressPenalties
 from bitdust.transport.tcp import frames
+from bitdust.transport.tcp.auth import AuthClaim, Authenticator, AuthFailed, decode_claim
+from bitdust.transport.tcp.budget import BudgetLimits, ReceiveBudget
 from bitdust.transport.tcp.framing import FrameProtocol
 
 PROTO = "tcp"
@@ -76,19 +87,37 @@ class TcpConnection(FrameProtocol):
             on_message=self._message,
             on_stream_start=self._stream_start,
             on_stream_end=self._stream_end,
+            on_stream_abort=self._stream_abort,
             on_violation=self._violated,
             on_goodbye=self._goodbye,
+            on_hello=self._hello,
+            on_auth=self._auth,
             throttle=owner.sent_chunk,
             idle_timeout=owner.dead_timeout,
             keepalive=owner.keepalive,
             max_stream_length=owner.max_packet,
             max_incoming_streams=4,
+            account=owner.receive_budget.open(lambda: None),
+            stall_timeout=owner.stall_timeout,
         )
+        if direction == "out":
+            # We dialled the contact of a signed identity: not a stranger who came to us.
+            self.account.trust()
         self.owner = owner
         self.direction = direction
         #: the IDURL this connection carries packets of, once known
         self.peer: str | None = expected_peer
+        #: the peer proved its key on this connection (an AUTH frame that verified)
         self.verified = False
+        #: the primary IDURL the peer proved, whether or not the connection is bound to it
+        self.authenticated: str | None = None
+        #: the peer's AUTH claim, once one arrived (at most one per connection)
+        self.auth_claim: AuthClaim | None = None
+        self.auth_sent = False
+        self._auth_waiters: list[defer.Deferred[None]] | None = None
+        #: an outgoing connection sends packets only after its AUTH (or after finding it has none)
+        self.ready = direction == "in"
+        self._ready_waiters: list[defer.Deferred[None]] = []
         self.garbage = 0
         self.started = owner.clock.seconds()
         self.last_packet = self.started
@@ -123,6 +152,10 @@ class TcpConnection(FrameProtocol):
                 call.cancel()
         self._idle_call = self._abort_call = None
         self._assemblies.clear()
+        waiters, self._ready_waiters = self._ready_waiters, []
+        for waiter in waiters:
+            waiter.errback(NotConnected(f"connection to {self.peer or self.host} closed"))
+        self._auth_settled()
         self.owner._closed(self, reason)
 
     def _arm_idle(self) -> None:
@@ -166,6 +199,112 @@ class TcpConnection(FrameProtocol):
         assembly = self._assemblies.pop(stream_id, None)
         if assembly is not None:
             self._deliver(b"".join(assembly.chunks))
+
+    def _stream_abort(self, stream_id: int, reason: str) -> None:
+        """Aborted by the sender or cancelled by us: what it collected is dropped at once."""
+        self._assemblies.pop(stream_id, None)
+
+    # -- proving who is on the other end --------------------------------------------------------
+
+    def _hello(self, peer_nonce: bytes) -> None:
+        if self.direction == "out":
+            self._send_auth(self.peer)
+        # The side that accepted proves itself once the dialler did (see _auth_verified).
+
+    def _send_auth(self, verifier: str | None) -> None:
+        """Sign the peer's nonce and send our AUTH; an outgoing connection is ready after it."""
+        authenticator = self.owner.authenticator
+        peer_nonce = self.decoder.peer_nonce
+        if authenticator is None or verifier is None or peer_nonce is None or self.auth_sent:
+            self._set_ready()
+            return
+        self.auth_sent = True
+
+        def send(body: bytes | None) -> None:
+            if body is not None and self.is_open:
+                self._write(frames.FrameType.AUTH, 0, body)
+
+        def failed(failure: Failure) -> None:
+            self.owner.log.failure("signing our tcp proof to {peer} failed", failure, peer=verifier)
+
+        d = authenticator.sign(verifier=verifier, verifier_nonce=peer_nonce, signer_nonce=self.nonce)
+        d.addCallbacks(send, failed)
+        d.addBoth(lambda _: self._set_ready())
+
+    def _set_ready(self) -> None:
+        if self.ready:
+            return
+        self.ready = True
+        waiters, self._ready_waiters = self._ready_waiters, []
+        for waiter in waiters:
+            waiter.callback(None)
+
+    def _auth(self, body: bytes) -> None:
+        if self.auth_claim is not None:
+            self.violation("repeated-auth")
+            return
+        try:
+            claim = decode_claim(body)
+        except ProtocolViolation as exc:
+            self.violation(exc.reason)
+            return
+        self.auth_claim = claim
+        authenticator = self.owner.authenticator
+        if authenticator is None:
+            return  # nothing to check it with: the connection stays unbound
+        self._auth_waiters = []
+        d = authenticator.verify(claim, my_nonce=self.nonce, peer_nonce=self.decoder.peer_nonce or b"")
+        d.addCallbacks(self._auth_verified, self._auth_refused)
+        d.addErrback(lambda f: self.owner.log.failure("handling a tcp proof failed", f))
+        d.addBoth(lambda _: self._auth_settled())
+
+    def _auth_verified(self, idurl: str) -> None:
+        if not self.is_open:
+            return
+        self.authenticated = idurl
+        self.account.trust()
+        claim = self.auth_claim
+        assert claim is not None
+        if self.direction == "in":
+            self.owner.bind(self, idurl)
+            self._send_auth(claim.signer)
+        elif self.peer in (idurl, claim.signer):
+            self.owner.bind(self, self.peer)
+        else:
+            self.owner.log.info(
+                "tcp peer {host}:{port} proved to be {idurl}, not {expected}; not bound",
+                host=self.host,
+                port=self.port,
+                idurl=idurl,
+                expected=self.peer,
+            )
+
+    def _auth_refused(self, failure: Failure) -> None:
+        failure.trap(AuthFailed)
+        self.owner.auth_refused += 1
+        self.owner.log.info(
+            "tcp peer {host}:{port} did not prove {signer}: {reason}",
+            host=self.host,
+            port=self.port,
+            signer=self.auth_claim.signer if self.auth_claim else "?",
+            reason=failure.getErrorMessage(),
+        )
+        if failure.value.hostile and self.is_open:
+            self.violation("bad-auth")
+
+    def _auth_settled(self) -> None:
+        waiters, self._auth_waiters = self._auth_waiters, None
+        for waiter in waiters or ():
+            waiter.callback(None)
+
+    def proving(self, idurl: str) -> defer.Deferred[None] | None:
+        """A Deferred fired when this connection's pending proof of ``idurl`` is settled, else None."""
+        claim = self.auth_claim
+        if self._auth_waiters is None or claim is None or claim.signer != idurl or not self.is_open:
+            return None
+        waiter: defer.Deferred[None] = defer.Deferred()
+        self._auth_waiters.append(waiter)
+        return waiter
 
     def _deliver(self, data: bytes) -> None:
         self.packets_in += 1
@@ -211,6 +350,10 @@ class TcpConnection(FrameProtocol):
     def send_packet(self, data: bytes) -> defer.Deferred[None]:
         if not self.is_open:
             return defer.fail(NotConnected(f"connection to {self.peer or self.host} is closed"))
+        if not self.ready:
+            waiter: defer.Deferred[None] = defer.Deferred()
+            self._ready_waiters.append(waiter)
+            return waiter.addCallback(lambda _: self.send_packet(data))
         self.packets_out += 1
         self.touched()
         if len(data) <= frames.MAX_MESSAGE:
@@ -229,6 +372,7 @@ class TcpConnection(FrameProtocol):
             "host": f"{self.host}:{self.port}",
             "idurl": self.peer,
             "verified": self.verified,
+            "authenticated": self.authenticated,
             "started": self.started,
             "idle_seconds": round(self.owner.clock.seconds() - self.last_packet, 3),
             "bytes_sent": self.stats.bytes_out,
@@ -279,6 +423,9 @@ class TcpTransport:
         max_connections: int = 1000,
         receive_limit: int = 0,
         send_limit: int = 0,
+        authenticator: Authenticator | None = None,
+        budget: BudgetLimits | None = None,
+        stall_timeout: float | None = 60.0,
         log: Logger | None = None,
         penalties: AddressPenalties | None = None,
     ) -> None:
@@ -293,6 +440,9 @@ class TcpTransport:
         self.connect_timeout = connect_timeout
         self.max_garbage = max_garbage
         self.max_connections = max_connections
+        self.authenticator = authenticator
+        self.stall_timeout = stall_timeout
+        self.receive_budget = ReceiveBudget(budget or BudgetLimits(per_peer=max_packet + frames.MAX_BUFFER))
         self.log = log or Logger()
         self.local_idurl: Callable[[], str | None] = lambda: None
         self.connections: list[TcpConnection] = []
@@ -301,6 +451,7 @@ class TcpTransport:
         #: bad packets per peer address, across connections
         self.penalties = penalties if penalties is not None else AddressPenalties(reactor)
         self.refused_connections = 0
+        self.auth_refused = 0
         self._port: IListeningPort | None = None
         self._listen_on: tuple[int, str] | None = None
         self._by_peer: dict[str, TcpConnection] = {}
@@ -318,8 +469,7 @@ class TcpTransport:
         if wait <= 0 or self._reading_paused is not None:
             return
         for conn in self.connections:
-            if conn.transport is not None:
-                conn.transport.pauseProducing()
+            conn.pause_reading("throttle")
         self._reading_paused = self.clock.callLater(wait, self._resume_reading)
 
     def _resume_reading(self) -> None:
@@ -329,8 +479,7 @@ class TcpTransport:
             self._reading_paused = self.clock.callLater(wait, self._resume_reading)
             return
         for conn in self.connections:
-            if conn.transport is not None and conn.is_open:
-                conn.transport.resumeProducing()
+            conn.resume_reading("throttle")
 
     def sent_chunk(self, size: int) -> float:
         return self.send_bucket.take(size)
@@ -388,7 +537,7 @@ class TcpTransport:
     def _opened(self, conn: TcpConnection) -> None:
         self.connections.append(conn)
         if self._reading_paused is not None:
-            conn.transport.pauseProducing()
+            conn.pause_reading("throttle")
         if self._stopping:
             conn.close(frames.GOODBYE_SHUTDOWN)
 
@@ -429,13 +578,14 @@ class TcpTransport:
             conn._drop()
 
     def bind(self, conn: TcpConnection, idurl: str) -> None:
-        """The gateway verified a packet from ``idurl`` on ``conn``: route our packets to them over it.
+        """``idurl`` proved its key on ``conn``: route our packets to them over it.
 
         With two live connections to one peer (both dialled at once), both sides keep the one dialled
         by the smaller IDURL, so they agree without talking about it.
         """
         conn.verified = True
         conn.peer = idurl
+        conn.account.trust()
         current = self._by_peer.get(idurl)
         if current is conn or not conn.is_open:
             return
@@ -473,6 +623,11 @@ class TcpTransport:
         conn = self.connection_for(idurl)
         if conn is not None:
             return conn.send_packet(data)
+        for candidate in self.connections:
+            pending = candidate.proving(idurl)
+            if pending is not None:
+                # The peer is proving itself on a connection it opened: wait, rather than dial a second one.
+                return pending.addCallback(lambda _: self.send(idurl, contact, data))
         return self._dial(idurl, contact).addCallback(lambda c: c.send_packet(data))
 
     def _dial(self, idurl: str, contact: str) -> defer.Deferred[TcpConnection]:
@@ -539,4 +694,7 @@ class TcpTransport:
             "violations": self.violations,
             "dropped_for_garbage": self.dropped_for_garbage,
             "refused_connections": self.refused_connections,
+            "auth_refused": self.auth_refused,
+            "unfinished_bytes": self.receive_budget.held,
+            "unfinished_bytes_strangers": self.receive_budget.strangers_held,
         }

@@ -3,11 +3,22 @@
 Kept apart from the protocol so the parsing rules (and their limits) can be tested as pure code.
 The decoder never holds more than one frame's header plus its body: a length is checked against
 the limit of its frame type as soon as the 9-byte header is complete, before any body is buffered.
+
+Each side opens with a hello: ``BDTF``, the version (2), and a fresh random nonce of 32 bytes. The
+nonce is the challenge of this connection: a peer proves who it is with one AUTH frame signed over
+the other side's nonce (see :mod:`bitdust.transport.tcp.auth`), so nothing captured from another
+connection (or from before a restart) can prove anything on this one. Version 1 had no nonce and is
+refused.
+
+Frames: a 9-byte header (type, stream id, body length; big-endian ``>BII``) and the body.
+MESSAGE carries one packet; STREAM_START/CHUNK/END/ABORT carry a bigger one in pieces; PING/PONG
+keep the connection alive; GOODBYE says why the sender closes; AUTH carries the sender's proof.
 """
 
 from __future__ import annotations
 
 import enum
+import secrets
 import struct
 from collections.abc import Iterator
 
@@ -16,14 +27,19 @@ import attrs
 from bitdust.transport.errors import ProtocolViolation
 
 MAGIC = b"BDTF"
-VERSION = 1
-HELLO = struct.Struct(">4sH")
+VERSION = 2
+NONCE_SIZE = 32
+HELLO = struct.Struct(f">4sH{NONCE_SIZE}s")
+_MAGIC_VERSION = struct.Struct(">4sH")
 HEADER = struct.Struct(">BII")
 STREAM_TOTAL = struct.Struct(">Q")
 
 MAX_MESSAGE = 256 * 1024
 MAX_CHUNK = 256 * 1024
 MAX_ABORT = 1
+#: an AUTH body: two IDURLs of at most 256 bytes with their 2-byte lengths, and an RSA signature of
+#: at most 8192 bits
+MAX_AUTH = 2 * (2 + 256) + 1024
 
 
 class FrameType(enum.IntEnum):
@@ -35,6 +51,7 @@ class FrameType(enum.IntEnum):
     PING = 6
     PONG = 7
     GOODBYE = 8
+    AUTH = 9
 
 
 # The largest body each frame type may carry; anything longer is a violation.
@@ -47,6 +64,7 @@ MAX_BODY = {
     FrameType.PING: 0,
     FrameType.PONG: 0,
     FrameType.GOODBYE: 1,
+    FrameType.AUTH: MAX_AUTH,
 }
 MAX_BUFFER = HEADER.size + MAX_MESSAGE
 
@@ -72,8 +90,16 @@ class Frame:
     complete: bool = True
 
 
-def encode_hello() -> bytes:
-    return HELLO.pack(MAGIC, VERSION)
+def new_nonce() -> bytes:
+    return secrets.token_bytes(NONCE_SIZE)
+
+
+def encode_hello(nonce: bytes | None = None) -> bytes:
+    """Our hello; ``nonce`` is this connection's challenge (a fresh random one when not given)."""
+    nonce = new_nonce() if nonce is None else nonce
+    if len(nonce) != NONCE_SIZE:
+        raise ValueError(f"a hello nonce has {NONCE_SIZE} bytes, not {len(nonce)}")
+    return HELLO.pack(MAGIC, VERSION, nonce)
 
 
 def encode_frame(frame_type: FrameType, stream_id: int = 0, body: bytes = b"") -> bytes:
@@ -87,6 +113,8 @@ class FrameDecoder:
         self._buf = bytearray()
         self._hello_done = False
         self._header: tuple[FrameType, int, int] | None = None
+        #: the nonce of the peer's hello, once it arrived
+        self.peer_nonce: bytes | None = None
 
     @property
     def buffered(self) -> int:
@@ -106,15 +134,18 @@ class FrameDecoder:
         while offset < len(view):
             if not self._hello_done:
                 offset = self._take(view, offset, HELLO.size)
+                # Magic and version are judged as soon as they are in: a stranger speaking another
+                # protocol is dropped at once, not after it happened to send 38 bytes.
+                if len(self._buf) >= len(MAGIC) and self._buf[: len(MAGIC)] != MAGIC:
+                    raise ProtocolViolation("bad-magic")
+                if len(self._buf) >= _MAGIC_VERSION.size and _MAGIC_VERSION.unpack_from(self._buf)[1] != VERSION:
+                    raise ProtocolViolation("bad-version")
                 if len(self._buf) < HELLO.size:
                     return
-                magic, version = HELLO.unpack(self._buf)
+                _magic, _version, nonce = HELLO.unpack(self._buf)
                 self._buf.clear()
-                if magic != MAGIC:
-                    raise ProtocolViolation("bad-magic")
-                if version != VERSION:
-                    raise ProtocolViolation("bad-version")
                 self._hello_done = True
+                self.peer_nonce = nonce
                 continue
             if self._header is None:
                 if not self._buf and len(view) - offset >= HEADER.size:

@@ -4,6 +4,15 @@ Streams are sent by a pull producer registered on the transport, so a slow peer 
 wait instead of buffering a whole payload in memory. Every rule break by the peer is counted,
 reported through ``on_violation`` and answered by dropping the connection; nothing raises out of
 ``dataReceived``. Timers run on an injected clock so tests drive them with ``task.Clock``.
+
+What the peer makes us hold (a partial frame, the received bytes of its open streams) is counted
+after every read in an optional :class:`~bitdust.transport.tcp.budget.Account`: over a limit the
+connection stops reading until there is room (or is dropped, see the budget module), and bytes held
+for ``stall_timeout`` seconds without any progress drop the connection as stalled.
+
+The hello carries this side's random nonce (:attr:`FrameProtocol.nonce`); ``on_hello(nonce)`` gets
+the peer's, and ``on_auth(body)`` every AUTH frame: proving who is on the other end is the owner's
+business, this layer only carries the frames.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from twisted.python.failure import Failure
 
 from bitdust.transport.errors import NotConnected, ProtocolViolation, StreamAborted
 from bitdust.transport.tcp import frames
+from bitdust.transport.tcp.budget import Account
 from bitdust.transport.tcp.frames import ABORT_BY_RECEIVER, ABORT_BY_SENDER, Frame, FrameType
 
 log = Logger()
@@ -90,11 +100,15 @@ class FrameProtocol(Protocol, TimeoutMixin):
         on_stream_abort: Callable[[int, str], object] = lambda stream_id, reason: None,
         on_violation: Callable[[str], object] = lambda reason: None,
         on_goodbye: Callable[[str], object] = lambda reason: None,
+        on_hello: Callable[[bytes], object] = lambda nonce: None,
+        on_auth: Callable[[bytes], object] = lambda body: None,
         throttle: Callable[[int], float] | None = None,
         idle_timeout: float | None = 120.0,
         keepalive: float | None = 30.0,
         max_stream_length: int = DEFAULT_MAX_STREAM,
         max_incoming_streams: int = 8,
+        account: Account | None = None,
+        stall_timeout: float | None = None,
     ) -> None:
         self._clock = clock
         self._on_message = on_message
@@ -103,6 +117,17 @@ class FrameProtocol(Protocol, TimeoutMixin):
         self._on_stream_abort = on_stream_abort
         self._on_violation = on_violation
         self._on_goodbye = on_goodbye
+        self._on_hello = on_hello
+        self._on_auth = on_auth
+        #: our hello's nonce: the challenge the peer's AUTH must sign
+        self.nonce = frames.new_nonce()
+        self.account = account
+        if account is not None:
+            account.on_room = lambda: self.resume_reading("budget")
+        self._stall_timeout = stall_timeout
+        self._stall_call: Any = None
+        self._paused_for: set[str] = set()
+        self._last_held = 0
         #: ``throttle(size)`` accounts for a written chunk and says how long to wait before the next
         self._throttle = throttle
         self._throttled: Any = None
@@ -128,6 +153,29 @@ class FrameProtocol(Protocol, TimeoutMixin):
     def callLater(self, period: float, func: Callable[[], object]) -> Any:  # noqa: N802 (TimeoutMixin hook)
         return self._clock.callLater(period, func)
 
+    def _arm_stall(self, held: int, changed: bool) -> None:
+        """Bytes held without progress for ``stall_timeout`` drop the connection; none held, no timer."""
+        if self._stall_timeout is None:
+            return
+        if held == 0:
+            if self._stall_call is not None and self._stall_call.active():
+                self._stall_call.cancel()
+            self._stall_call = None
+        elif self._stall_call is None or not self._stall_call.active():
+            self._stall_call = self._clock.callLater(self._stall_timeout, self._stalled)
+        elif changed:
+            self._stall_call.reset(self._stall_timeout)
+
+    def _stalled(self) -> None:
+        self._stall_call = None
+        account = self.account
+        if account is not None and account.waiting and account.trusted and not account.over_own_limit():
+            # An authenticated peer waiting for room others hold: our limit, not its stall.
+            self._stall_call = self._clock.callLater(self._stall_timeout, self._stalled)
+            return
+        if self._connected and not self._dropped:
+            self.violation("stalled-stream")
+
     def timeoutConnection(self) -> None:
         log.info("closing idle connection")
         self._drop()
@@ -140,7 +188,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
 
     def connectionMade(self) -> None:
         self._connected = True
-        self._write_raw(frames.encode_hello())
+        self._write_raw(frames.encode_hello(self.nonce))
         self.setTimeout(self._idle_timeout)
         if self._keepalive:
             self._pinger = task.LoopingCall(self._send_ping)
@@ -155,6 +203,11 @@ class FrameProtocol(Protocol, TimeoutMixin):
         self.setTimeout(None)
         if self._pinger is not None and self._pinger.running:
             self._pinger.stop()
+        if self._stall_call is not None and self._stall_call.active():
+            self._stall_call.cancel()
+        self._stall_call = None
+        if self.account is not None:
+            self.account.close()
         pending = ([self._active] if self._active else []) + list(self._out_queue)
         self._active = None
         self._out_queue.clear()
@@ -184,14 +237,55 @@ class FrameProtocol(Protocol, TimeoutMixin):
             return
         self.resetTimeout()
         self.stats.bytes_in += len(data)
+        had_hello = self.decoder.peer_nonce is not None
         try:
             for frame in self.decoder.feed(data):
+                if not had_hello:
+                    had_hello = True
+                    self._call(self._on_hello, self.decoder.peer_nonce)
                 self.stats.frames_in += frame.complete
                 self._handle(frame)
                 if self._dropped:
                     return
+            if not had_hello and self.decoder.peer_nonce is not None:
+                self._call(self._on_hello, self.decoder.peer_nonce)
+            self._account_bytes()
         except ProtocolViolation as exc:
             self.violation(exc.reason)
+
+    @property
+    def held(self) -> int:
+        """Bytes the peer makes us hold: a partial frame and what its open streams delivered."""
+        streams = sum(stream.received for stream in self._incoming.values() if stream.write is not None)
+        return self.decoder.buffered + streams
+
+    def _account_bytes(self) -> None:
+        """Count what we hold in the budget; over a limit stop reading, or drop a peer that broke it."""
+        held = self.held
+        account = self.account
+        changed, self._last_held = held != self._last_held, held
+        if account is not None and not account.hold(held):
+            if account.trusted and account.over_own_limit():
+                raise ProtocolViolation("too-much-unfinished")
+            self.pause_reading("budget")
+        self._arm_stall(held, changed)
+
+    def pause_reading(self, reason: str) -> None:
+        """Stop reading from the socket until every reason given here is resumed."""
+        if not self._paused_for and self.transport is not None:
+            self.transport.pauseProducing()
+        self._paused_for.add(reason)
+
+    def resume_reading(self, reason: str) -> None:
+        if reason not in self._paused_for:
+            return
+        self._paused_for.discard(reason)
+        if not self._paused_for and self._connected and not self._dropped and self.transport is not None:
+            self.transport.resumeProducing()
+
+    @property
+    def reading_paused(self) -> frozenset[str]:
+        return frozenset(self._paused_for)
 
     def _handle(self, frame: Frame) -> None:
         kind, sid, body = frame.type, frame.stream_id, frame.body
@@ -227,6 +321,8 @@ class FrameProtocol(Protocol, TimeoutMixin):
                 raise ProtocolViolation("bad-goodbye")
             self.goodbye_received = reason
             self._call(self._on_goodbye, reason)
+        elif kind is FrameType.AUTH:
+            self._call(self._on_auth, body)
 
     def _stream(self, sid: int) -> _Incoming:
         stream = self._incoming.get(sid)
@@ -271,8 +367,12 @@ class FrameProtocol(Protocol, TimeoutMixin):
         stream = self._incoming.get(stream_id)
         if stream is None or not self.is_open:
             return
+        had_consumer = stream.write is not None
         stream.write = None
         self._write(FrameType.STREAM_ABORT, stream_id, ABORT_BY_RECEIVER)
+        if had_consumer:
+            # The consumer forgets what it collected: those bytes are no longer ours to hold.
+            self._call(self._on_stream_abort, stream_id, "cancelled")
 
     def _call(self, func: Callable[..., object], *args: Any) -> bool:
         return self._call_result(func, *args)[0]
