@@ -19,10 +19,12 @@ from twisted.internet import task
 
 from bitdust.crypt.rsa_key import RsaKey
 from bitdust.main.engine import Engine
-from bitdust.services.identity_part import NETWORK_CONFIG_OPTION, OWN_IDENTITY_EVENTS, IdentityPart
+from bitdust.services.identity_part import IdentityPart
 from bitdust.services.service_p2p_hookups import IDENTITY_EVENTS
 from bitdust.userid.fetch_limits import FetchLimits
 from tests.userid.helpers import QueuedBlocking, make_identity
+
+NETWORK_CONFIG_OPTION = "services/network/network-config"
 
 
 def write_network(path: Path, *servers: tuple[str, int]) -> Path:
@@ -127,6 +129,10 @@ def test_an_unreadable_network_config_leaves_our_own_servers(
 
 def test_every_event_that_changes_our_identity_is_followed() -> None:
     """The events the propagation service treats as "our identity changed" all move the list too."""
+    from bitdust.services.identity_part import NETWORK_CONFIG_OPTION as option
+    from bitdust.services.identity_part import OWN_IDENTITY_EVENTS
+
+    assert option == NETWORK_CONFIG_OPTION
     assert set(IDENTITY_EVENTS) <= set(OWN_IDENTITY_EVENTS)
     assert "local-identity-erased" in OWN_IDENTITY_EVENTS
 
