@@ -366,15 +366,22 @@ class Gateway:
 
     def _find_addressed_otherwise(self, answer: Packet) -> PacketOut | None:
         """An answer to a packet we addressed to another source of the peer, or to an IDURL that has
-        since become an alias of its current one."""
-        creator = self.cache.resolve(answer.creator_id).url
+        since become an alias of its current one.
+
+        It settles the packet only when its creator and the packet's receiver are bound to the same
+        key. Both are looked up in the cache, which answers only by *bound* sources (and by IDURLs
+        their owner rotated away from): a source the receiver's document merely lists is a claim,
+        possibly a name somebody else holds on that server, and an answer created under it must not
+        settle a packet we sent to her.
+        """
+        answered_by = self.cache.get(answer.creator_id)
+        if answered_by is None:
+            return None
         for (packet_id, _peer), out in self.outgoing.items():
             if packet_id != answer.packet_id:
                 continue
-            identity = out.remote_identity
-            if identity is not None and answer.creator_id in {source.url for source in identity.sources}:
-                return out
-            if self.cache.resolve(out.packet.remote_id).url == creator:
+            receiver = self.cache.get(out.packet.remote_id)
+            if receiver is not None and receiver.public_key == answered_by.public_key:
                 return out
         return None
 

@@ -1,8 +1,9 @@
 """Wires the node's keys and identity into the engine (they live below the engine core).
 
 ``attach`` puts on the engine: ``keys`` (the key registry), ``local_identity`` (our own signed
-document), ``identity_cache`` (other users' identities) and ``http_get``/``http_post`` (size-limited
-HTTP for identity servers). ``load`` reads our identity and the cache from disk during startup,
+document), ``identity_cache`` (other users' identities), ``known_servers`` (which identity servers
+get the larger fetch room, kept current as our identity and the network config change) and
+``http_get``/``http_post`` (size-limited HTTP for identity servers). ``load`` reads our identity and the cache from disk during startup,
 in the worker thread; the key registry is loaded by ``service_keys_registry``.
 """
 
@@ -13,7 +14,9 @@ from typing import Any
 from twisted.internet import defer
 
 from bitdust.crypt.key_registry import KeyRegistry
+from bitdust.main.config import CONFIG_CHANGED_EVENT
 from bitdust.main.errors import BadRequest
+from bitdust.main.logs import log_failure
 from bitdust.userid.http_fetch import make_http_get, make_http_post
 from bitdust.userid.identity_cache import IdentityCache
 from bitdust.userid.idurl import DEFAULT_PORT
@@ -57,30 +60,91 @@ class IdentityPart:
             run_blocking=engine.run_blocking,
             log=engine.logger("bitdust.identity"),
         )
+        engine.known_servers = KnownServers(engine)
+        engine.events.subscribe(engine.known_servers.on_event)
 
     def load(self, engine: Any) -> None:
         engine.local_identity.load()
         engine.identity_cache.load()
-        engine.identity_cache.limits.known_servers = known_identity_servers(engine)
+        engine.known_servers.load()
 
 
-def known_identity_servers(engine: Any) -> set[str]:
-    """Blocking: the identity servers we trust to answer (network config and our own sources), as ``IdUrl.server``.
+#: events after which our own identity's sources may differ (sent once ``local_identity`` is updated)
+OWN_IDENTITY_EVENTS = ("local-identity-set", "local-identity-modified", "my-identity-rotated", "local-identity-erased")
+NETWORK_CONFIG_OPTION = "services/network/network-config"
 
-    Fetches from them get more room than fetches from servers a peer named (see ``fetch_limits``).
+
+class KnownServers:
+    """Keeps ``identity_cache.limits.known_servers`` equal to what the node trusts to answer now.
+
+    Known servers get more fetch room than servers a peer named (see ``fetch_limits``). Read only
+    at startup, the list went stale: an identity created or rotated later, or another network
+    config chosen later, counted as strangers' servers until a restart. So the list follows the
+    events that change its two inputs: our identity's sources (read from memory at once) and the
+    network config's identity servers (the file is read in a worker thread; when reads overlap,
+    only the one asked for last is applied, so a slow older read cannot undo a newer one).
     """
-    servers: set[str] = set()
-    try:
-        network = engine.network_config()
-    except (BadRequest, OSError) as exc:
-        engine.log.warn("no known identity servers: {error}", error=str(exc))
-    else:
-        for server in network.identity_servers:
-            servers.add(server.host if server.http_port == DEFAULT_PORT else f"{server.host}:{server.http_port}")
-    me = engine.local_identity.current
-    if me is not None:
-        servers.update(source.server for source in me.sources)
-    return servers
+
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+        self._network: frozenset[str] = frozenset()
+        self._reads = 0
+
+    @property
+    def servers(self) -> frozenset[str]:
+        """The network config's identity servers and our own sources, as ``IdUrl.server`` strings."""
+        servers = set(self._network)
+        me = self._engine.local_identity.current
+        if me is not None:
+            servers.update(source.server for source in me.sources)
+        return frozenset(servers)
+
+    def load(self) -> None:
+        """Blocking, at startup before the cache is shared: read the network config and apply."""
+        self._network, problem = self._read_network()
+        if problem:
+            self._engine.log.warn("no known identity servers in the network config: {error}", error=problem)
+        self.apply()
+
+    def apply(self) -> None:
+        self._engine.identity_cache.limits.set_known_servers(self.servers)
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        event_id = event.get("id")
+        if event_id in OWN_IDENTITY_EVENTS:
+            self.apply()
+        elif event_id == CONFIG_CHANGED_EVENT and (event.get("data") or {}).get("key") == NETWORK_CONFIG_OPTION:
+            self.reload_network()
+
+    def reload_network(self) -> defer.Deferred[None]:
+        """Read the network config again (in a worker thread) and apply it, unless a later read was asked for."""
+        self._reads += 1
+        read = self._reads
+
+        def read_done(result: tuple[frozenset[str], str]) -> None:
+            network, problem = result
+            if problem:
+                self._engine.log.warn("no known identity servers in the network config: {error}", error=problem)
+            if read == self._reads:
+                self._network = network
+                self.apply()
+
+        d = self._engine.run_blocking(self._read_network)
+        d.addCallback(read_done)
+        d.addErrback(log_failure(self._engine.log, "re-reading the known identity servers failed"))
+        return d
+
+    def _read_network(self) -> tuple[frozenset[str], str]:
+        """Blocking: the network config's identity servers, and why there are none when it cannot be read."""
+        try:
+            network = self._engine.network_config()
+        except (BadRequest, OSError) as exc:
+            return frozenset(), str(exc)
+        servers = frozenset(
+            server.host if server.http_port == DEFAULT_PORT else f"{server.host}:{server.http_port}"
+            for server in network.identity_servers
+        )
+        return servers, ""
 
 
 def sync_key_owner(engine: Any) -> None:

@@ -14,6 +14,8 @@ times out. So every HTTP fetch the identity cache starts takes a slot here first
   refused at once with reason ``busy``.
 
 The caller's deadline covers the wait: cancelling a waiting fetch takes it out of the queue.
+The known servers change while the node runs (:meth:`FetchLimits.set_known_servers`); the
+identity part of the engine keeps them current.
 """
 
 from __future__ import annotations
@@ -97,6 +99,15 @@ class FetchLimits:
 
     def is_known(self, server: str) -> bool:
         return server in self.known_servers
+
+    def set_known_servers(self, servers: Collection[str]) -> None:
+        """Replace the known servers (our identity or the network config changed) and start what fits now.
+
+        Fetches already open keep the slot kind they were started with, so every count stays exact;
+        fetches waiting for a server that just became known may start at once.
+        """
+        self.known_servers = set(servers)
+        self._wake()
 
     def acquire(self, server: str) -> defer.Deferred[Slot]:
         """Fires with a :class:`Slot` once a fetch from ``server`` may start; ``busy`` when the queue is full."""

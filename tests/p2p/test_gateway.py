@@ -8,7 +8,7 @@ harness built here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import attrs
@@ -57,7 +57,13 @@ def delivery_failure(box: list[Any]) -> DeliveryFailed:
 
 
 class FakeCache:
-    """The identity cache API the gateway uses: ``get``, ``fetch``, ``resolve``, ``store``, ``refresh``."""
+    """The identity cache API the gateway uses: ``get``, ``fetch``, ``resolve``, ``store``, ``refresh``.
+
+    Binding is modelled as the real cache has it: ``known`` maps only *bound* sources to their
+    identity, so ``get`` never answers by a source a document merely claims. Documents given to
+    the constructor or stored bind every source (as the real ``put``/``store`` do); :meth:`hold`
+    binds only some; a fetch binds the IDURL it was fetched from and the document's primary.
+    """
 
     def __init__(self, *identities: Identity) -> None:
         self.known: dict[str, Identity] = {}
@@ -68,9 +74,15 @@ class FakeCache:
         for identity in identities:
             self._keep(identity)
 
-    def _keep(self, identity: Identity) -> None:
+    def _keep(self, identity: Identity, bound: Collection[str] | None = None) -> None:
+        """Hold ``identity``, binding ``bound`` among its sources (every source when None)."""
         for source in identity.sources:
-            self.known[source.url] = identity
+            if bound is None or source.url in bound:
+                self.known[source.url] = identity
+
+    def hold(self, identity: Identity, *, bound: Collection[str]) -> None:
+        """Hold ``identity`` with only ``bound`` of its sources bound; the others stay claims."""
+        self._keep(identity, bound)
 
     def forget(self, idurl: str) -> None:
         identity = self.known[idurl]
@@ -89,7 +101,7 @@ class FakeCache:
         identity = self.remote.get(url)
         if identity is None:
             return defer.fail(IdentityFetchError(f"{url} answered HTTP 404", reason="http-status", url=url))
-        self._keep(identity)
+        self._keep(identity, {url, identity.idurl.url})
         return defer.succeed(identity)
 
     def store(self, identity: Identity) -> defer.Deferred[bool]:
