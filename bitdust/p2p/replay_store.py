@@ -3,15 +3,15 @@
 :class:`ReplayStore` keeps one :class:`~bitdust.p2p.replay.ReplayGuard`'s state in one file
 (``<home>/metadata/replayguard``) across the life of the gateway:
 
-1. **Load**, before the gateway is handed any packet: the file is read and decoded in a worker
-   thread and restored into the fresh guard (what expired meanwhile is dropped, the bounds apply).
+1. **Load**, before the gateway is handed any packet: the file is read, decoded and restored
+   into the fresh guard in a worker thread (what expired meanwhile is dropped, the bounds apply).
    A file that is corrupt, oversized or dated impossibly is logged and its content ignored, and the
    guard covers the unknown history instead, as after a crash (never fatal: the node starts).
 2. **Mark it dirty**, still before any packet: the state just loaded is written back at once with
    ``clean`` false, so that from now on a crash can never be mistaken for the clean stop that wrote
    the file. Only then is the load's Deferred fired.
 3. **Save while it changes**: every ``interval`` seconds, if the guard changed since the last copy,
-   a copy is taken on the reactor thread (dictionary copies only) and encoded and written
+   a copy is taken on the reactor thread (a few flat lists) and encoded and written
    atomically in a worker thread. One write at a time; a tick during a write waits for the next.
 4. **Stop**: once the gateway accepts nothing more, the write in flight is waited for and the final
    state is written with ``clean`` true.
@@ -20,14 +20,16 @@ A failed write is logged and retried at the next tick; the guard keeps working i
 dirty file is restored with a common floor, and why that floor is where it is, is explained in
 :mod:`bitdust.p2p.replay` ("Surviving a restart").
 
-The file is msgpack: ``[MAGIC, VERSION, saved_at, clean, floor_all, {creator: [floor, {packet_id:
-date}]}]`` with ``None`` for "no floor". It is read with a size bound derived from the guard's own
-bounds, so a file that no guard of this node could have written is refused before it is parsed.
+The file is msgpack: ``[MAGIC, VERSION, saved_at, clean, floor_all, names, floors, counts, ids,
+dates]``, the flat lists of :class:`~bitdust.p2p.replay.ReplayState`, ``None`` for "no floor". It
+is read with a size bound derived from the guard's own bounds, so a file that no guard of this
+node could have written is refused before it is read into memory.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -60,8 +62,9 @@ def size_bound(guard: ReplayGuard, limits: Limits = DEFAULT_LIMITS) -> int:
 
 
 def encode(state: ReplayState) -> bytes:
-    creators = {name: [floor, dict(seen)] for name, (floor, seen) in state.creators.items()}
-    return msgpack.packb([MAGIC, VERSION, state.saved_at, state.clean, state.floor_all, creators], use_bin_type=True)
+    fields = [MAGIC, VERSION, state.saved_at, state.clean, state.floor_all]
+    fields += [state.names, state.floors, state.counts, state.ids, state.dates]
+    return msgpack.packb(fields, use_bin_type=True)
 
 
 def decode(data: bytes, *, max_bytes: int, limits: Limits = DEFAULT_LIMITS) -> ReplayState:
@@ -72,29 +75,28 @@ def decode(data: bytes, *, max_bytes: int, limits: Limits = DEFAULT_LIMITS) -> R
         fields = msgpack.unpackb(data, raw=False, strict_map_key=True, use_list=True)
     except (ValueError, TypeError, msgpack.UnpackException) as exc:
         raise ReplayStateError(f"not msgpack: {exc}") from None
-    if not isinstance(fields, list) or len(fields) != 6 or fields[:2] != [MAGIC, VERSION]:
+    if not isinstance(fields, list) or len(fields) != 10 or fields[:2] != [MAGIC, VERSION]:
         raise ReplayStateError(f"not a {MAGIC} state of version {VERSION}")
-    _, _, saved_at, clean, floor_all, raw_creators = fields
-    if not isinstance(clean, bool) or not isinstance(raw_creators, dict):
+    _, _, saved_at, clean, floor_all, names, floors, counts, ids, dates = fields
+    if not isinstance(clean, bool) or not all(isinstance(part, list) for part in (names, floors, counts, ids, dates)):
         raise ReplayStateError("malformed header")
-    creators: dict[str, tuple[float | None, dict[str, float]]] = {}
-    for name, value in raw_creators.items():
-        if not _is_text(name, limits.max_id) or not isinstance(value, list) or len(value) != 2:
-            raise ReplayStateError(f"malformed creator {name!r:.80}")
-        floor, raw_seen = value
-        if not isinstance(raw_seen, dict):
-            raise ReplayStateError(f"malformed ids of {name!r:.80}")
-        seen: dict[str, float] = {}
-        for packet_id, date in raw_seen.items():
-            if not _is_text(packet_id, limits.max_packet_id):
-                raise ReplayStateError(f"malformed packet id {packet_id!r:.80}")
-            seen[packet_id] = _date(date)
-        creators[name] = (None if floor is None else _date(floor), seen)
+    if not all(_is_text(name, limits.max_id) for name in names):
+        raise ReplayStateError("a creator that is not an IDURL-sized text")
+    if not all(_is_text(packet_id, limits.max_packet_id) for packet_id in ids):
+        raise ReplayStateError("a packet id that is not a packet id")
+    if any(isinstance(count, bool) or not isinstance(count, int) or count < 0 for count in counts):
+        raise ReplayStateError("a count of ids that is not a number of ids")
+    if not len(names) == len(floors) == len(counts) or not sum(counts) == len(ids) == len(dates):
+        raise ReplayStateError("lists of different lengths")
     return ReplayState(
         saved_at=_date(saved_at),
         clean=clean,
         floor_all=None if floor_all is None else _date(floor_all),
-        creators=creators,
+        names=names,
+        floors=[None if floor is None else _date(floor) for floor in floors],
+        counts=counts,
+        ids=ids,
+        dates=[_date(date) for date in dates],
     )
 
 
@@ -102,12 +104,30 @@ def read(path: Path, *, max_bytes: int, limits: Limits = DEFAULT_LIMITS) -> Repl
     """Blocking: the state saved at ``path``, None when there is none; ReplayStateError when unusable."""
     try:
         with open(path, "rb") as file:
-            data = file.read(max_bytes + 1)
+            size = os.fstat(file.fileno()).st_size
+            if size > max_bytes:
+                raise ReplayStateError(f"{size} bytes, more than the {max_bytes} any state of this guard takes")
+            data = file.read(max_bytes + 1)  # a file grown since the fstat is caught by decode
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise ReplayStateError(f"cannot read it: {exc}") from None
     return decode(data, max_bytes=max_bytes, limits=limits)
+
+
+def load_into(guard: ReplayGuard, path: Path, *, max_bytes: int, limits: Limits = DEFAULT_LIMITS) -> ReplayState | None:
+    """Blocking: read the state at ``path`` and restore it into ``guard``, which nothing else uses yet.
+
+    The state restored, None when there is none; ReplayStateError (and ``guard`` unchanged) when
+    it is unusable.
+    """
+    state = read(path, max_bytes=max_bytes, limits=limits)
+    if state is not None:
+        try:
+            guard.restore(state)
+        except ValueError as exc:
+            raise ReplayStateError(str(exc)) from None
+    return state
 
 
 def write(path: Path, state: ReplayState) -> int:
@@ -155,19 +175,16 @@ class ReplayStore:
 
     def load(self) -> defer.Deferred[None]:
         """Restore the saved state (or cover what it cannot tell), then mark the file dirty; fires when done."""
-        d = self.run_blocking(read, self.path, max_bytes=self.max_bytes, limits=self.limits)
-        d.addCallbacks(self._restore, self._unreadable)
+        # The guard is restored in the worker thread too: with 100,000 creators that takes a second,
+        # and no packet reaches the gateway before this Deferred fires.
+        d = self.run_blocking(load_into, self.guard, self.path, max_bytes=self.max_bytes, limits=self.limits)
+        d.addCallbacks(self._restored, self._unreadable)
         d.addCallback(lambda _: self.save())
         return d
 
-    def _restore(self, state: ReplayState | None) -> None:
+    def _restored(self, state: ReplayState | None) -> None:
         if state is None:
             self.log.info("no replay memory at {path}: a first start", path=str(self.path))
-            return
-        try:
-            self.guard.restore(state)
-        except ValueError as exc:
-            self._ignore(str(exc))
             return
         self.log.info(
             "replay memory restored from {path}: {entries} ids of {creators} creators ({how} stop)",

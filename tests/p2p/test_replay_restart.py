@@ -224,7 +224,7 @@ def test_expired_entries_are_not_loaded(path: Path) -> None:
     third.start()
     assert len(third.guard) == 0 and third.guard.creators == 0
     state = decode(path.read_bytes(), max_bytes=size_bound(third.guard))
-    assert state.entries == 0 and state.creators == {}
+    assert state.entries == 0 and state.names == []
 
 
 def test_the_bounds_of_the_guard_apply_to_what_is_loaded(path: Path) -> None:
@@ -249,9 +249,17 @@ def test_the_bounds_of_the_guard_apply_to_what_is_loaded(path: Path) -> None:
 # -- what is not loaded ------------------------------------------------------------------------
 
 
-def _impossible_date() -> bytes:
-    state = [store_module.MAGIC, store_module.VERSION, START, True, None, {ALICE: [None, {"p": START + 10_000}]}]
-    return msgpack.packb(state)
+def state_file(
+    *,
+    date: Any = START,
+    version: int = store_module.VERSION,
+    counts: list[int] | None = None,
+    names: list[str] | None = None,
+) -> bytes:
+    """A state file by hand: alice with one id dated ``date``, saved at START."""
+    names = names or [ALICE]
+    fields = [store_module.MAGIC, version, START, True, None, names, [None] * len(names), counts or [1], ["p"], [date]]
+    return msgpack.packb(fields)
 
 
 @pytest.mark.parametrize(
@@ -259,12 +267,25 @@ def _impossible_date() -> bytes:
     [
         (b"\x00garbage, not msgpack\xff" * 3, "not msgpack"),
         (msgpack.packb({"creators": []}), "not a bitdust-replay-guard state"),
-        (msgpack.packb([store_module.MAGIC, 99, START, True, None, {}]), "not a bitdust-replay-guard state"),
-        (msgpack.packb([store_module.MAGIC, 1, START, True, None, {ALICE: [None, {"p": "soon"}]}]), "not a date"),
-        (_impossible_date(), "after the latest this guard could have accepted"),
+        (state_file(version=99), "not a bitdust-replay-guard state"),
+        (state_file(date="soon"), "not a date"),
+        (state_file(date=START + 10_000), "after the latest this guard could have accepted"),
+        (state_file(counts=[2]), "lists of different lengths"),
+        (state_file(counts=[-1]), "a count of ids"),
+        (state_file(names=[ALICE, ALICE], counts=[1, 0]), "a creator listed twice"),
         (b"\x92" * 4000, "more than the"),
     ],
-    ids=["garbage", "wrong-shape", "wrong-version", "bad-date", "impossible-date", "oversized"],
+    ids=[
+        "garbage",
+        "wrong-shape",
+        "wrong-version",
+        "bad-date",
+        "impossible-date",
+        "lengths",
+        "count",
+        "twice",
+        "oversized",
+    ],
 )
 def test_an_unusable_file_is_ignored_with_a_log_line_and_covered_like_a_crash(
     path: Path, content: bytes, reason: str
@@ -300,14 +321,19 @@ def test_decoding_random_bytes_raises_only_replay_state_errors(data: bytes) -> N
 
 
 _values = st.recursive(
-    st.none() | st.booleans() | st.floats() | st.integers(-(2**63), 2**64 - 1) | st.text(max_size=5) | st.binary(max_size=5),
+    st.none()
+    | st.booleans()
+    | st.floats()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.text(max_size=5)
+    | st.binary(max_size=5),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4),
     max_leaves=20,
 )
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(_values, min_size=6, max_size=6), st.booleans())
+@given(st.lists(_values, min_size=10, max_size=10), st.booleans())
 def test_decoding_random_structures_raises_only_replay_state_errors(fields: list[Any], real_header: bool) -> None:
     if real_header:
         fields[:2] = [store_module.MAGIC, store_module.VERSION]
@@ -321,6 +347,38 @@ def test_decoding_random_structures_raises_only_replay_state_errors(fields: list
         ReplayGuard(clock).restore(state)
     except ValueError:
         pass
+
+
+_dates = st.none() | st.floats(START - 2 * PAST, START + 2 * FUTURE) | st.just(float("nan"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([ALICE, CAROL, BOB, "x" * 300]), max_size=3),
+    st.lists(_dates, max_size=4),
+    st.lists(st.integers(-1, 5), max_size=4),
+    st.lists(st.sampled_from(["a", "b", "c", ""]), max_size=12),
+    st.lists(_dates, max_size=12),
+    st.booleans(),
+)
+def test_restoring_plausible_states_keeps_the_bounds_or_refuses_with_value_error(
+    names: list[str], floors: list[Any], counts: list[int], ids: list[str], dates: list[Any], clean: bool
+) -> None:
+    fields = [store_module.MAGIC, store_module.VERSION, START, clean, None, names, floors, counts, ids, dates]
+    clock = task.Clock()
+    clock.advance(START)
+    guard = ReplayGuard(clock, PAST, future_seconds=FUTURE, max_per_creator=2, max_total=3, max_creators=2)
+    try:
+        state = decode(msgpack.packb(fields), max_bytes=size_bound(guard))
+        guard.restore(state)
+    except ValueError:  # ReplayStateError is one
+        assert len(guard) == 0 and guard.creators == 0
+        return
+    assert len(guard) <= 3 and guard.creators <= 2
+    for name, _floor, seen in state.creators():
+        for packet_id, date in seen:
+            if date >= START - PAST:
+                assert guard.seen(make(packet_id, date, name)), "a loaded packet must stay a replay"
 
 
 def test_encoding_round_trips() -> None:
@@ -348,9 +406,9 @@ def test_the_file_is_read_and_written_only_through_run_blocking(path: Path, monk
     monkeypatch.setattr(store_module, "atomic_write", watched_atomic_write)
     run = Run(path, START, blocking)
     loaded = outcome(run.store.load())
-    assert blocking.calls == ["read"] and not path.exists()
+    assert blocking.calls == ["load_into"] and not path.exists()
     blocking.run_queued()  # the read, then the write it asks for (the dirty mark)
-    assert loaded == [None] and blocking.calls == ["read", "write"] and path.exists()
+    assert loaded == [None] and blocking.calls == ["load_into", "write"] and path.exists()
     run.store.start()
     before = path.read_bytes()
 
@@ -358,11 +416,11 @@ def test_the_file_is_read_and_written_only_through_run_blocking(path: Path, monk
     run.clock.advance(INTERVAL)
     assert blocking.calls[-1] == "write" and path.read_bytes() == before  # asked for, not done on this thread
     run.clock.advance(INTERVAL)  # a tick while a write is pending asks for nothing more
-    assert blocking.calls == ["read", "write", "write"]
+    assert blocking.calls == ["load_into", "write", "write"]
     blocking.run_queued()
     assert path.read_bytes() != before
     run.clock.advance(INTERVAL)  # nothing changed since: no write
-    assert blocking.calls == ["read", "write", "write"]
+    assert blocking.calls == ["load_into", "write", "write"]
 
     stopped = outcome(run.store.stop())
     assert stopped == [] and blocking.calls[-1] == "write"
@@ -382,7 +440,7 @@ def test_a_failed_save_is_logged_and_retried_at_the_next_tick(path: Path) -> Non
     assert any("saving the replay memory" in line and "No space left" in line for line in run.logged())
     run.clock.advance(INTERVAL)
     assert run.store.failed_saves == 1 and run.store.saves == 2
-    assert decode(path.read_bytes(), max_bytes=size_bound(run.guard)).creators[ALICE][1] == {"p": START}
+    assert decode(path.read_bytes(), max_bytes=size_bound(run.guard)).by_creator()[ALICE][1] == {"p": START}
 
 
 # -- the gateway service on a node's home, and the attack ---------------------------------------
@@ -509,7 +567,7 @@ def test_the_gateway_service_saves_where_the_node_keeps_its_metadata_and_only_in
     net.clock.advance(INTERVAL)
     bob.stop()
     state = decode(engine.paths.replay_state.read_bytes(), max_bytes=size_bound(net.bob.gateway.replays))
-    assert state.clean and ALICE in state.creators
+    assert state.clean and ALICE in state.names
     assert engine.paths.replay_state.stat().st_mode & 0o777 == 0o600
-    file_work = [name for name in engine.blocking.calls if name in ("read", "write")]
-    assert file_work == ["read", "write", "write", "write"]  # load, dirty mark, periodic save, clean stop
+    file_work = [name for name in engine.blocking.calls if name in ("load_into", "write")]
+    assert file_work == ["load_into", "write", "write", "write"]  # load, dirty mark, periodic save, clean stop
