@@ -107,7 +107,7 @@ def read(path: Path, *, max_bytes: int, limits: Limits = DEFAULT_LIMITS) -> Repl
             size = os.fstat(file.fileno()).st_size
             if size > max_bytes:
                 raise ReplayStateError(f"{size} bytes, more than the {max_bytes} any state of this guard takes")
-            data = file.read(max_bytes + 1)  # a file grown since the fstat is caught by decode
+            data = file.read(size + 1)  # never a buffer of max_bytes; atomic replaces never grow a file
     except FileNotFoundError:
         return None
     except OSError as exc:
