@@ -73,6 +73,11 @@ class HomePaths:
         return self.metadata / "apiports"
 
     @property
+    def replay_state(self) -> Path:
+        """The gateway's replay memory, kept across restarts (:mod:`bitdust.p2p.replay_store`)."""
+        return self.metadata / "replayguard"
+
+    @property
     def event_log(self) -> Path:
         return self.logs / "event.log"
 

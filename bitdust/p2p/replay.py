@@ -24,13 +24,41 @@ The guard is consulted twice by the gateway: :meth:`ReplayGuard.seen` before the
 is fetched or its signature checked (a replay costs a dictionary lookup, not an RSA operation), and
 :meth:`ReplayGuard.check_and_remember` after verification, which is the one that decides. The state
 only ever grows from verified packets, so nobody can spend another creator's budget by naming it.
+
+Surviving a restart
+-------------------
+Forgetting everything at a restart would reopen every packet accepted in the last ten minutes, so
+the guard's state goes to disk (:mod:`bitdust.p2p.replay_store`): :meth:`ReplayGuard.export` gives
+the creators' floors and the ids still inside the window, :meth:`ReplayGuard.restore` loads them
+back, dropping what expired meanwhile and applying the guard's bounds to the rest the same way
+(fold into floors, never forget above one). After a **clean stop** the last save was taken once
+the gateway had stopped accepting, so it holds everything and costs nobody anything.
+
+After a **crash** the last save misses what was accepted between it and the crash: unknown ids,
+from known or unknown creators, dated wherever the window allowed. That window still bounds them:
+a packet accepted at time ``t`` was dated at most ``t + future``, and every ``t`` of the previous
+run is before this start (and after the save's own ``saved_at``, whichever clock reads later). So
+a dirty state is restored together with one **common floor**, for every creator, at
+``max(now, saved_at) + future``: nothing the previous run accepted is dated above it, so nothing it
+accepted can be accepted again. It costs honest peers the future side of the window, a minute: a
+peer's packets are refused until they are dated after the common floor (for a peer whose clock is
+behind ours, that much longer), then the floor expires by itself like any other. The floor is part
+of the saved state, so a second crash within that minute keeps it. Cheaper rules are unsound: a
+per-creator floor at "the newest date seen at the save" lets through a packet accepted after the
+save and dated later, and a floor at ``saved_at + save interval + future`` trusts that the previous
+run never accepted a packet later than one interval after its last successful save, which a slow
+or failing disk breaks (and after a quick restart, the usual crash, ``now`` is hardly later). A
+state that cannot be read at all (a corrupt file) is treated like a crash whose save is lost:
+:meth:`ReplayGuard.cover_unknown_history` puts the common floor at ``now + future``.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Iterator, Sequence
 
+import attrs
 from twisted.internet.interfaces import IReactorTime
 
 from bitdust.p2p.packet import DEFAULT_LIMITS, Packet
@@ -38,6 +66,44 @@ from bitdust.p2p.packet import DEFAULT_LIMITS, Packet
 _NO_FLOOR = -math.inf
 _FLOOR = ""
 """The packet id of a floor's heap item: no packet has an empty id."""
+
+
+@attrs.frozen
+class ReplayState:
+    """What a guard remembers, as plain values: what one run hands the next one.
+
+    ``clean`` says the state is complete (taken after the gateway stopped accepting packets);
+    ``floor_all`` is the common floor (every creator's packets dated at or before it count as seen).
+    The creators are flat, parallel lists (``names[i]`` has floor ``floors[i]``, None for none, and
+    the next ``counts[i]`` items of ``ids`` and ``dates``): copying them makes a handful of
+    containers instead of one per creator, which keeps :meth:`ReplayGuard.export` cheap on the
+    reactor thread even with 100,000 creators (the garbage collector, not the copying, is what a
+    dict per creator costs).
+    """
+
+    saved_at: float
+    clean: bool
+    floor_all: float | None
+    names: Sequence[str] = ()
+    floors: Sequence[float | None] = ()
+    counts: Sequence[int] = ()
+    ids: Sequence[str] = ()
+    dates: Sequence[float] = ()
+
+    @property
+    def entries(self) -> int:
+        return len(self.ids)
+
+    def creators(self) -> Iterator[tuple[str, float | None, Iterator[tuple[str, float]]]]:
+        """Each creator's name, floor and (packet_id, date) pairs."""
+        offset = 0
+        for name, floor, count in zip(self.names, self.floors, self.counts, strict=True):
+            yield name, floor, zip(self.ids[offset : offset + count], self.dates[offset : offset + count], strict=True)
+            offset += count
+
+    def by_creator(self) -> dict[str, tuple[float | None, dict[str, float]]]:
+        """The same as a dictionary (for reading it, not for the reactor thread)."""
+        return {name: (floor, dict(seen)) for name, floor, seen in self.creators()}
 
 
 class _Creator:
@@ -80,6 +146,8 @@ class ReplayGuard:
         self._max_creators = max_creators
         self._creators: dict[str, _Creator] = {}
         self._entries = 0
+        #: the common floor: every creator's packets dated at or before it count as seen
+        self._floor_all = _NO_FLOOR
         #: (date, creator, packet_id or _FLOOR): what to forget when; may hold stale items
         self._heap: list[tuple[float, str, str]] = []
         #: creators by how many ids they hold, to find the largest in O(1)
@@ -89,11 +157,31 @@ class ReplayGuard:
         self.refused_newcomers = 0
         #: how often a creator's ids were folded into its floor, for its own bound or the total's
         self.compactions = 0
+        #: packets refused by the common floor (after a crash, see the module docstring)
+        self.refused_by_common_floor = 0
+        #: grows with every change of what is remembered (expiry aside): a saver compares it
+        self.changes = 0
 
     def __len__(self) -> int:
         """The exact packet ids held now (floors not counted)."""
         self._expire(self._clock.seconds())
         return self._entries
+
+    @property
+    def future_seconds(self) -> float:
+        return self._future
+
+    @property
+    def max_per_creator(self) -> int:
+        return self._max_per_creator
+
+    @property
+    def max_total(self) -> int:
+        return self._max_total
+
+    @property
+    def max_creators(self) -> int:
+        return self._max_creators
 
     @property
     def creators(self) -> int:
@@ -122,6 +210,8 @@ class ReplayGuard:
 
     def _expire(self, now: float) -> None:
         horizon = now - self._past
+        if self._floor_all < horizon:
+            self._floor_all = _NO_FLOOR
         heap = self._heap
         while heap and heap[0][0] < horizon:
             date, name, packet_id = heapq.heappop(heap)
@@ -157,6 +247,7 @@ class ReplayGuard:
         if floor > creator.floor:
             creator.floor = floor
             heapq.heappush(self._heap, (floor, name, _FLOOR))
+            self.changes += 1
 
     def _fold(self, name: str, creator: _Creator, *, everything: bool = False) -> None:
         """Forget the oldest half of ``creator``'s ids (or all of them), raising its floor over them."""
@@ -170,6 +261,7 @@ class ReplayGuard:
         self._resized(name, before, len(creator.seen))
         self._raise_floor(name, creator, cutoff)
         self.compactions += 1
+        self.changes += 1
 
     # -- the two questions ----------------------------------------------------------------------
 
@@ -179,6 +271,8 @@ class ReplayGuard:
         A pure question, safe before verification: it changes nothing a sender could aim at.
         """
         self._expire(self._clock.seconds())
+        if packet.date <= self._floor_all:
+            return True
         creator = self._creators.get(packet.creator_id)
         return creator is not None and (packet.date <= creator.floor or packet.packet_id in creator.seen)
 
@@ -191,6 +285,9 @@ class ReplayGuard:
         self._expire(now)
         name, date = packet.creator_id, packet.date
         if date < now - self._past or date > now + self._future:
+            return True
+        if date <= self._floor_all:
+            self.refused_by_common_floor += 1
             return True
         creator = self._creators.get(name)
         if creator is not None:
@@ -215,7 +312,123 @@ class ReplayGuard:
         if date <= creator.floor:
             return True  # older than what this creator just had to forget: it may be a replay
         creator.seen[packet.packet_id] = date
+        self.changes += 1
         self._entries += 1
         self._resized(name, len(creator.seen) - 1, len(creator.seen))
         heapq.heappush(self._heap, (date, name, packet.packet_id))
         return False
+
+    # -- across a restart (see "Surviving a restart" in the module docstring) ---------------------
+
+    def export(self, *, clean: bool = False) -> ReplayState:
+        """A copy of what is remembered now (expired entries left out), cheap enough for the reactor thread.
+
+        ``clean`` only when nothing can be accepted any more (the gateway stopped): it says the copy
+        is complete, so the next run restores it without a common floor.
+        """
+        now = self._clock.seconds()
+        self._expire(now)
+        creators = self._creators.values()
+        ids: list[str] = []
+        dates: list[float] = []
+        for creator in creators:
+            ids.extend(creator.seen)
+            dates.extend(creator.seen.values())
+        return ReplayState(
+            saved_at=now,
+            clean=clean,
+            floor_all=None if self._floor_all == _NO_FLOOR else self._floor_all,
+            names=list(self._creators),
+            floors=[None if creator.floor == _NO_FLOOR else creator.floor for creator in creators],
+            counts=[len(creator.seen) for creator in creators],
+            ids=ids,
+            dates=dates,
+        )
+
+    def restore(self, state: ReplayState) -> None:
+        """Remember again what an earlier run's guard remembered; only into a guard that remembers nothing yet.
+
+        What expired since is dropped, the bounds apply as if the packets had arrived now (ids fold
+        into floors, creators beyond ``max_creators`` fold into the common floor), and a state that
+        is not ``clean`` also gets the common floor of a crash. ValueError, with nothing changed,
+        for a state no guard with this window could have written (a date that is not a finite
+        number, or after ``saved_at`` plus the future side of the window, lists that do not match).
+
+        It may run in a worker thread while nothing else uses this guard yet (a gateway that is not
+        handed packets before its replay memory is loaded): it only reads the clock.
+        """
+        if self._creators or self._floor_all != _NO_FLOOR:
+            raise RuntimeError("restore only into a guard that remembers nothing yet")
+        now = self._clock.seconds()
+        horizon = now - self._past
+        latest = max(now, _finite(state.saved_at)) + self._future
+
+        def valid(date: float) -> float:
+            if _finite(date) > latest:
+                raise ValueError(f"a date {date} after the latest this guard could have accepted ({latest})")
+            return date
+
+        if any(isinstance(count, bool) or not isinstance(count, int) or count < 0 for count in state.counts):
+            raise ValueError("a count of ids that is not a number of ids")
+        if not len(state.names) == len(state.floors) == len(state.counts) or not (
+            sum(state.counts) == len(state.ids) == len(state.dates)
+        ):
+            raise ValueError("the lists of the state do not match")
+        if len(set(state.names)) != len(state.names):
+            raise ValueError("a creator listed twice")
+        loaded: dict[str, _Creator] = {}
+        for name, floor, seen in state.creators():
+            creator = _Creator()
+            if floor is not None and valid(floor) >= horizon:
+                creator.floor = floor
+            for packet_id, date in seen:
+                if valid(date) >= horizon and date > creator.floor:
+                    creator.seen[packet_id] = date
+            if creator.seen or creator.floor != _NO_FLOOR:
+                loaded[name] = creator
+        floor_all = _NO_FLOOR if state.floor_all is None else valid(state.floor_all)
+        if len(loaded) > self._max_creators:
+            # Keep the creators with the newest packets; the others' packets count as seen for everyone.
+            by_newest = sorted(loaded, key=lambda name: _newest(loaded[name]), reverse=True)
+            for name in by_newest[self._max_creators :]:
+                floor_all = max(floor_all, _newest(loaded.pop(name)))
+        for name, creator in loaded.items():
+            self._creators[name] = creator
+            self._entries += len(creator.seen)
+            self._resized(name, 0, len(creator.seen))
+            while len(creator.seen) > self._max_per_creator:
+                self._fold(name, creator)
+        while self._entries > self._max_total:
+            if self._largest >= 2:
+                largest = next(iter(self._by_size[self._largest]))
+                self._fold(largest, self._creators[largest])
+            else:
+                single = next(iter(self._by_size[1]))
+                self._fold(single, self._creators[single], everything=True)
+        self._rebuild_heap()
+        if floor_all >= horizon:
+            self._floor_all = floor_all
+        self.changes += 1
+        if not state.clean:
+            self.cover_unknown_history(since=state.saved_at)
+
+    def cover_unknown_history(self, since: float | None = None) -> None:
+        """Count as seen every packet an earlier run may have accepted unrecorded: dated up to now + future.
+
+        ``since`` is when that run's last save was taken, in case our clock now reads earlier.
+        """
+        now = self._clock.seconds()
+        floor = max(now, now if since is None else _finite(since)) + self._future
+        if floor > self._floor_all:
+            self._floor_all = floor
+            self.changes += 1
+
+
+def _finite(value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{value!r} is not a finite date")
+    return float(value)
+
+
+def _newest(creator: _Creator) -> float:
+    return max(creator.floor, max(creator.seen.values(), default=_NO_FLOOR))
