@@ -34,6 +34,7 @@ from bitdust.main.config_types import Bool, Int, Port, PositiveInt, String, Stri
 from bitdust.main.errors import BadRequest
 from bitdust.main.logs import log_failure
 from bitdust.main.service import BitDustService
+from bitdust.raid.eccmap import supplier_positions
 
 SERVICE_NAME = "service_entangled_dht"
 NICKNAME_KEY = "personal/nickname"
@@ -174,7 +175,9 @@ class EntangledDhtService(BitDustService):
                 node_id=node_id,
                 settings=settings,
                 store=store,
-                validator=RecordValidator(self._public_key, engine.run_blocking, engine.reactor.seconds),
+                validator=RecordValidator(
+                    self._public_key, engine.run_blocking, engine.reactor.seconds, ecc_layouts=supplier_positions()
+                ),
                 log=engine.logger("bitdust.dht"),
                 automats=engine.automats,
             )
