@@ -175,9 +175,7 @@ class EntangledDhtService(BitDustService):
                 node_id=node_id,
                 settings=settings,
                 store=store,
-                validator=RecordValidator(
-                    self._public_key, engine.run_blocking, engine.reactor.seconds, ecc_layouts=supplier_positions()
-                ),
+                validator=self.record_validator(),
                 log=engine.logger("bitdust.dht"),
                 automats=engine.automats,
             )
@@ -240,6 +238,13 @@ class EntangledDhtService(BitDustService):
             return ipaddress.ip_address(host).is_loopback
         except ValueError:
             return False
+
+    def record_validator(self) -> RecordValidator:
+        """The DHT's record checks, given what they may not import: identities and the ECC layouts."""
+        engine = self.engine
+        return RecordValidator(
+            self._public_key, engine.run_blocking, engine.reactor.seconds, ecc_layouts=supplier_positions()
+        )
 
     # -- identities ----------------------------------------------------------------------------
 
