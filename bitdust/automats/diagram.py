@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from bitdust.automats.errors import GraphvizFailed, GraphvizMissing
 from bitdust.automats.source import MACHINE_NAME, MachineSource
-from bitdust.main.errors import NotFound
+from bitdust.errors import NotFound
 
 if TYPE_CHECKING:
     from bitdust.automats.runtime import Automat

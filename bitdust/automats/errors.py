@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bitdust.main.errors import BitDustError, ServiceUnavailable
+from bitdust.errors import BitDustError, ServiceUnavailable
 
 
 class AutomatSourceError(BitDustError):

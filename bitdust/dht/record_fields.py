@@ -9,14 +9,16 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from bitdust.main.errors import BadRequest
-from bitdust.raid.eccmap import ECC_MAPS
 from bitdust.userid.idurl import IdUrl
 
 FieldCheck = Callable[[Any], "str | None"]
+EccLayouts = Mapping[str, int]
+"""ECC map name -> supplier positions. The maps belong to ``raid``, below the DHT in the layer
+order, so the DHT does not import them: the service that builds the validator passes them in."""
 
 MAX_NICKNAME = 64
 MAX_SIGNATURE = 1024
@@ -75,8 +77,16 @@ def idurl_list(value: Any) -> str | None:
     return None
 
 
-def ecc_map(value: Any) -> str | None:
-    return None if value in ECC_MAPS else f"must be one of {', '.join(ECC_MAPS)}"
+class EccMapName:
+    """The check of a field naming an ECC map: it needs the layouts the validator was given."""
+
+    def check(self, value: Any, layouts: EccLayouts | None) -> str | None:
+        if layouts is None:
+            return "cannot be checked: this node was given no ECC maps"
+        return None if isinstance(value, str) and value in layouts else f"must be one of {', '.join(layouts)}"
+
+
+ecc_map = EccMapName()
 
 
 def nickname(value: Any) -> str | None:

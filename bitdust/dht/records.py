@@ -75,7 +75,7 @@ class RecordType:
     """
 
     name: str
-    fields: dict[str, field.FieldCheck] = attrs.field(factory=dict)
+    fields: dict[str, field.FieldCheck | field.EccMapName] = attrs.field(factory=dict)
     key: Callable[[dict[str, Any]], str] | None = None
     signer: str | None = None
     document: str | None = None
@@ -83,7 +83,7 @@ class RecordType:
     unsigned: tuple[str, ...] = ()
     revision: str | None = None
     lifetime: int | None = None
-    extra: Callable[[dict[str, Any]], str | None] | None = None
+    extra: Callable[[dict[str, Any], field.EccLayouts | None], str | None] | None = None
     open_fields: bool = False
 
     @property
@@ -93,10 +93,9 @@ class RecordType:
         return own + ((self.cosigner[1],) if self.cosigner else ())
 
 
-def _suppliers_match_ecc_map(record: dict[str, Any]) -> str | None:
-    from bitdust.raid.eccmap import ECC_MAPS
-
-    wanted = ECC_MAPS[record["ecc_map"]].suppliers
+def _suppliers_match_ecc_map(record: dict[str, Any], layouts: field.EccLayouts | None) -> str | None:
+    assert layouts is not None, "the ecc_map field check refuses the record without layouts"
+    wanted = layouts[record["ecc_map"]]
     if len(record["suppliers"]) != wanted:
         return f"{record['ecc_map']} needs {wanted} supplier positions, got {len(record['suppliers'])}"
     if record["publisher_idurl"] != record["customer_idurl"]:
@@ -124,7 +123,7 @@ def _parse_document(xml: str) -> Any:
     return identity
 
 
-def _identity_document(record: dict[str, Any]) -> str | None:
+def _identity_document(record: dict[str, Any], layouts: field.EccLayouts | None) -> str | None:
     identity = _parse_document(record["xml"])
     if record["idurl"] not in [source.url for source in identity.sources]:
         return "the identity document is not served at this IDURL"
@@ -138,7 +137,7 @@ def _identity_document(record: dict[str, Any]) -> str | None:
     return None
 
 
-def _nickname_claims(record: dict[str, Any]) -> str | None:
+def _nickname_claims(record: dict[str, Any], layouts: field.EccLayouts | None) -> str | None:
     """Position N is taken only after N other users: ``taken`` holds their signed claims."""
     taken, position = record["taken"], record["position"]
     if len(taken) != position:
@@ -330,8 +329,13 @@ def make_record(record_type_name: str, value: Any) -> dict[str, Any]:
 # -- checking ---------------------------------------------------------------------------------
 
 
-def check_structure(key: str, record: Any, record_type_name: str) -> RecordType:
-    """Every rule that needs no key lookup and no clock: type, size, fields, key, the type's own check."""
+def check_structure(
+    key: str, record: Any, record_type_name: str, ecc_layouts: field.EccLayouts | None = None
+) -> RecordType:
+    """Every rule that needs no key lookup and no clock: type, size, fields, key, the type's own check.
+
+    ``ecc_layouts``: the ECC maps a ``suppliers`` record may name (without them it is refused).
+    """
     kind = record_type(record_type_name)
     if not isinstance(record, dict):
         raise RecordError(kind.name, "json", "a record is a JSON object")
@@ -346,13 +350,14 @@ def check_structure(key: str, record: Any, record_type_name: str) -> RecordType:
         for name, check in kind.fields.items():
             if name not in record:
                 raise RecordError(kind.name, "fields", f"field {name!r} is missing")
-            problem = check(record[name])
+            value = record[name]
+            problem = check.check(value, ecc_layouts) if isinstance(check, field.EccMapName) else check(value)
             if problem:
                 raise RecordError(kind.name, "fields", f"field {name!r} {problem}")
     if kind.key is not None and key != kind.key(record):
         raise RecordError(kind.name, "key", f"this record must be stored under key {kind.key(record)!r}")
     if kind.extra is not None:
-        problem = kind.extra(record)
+        problem = kind.extra(record, ecc_layouts)
         if problem:
             raise RecordError(kind.name, "content", problem)
     for name in kind.signature_fields:
@@ -459,6 +464,8 @@ class RecordValidator:
     ``public_key(idurl)`` fires with the public ``RsaKey`` that IDURL is bound to (or fails when
     the identity cannot be had); the engine passes its identity cache, tests a dictionary.
     ``clock()`` says what time it is for signed lifetimes (the engine passes its reactor's).
+    ``ecc_layouts`` maps the ECC map names a ``suppliers`` record may use to their supplier
+    positions (the engine passes the ``raid`` table; without it such records are refused).
     """
 
     def __init__(
@@ -466,8 +473,10 @@ class RecordValidator:
         public_key: PublicKeyFetcher | None = None,
         run_blocking: Callable[..., defer.Deferred[Any]] | None = None,
         clock: Callable[[], float] | None = None,
+        ecc_layouts: field.EccLayouts | None = None,
     ) -> None:
         self._public_key = public_key
+        self._ecc_layouts = ecc_layouts
         # Parsing identity documents and checking RSA signatures is CPU work: the engine passes its
         # thread pool; simulations and tests run it inline.
         self._run_blocking = run_blocking or (lambda fn, *args: defer.maybeDeferred(fn, *args))
@@ -479,7 +488,7 @@ class RecordValidator:
 
         def structure() -> tuple[dict[str, Any], RecordType, list[SignatureCheck]]:
             record = decode_record(value, record_type_name)
-            kind = check_structure(key, record, record_type_name)
+            kind = check_structure(key, record, record_type_name, self._ecc_layouts)
             check_lifetime(record, kind, now)
             return record, kind, signature_checks(key, record, kind)
 

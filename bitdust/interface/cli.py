@@ -112,7 +112,7 @@ def _port_options(func: Any) -> Any:
 @click.option("--quiet", is_flag=True, help="do not echo the log to the terminal")
 def run(basedir: Path | None, rest_port: int | None, ws_port: int | None, wait_lock: float, quiet: bool) -> None:
     """Run the engine in the foreground (Ctrl-C stops it)."""
-    from bitdust.main.runner import run_engine
+    from bitdust.node.runner import run_engine
 
     sys.exit(run_engine(_home(basedir), rest_port=rest_port, ws_port=ws_port, wait_lock=wait_lock, echo=not quiet))
 
@@ -121,7 +121,7 @@ def run(basedir: Path | None, rest_port: int | None, ws_port: int | None, wait_l
 @_port_options
 def start(basedir: Path | None, rest_port: int | None, ws_port: int | None) -> None:
     """Start the engine in the background; returns once its API answers."""
-    from bitdust.main.runner import spawn_detached
+    from bitdust.node.runner import spawn_detached
 
     home = _home(basedir)
     pid = engine_pid(home)

@@ -3,6 +3,10 @@
 The engine is a Twisted ``Service`` so that ``twistd`` and the CLI run it the same way.
 Its life cycle is driven by two state machines, :class:`Initializer` and :class:`Shutdowner`;
 the methods here are the steps they call.
+
+The core does not choose its parts, services or local API: ``create_engine`` in
+:mod:`bitdust.node.composition` does, and passes them in, so that ``main`` imports nothing from
+the layers below it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from twisted.python.failure import Failure
 from bitdust import __version__
 from bitdust.automats.registry import AutomatRegistry
 from bitdust.main.api_secret import ensure_secret
+from bitdust.main.collaborators import LocalApi, LocalApiFactory, NodePart
 from bitdust.main.config import Config
 from bitdust.main.events import EventBus
 from bitdust.main.home_lock import HomeLock
@@ -32,18 +37,6 @@ from bitdust.main.shutdowner import Shutdowner
 
 REST_PORT_KEY = "interface/api/rest-http-port"
 WS_PORT_KEY = "interface/api/web-socket-port"
-
-
-def default_service_factories() -> tuple[ServiceFactory, ...]:
-    from bitdust.services.catalog import service_factories
-
-    return service_factories()
-
-
-def default_node_parts() -> tuple[Any, ...]:
-    from bitdust.services.catalog import node_parts
-
-    return node_parts()
 
 
 class Engine(Service):
@@ -59,11 +52,16 @@ class Engine(Service):
         terminal: bool = False,
         owns_reactor: bool = False,
         wait_lock: float = 0.0,
-        service_factories: Iterable[ServiceFactory] | None = None,
-        node_parts: Iterable[Any] | None = None,
-        api_modules: Iterable[Any] | None = None,
+        service_factories: Iterable[ServiceFactory],
+        node_parts: Iterable[NodePart],
+        local_api: LocalApiFactory,
         strict_automats: bool = False,
     ) -> None:
+        """Build a stopped engine; the composition (services, parts, local API) is required.
+
+        Nothing here defaults to "the real node": :mod:`bitdust.node.composition` is the one place that
+        knows it, so an engine built elsewhere says explicitly what it is made of.
+        """
         super().__init__()
         self.setName("bitdust")
         self.paths = HomePaths(Path(home))
@@ -77,8 +75,8 @@ class Engine(Service):
         self._rest_port_override = rest_port
         self._ws_port_override = ws_port
         self._wait_lock = wait_lock
-        self._service_factories = service_factories
-        self._api_modules = api_modules
+        self._service_factories = tuple(service_factories)
+        self._local_api = local_api
         self.lock = HomeLock(self.paths.lock_file, self.paths.pid_file)
         self.automats = AutomatRegistry(strict=strict_automats, log=self.logger("bitdust.automats"))
         self.config = Config(self.paths.config, log=self.logger("bitdust.config"))
@@ -93,11 +91,10 @@ class Engine(Service):
         # Parts of the node that live below the engine core (keys, identity, ...) attach
         # themselves here: ``part.attach(engine)`` now, ``part.load(engine)`` in the worker thread
         # during startup. The core knows them only through these two calls.
-        self.parts = tuple(node_parts if node_parts is not None else default_node_parts())
+        self.parts = tuple(node_parts)
         for part in self.parts:
             part.attach(self)
-        self.api: Any = None
-        self.api_registry: Any = None
+        self.api: LocalApi | None = None
         self.secret: str | None = None
         self.started_at: float | None = None
         self.startup_error: str | None = None
@@ -153,6 +150,12 @@ class Engine(Service):
         path = Path(configured).expanduser() if configured else self.paths.metadata / "networkconfig.json"
         return load_network_config(path)
 
+    def api_ports(self) -> tuple[int | None, int | None]:
+        """The REST and WebSocket ports to listen on: the command line's if given, else the config's."""
+        rest = self._rest_port_override if self._rest_port_override is not None else self.config.get(REST_PORT_KEY)
+        ws = self._ws_port_override if self._ws_port_override is not None else self.config.get(WS_PORT_KEY)
+        return rest, ws
+
     def uptime(self) -> float:
         return 0.0 if self.started_at is None else self.reactor.seconds() - self.started_at
 
@@ -182,52 +185,26 @@ class Engine(Service):
         self.config.watch("logs/debug-level", lambda key, new, old: self.logging.set_debug_level(new))
         self.config.add_listener(self._on_config_changed)
         self.automats.add_listener(self._log_transition)
-        factories = self._service_factories if self._service_factories is not None else default_service_factories()
-        self.services.add_all(factories, self)
+        self.services.add_all(self._service_factories, self)
         self.log.info("engine {version} starting in {home}", version=self.version, home=str(self.paths.home))
 
     def start_interfaces(self) -> defer.Deferred[Any]:
-        from bitdust.interface.api.catalog import api_modules
-        from bitdust.interface.api.registry import ApiRegistry
-        from bitdust.interface.openapi import build_openapi
-        from bitdust.interface.servers import ApiServers
-
-        modules = self._api_modules if self._api_modules is not None else api_modules()
-        self.api_registry = ApiRegistry.from_modules(
-            self,
-            modules,
-            log=self.logger("bitdust.api"),
-            log_calls=lambda: self.config.get("logs/api-enabled"),
-        )
-        openapi_doc = build_openapi(self.api_registry.specs(), version=self.version)
-        self.api = ApiServers(
-            self.reactor,
-            self.api_registry,
-            self._current_secret,
-            rest_port=self._rest_port_override
-            if self._rest_port_override is not None
-            else self.config.get(REST_PORT_KEY),
-            ws_port=self._ws_port_override if self._ws_port_override is not None else self.config.get(WS_PORT_KEY),
-            rest_enabled=self.config.get("interface/api/rest-http-enabled"),
-            ws_enabled=self.config.get("interface/api/web-socket-enabled"),
-            max_request_size=lambda: self.config.get("interface/api/max-request-size"),
-            openapi=lambda: openapi_doc,
-            log=self.logger("bitdust.api"),
-        )
+        """Build the local API through the composition's factory and start listening."""
+        self.api = self._local_api(self)
         self.events.subscribe(self._push_event)
         self.automats.add_listener(self._push_state_change)
         return self.api.start()
 
     def announce_ready(self) -> None:
+        api = self.api
+        assert api is not None, "the initializer starts the interfaces before announcing"
         self.started_at = self.reactor.seconds()
         self.log.info(
             "engine ready: REST http://127.0.0.1:{rest}/  WebSocket ws://127.0.0.1:{ws}/",
-            rest=self.api.rest_port,
-            ws=self.api.ws_port,
+            rest=api.rest_port,
+            ws=api.ws_port,
         )
-        self.events.send(
-            "engine-ready", {"pid": self.pid, "rest_port": self.api.rest_port, "ws_port": self.api.ws_port}
-        )
+        self.events.send("engine-ready", {"pid": self.pid, "rest_port": api.rest_port, "ws_port": api.ws_port})
         self.ready.callback(self)
 
     def report_startup_failure(self, failure: Failure | None) -> None:
@@ -267,7 +244,8 @@ class Engine(Service):
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _current_secret(self) -> str | None:
+    def current_secret(self) -> str | None:
+        """The secret API clients must present, or None while authentication is off in the config."""
         if not self.config.get("interface/api/auth-secret-enabled"):
             return None
         return self.secret

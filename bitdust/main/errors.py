@@ -1,55 +1,33 @@
-"""Domain errors of the engine.
+"""Domain errors of the engine core, and the shared ones it has always offered its callers.
 
-Every error a user can cause or observe subclasses :class:`BitDustError`; the API layer maps
-``http_code`` to the HTTP status and the message to the envelope's ``errors`` list, in one place.
+The shared hierarchy lives in :mod:`bitdust.errors` (above every layer, so the state machine
+runtime can use it); it is imported here under the names the engine's modules already use.
 """
 
 from __future__ import annotations
 
+from bitdust.errors import (
+    BadRequest,
+    BitDustError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    Unauthorized,
+)
 
-class BitDustError(Exception):
-    """Base of all domain errors; ``http_code`` says how the API answers it."""
-
-    http_code = 500
-
-    def __init__(self, message: str, *, errors: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.errors = errors if errors is not None else [message]
-
-
-class BadRequest(BitDustError):
-    """Invalid or missing input: nothing was changed."""
-
-    http_code = 400
-
-
-class Unauthorized(BitDustError):
-    http_code = 401
-
-
-class Forbidden(BitDustError):
-    http_code = 403
-
-
-class NotFound(BitDustError):
-    """An unknown route, key, service, machine or other named object."""
-
-    http_code = 404
-
-
-class Conflict(BitDustError):
-    http_code = 409
-
-
-class PayloadTooLarge(BitDustError):
-    http_code = 413
-
-
-class ServiceUnavailable(BitDustError):
-    """The engine or a service is not in a state to do this right now."""
-
-    http_code = 503
+__all__ = [
+    "BitDustError",
+    "BadRequest",
+    "Unauthorized",
+    "Forbidden",
+    "NotFound",
+    "Conflict",
+    "PayloadTooLarge",
+    "ServiceUnavailable",
+    "EngineLocked",
+]
 
 
 class EngineLocked(BitDustError):

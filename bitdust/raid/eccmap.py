@@ -33,6 +33,11 @@ def _make(count: int) -> EccMap:
 ECC_MAPS: dict[str, EccMap] = {m.name: m for m in map(_make, (2, 4, 7, 13, 18, 26, 64))}
 
 
+def supplier_positions() -> dict[str, int]:
+    """ECC map name -> supplier positions: what the DHT's ``suppliers`` record check is given."""
+    return {name: layout.suppliers for name, layout in ECC_MAPS.items()}
+
+
 def eccmap(name: str) -> EccMap:
     """The map called ``name``; an unknown name is the caller's mistake, hence BadRequest."""
     try:

@@ -34,6 +34,7 @@ from bitdust.main.config_types import Bool, Int, Port, PositiveInt, String, Stri
 from bitdust.main.errors import BadRequest
 from bitdust.main.logs import log_failure
 from bitdust.main.service import BitDustService
+from bitdust.raid.eccmap import supplier_positions
 
 SERVICE_NAME = "service_entangled_dht"
 NICKNAME_KEY = "personal/nickname"
@@ -174,7 +175,7 @@ class EntangledDhtService(BitDustService):
                 node_id=node_id,
                 settings=settings,
                 store=store,
-                validator=RecordValidator(self._public_key, engine.run_blocking, engine.reactor.seconds),
+                validator=self.record_validator(),
                 log=engine.logger("bitdust.dht"),
                 automats=engine.automats,
             )
@@ -237,6 +238,13 @@ class EntangledDhtService(BitDustService):
             return ipaddress.ip_address(host).is_loopback
         except ValueError:
             return False
+
+    def record_validator(self) -> RecordValidator:
+        """The DHT's record checks, given what they may not import: identities and the ECC layouts."""
+        engine = self.engine
+        return RecordValidator(
+            self._public_key, engine.run_blocking, engine.reactor.seconds, ecc_layouts=supplier_positions()
+        )
 
     # -- identities ----------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from bitdust.main.config_options import DEFAULT_OPTIONS
-from bitdust.services.catalog import service_factories
+from bitdust.node.composition import default_service_factories
 from tests.deploy.conftest import ROOT
 
 DEPLOY = ROOT / "deploy"
@@ -32,7 +32,7 @@ def _options() -> dict[str, Any]:
     """Every option an engine registers, by key (enable flags map to None: plain booleans)."""
     options = {option.key: option for option in DEFAULT_OPTIONS}
     bare_engine = SimpleNamespace(config=frozenset())  # services only ask which options exist yet
-    for factory in service_factories():
+    for factory in default_service_factories():
         service = factory(bare_engine)
         options[service.enabled_key()] = None
         options.update({option.key: option for option in service.options()})

@@ -7,6 +7,7 @@ from twisted.internet import defer
 
 from bitdust.crypt.rsa_key import RsaKey
 from bitdust.dht import records
+from bitdust.raid.eccmap import supplier_positions
 from tests.dht.helpers import ALICE, BOB
 from tests.dht.record_builders import NOW
 
@@ -23,4 +24,4 @@ def validator(keys: dict[str, RsaKey]) -> records.RecordValidator:
             return defer.fail(LookupError(f"no identity at {idurl}"))
         return defer.succeed(keys[idurl].public_key())
 
-    return records.RecordValidator(public_key, clock=lambda: NOW)
+    return records.RecordValidator(public_key, clock=lambda: NOW, ecc_layouts=supplier_positions())

@@ -18,6 +18,7 @@ from twisted.internet import defer, task
 from bitdust.crypt.rsa_key import RsaKey
 from bitdust.dht import records
 from bitdust.dht.errors import RecordError
+from bitdust.raid.eccmap import supplier_positions
 from bitdust.userid.identity import Identity
 from bitdust.userid.identity_cache import IdentityCache
 from tests.dht import record_builders
@@ -59,7 +60,7 @@ def validator(tmp_path: Path, alice_key: RsaKey, mallory_key: RsaKey) -> records
     servers.documents[ALICE] = _identity(alice_key, ALICE)
     servers.documents[EVIL] = _identity(mallory_key, EVIL, ALICE)
     cache = IdentityCache(tmp_path / "identitycache", http_get=servers, clock=task.Clock())
-    return records.RecordValidator(cache.public_key, clock=lambda: NOW)
+    return records.RecordValidator(cache.public_key, clock=lambda: NOW, ecc_layouts=supplier_positions())
 
 
 def _outcome(validator: records.RecordValidator, key: str, record: dict[str, Any], kind: str) -> Any:

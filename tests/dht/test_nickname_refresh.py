@@ -11,6 +11,7 @@ from twisted.logger import Logger
 from bitdust.crypt.rsa_key import RsaKey
 from bitdust.dht import records
 from bitdust.dht.nickname import NICKNAME_REFRESH
+from bitdust.raid.eccmap import supplier_positions
 from bitdust.services.service_entangled_dht import NICKNAME_RETRY, EntangledDhtService
 from tests.dht.helpers import ALICE, Net
 from tests.dht.record_builders import identity_document
@@ -22,7 +23,9 @@ def test_the_owner_keeps_its_nickname_past_the_signed_lifetime() -> None:
     def public_key(idurl: str) -> defer.Deferred[RsaKey]:
         return defer.succeed(key.public_key()) if idurl == ALICE else defer.fail(LookupError(idurl))
 
-    net: Net = Net(validator=records.RecordValidator(public_key, clock=lambda: net.clock.now)).build(6)
+    net: Net = Net(
+        validator=records.RecordValidator(public_key, clock=lambda: net.clock.now, ecc_layouts=supplier_positions())
+    ).build(6)
     config = {"personal/nickname": ""}
     engine = types.SimpleNamespace(
         reactor=net.clock,

@@ -15,6 +15,7 @@ from bitdust.crypt.rsa_key import RsaKey
 from bitdust.dht import records
 from bitdust.dht.errors import RecordError
 from bitdust.dht.messages import MAX_VALUE
+from bitdust.raid.eccmap import supplier_positions
 from tests.dht.helpers import ALICE, BOB, Net
 from tests.dht.record_builders import (
     NOW,
@@ -42,7 +43,7 @@ def validator_of(people: dict[str, RsaKey], clock: Any = lambda: NOW) -> records
             return defer.fail(LookupError(f"no identity at {idurl}"))
         return defer.succeed(people[idurl].public_key())
 
-    return records.RecordValidator(public_key, clock=clock)
+    return records.RecordValidator(public_key, clock=clock, ecc_layouts=supplier_positions())
 
 
 def check(validator: records.RecordValidator, key: str, record: dict[str, Any], record_type: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from bitdust.crypt.rsa_key import RsaKey
 from bitdust.dht import records
 from bitdust.dht.errors import RecordError
 from bitdust.interface.api import dht
+from bitdust.raid.eccmap import supplier_positions
 from tests.dht.helpers import ALICE, Net
 from tests.dht.record_builders import compact, identity_document, identity_record, nickname
 from tests.interface.test_api_dht_strict import engine_of
@@ -28,7 +29,9 @@ def network(alice_key: RsaKey) -> Net:
             return defer.fail(LookupError(f"no identity at {idurl}"))
         return defer.succeed(alice_key.public_key())
 
-    net: Net = Net(validator=records.RecordValidator(public_key, clock=lambda: net.clock.now))
+    net: Net = Net(
+        validator=records.RecordValidator(public_key, clock=lambda: net.clock.now, ecc_layouts=supplier_positions())
+    )
     return net.build(6)
 
 

@@ -97,6 +97,21 @@ def test_suppliers_records(validator, keys) -> None:
     assert records.revision_of(suppliers_record(keys), "suppliers") == 4
 
 
+def test_the_ecc_layouts_a_suppliers_record_may_name_are_the_ones_the_validator_is_given(keys) -> None:
+    # raid is below the DHT in the layer order: the layouts are handed in, never imported.
+    public_key = keys[ALICE].public_key()
+    three = records.RecordValidator(lambda idurl: public_key, clock=lambda: NOW, ecc_layouts={"ecc/3x3": 3})
+    record = suppliers_record(keys, ecc_map="ecc/3x3", suppliers=[BOB, "", ""])
+    assert check(three, f"suppliers:{ALICE}", record, "suppliers") == record
+    with pytest.raises(RecordError, match="must be one of ecc/3x3"):
+        check(three, f"suppliers:{ALICE}", suppliers_record(keys), "suppliers")
+    with pytest.raises(RecordError, match="'content'.*ecc/3x3 needs 3 supplier positions, got 2"):
+        check(three, f"suppliers:{ALICE}", suppliers_record(keys, ecc_map="ecc/3x3"), "suppliers")
+    none = records.RecordValidator(lambda idurl: public_key, clock=lambda: NOW)
+    with pytest.raises(RecordError, match="'fields'.*this node was given no ECC maps"):
+        check(none, f"suppliers:{ALICE}", suppliers_record(keys), "suppliers")
+
+
 def test_relation_and_message_broker_records(validator, keys) -> None:
     relation = records.sign_record(
         f"relation:{BOB}:2", {"type": "relation", "idurl": BOB, "index": 2, "data": {"a": 1}, "revision": 0}, keys[BOB]

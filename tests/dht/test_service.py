@@ -5,7 +5,10 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from twisted.internet import defer, task
 
+from bitdust.dht import records
+from bitdust.dht.errors import RecordError
 from bitdust.main.errors import BadRequest
 from bitdust.main.service import BitDustService
 from bitdust.services.service_entangled_dht import (
@@ -73,3 +76,29 @@ def test_network_status_part_says_why_while_the_service_is_off() -> None:
     engine = fake_engine()
     engine.services = FakeServices({"service_entangled_dht": (EntangledDhtService(engine), False)})
     assert network_status_part(engine) == {"active": False, "reason": "service_entangled_dht is not running"}
+
+
+def test_the_record_validator_is_given_the_raid_ecc_layouts() -> None:
+    engine = fake_engine()
+    engine.reactor = task.Clock()
+    engine.run_blocking = lambda fn, *args: defer.maybeDeferred(fn, *args)
+    validator = EntangledDhtService(engine).record_validator()
+    # ecc/4x4 is a raid layout with 4 positions: the record gets past the field check to the count.
+    record = {
+        "type": "suppliers",
+        "customer_idurl": "http://id.example.org/alice.xml",
+        "publisher_idurl": "http://id.example.org/alice.xml",
+        "ecc_map": "ecc/4x4",
+        "suppliers": [""],
+        "revision": 1,
+        "timestamp": 1,
+        "signature": "AAAA",
+    }
+    key = "suppliers:http://id.example.org/alice.xml"
+    outcome: list = []
+    validator.validate(key, records.canonical_json(record), "suppliers").addBoth(outcome.append)
+    assert isinstance(outcome[0].value, RecordError)
+    assert (outcome[0].value.rule, outcome[0].value.message) == (
+        "content",
+        "suppliers record breaks rule 'content': ecc/4x4 needs 4 supplier positions, got 1",
+    )

@@ -16,9 +16,9 @@ from twisted.internet import defer, reactor
 from twisted.web.client import Agent, FileBodyProducer, readBody
 from twisted.web.http_headers import Headers
 
-from bitdust.main.engine import Engine
 from bitdust.main.errors import EngineLocked
 from bitdust.main.service import BitDustService
+from bitdust.node.composition import create_engine
 
 
 class Recorder(BitDustService):
@@ -46,7 +46,7 @@ def factories():
 
 @pytest_twisted.inlineCallbacks
 def make_engine(home):
-    engine = Engine(home, reactor=reactor, rest_port=0, ws_port=0, service_factories=factories())
+    engine = create_engine(home, reactor=reactor, rest_port=0, ws_port=0, service_factories=factories())
     engine.startService()
     yield engine.ready
     return engine
@@ -147,7 +147,7 @@ def test_engine_lifecycle_and_service_api(home):
 def test_second_engine_on_same_home_fails_cleanly(home):
     first = yield make_engine(home)
     try:
-        second = Engine(home, reactor=reactor, rest_port=0, ws_port=0, service_factories=[])
+        second = create_engine(home, reactor=reactor, rest_port=0, ws_port=0, service_factories=[])
         second.startService()
         with pytest.raises(EngineLocked):
             yield second.ready

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest_twisted
 from twisted.internet import reactor
 
-from bitdust.main.engine import Engine
+from bitdust.node.composition import create_engine
 
 
 @pytest_twisted.inlineCallbacks
@@ -14,7 +14,7 @@ def test_event_log_rotates_at_logs_max_size(tmp_path):
     (home / "config" / "logs").mkdir(parents=True)
     (home / "config" / "logs" / "max-size").write_text("1024\n")
     (home / "config" / "logs" / "max-files").write_text("2\n")
-    engine = Engine(home, reactor=reactor, rest_port=0, ws_port=0, service_factories=[])
+    engine = create_engine(home, reactor=reactor, rest_port=0, ws_port=0, service_factories=[])
     engine.startService()
     yield engine.ready
     try:

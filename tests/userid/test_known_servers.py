@@ -19,6 +19,7 @@ from twisted.internet import task
 
 from bitdust.crypt.rsa_key import RsaKey
 from bitdust.main.engine import Engine
+from bitdust.node.composition import create_engine
 from bitdust.services.identity_part import IdentityPart
 from bitdust.services.service_p2p_hookups import IDENTITY_EVENTS
 from bitdust.userid.fetch_limits import FetchLimits
@@ -42,7 +43,7 @@ def blocking() -> QueuedBlocking:
 def engine(tmp_path: Path, blocking: QueuedBlocking) -> Iterator[Engine]:
     home = tmp_path / "node"
     write_network(home / "metadata" / "networkconfig.json", ("id-a.net", 8084))
-    node = Engine(home, reactor=task.Clock(), service_factories=[], node_parts=[IdentityPart()])
+    node = create_engine(home, reactor=task.Clock(), service_factories=[], node_parts=[IdentityPart()])
     node.run_blocking = blocking  # type: ignore[method-assign]
     node.init_local()  # the startup step that runs in a worker thread: reads config, identity, cache
     node.after_local()  # config changes become config-changed events

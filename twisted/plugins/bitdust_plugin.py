@@ -8,7 +8,7 @@ from twisted.application.service import ServiceMaker
 
 bitdust_engine = ServiceMaker(
     "BitDust engine",
-    "bitdust.main.twistd_service",
+    "bitdust.node.twistd_service",
     "a BitDust peer-to-peer node (local API on 127.0.0.1)",
     "bitdust",
 )

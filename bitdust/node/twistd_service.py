@@ -20,9 +20,9 @@ class Options(usage.Options):
 def makeService(options: Options) -> Any:  # noqa: N802 - Twisted plugin hook
     from twisted.internet import reactor
 
-    from bitdust.main.engine import Engine
+    from bitdust.node.composition import create_engine
 
-    engine = Engine(
+    engine = create_engine(
         default_home(options["basedir"]),
         reactor=reactor,
         rest_port=options["rest-port"],

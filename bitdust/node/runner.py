@@ -46,10 +46,10 @@ def run_engine(
     tune_malloc()
     from twisted.logger import globalLogBeginner
 
-    from bitdust.main.engine import Engine
+    from bitdust.node.composition import create_engine
 
     terminal = sys.stdin.isatty() and sys.stdout.isatty()
-    engine = Engine(
+    engine = create_engine(
         home,
         reactor=reactor,
         rest_port=rest_port,
