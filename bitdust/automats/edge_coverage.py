@@ -5,6 +5,11 @@ processed event of every machine (through :func:`bitdust.automats.runtime.add_tr
 and compares the transitions with the edges parsed from ``automats/*.md``; an edge is taken when a
 transition went from its source state on its event to its target state without an action or
 condition raising. A source may mark an edge as untestable in its front matter, with the reason.
+
+Edges are told apart by (source, event, target), which the runtime's history records; no machine
+has two edges that share all three. One limit of that: an event for which no guarded edge of a
+state holds leaves the state unchanged, and is counted as that state's self-loop on the event if
+the diagram has one.
 """
 
 from __future__ import annotations
@@ -81,7 +86,7 @@ def _edge_text(edge: Edge) -> str:
 
 def format_table(report: list[MachineCoverage]) -> list[str]:
     """The report as lines: one row per machine, then each edge not taken, named with its line."""
-    width = max((len(item.source.name) for item in report), default=7)
+    width = max([len("machine")] + [len(item.source.name) for item in report])
     lines = [f"{'machine':<{width}}  taken  untestable  untaken"]
     for item in report:
         total = len(item.source.edges)
