@@ -14,7 +14,7 @@ USER_VENV = $(USER_PREFIX)/share/bitdust/venv
 USER_SOURCE ?= .
 USER_PIP_FLAGS ?=
 
-.PHONY: install install-user run engine test lint unit e2e automats openapi bench clean
+.PHONY: install install-user run engine test lint unit e2e automats automats-coverage openapi bench clean
 
 install: $(STAMP)
 
@@ -56,6 +56,10 @@ e2e: install
 
 automats: install
 	$(PY) -m bitdust.automats.generator --sources automats --root .
+
+# Per machine: the edges of automats/*.md the unit tests take, and the untaken ones named.
+automats-coverage: install
+	$(PY) -m pytest -m "not e2e" -q -p no:cacheprovider --automats-coverage
 
 openapi: install
 	$(PY) -m bitdust.interface.openapi --output docs/openapi.json

@@ -28,6 +28,27 @@ if TYPE_CHECKING:
     from bitdust.automats.registry import AutomatRegistry
 
 StateChangedCallback = Callable[["Automat", str, str, str], object]
+TransitionObserver = Callable[["Automat", "Transition", bool], object]
+
+# Instrumentation, not behaviour: the unit suite's edge-coverage plugin (tests/automats/edge_plugin.py)
+# sees every processed event of every machine here, whoever built the machine. Engines never add one,
+# so the cost in production is one empty-list check per event.
+_transition_observers: list[TransitionObserver] = []
+
+
+def add_transition_observer(observer: TransitionObserver) -> None:
+    """Call ``observer(automat, transition, failed)`` after every processed event of every machine.
+
+    ``failed`` is true when an action or a condition raised: the state the transition reports is
+    then the failure state (or the state reached when it raised), not the end of a diagram edge.
+    """
+    if observer not in _transition_observers:
+        _transition_observers.append(observer)
+
+
+def remove_transition_observer(observer: TransitionObserver) -> None:
+    if observer in _transition_observers:
+        _transition_observers.remove(observer)
 
 
 @attrs.frozen
@@ -167,7 +188,7 @@ class Automat:
         except Exception as exc:
             self.last_error = exc
             if self.FAILURE_STATE is None:
-                self._changed(event, old, self.state)
+                self._changed(event, old, self.state, failed=True)
                 raise
             self.log.failure(
                 "{automat} failed on {event} in state {state}; moving to {failure_state}",
@@ -179,10 +200,15 @@ class Automat:
                 failure_state=self.FAILURE_STATE,
             )
             self.state = self.FAILURE_STATE
+            self._changed(event, old, self.state, failed=True)
+            return
         self._changed(event, old, self.state)
 
-    def _changed(self, event: str, old: str, new: str) -> None:
-        self._history.append(Transition(self.clock.seconds(), event, old, new))
+    def _changed(self, event: str, old: str, new: str, *, failed: bool = False) -> None:
+        transition = Transition(self.clock.seconds(), event, old, new)
+        self._history.append(transition)
+        for observer in list(_transition_observers):
+            observer(self, transition, failed)
         self.log.debug("{automat} {event}: {old} -> {new}", automat=self.id, event=event, old=old, new=new)
         if new == old:
             return

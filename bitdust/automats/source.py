@@ -33,7 +33,11 @@ TIMER_NAME = re.compile(r"timer-(?P<count>[0-9]+)(?P<unit>ms|sec|min|hour)")
 TIMER_UNITS = {"ms": 0.001, "sec": 1.0, "min": 60.0, "hour": 3600.0}
 
 REQUIRED_KEYS = ("name", "module", "class")
-KNOWN_KEYS = (*REQUIRED_KEYS, "failure_state", "timers")
+KNOWN_KEYS = (*REQUIRED_KEYS, "failure_state", "timers", "untestable")
+# The front matter keys whose entries are the indented lines below them.
+NESTED_KEYS = ("timers", "untestable")
+# One entry of 'untestable:': the edge, then after the colon why no unit test can take it.
+_UNTESTABLE = re.compile(r"(?P<src>\S+)\s*->\s*(?P<dst>\S+)\s+on\s+(?P<event>\S+)")
 
 _ARROW = re.compile(r"(?P<src>\S+)\s*-->\s*(?P<dst>[^\s:]+)\s*(?::(?P<label>.*))?")
 _LABEL = re.compile(r"(?P<event>[^\s\[\]/]+)\s*(?:\[(?P<cond>[^\[\]]*)\])?\s*(?:/(?P<actions>.*))?")
@@ -76,6 +80,8 @@ class MachineSource:
     edges: tuple[Edge, ...]
     failure_state: str | None = None
     timers: tuple[tuple[str, float], ...] = ()
+    # Edges no unit test can take, each with the reason, from the front matter's 'untestable:'.
+    untestable: tuple[tuple[Edge, str], ...] = ()
 
     @property
     def ref(self) -> str:
@@ -128,7 +134,7 @@ def parse_text(text: str, path: str | Path) -> MachineSource:
     """Parse source ``text``; ``path`` is used in messages and must be named ``<name>.md``."""
     path = Path(path)
     lines = text.splitlines()
-    keys, key_lines, timers, body_start = _parse_front_matter(lines, path)
+    keys, key_lines, timers, untestable, body_start = _parse_front_matter(lines, path)
     name = keys["name"]
     if path.suffix == ".md" and path.stem != name:
         raise AutomatSourceError(path, key_lines["name"], f"name {name!r} must match the file name {path.name!r}")
@@ -142,6 +148,7 @@ def parse_text(text: str, path: str | Path) -> MachineSource:
         )
     _check_timers(path, edges, timers)
     _check_shadowed(path, edges)
+    marked = _resolve_untestable(path, edges, untestable)
     return MachineSource(
         path=path,
         name=name,
@@ -153,6 +160,7 @@ def parse_text(text: str, path: str | Path) -> MachineSource:
         edges=edges,
         failure_state=failure,
         timers=tuple((event, period) for event, (period, _line) in timers.items()),
+        untestable=marked,
     )
 
 
@@ -166,7 +174,8 @@ def _parse_front_matter(lines: list[str], path: Path):
     keys: dict[str, str] = {}
     key_lines: dict[str, int] = {}
     timers: dict[str, tuple[float, int]] = {}
-    in_timers = False
+    untestable: list[tuple[str, str, int]] = []
+    nested: str | None = None
     for index in range(1, len(lines)):
         lineno = index + 1
         raw = lines[index]
@@ -179,20 +188,26 @@ def _parse_front_matter(lines: list[str], path: Path):
         if not sep or not key:
             raise AutomatSourceError(path, lineno, f"expected 'key: value' in front matter, got {raw.strip()!r}")
         if raw[0].isspace():
-            if not in_timers:
-                raise AutomatSourceError(path, lineno, "unexpected indented line: only 'timers:' has nested entries")
-            timers[key] = (_parse_timer(path, lineno, key, value, timers), lineno)
+            if nested is None:
+                raise AutomatSourceError(
+                    path, lineno, "unexpected indented line: only 'timers:' and 'untestable:' have nested entries"
+                )
+            if nested == "timers":
+                timers[key] = (_parse_timer(path, lineno, key, value, timers), lineno)
+            else:
+                untestable.append((key, value, lineno))
             continue
-        in_timers = False
+        nested = None
         if key not in KNOWN_KEYS:
             raise AutomatSourceError(path, lineno, f"unknown front matter key {key!r} (known: {', '.join(KNOWN_KEYS)})")
         if key in key_lines:
             raise AutomatSourceError(path, lineno, f"duplicate front matter key {key!r}")
         key_lines[key] = lineno
-        if key == "timers":
+        if key in NESTED_KEYS:
             if value:
-                raise AutomatSourceError(path, lineno, "'timers:' takes indented 'timer-event: seconds' lines")
-            in_timers = True
+                entry = "timer-event: seconds" if key == "timers" else "SOURCE -> TARGET on event: reason"
+                raise AutomatSourceError(path, lineno, f"'{key}:' takes indented '{entry}' lines")
+            nested = key
             continue
         if not value:
             raise AutomatSourceError(path, lineno, f"front matter key {key!r} has no value")
@@ -203,7 +218,7 @@ def _parse_front_matter(lines: list[str], path: Path):
     for key in REQUIRED_KEYS:
         if key not in keys:
             raise AutomatSourceError(path, 1, f"front matter misses the required key {key!r}")
-    return keys, key_lines, timers, index + 1
+    return keys, key_lines, timers, untestable, index + 1
 
 
 def _check_key(path: Path, lineno: int, key: str, value: str) -> None:
@@ -366,6 +381,37 @@ def _check_timers(path: Path, edges: tuple[Edge, ...], timers: dict[str, tuple[f
     for event, (_period, lineno) in timers.items():
         if event not in used:
             raise AutomatSourceError(path, lineno, f"timer {event} is declared but no transition uses it")
+
+
+def _resolve_untestable(
+    path: Path, edges: tuple[Edge, ...], entries: list[tuple[str, str, int]]
+) -> tuple[tuple[Edge, str], ...]:
+    """Match each 'untestable:' entry to its edge; an entry naming no edge, or without a reason, is an error.
+
+    Edges are named by source, target and event, which is unique in every machine; when two edges
+    share all three (they differ by condition), one entry marks them all.
+    """
+    marked: list[tuple[Edge, str]] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for key, reason, lineno in entries:
+        match = _UNTESTABLE.fullmatch(key)
+        if match is None:
+            raise AutomatSourceError(
+                path, lineno, f"bad untestable entry {key!r}: expected 'SOURCE -> TARGET on event: reason'"
+            )
+        named = (match.group("src"), match.group("dst"), match.group("event"))
+        if not reason:
+            raise AutomatSourceError(path, lineno, f"untestable edge {key} needs a reason after the colon")
+        if named in seen:
+            raise AutomatSourceError(
+                path, lineno, f"untestable edge {key} is listed twice (first at line {seen[named]})"
+            )
+        seen[named] = lineno
+        found = [edge for edge in edges if (edge.source, edge.target, edge.event) == named]
+        if not found:
+            raise AutomatSourceError(path, lineno, f"untestable edge {key} is not a transition of the diagram")
+        marked.extend((edge, reason) for edge in found)
+    return tuple(marked)
 
 
 def _check_shadowed(path: Path, edges: tuple[Edge, ...]) -> None:

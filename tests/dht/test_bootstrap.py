@@ -155,6 +155,46 @@ def test_join_again_drops_the_answers_of_the_older_attempt(h: Harness) -> None:
     assert h.clock.getDelayedCalls() == []
 
 
+def put_in(h: Harness, where: str) -> None:
+    """Drive the machine to ``where`` with seeds A (up only for JOINED) and B (always down)."""
+    if where == "NO_SEEDS":
+        h.machine.join([])
+    elif where == "JOINING":
+        h.machine.join([SEED_B])
+    elif where == "RETRY_WAIT":
+        h.machine.join([SEED_B])
+        h.advance(RPC_TIMEOUT)
+    elif where == "JOINED":
+        h.seeds.up[SEED_A] = b"a" * 20
+        h.machine.join([SEED_A, SEED_B])
+        h.advance(RPC_TIMEOUT)
+    assert h.machine.state == where
+
+
+@pytest.mark.parametrize("where", ["NO_SEEDS", "JOINING", "RETRY_WAIT", "JOINED"])
+def test_join_without_seeds_forgets_the_old_ones_and_waits_for_none(h: Harness, where: str) -> None:
+    # Edges NO_SEEDS/JOINING/RETRY_WAIT/JOINED -> NO_SEEDS on join [!is_seed_given].
+    put_in(h, where)
+    pings = len(h.seeds.pings)
+    h.machine.join([])
+    assert h.machine.state == "NO_SEEDS" and h.machine.bootstrap_state == "no-seeds"
+    assert h.machine.seeds == [] and h.machine.attempts == 0 and h.machine.next_retry_at is None
+    h.advance(3600)  # the pings and deadlines of the old seeds end in nothing
+    assert h.machine.state == "NO_SEEDS" and len(h.seeds.pings) == pings
+    assert h.clock.getDelayedCalls() == []
+
+
+def test_join_of_a_joined_node_starts_over_with_the_new_seeds(h: Harness) -> None:
+    # Edge JOINED -> JOINING on join [is_seed_given]: the pending re-check of SEED_B is dropped.
+    put_in(h, "JOINED")
+    assert h.retry_in() is not None
+    h.machine.join([SEED_B])
+    assert h.machine.state == "JOINING" and h.machine.seeds == [SEED_B] and h.machine.attempts == 1
+    assert h.seeds.pings[-1] == SEED_B and h.retry_in() is None
+    h.advance(RPC_TIMEOUT)
+    assert h.machine.state == "RETRY_WAIT" and h.machine.seeds_down == [SEED_B]
+
+
 @pytest.mark.parametrize("where", ["IDLE", "NO_SEEDS", "JOINING", "RETRY_WAIT", "JOINED"])
 def test_stop_ends_the_machine_and_leaves_no_timers(h: Harness, where: str) -> None:
     if where == "NO_SEEDS":

@@ -163,6 +163,28 @@ def test_lost_while_offline_does_not_ping(h: Harness) -> None:
     assert h.state(BOB) == "OFFLINE" and h.pinger.calls == []
 
 
+def test_outbox_failed_during_the_ping_makes_the_peer_offline(h: Harness) -> None:
+    # Edge PING -> OFFLINE on outbox-failed: a packet that could not be delivered ends the ping's hope.
+    h.inbox(BOB)
+    h.contacts.on_peer_closed(BOB, "lost")
+    h.contacts.on_gateway("outbox-failed", BOB, "bob refused the connection")
+    assert h.state(BOB) == "OFFLINE"
+    assert h.contacts.find(BOB).problem == "bob refused the connection"
+    assert h.reports[-1] == (BOB, "PING", "OFFLINE")
+    assert h.pinger.calls == [(BOB, 10.0)]
+
+
+def test_shutdown_goodbye_during_the_ping_makes_the_peer_offline(h: Harness) -> None:
+    # Edge PING -> OFFLINE on went-offline: the peer said goodbye while we were pinging it.
+    h.inbox(BOB)
+    h.contacts.on_peer_closed(BOB, "lost")
+    h.contacts.on_peer_closed(BOB, "shutdown")
+    assert h.state(BOB) == "OFFLINE"
+    assert "shutting down" in h.contacts.find(BOB).problem
+    assert h.reports[-1] == (BOB, "PING", "OFFLINE")
+    assert h.pinger.calls == [(BOB, 10.0)]
+
+
 # -- check() -----------------------------------------------------------------------------------
 
 
