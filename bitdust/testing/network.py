@@ -229,6 +229,7 @@ def start_network(
     reactor: Any = None,
     strict_automats: bool = False,
     engine_args: Mapping[str, Any] | None = None,
+    on_phase: Callable[[str], None] | None = None,
 ) -> Any:
     """Build and start a network in ``directory``; fires with the :class:`Network`.
 
@@ -237,7 +238,8 @@ def start_network(
     registered on the identity servers and joins the network, as ``bitdust sandbox up`` does.
     ``options`` (key -> text) are written into every home on top of the sandbox's, ``key_size``
     is every node's ``personal/private-key-size``. On any failure everything started is
-    stopped again before the error propagates.
+    stopped again before the error propagates. ``on_phase(name)`` is called as each phase ends
+    (``homes``, ``servers``, ``nodes``, ``identities``): the benchmark times them.
     """
     if reactor is None:
         from twisted.internet import reactor as default_reactor
@@ -256,7 +258,9 @@ def start_network(
         for record in records:
             write_options(record.home, extra)
 
+    phase = on_phase or (lambda _name: None)
     yield _blocking(reactor, prepare)
+    phase("homes")
     network = Network(
         directory,
         [
@@ -266,9 +270,12 @@ def start_network(
     )
     try:
         yield _start_all(network.id_servers + network.dht_seeds)
+        phase("servers")
         yield _start_all(network.nodes)
+        phase("nodes")
         if identities:
             yield _each(network.nodes, create_identity)
+            phase("identities")
     except BaseException:
         yield network.stop().addErrback(lambda _: None)
         raise
