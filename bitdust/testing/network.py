@@ -52,13 +52,18 @@ class NetworkNode:
     """One engine of the network: its planned record (home, ports) and, while running, its Engine."""
 
     def __init__(
-        self, record: NodeRecord, *, reactor: Any, strict_automats: bool = False, engine_args: Mapping[str, Any] = {}
+        self,
+        record: NodeRecord,
+        *,
+        reactor: Any,
+        strict_automats: bool = False,
+        engine_args: Mapping[str, Any] | None = None,
     ) -> None:
         self.record = record
         self.reactor = reactor
         self.engine: Engine | None = None
         self._strict = strict_automats
-        self._engine_args = dict(engine_args)
+        self._engine_args = dict(engine_args or {})
 
     def __repr__(self) -> str:
         return f"<NetworkNode {self.name} {'running' if self.running else 'stopped'}>"
@@ -208,12 +213,16 @@ class Network:
         return [port for member in self.members for port in member.ports()]
 
     def stop(self) -> defer.Deferred[None]:
-        """Stop every running member at once; fires when all have stopped (the first failure, if any)."""
-        stops = [member.stop() for member in self.members]
-        d = defer.gatherResults(stops, consumeErrors=True)
-        return d.addCallback(lambda _: None).addErrback(
-            lambda f: f.value.subFailure if f.check(defer.FirstError) else f
-        )
+        """Stop every running member at once; fires when all have stopped, even when one failed to
+        (then with the first failure), so nothing of the network outlives the call."""
+        d = defer.DeferredList([member.stop() for member in self.members], consumeErrors=True)
+
+        def checked(results: list[tuple[bool, Any]]) -> None:
+            for ok, value in results:
+                if not ok:
+                    value.raiseException()
+
+        return d.addCallback(checked)
 
 
 @defer.inlineCallbacks
@@ -227,7 +236,7 @@ def start_network(
     key_size: int = TEST_KEY_SIZE,
     options: Mapping[str, str] | None = None,
     reactor: Any = None,
-    strict_automats: bool = False,
+    strict_automats: bool = True,
     engine_args: Mapping[str, Any] | None = None,
     on_phase: Callable[[str], None] | None = None,
 ) -> Any:
@@ -237,7 +246,8 @@ def start_network(
     with ``identities`` each plain node then creates an identity named after it (``node-1``, ...)
     registered on the identity servers and joins the network, as ``bitdust sandbox up`` does.
     ``options`` (key -> text) are written into every home on top of the sandbox's, ``key_size``
-    is every node's ``personal/private-key-size``. On any failure everything started is
+    is every node's ``personal/private-key-size``. ``strict_automats``: an event a machine's source
+    does not declare raises (as in unit tests) instead of being logged. On any failure everything started is
     stopped again before the error propagates. ``on_phase(name)`` is called as each phase ends
     (``homes``, ``servers``, ``nodes``, ``identities``): the benchmark times them.
     """

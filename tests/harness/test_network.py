@@ -118,6 +118,7 @@ def test_teardown_closes_every_port_and_timer_and_can_run_twice(tmp_path: Path) 
         assert set(reactor.getReaders()) <= readers and set(reactor.getWriters()) <= writers
         left = [c for c in reactor.getDelayedCalls() if c not in calls and c.active()]
         assert left == [], f"timers left after run {run}: {left}"
+        assert reactor.getThreadPool().working == []  # no blocking work of a stopped engine still running
         assert all(map(port_is_free, tcp)) and all(map(udp_port_is_free, udp))
 
 
