@@ -167,6 +167,28 @@ class NetworkNode:
 
         return self.api(method, **params).addCallback(checked)
 
+    def rest(self, verb: str, path: str, params: Mapping[str, Any] | None = None) -> defer.Deferred[ApiAnswer]:
+        """The same call through the node's real REST port (``GET identity/get/v1``); fires
+        ``(http_code, envelope)``. For a test that must see the HTTP layer too; ``api`` is the
+        shorter way everywhere else. GET parameters go in the query string, others in a JSON body."""
+        import treq
+        from twisted.web.client import Agent, HTTPConnectionPool
+
+        engine = self.require_engine()
+        # no persistent connection: nothing of the test's client outlives the call
+        client = treq.client.HTTPClient(Agent(self.reactor, pool=HTTPConnectionPool(self.reactor, persistent=False)))
+        url = f"http://127.0.0.1:{self.record.rest_port}/{path.lstrip('/')}"
+        headers = {"api_secret": engine.secret or ""}
+        if verb.upper() == "GET":
+            d = client.request("GET", url, params=dict(params or {}), headers=headers)
+        else:
+            d = client.request(verb.upper(), url, json=dict(params or {}), headers=headers)
+
+        def read(response: Any) -> defer.Deferred[ApiAnswer]:
+            return treq.json_content(response).addCallback(lambda body: (response.code, body))
+
+        return d.addCallback(read)
+
     @property
     def global_id(self) -> str | None:
         """``user@host_port`` of this node's identity, None when it has none (or is stopped)."""

@@ -166,3 +166,17 @@ def test_a_failed_start_stops_what_it_started(tmp_path: Path) -> None:
         )
     assert failed.value.method == "identity_create" and failed.value.code == 400
     assert set(reactor.getReaders()) <= readers
+
+
+@pytest_twisted.inlineCallbacks
+def test_api_answers_as_the_rest_port_does(network: Network) -> None:
+    node = network.nodes[0]
+    readers = set(reactor.getReaders())
+    in_process = yield node.api("identity_get")
+    over_http = yield node.rest("GET", "identity/get/v1")
+    assert in_process[0] == over_http[0] == 200
+    assert in_process[1]["result"] == over_http[1]["result"] and in_process[1]["result"]["global_id"] == node.global_id
+    bad_process = yield node.api("config_set", key="logs/debug-level", value="abc")
+    bad_http = yield node.rest("POST", "config/set/v1", {"key": "logs/debug-level", "value": "abc"})
+    assert bad_process[0] == bad_http[0] == 400 and bad_process[1]["errors"] == bad_http[1]["errors"]
+    yield poll(lambda: set(reactor.getReaders()) <= readers, timeout=WAIT, what="the HTTP client's socket to close")
