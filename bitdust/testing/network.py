@@ -268,9 +268,9 @@ def start_network(
     with ``identities`` each plain node then creates an identity named after it (``node-1``, ...)
     registered on the identity servers and joins the network, as ``bitdust sandbox up`` does.
     ``options`` (key -> text) are written into every home on top of the sandbox's, ``key_size``
-    is every node's ``personal/private-key-size``. ``strict_automats``: an event a machine's source
-    does not declare raises (as in unit tests) instead of being logged. On any failure everything started is
-    stopped again before the error propagates. ``on_phase(name)`` is called as each phase ends
+    is every node's ``personal/private-key-size``. ``strict_automats``: an event a machine's
+    source does not declare raises (as in unit tests) instead of being logged. On any failure
+    everything started is stopped again before the error propagates. ``on_phase(name)`` is called as each phase ends
     (``homes``, ``servers``, ``nodes``, ``identities``): the benchmark times them.
     """
     if reactor is None:
@@ -282,16 +282,18 @@ def start_network(
     if identities and id_servers < 1:
         raise ValueError("identities need at least one identity server")
     directory = Path(directory)
-    records = plan_nodes(directory, sandbox_layout(id_servers, dht_seeds, nodes))
     extra = {"personal/private-key-size": str(key_size), **dict(options or {})}
 
-    def prepare() -> None:
-        prepare_homes(records)
-        for record in records:
+    def prepare() -> list[NodeRecord]:
+        """Blocking (probes ports, writes files): plan the members and lay out their homes."""
+        planned = plan_nodes(directory, sandbox_layout(id_servers, dht_seeds, nodes))
+        prepare_homes(planned)
+        for record in planned:
             write_options(record.home, extra)
+        return planned
 
     phase = on_phase or (lambda _name: None)
-    yield _blocking(reactor, prepare)
+    records = yield _blocking(reactor, prepare)
     phase("homes")
     network = Network(
         directory,
