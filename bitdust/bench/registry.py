@@ -19,7 +19,17 @@ class Benchmark:
 
 
 def benchmarks() -> dict[str, Benchmark]:
-    from bitdust.bench import api, codec, dht, dht_attacks, identity, identity_flood, peer_flood, transport
+    from bitdust.bench import (
+        api,
+        codec,
+        dht,
+        dht_attacks,
+        identity,
+        identity_flood,
+        network_start,
+        peer_flood,
+        transport,
+    )
 
     return {
         bench.name: bench
@@ -32,5 +42,6 @@ def benchmarks() -> dict[str, Benchmark]:
             peer_flood.BENCHMARK,
             dht_attacks.BENCHMARK,
             identity_flood.BENCHMARK,
+            network_start.BENCHMARK,
         )
     }

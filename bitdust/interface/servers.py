@@ -86,6 +86,8 @@ class ApiServers:
         openapi: Callable[[], dict[str, Any]],
         log: Logger | None = None,
     ) -> None:
+        #: the methods both servers dispatch to (in-process callers, such as the test harness, use it too)
+        self.registry = registry
         self._reactor: IReactorTCP = reactor
         self._clock: IReactorTime = reactor
         self._log = log if log is not None else Logger(namespace="bitdust.interface.servers")

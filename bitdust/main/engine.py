@@ -103,6 +103,7 @@ class Engine(Service):
         self.finished: defer.Deferred[bool] = defer.Deferred()
         self.initializer = Initializer(self, clock=reactor, registry=self.automats, log=self.logger("bitdust.automats"))
         self.shutdowner = Shutdowner(self, clock=reactor, registry=self.automats, log=self.logger("bitdust.automats"))
+        self.shutdowner.add_state_changed_callback(self._on_shutdowner_changed)
 
     def logger(self, namespace: str) -> Logger:
         """A logger of this engine (not the process-global one)."""
@@ -233,9 +234,8 @@ class Engine(Service):
         self.logging.close()
 
     def finish(self, *, restart: bool) -> None:
+        """The shutdowner's last action; ``finished`` fires once its transition is over (below)."""
         self.restart_requested = restart
-        if not self.finished.called:
-            self.finished.callback(restart)
         if self.owns_reactor:
             try:
                 self.reactor.stop()
@@ -243,6 +243,13 @@ class Engine(Service):
                 pass
 
     # -- internals ----------------------------------------------------------------------------
+
+    def _on_shutdowner_changed(self, automat: Any, old: str, new: str, event: str) -> None:
+        """Fire ``finished`` when the shutdowner has entered FINISHED, not from inside its last
+        action: by then its timers are cancelled, so whoever waits on :meth:`stop` finds the engine
+        with nothing of it left on the reactor (many engines share one reactor in a test)."""
+        if new == "FINISHED" and not self.finished.called:
+            self.finished.callback(self.restart_requested)
 
     def current_secret(self) -> str | None:
         """The secret API clients must present, or None while authentication is off in the config."""

@@ -7,7 +7,6 @@ programs) find them again.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 from collections.abc import Callable, Iterable
@@ -17,12 +16,12 @@ from typing import Any
 
 import attrs
 
-from bitdust.main.fileutil import atomic_write
 from bitdust.sandbox import state as sandbox_state
 from bitdust.sandbox.errors import NodeStartFailed, SandboxError, SandboxRunning
 from bitdust.sandbox.launcher import SIGKILL, SIGTERM, Process, ProcessLauncher
-from bitdust.sandbox.ports import free_ports, port_is_free
-from bitdust.sandbox.roles import DHT_SEED, ID_SERVER, NODE, role
+from bitdust.sandbox.layout import plan_nodes, prepare_homes, sandbox_layout
+from bitdust.sandbox.ports import port_is_free
+from bitdust.sandbox.roles import NODE
 from bitdust.sandbox.state import NodeRecord, SandboxState
 
 START_TIMEOUT = 60.0
@@ -31,8 +30,6 @@ TERM_TIMEOUT = 10.0
 KILL_TIMEOUT = 5.0
 REAP_TIMEOUT = 5.0
 POLL_INTERVAL = 0.05
-#: ``services/identity-propagate/min-servers`` of a node in a sandbox with enough identity servers
-MIN_SERVERS_DEFAULT = 2
 
 
 @attrs.frozen
@@ -136,7 +133,7 @@ class Sandbox:
             raise SandboxError("the number of DHT seeds cannot be negative")
         self.directory.mkdir(parents=True, exist_ok=True)
         previous = sandbox_state.load_or_none(self.directory)
-        records = self._plan([(ID_SERVER.name, id_servers), (DHT_SEED.name, dht_seeds), (NODE.name, nodes)], previous)
+        records = plan_nodes(self.directory, sandbox_layout(id_servers, dht_seeds, nodes), previous)
         live = self.running_nodes(previous) + [
             (r, pids) for r in records if (pids := self.launcher.pids(r)) and not _recorded(previous, r)
         ]
@@ -169,45 +166,6 @@ class Sandbox:
             sandbox_state.save(attrs.evolve(current, nodes=[r.with_pid(None) for r in current.nodes]))
             raise
         return current
-
-    def _plan(self, layout: Iterable[tuple[str, int]], previous: SandboxState | None) -> list[NodeRecord]:
-        """Names, homes and distinct free ports; a node of a previous sandbox keeps its ports when free."""
-        old = {r.name: r for r in previous.nodes} if previous else {}
-        used: set[int] = set()
-        records = []
-        for role_name, count in layout:
-            kind = role(role_name)
-            for number in range(1, count + 1):
-                name = kind.node_name(number)
-                before = old.get(name)
-                wanted = 2 + len(kind.extra_ports)
-                if before is not None and before.role == role_name and self._ports_reusable(before, used, kind):
-                    ports = [before.rest_port, before.ws_port] + [before.extra[p] for p in kind.extra_ports]
-                else:
-                    ports = free_ports(wanted, exclude=used)
-                used.update(ports)
-                extra = dict(before.extra) if before is not None else {}
-                extra.update(zip(kind.extra_ports, ports[2:], strict=True))
-                records.append(
-                    NodeRecord(
-                        name=name,
-                        role=role_name,
-                        home=self.directory / name,
-                        rest_port=ports[0],
-                        ws_port=ports[1],
-                        pid=None,
-                        extra=extra,
-                    )
-                )
-        return records
-
-    @staticmethod
-    def _ports_reusable(record: NodeRecord, used: set[int], kind: Any) -> bool:
-        try:
-            ports = [record.rest_port, record.ws_port] + [int(record.extra[p]) for p in kind.extra_ports]
-        except (KeyError, TypeError, ValueError):
-            return False
-        return len(set(ports)) == len(ports) and not used.intersection(ports) and all(map(port_is_free, ports))
 
     def _wait_healthy(self, records: list[NodeRecord], offsets: dict[str, int], timeout: float) -> None:
         deadline = self._clock() + timeout
@@ -343,34 +301,6 @@ class Sandbox:
                 return
         if process.poll() is not None:
             del self._processes[name]
-
-
-def prepare_homes(records: list[NodeRecord]) -> None:
-    """Write each role's config options and the network config into every home before start."""
-    servers = [
-        {"host": "127.0.0.1", "http_port": int(r.extra["id_port"]), "name": r.name}
-        for r in records
-        if r.role == ID_SERVER.name
-    ]
-    seeds = [
-        {"host": "127.0.0.1", "udp_port": int(r.extra["dht_port"]), "name": r.name}
-        for r in records
-        if r.role == DHT_SEED.name
-    ]
-    network = json.dumps({"identity-servers": servers, "dht-seeds": seeds}, indent=2) + "\n"
-    for record in records:
-        atomic_write(record.home / "metadata" / "networkconfig.json", network)
-        options = role(record.role).options(record)
-        if record.role == NODE.name and servers:
-            # a new identity is registered on every identity server of a small network (the
-            # default asks for two, which a one-server sandbox could never give it)
-            options["services/identity-propagate/min-servers"] = str(min(len(servers), MIN_SERVERS_DEFAULT))
-        if record.role == DHT_SEED.name:
-            # chained as in a real network: the first seed is the genesis, each later one joins those before it
-            earlier = [f"{s['host']}:{s['udp_port']}" for s in seeds[: [s["name"] for s in seeds].index(record.name)]]
-            options["services/entangled-dht/known-nodes"] = ", ".join(earlier) or "genesis"
-        for key, text in options.items():
-            atomic_write(record.home / "config" / key, text + "\n", mode=0o600)
 
 
 def _recorded(previous: SandboxState | None, record: NodeRecord) -> bool:
