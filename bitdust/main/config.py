@@ -182,9 +182,15 @@ class Config:
                 if not self._reading.pop(option.key, False):
                     self._apply(option, result)
 
+        def failed(failure: Any) -> None:
+            # Not an OSError (those are in the results): a bug; the options keep their defaults.
+            for option in options:
+                self._reading.pop(option.key, None)
+            self._log.failure("cannot read registered options", failure=failure)
+
         d = self._write_lock.run(self._run_blocking, self._read_files, options)
-        d.addCallback(apply)
-        d.addErrback(lambda failure: self._log.failure("cannot read registered options", failure=failure))
+        d.addCallbacks(apply, failed)
+        d.addErrback(lambda failure: self._log.failure("cannot apply registered options", failure=failure))
 
     def option(self, key: str) -> Option:
         """The definition of ``key``; ``NotFound`` for an unknown key."""
