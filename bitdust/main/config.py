@@ -7,14 +7,23 @@ Changes made through :meth:`Config.set` are checked first and written atomically
 value changes nothing, and watchers hear about real changes only.
 
 Everything lives on the :class:`Config` instance (no module state), so many engines can run in
-one process. Files are tiny and written rarely, so they are written synchronously: ``set``
-either fully succeeds or raises before anything changed.
+one process. :meth:`Config.set` writes synchronously (it either fully succeeds or raises before
+anything changed); the API uses :meth:`Config.set_async`, which writes in a worker thread.
+
+Registering an option never touches the disk on the calling thread: services register theirs on
+the reactor thread, after :meth:`Config.load`. Their files are read (and the missing ones written
+with the default) in one job of the injected ``run_blocking`` per :meth:`Config.registering`
+block; :meth:`Config.settled` fires when that is done, and the service manager starts no service
+before. A standalone config (tools, tests) runs that job inline.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Iterable
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +44,19 @@ CONFIG_CHANGED_EVENT = "config-changed"
 Watcher = Callable[[str, Any, Any], None]
 
 FILE_MODE = 0o600  # options may hold credentials (an HTTP proxy password); only the owner reads them
+
+#: ``run_blocking(fn, *args)``: run ``fn`` somewhere (a worker thread) and fire with its result.
+RunBlocking = Callable[..., defer.Deferred[Any]]
+
+#: What reading an option's file gave: its text, ``None`` (no file: the default was written), or
+#: the reason it could not be read. ``(read, write_error)``; ``write_error`` is set when the
+#: missing file could not be created.
+ReadResult = tuple[str | OSError | UnicodeDecodeError | None, str | None]
+
+
+def run_inline(fn: Callable[..., Any], *args: Any) -> defer.Deferred[Any]:
+    """The ``run_blocking`` of a standalone :class:`Config`: run ``fn`` right here."""
+    return defer.maybeDeferred(fn, *args)
 
 
 @attrs.define(eq=False)
@@ -69,14 +91,35 @@ def _normalize(prefix: str) -> str:
 class Config:
     """The options of one engine, their current values, their files and their watchers."""
 
-    def __init__(self, folder: Path, options: Iterable[Option] = DEFAULT_OPTIONS, *, log: Logger | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        options: Iterable[Option] = DEFAULT_OPTIONS,
+        *,
+        log: Logger | None = None,
+        run_blocking: RunBlocking = run_inline,
+    ) -> None:
+        """``run_blocking`` reads and writes the files of options registered after :meth:`load`;
+        the engine passes its worker-thread runner."""
         self.folder = Path(folder)
         self._log = log or Logger(namespace="bitdust.main.config", source=self)
+        self._run_blocking = run_blocking
         self._options: dict[str, Option] = {}
         self._values: dict[str, Any] = {}
         self._watchers: list[WatchHandle] = []
         self._loaded = False
+        # Serializes the worker-thread jobs (set_async writes, registered options' files) so they
+        # land in the order they were asked for; settled() waits behind them.
         self._write_lock = defer.DeferredLock()
+        # Files are written from the caller's thread (set) and from worker threads; a default file
+        # is created under this lock only where none exists, so it never replaces a set value.
+        self._file_lock = threading.Lock()
+        # Options registered after load, waiting for one job that reads their files.
+        self._unread: list[Option] = []
+        self._batch_depth = 0
+        # Keys whose file a worker thread is reading -> whether set() changed them meanwhile (then
+        # the value read is older than the one set, and is dropped).
+        self._reading: dict[str, bool] = {}
         for option in options:
             self.register(option)
 
@@ -88,7 +131,9 @@ class Config:
         Registering the same definition again is a no-op, so a service can be re-created; a
         different definition under a taken key, or a key that is a folder of other options (or
         has an option as its folder), raises ``ValueError``: two owners of one file is a bug.
-        After :meth:`load`, the new option's file is read (or written with the default).
+        After :meth:`load`, the new option holds its default until its file has been read (or
+        written with the default) by ``run_blocking``, with the others of the same
+        :meth:`registering` block; nothing here touches the disk.
         """
         key = option.key
         existing = self._options.get(key)
@@ -106,7 +151,46 @@ class Config:
         self._options[key] = option
         self._values[key] = option.default
         if self._loaded:
-            self._load_one(option)
+            self._unread.append(option)
+            if not self._batch_depth:
+                self._read_registered()
+
+    @contextlib.contextmanager
+    def registering(self) -> Iterator[None]:
+        """Read the files of every option registered inside in one blocking job, at the end (the
+        engine registers all its services' options at once)."""
+        self._batch_depth += 1
+        try:
+            yield
+        finally:
+            self._batch_depth -= 1
+            if not self._batch_depth:
+                self._read_registered()
+
+    def settled(self) -> defer.Deferred[None]:
+        """Fires once every file job asked for so far (registrations, ``set_async``) is done."""
+        return self._write_lock.run(defer.succeed, None)
+
+    def _read_registered(self) -> None:
+        options, self._unread = self._unread, []
+        if not options:
+            return
+        self._reading.update((option.key, False) for option in options)
+
+        def apply(results: list[ReadResult]) -> None:
+            for option, result in zip(options, results, strict=True):
+                if not self._reading.pop(option.key, False):
+                    self._apply(option, result)
+
+        def failed(failure: Any) -> None:
+            # Not an OSError (those are in the results): a bug; the options keep their defaults.
+            for option in options:
+                self._reading.pop(option.key, None)
+            self._log.failure("cannot read registered options", failure=failure)
+
+        d = self._write_lock.run(self._run_blocking, self._read_files, options)
+        d.addCallbacks(apply, failed)
+        d.addErrback(lambda failure: self._log.failure("cannot apply registered options", failure=failure))
 
     def option(self, key: str) -> Option:
         """The definition of ``key``; ``NotFound`` for an unknown key."""
@@ -129,26 +213,51 @@ class Config:
 
         An unreadable file or one with a value that does not fit the type is logged and the
         default is used. The first load notifies nobody (nothing was running on the old values);
-        a later load (a reload) notifies watchers of the values that changed.
+        a later load (a reload) notifies watchers of the values that changed. Blocking: the engine
+        calls it in its worker-thread startup step.
         """
-        for option in list(self._options.values()):
-            self._load_one(option)
+        options = list(self._options.values())
+        for option, result in zip(options, self._read_files(options), strict=True):
+            self._apply(option, result)
         self._loaded = True
 
-    def _load_one(self, option: Option) -> None:
+    def _read_files(self, options: list[Option]) -> list[ReadResult]:
+        """Blocking, and touching no state but the files: read each option's file, creating a
+        missing one with the default (users find the options that way)."""
+        return [self._read_file(option) for option in options]
+
+    def _read_file(self, option: Option) -> ReadResult:
         path = self.path_of(option.key)
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            return path.read_text(encoding="utf-8-sig"), None
         except FileNotFoundError:
-            self._store(option.key, option.default)
-            self._write_quietly(option, option.default)
-            return
+            pass
         except (OSError, UnicodeDecodeError) as error:
+            return error, None
+        try:
+            with self._file_lock:
+                if not os.path.lexists(path):
+                    atomic_write(path, option.type.serialize(option.default) + "\n", mode=FILE_MODE)
+        except OSError as error:
+            return None, str(error)
+        return None, None
+
+    def _apply(self, option: Option, result: ReadResult) -> None:
+        """Store what :meth:`_read_file` found (reactor thread, or the caller of :meth:`load`)."""
+        path = self.path_of(option.key)
+        text, write_error = result
+        if write_error is not None:
+            # Writing a missing default only helps users find options; failing must not stop the engine.
+            self._log.warn("cannot write option {key}: {error}", key=option.key, error=write_error)
+        if text is None:
+            self._store(option.key, option.default)
+            return
+        if isinstance(text, (OSError, UnicodeDecodeError)):
             self._log.warn(
                 "cannot read option {key} from {path}: {error}; using the default {default}",
                 key=option.key,
                 path=str(path),
-                error=str(error),
+                error=str(text),
                 default=option.type.serialize(option.default),
             )
             self._store(option.key, option.default)
@@ -168,14 +277,8 @@ class Config:
         self._store(option.key, value)
 
     def _write(self, option: Option, value: Any) -> None:
-        atomic_write(self.path_of(option.key), option.type.serialize(value) + "\n", mode=FILE_MODE)
-
-    def _write_quietly(self, option: Option, value: Any) -> None:
-        """Writing a missing default only helps users find options; failing must not stop the engine."""
-        try:
-            self._write(option, value)
-        except OSError as error:
-            self._log.warn("cannot write option {key}: {error}", key=option.key, error=str(error))
+        with self._file_lock:
+            atomic_write(self.path_of(option.key), option.type.serialize(value) + "\n", mode=FILE_MODE)
 
     def _store(self, key: str, value: Any) -> None:
         old = self._values[key]
@@ -232,6 +335,8 @@ class Config:
         return option, new
 
     def _commit(self, option: Option, new: Any) -> dict[str, Any]:
+        if option.key in self._reading:
+            self._reading[option.key] = True
         old = self._values[option.key]
         self._values[option.key] = new
         if new != old:

@@ -79,7 +79,9 @@ class Engine(Service):
         self._local_api = local_api
         self.lock = HomeLock(self.paths.lock_file, self.paths.pid_file)
         self.automats = AutomatRegistry(strict=strict_automats, log=self.logger("bitdust.automats"))
-        self.config = Config(self.paths.config, log=self.logger("bitdust.config"))
+        # Services register their options on the reactor thread; their files are read and written
+        # through run_blocking, in a worker thread.
+        self.config = Config(self.paths.config, log=self.logger("bitdust.config"), run_blocking=self.run_blocking)
         self.events = EventBus(reactor, log=self.logger("bitdust.events"))
         self.services = ServiceManager(
             config=self.config,

@@ -69,8 +69,13 @@ class ServiceManager:
         )
 
     def add_all(self, factories: Iterable[ServiceFactory], engine: Any) -> None:
-        for factory in factories:
-            self.add(factory(engine))
+        """Add every service; their options' files are read in one blocking job of the config,
+        and no operation (``start_enabled`` first) runs before it is done."""
+        with self._config.registering():
+            for factory in factories:
+                self.add(factory(engine))
+        settled = self._config.settled()
+        self._lock.run(lambda: settled)
 
     # -- queries ------------------------------------------------------------------------------
 
