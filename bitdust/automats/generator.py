@@ -2,7 +2,9 @@
 
 The generated class holds what the diagram says (states, events, timers) and an explicit
 ``A(event, ...)`` dispatch written as plain if/elif, so a reader can follow every edge in Python
-and a debugger can step through it. It defines no ``do_*``/``is_*`` stubs: the hand-written
+and a debugger can step through it. Where a state's edges on one event are guarded, the dispatch
+is the decision tree of :mod:`bitdust.automats.decision`: each condition is called at most once
+per event, in the order the first-match rule over the diagram's edges asks for it. It defines no ``do_*``/``is_*`` stubs: the hand-written
 subclass must implement each one, and :mod:`bitdust.automats.checks` reports the missing ones.
 
 Output depends only on the source, so generating twice gives byte-identical files and
@@ -25,7 +27,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from bitdust.automats import conditions
+from bitdust.automats import decision
 from bitdust.automats.errors import AutomatSourceError
 from bitdust.automats.source import Edge, MachineSource, parse_source, source_files
 
@@ -68,15 +70,38 @@ def _timers(source: MachineSource) -> list[str]:
     return lines
 
 
-def _condition(edge: Edge) -> str:
-    assert edge.condition is not None
-    return conditions.to_python(edge.condition, lambda name: f"self.{name}{_ARGS}")
-
-
 def _body(edge: Edge, indent: str) -> list[str]:
     lines = [f"{indent}self.state = {_q(edge.target)}"]
     lines.extend(f"{indent}self.{action}{_ARGS}" for action in edge.actions)
     return lines
+
+
+def _decide(tree: decision.Tree, indent: str) -> list[str]:
+    """Statements for one decision tree: each condition is called once, where the tree asks it.
+
+    A leaf edge says which diagram line it is, since its guard is no longer written out whole.
+    Of the two answers the one leading to the earlier edge comes first, and an ``else: if`` is
+    written ``elif``, so the code reads in the diagram's order wherever the guards allow.
+    """
+    if tree is None:
+        return []
+    if isinstance(tree, Edge):
+        return [f"{indent}# {tree.source} --> {tree.target} : {tree.label}", *_body(tree, indent)]
+    call = f"self.{tree.name}{_ARGS}"
+    inner = indent + _INDENT
+    if tree.if_true is None and tree.if_false is None:
+        return [f"{indent}{call}"]  # the diagram's order asks it, though no edge depends on it
+    if decision.first_line(tree.if_false) < decision.first_line(tree.if_true):
+        test, first, second = f"not {call}", tree.if_false, tree.if_true
+    else:
+        test, first, second = call, tree.if_true, tree.if_false
+    lines = [f"{indent}if {test}:", *_decide(first, inner)]  # ``first`` is never None: it sorts last
+    if second is None:
+        return lines
+    rest = _decide(second, indent)
+    if rest[0].startswith(f"{indent}if "):
+        return [*lines, f"{indent}el{rest[0][len(indent) :]}", *rest[1:]]
+    return [*lines, f"{indent}else:", *_decide(second, inner)]
 
 
 def _dispatch(source: MachineSource) -> list[str]:
@@ -89,7 +114,7 @@ def _dispatch(source: MachineSource) -> list[str]:
     ]
     if not by_state:
         return [*lines, f"{_INDENT * 2}return None"]
-    i2, i3, i4, i5 = (_INDENT * n for n in (2, 3, 4, 5))
+    i2, i3, i4 = (_INDENT * n for n in (2, 3, 4))
     for s_index, (state, events) in enumerate(by_state.items()):
         lines.append(f"{i2}{'if' if s_index == 0 else 'elif'} self.state == {_q(state)}:")
         for e_index, (event, edges) in enumerate(events.items()):
@@ -97,12 +122,7 @@ def _dispatch(source: MachineSource) -> list[str]:
             if len(edges) == 1 and edges[0].condition is None:
                 lines.extend(_body(edges[0], i4))
                 continue
-            for c_index, edge in enumerate(edges):
-                if edge.condition is None:
-                    lines.append(f"{i4}else:")
-                else:
-                    lines.append(f"{i4}{'if' if c_index == 0 else 'elif'} {_condition(edge)}:")
-                lines.extend(_body(edge, i5))
+            lines.extend(_decide(decision.build(edges), i4))  # an event with edges decides something
     return lines
 
 

@@ -60,10 +60,12 @@ class DhtBootstrapMachine(Automat):
         if self.state == "IDLE":
             if event == "join":
                 if self.is_seed_given(*args, **kwargs):
+                    # IDLE --> JOINING : join [is_seed_given] / do_remember_seeds, do_ping_seeds
                     self.state = "JOINING"
                     self.do_remember_seeds(*args, **kwargs)
                     self.do_ping_seeds(*args, **kwargs)
-                elif not self.is_seed_given(*args, **kwargs):
+                else:
+                    # IDLE --> NO_SEEDS : join [!is_seed_given] / do_remember_seeds
                     self.state = "NO_SEEDS"
                     self.do_remember_seeds(*args, **kwargs)
             elif event == "stop":
@@ -72,10 +74,12 @@ class DhtBootstrapMachine(Automat):
         elif self.state == "NO_SEEDS":
             if event == "join":
                 if self.is_seed_given(*args, **kwargs):
+                    # NO_SEEDS --> JOINING : join [is_seed_given] / do_remember_seeds, do_ping_seeds
                     self.state = "JOINING"
                     self.do_remember_seeds(*args, **kwargs)
                     self.do_ping_seeds(*args, **kwargs)
-                elif not self.is_seed_given(*args, **kwargs):
+                else:
+                    # NO_SEEDS --> NO_SEEDS : join [!is_seed_given] / do_remember_seeds
                     self.state = "NO_SEEDS"
                     self.do_remember_seeds(*args, **kwargs)
             elif event == "stop":
@@ -84,20 +88,24 @@ class DhtBootstrapMachine(Automat):
         elif self.state == "JOINING":
             if event == "seeds-answered":
                 if self.is_seed_up(*args, **kwargs):
+                    # JOINING --> JOINED : seeds-answered [is_seed_up] / do_remember_answers, do_schedule_recheck, do_join_layers
                     self.state = "JOINED"
                     self.do_remember_answers(*args, **kwargs)
                     self.do_schedule_recheck(*args, **kwargs)
                     self.do_join_layers(*args, **kwargs)
-                elif not self.is_seed_up(*args, **kwargs):
+                else:
+                    # JOINING --> RETRY_WAIT : seeds-answered [!is_seed_up] / do_remember_answers, do_schedule_retry
                     self.state = "RETRY_WAIT"
                     self.do_remember_answers(*args, **kwargs)
                     self.do_schedule_retry(*args, **kwargs)
             elif event == "join":
                 if self.is_seed_given(*args, **kwargs):
+                    # JOINING --> JOINING : join [is_seed_given] / do_remember_seeds, do_ping_seeds
                     self.state = "JOINING"
                     self.do_remember_seeds(*args, **kwargs)
                     self.do_ping_seeds(*args, **kwargs)
-                elif not self.is_seed_given(*args, **kwargs):
+                else:
+                    # JOINING --> NO_SEEDS : join [!is_seed_given] / do_remember_seeds
                     self.state = "NO_SEEDS"
                     self.do_remember_seeds(*args, **kwargs)
             elif event == "stop":
@@ -109,10 +117,12 @@ class DhtBootstrapMachine(Automat):
                 self.do_ping_seeds(*args, **kwargs)
             elif event == "join":
                 if self.is_seed_given(*args, **kwargs):
+                    # RETRY_WAIT --> JOINING : join [is_seed_given] / do_remember_seeds, do_ping_seeds
                     self.state = "JOINING"
                     self.do_remember_seeds(*args, **kwargs)
                     self.do_ping_seeds(*args, **kwargs)
-                elif not self.is_seed_given(*args, **kwargs):
+                else:
+                    # RETRY_WAIT --> NO_SEEDS : join [!is_seed_given] / do_remember_seeds
                     self.state = "NO_SEEDS"
                     self.do_remember_seeds(*args, **kwargs)
             elif event == "stop":
@@ -128,10 +138,12 @@ class DhtBootstrapMachine(Automat):
                 self.do_schedule_recheck(*args, **kwargs)
             elif event == "join":
                 if self.is_seed_given(*args, **kwargs):
+                    # JOINED --> JOINING : join [is_seed_given] / do_remember_seeds, do_ping_seeds
                     self.state = "JOINING"
                     self.do_remember_seeds(*args, **kwargs)
                     self.do_ping_seeds(*args, **kwargs)
-                elif not self.is_seed_given(*args, **kwargs):
+                else:
+                    # JOINED --> NO_SEEDS : join [!is_seed_given] / do_remember_seeds
                     self.state = "NO_SEEDS"
                     self.do_remember_seeds(*args, **kwargs)
             elif event == "stop":

@@ -58,12 +58,15 @@ class ServiceStateMachine(Automat):
         if self.state == "OFF":
             if event == "start":
                 if not self.is_installed(*args, **kwargs):
+                    # OFF --> NOT_INSTALLED : start [!is_installed] / do_report_not_installed
                     self.state = "NOT_INSTALLED"
                     self.do_report_not_installed(*args, **kwargs)
-                elif self.is_installed(*args, **kwargs) and not self.is_depends_on(*args, **kwargs):
+                elif not self.is_depends_on(*args, **kwargs):
+                    # OFF --> DEPENDS_OFF : start [is_installed && !is_depends_on] / do_report_depends_off
                     self.state = "DEPENDS_OFF"
                     self.do_report_depends_off(*args, **kwargs)
-                elif self.is_installed(*args, **kwargs) and self.is_depends_on(*args, **kwargs):
+                else:
+                    # OFF --> STARTING : start [is_installed && is_depends_on] / do_start
                     self.state = "STARTING"
                     self.do_start(*args, **kwargs)
             elif event == "stop":
@@ -71,17 +74,21 @@ class ServiceStateMachine(Automat):
                 self.do_report_stopped(*args, **kwargs)
             elif event == "recheck":
                 if not self.is_installed(*args, **kwargs):
+                    # OFF --> NOT_INSTALLED : recheck [!is_installed] / do_report_not_installed
                     self.state = "NOT_INSTALLED"
                     self.do_report_not_installed(*args, **kwargs)
         elif self.state == "NOT_INSTALLED":
             if event == "start":
                 if not self.is_installed(*args, **kwargs):
+                    # NOT_INSTALLED --> NOT_INSTALLED : start [!is_installed] / do_report_not_installed
                     self.state = "NOT_INSTALLED"
                     self.do_report_not_installed(*args, **kwargs)
-                elif self.is_installed(*args, **kwargs) and not self.is_depends_on(*args, **kwargs):
+                elif not self.is_depends_on(*args, **kwargs):
+                    # NOT_INSTALLED --> DEPENDS_OFF : start [is_installed && !is_depends_on] / do_report_depends_off
                     self.state = "DEPENDS_OFF"
                     self.do_report_depends_off(*args, **kwargs)
-                elif self.is_installed(*args, **kwargs) and self.is_depends_on(*args, **kwargs):
+                else:
+                    # NOT_INSTALLED --> STARTING : start [is_installed && is_depends_on] / do_start
                     self.state = "STARTING"
                     self.do_start(*args, **kwargs)
             elif event == "stop":
@@ -89,17 +96,21 @@ class ServiceStateMachine(Automat):
                 self.do_report_stopped(*args, **kwargs)
             elif event == "recheck":
                 if self.is_installed(*args, **kwargs):
+                    # NOT_INSTALLED --> OFF : recheck [is_installed] / do_report_installed
                     self.state = "OFF"
                     self.do_report_installed(*args, **kwargs)
         elif self.state == "DEPENDS_OFF":
             if event == "start":
                 if not self.is_installed(*args, **kwargs):
+                    # DEPENDS_OFF --> NOT_INSTALLED : start [!is_installed] / do_report_not_installed
                     self.state = "NOT_INSTALLED"
                     self.do_report_not_installed(*args, **kwargs)
-                elif self.is_installed(*args, **kwargs) and not self.is_depends_on(*args, **kwargs):
+                elif not self.is_depends_on(*args, **kwargs):
+                    # DEPENDS_OFF --> DEPENDS_OFF : start [is_installed && !is_depends_on] / do_report_depends_off
                     self.state = "DEPENDS_OFF"
                     self.do_report_depends_off(*args, **kwargs)
-                elif self.is_installed(*args, **kwargs) and self.is_depends_on(*args, **kwargs):
+                else:
+                    # DEPENDS_OFF --> STARTING : start [is_installed && is_depends_on] / do_start
                     self.state = "STARTING"
                     self.do_start(*args, **kwargs)
             elif event == "stop":
@@ -107,17 +118,21 @@ class ServiceStateMachine(Automat):
                 self.do_report_stopped(*args, **kwargs)
             elif event == "recheck":
                 if not self.is_installed(*args, **kwargs):
+                    # DEPENDS_OFF --> NOT_INSTALLED : recheck [!is_installed] / do_report_not_installed
                     self.state = "NOT_INSTALLED"
                     self.do_report_not_installed(*args, **kwargs)
         elif self.state == "FAILED":
             if event == "start":
                 if not self.is_installed(*args, **kwargs):
+                    # FAILED --> NOT_INSTALLED : start [!is_installed] / do_report_not_installed
                     self.state = "NOT_INSTALLED"
                     self.do_report_not_installed(*args, **kwargs)
-                elif self.is_installed(*args, **kwargs) and not self.is_depends_on(*args, **kwargs):
+                elif not self.is_depends_on(*args, **kwargs):
+                    # FAILED --> DEPENDS_OFF : start [is_installed && !is_depends_on] / do_report_depends_off
                     self.state = "DEPENDS_OFF"
                     self.do_report_depends_off(*args, **kwargs)
-                elif self.is_installed(*args, **kwargs) and self.is_depends_on(*args, **kwargs):
+                else:
+                    # FAILED --> STARTING : start [is_installed && is_depends_on] / do_start
                     self.state = "STARTING"
                     self.do_start(*args, **kwargs)
             elif event == "stop":
@@ -125,6 +140,7 @@ class ServiceStateMachine(Automat):
                 self.do_report_stopped(*args, **kwargs)
             elif event == "recheck":
                 if not self.is_installed(*args, **kwargs):
+                    # FAILED --> NOT_INSTALLED : recheck [!is_installed] / do_report_not_installed
                     self.state = "NOT_INSTALLED"
                     self.do_report_not_installed(*args, **kwargs)
         elif self.state == "STARTING":

@@ -55,16 +55,20 @@ class NetworkConnectorMachine(Automat):
         elif self.state == "CONNECTING":
             if event == "check-ok":
                 if not self.is_reconnect_pending(*args, **kwargs):
+                    # CONNECTING --> CONNECTED : check-ok [!is_reconnect_pending] / do_report_connected
                     self.state = "CONNECTED"
                     self.do_report_connected(*args, **kwargs)
-                elif self.is_reconnect_pending(*args, **kwargs):
+                else:
+                    # CONNECTING --> CONNECTING : check-ok [is_reconnect_pending] / do_check
                     self.state = "CONNECTING"
                     self.do_check(*args, **kwargs)
             elif event == "check-failed":
                 if not self.is_reconnect_pending(*args, **kwargs):
+                    # CONNECTING --> DISCONNECTED : check-failed [!is_reconnect_pending] / do_report_disconnected
                     self.state = "DISCONNECTED"
                     self.do_report_disconnected(*args, **kwargs)
-                elif self.is_reconnect_pending(*args, **kwargs):
+                else:
+                    # CONNECTING --> CONNECTING : check-failed [is_reconnect_pending] / do_check
                     self.state = "CONNECTING"
                     self.do_check(*args, **kwargs)
             elif event == "reconnect":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, runtime_checkable
 
 from twisted.internet import defer
 from twisted.python.failure import Failure
@@ -13,14 +13,46 @@ from bitdust.p2p.packet import Packet
 from bitdust.p2p.packet_out_machine import PacketOutMachine
 from bitdust.p2p.traffic import Transfer
 
-if TYPE_CHECKING:
-    from bitdust.p2p.gateway import Gateway
+
+@runtime_checkable
+class PacketOutGateway(Protocol):
+    """What one outgoing packet needs of the node's gateway, and nothing more.
+
+    :class:`~bitdust.p2p.gateway.Gateway` satisfies it structurally; naming only these calls keeps
+    ``packet_out`` from importing the gateway (which imports ``packet_out``), and lets a test drive
+    the machine with a small recording fake. Every call goes through ``maybeDeferred``, so each
+    may answer at once or with a Deferred.
+    """
+
+    def prepare(self, packet: Packet, /) -> defer.Deferred[tuple[Packet, bytes, Any]] | tuple[Packet, bytes, Any]:
+        """Sign and encode ``packet`` and find its receiver: ``(signed packet, wire bytes, identity)``."""
+        ...
+
+    def transmit(
+        self, packet: Packet, wire: bytes, identity: Any, transfers: list[Transfer], /
+    ) -> defer.Deferred[None] | None:
+        """Hand one attempt to a transport, recording it in ``transfers``; fails when it cannot."""
+        ...
+
+    def refresh_identity(self, idurl: str, /, *, reason: str) -> defer.Deferred[Any] | Any:
+        """Re-fetch the receiver's identity after a failed attempt; answers the identity held after."""
+        ...
+
+    def route(self, identity: Any, /) -> Any | None:
+        """A way to reach ``identity`` with one of this node's transports, or None."""
+        ...
+
+    def finished(self, out: PacketOut, /) -> None:
+        """``out`` settled (delivered, failed or cancelled): forget it and report it."""
+        ...
 
 
 class PacketOut(PacketOutMachine):
     """``result`` fires with the answering Ack packet (or None for Ack/Fail we send), or DeliveryFailed."""
 
-    def __init__(self, gateway: Gateway, packet: Packet, *, timeout: float, retries: int, **kwargs: Any) -> None:
+    def __init__(
+        self, gateway: PacketOutGateway, packet: Packet, *, timeout: float, retries: int, **kwargs: Any
+    ) -> None:
         super().__init__(instance_id=f"packet_out[{packet.command}:{packet.packet_id}]", **kwargs)
         self.gateway = gateway
         self.packet = packet

@@ -86,9 +86,11 @@ class PacketOutMachine(Automat):
         elif self.state == "SENDING":
             if event == "sent":
                 if self.is_ack_wanted(*args, **kwargs):
+                    # SENDING --> ACK_WAIT : sent [is_ack_wanted] / do_wait_attempt
                     self.state = "ACK_WAIT"
                     self.do_wait_attempt(*args, **kwargs)
-                elif not self.is_ack_wanted(*args, **kwargs):
+                else:
+                    # SENDING --> DONE : sent [!is_ack_wanted] / do_report_done
                     self.state = "DONE"
                     self.do_report_done(*args, **kwargs)
             elif event == "send-failed":
@@ -112,9 +114,11 @@ class PacketOutMachine(Automat):
                 self.do_report_failed(*args, **kwargs)
             elif event == "attempt-timeout":
                 if self.is_retry_left(*args, **kwargs):
+                    # ACK_WAIT --> REFRESH : attempt-timeout [is_retry_left] / do_refresh_identity
                     self.state = "REFRESH"
                     self.do_refresh_identity(*args, **kwargs)
-                elif not self.is_retry_left(*args, **kwargs):
+                else:
+                    # ACK_WAIT --> FAILED : attempt-timeout [!is_retry_left] / do_report_timeout
                     self.state = "FAILED"
                     self.do_report_timeout(*args, **kwargs)
             elif event == "cancel":
@@ -123,12 +127,15 @@ class PacketOutMachine(Automat):
         elif self.state == "REFRESH":
             if event == "refreshed":
                 if self.is_route_changed(*args, **kwargs):
+                    # REFRESH --> SENDING : refreshed [is_route_changed] / do_send
                     self.state = "SENDING"
                     self.do_send(*args, **kwargs)
-                elif not self.is_route_changed(*args, **kwargs) and self.is_retry_left(*args, **kwargs):
+                elif self.is_retry_left(*args, **kwargs):
+                    # REFRESH --> RETRY_WAIT : refreshed [!is_route_changed && is_retry_left] / do_wait_attempt
                     self.state = "RETRY_WAIT"
                     self.do_wait_attempt(*args, **kwargs)
-                elif not self.is_route_changed(*args, **kwargs) and not self.is_retry_left(*args, **kwargs):
+                else:
+                    # REFRESH --> FAILED : refreshed [!is_route_changed && !is_retry_left] / do_report_failed
                     self.state = "FAILED"
                     self.do_report_failed(*args, **kwargs)
             elif event == "ack":

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ast
+import itertools
 import os
 import shutil
 import subprocess
@@ -8,11 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from twisted.internet import task
 
-from bitdust.automats import generator
+from bitdust.automats import conditions, generator
 from bitdust.automats.errors import AutomatSourceError
 from bitdust.automats.generator import check_all, flat_path, generate, generate_all, generated_path, parse_source
-from tests.automats.helpers import SOURCES, load_generated
+from bitdust.automats.source import MachineSource
+from tests.automats.helpers import SOURCES, load_generated, recording_class
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -162,3 +165,107 @@ def test_runs_as_a_module(sources: Path, tmp_path: Path) -> None:
     assert (tmp_path / "bitdust/main/initializer_machine.py").is_file()
     result = subprocess.run([*command, "--check"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+# Three edges whose guards share conditions: an if/elif over whole guards calls is_a three times
+# and is_b twice to reach the last edge.
+_SHARED_GUARDS = """---
+name: shared
+module: t.shared
+class: Shared
+---
+```mermaid
+stateDiagram-v2
+[*] --> A
+A --> B : go [is_a] / do_first
+A --> C : go [!is_a && is_b] / do_second
+A --> D : go [!is_a && !is_b] / do_third
+```
+"""
+
+
+@pytest.mark.parametrize(
+    ("answers", "target", "asked"),
+    [
+        ({"is_a": True}, "B", ["is_a"]),
+        ({"is_b": True}, "C", ["is_a", "is_b"]),
+        ({}, "D", ["is_a", "is_b"]),
+    ],
+)
+def test_each_condition_is_called_once_per_dispatch(
+    tmp_path: Path, answers: dict[str, bool], target: str, asked: list[str]
+) -> None:
+    path = tmp_path / "shared.md"
+    path.write_text(_SHARED_GUARDS)
+    machine = recording_class(load_generated(path, tmp_path))(answers=answers, clock=task.Clock())
+    machine.A("go")
+    assert (machine.state, machine.asked) == (target, asked)
+
+
+def _first_match(source: MachineSource, state: str, event: str, answers: dict[str, bool]) -> tuple[str, list[str]]:
+    """The diagram's rule, evaluated here: the first edge whose guard holds, and the conditions asked."""
+    asked: list[str] = []
+
+    def value(name: str) -> bool:
+        if name not in asked:
+            asked.append(name)
+        return answers[name]
+
+    for edge in source.edges:
+        if edge.source == state and edge.event == event:
+            if edge.condition is None or conditions.evaluate(edge.condition, value):
+                return edge.target, asked
+    return state, asked
+
+
+# Guards no real machine has yet: ones that never hold (their condition is still called, once), an
+# `||` whose second operand repeats the first's, and an unguarded edge last.
+_ODD_GUARDS = """---
+name: odd
+module: t.odd
+class: Odd
+---
+```mermaid
+stateDiagram-v2
+[*] --> A
+A --> B : go [is_a && !is_a] / do_never
+A --> C : go [is_b || is_a && is_c] / do_either
+A --> D : go [!is_c] / do_third
+A --> A : go / do_otherwise
+B --> A : back [!(is_a || is_b) && is_c]
+B --> C : stop [is_c && !is_c] / do_never
+```
+"""
+
+
+def _all_sources() -> list[Path]:
+    return [SOURCES / "gate.md", *sorted((REPO / "automats").glob("*.md")), Path("odd.md")]
+
+
+@pytest.mark.parametrize("path", _all_sources(), ids=lambda path: path.name)
+def test_dispatch_takes_the_first_edge_whose_guard_holds_asking_each_condition_once(tmp_path: Path, path: Path) -> None:
+    """Every guarded state and event of every machine, under every answer of its conditions."""
+    if not path.is_absolute():  # the odd guards above
+        path = tmp_path / path
+        path.write_text(_ODD_GUARDS)
+    source = generator.parse_source(path)
+    machine_class = recording_class(load_generated(path, tmp_path))
+    for state, event in dict.fromkeys((edge.source, edge.event) for edge in source.edges if edge.condition):
+        names = sorted(
+            {
+                name
+                for edge in source.edges
+                if edge.source == state and edge.event == event and edge.condition is not None
+                for name in conditions.names(edge.condition)
+            }
+        )
+        for values in itertools.product((False, True), repeat=len(names)):
+            answers = dict(zip(names, values, strict=True))
+            machine = machine_class(answers=answers, clock=task.Clock())
+            machine.state = state
+            machine.A(event)
+            assert (machine.state, machine.asked) == _first_match(source, state, event, answers), (
+                state,
+                event,
+                answers,
+            )

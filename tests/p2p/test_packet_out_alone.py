@@ -7,6 +7,9 @@ machine ran) are taken here, where the test decides when each of the gateway's D
 
 from __future__ import annotations
 
+import ast
+import inspect
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -15,8 +18,9 @@ from twisted.internet import defer, task
 
 from bitdust.p2p import commands
 from bitdust.p2p.errors import DeliveryFailed
+from bitdust.p2p.gateway import Gateway
 from bitdust.p2p.packet import Packet
-from bitdust.p2p.packet_out import PacketOut
+from bitdust.p2p.packet_out import PacketOut, PacketOutGateway
 
 ALICE = "http://127.0.0.1:8084/alice.xml"
 BOB = "http://127.0.0.1:8084/bob.xml"
@@ -146,3 +150,39 @@ def test_cancel_while_the_transport_is_writing(h: Harness) -> None:
     assert h.error().reason == "cancelled" and str(h.error()) == f"{commands.IDENTITY} to {BOB} was cancelled"
     h.gateway.transmits[0].callback(None)
     assert h.out.state == "CANCELLED" and h.gateway.calls == ["prepare", "transmit", "finished"]
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Every module ``path`` imports, wherever the import statement stands (TYPE_CHECKING blocks too)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_packet_out_does_not_import_the_gateway() -> None:
+    imported = _imported_modules(Path(inspect.getfile(PacketOut)))
+    assert not {name for name in imported if name.startswith("bitdust.p2p.gateway")}
+
+
+# How packet_out calls each member of its gateway interface: positional arguments, keyword arguments.
+_CALLS: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
+    "prepare": ((packet(),), {}),
+    "transmit": ((packet(), b"wire", None, []), {}),
+    "refresh_identity": ((BOB,), {"reason": "no answer"}),
+    "route": ((None,), {}),
+    "finished": ((None,), {}),
+}
+
+
+@pytest.mark.parametrize("implementation", [Gateway, FakeGateway])
+def test_the_gateway_and_the_fake_satisfy_the_narrow_interface(implementation: type) -> None:
+    members = {name for name, _ in inspect.getmembers(PacketOutGateway, inspect.isfunction) if not name.startswith("_")}
+    assert members == set(_CALLS)  # the table above covers the whole interface
+    assert issubclass(implementation, PacketOutGateway)
+    for name, (args, kwargs) in _CALLS.items():
+        inspect.signature(getattr(implementation, name)).bind(None, *args, **kwargs)  # raises TypeError if not
