@@ -24,127 +24,46 @@ a full store pushes out anonymous values of the heaviest sender first (:mod:`bit
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import attrs
 from twisted.internet import defer, task
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from bitdust.dht import messages
+from bitdust.dht.admission import Admission
 from bitdust.dht.bootstrap import DhtBootstrap
 from bitdust.dht.errors import RecordError, RpcError, RpcTimeout
+from bitdust.dht.handover import HandOver
+from bitdust.dht.layer import LayerState
 from bitdust.dht.limits import TokenBuckets, sender_of
-from bitdust.dht.lookup import Lookup, LookupResult, Responder
+from bitdust.dht.lookup import FoundValue, Lookup, LookupResult, Responder
 from bitdust.dht.messages import MAX_VALUE_DEPTH, Contact, Message, nested_deeper_than
-from bitdust.dht.node_id import (
-    bucket_index,
-    check_key,
-    distance,
-    encode_id,
-    key_hash,
-    random_id,
-    random_id_in_bucket,
-)
+from bitdust.dht.node_id import bucket_index, check_key, key_hash, random_id, random_id_in_bucket
 from bitdust.dht.protocol import Address, DhtProtocol
-from bitdust.dht.quota import ANONYMOUS, record_rank
-from bitdust.dht.records import RECORD_TYPES, RecordValidator, decode_record, lifetime_left, revision_of
-from bitdust.dht.routing import RoutingTable
+from bitdust.dht.records import RecordValidator, decode_record, revision_of
+from bitdust.dht.republish import Publisher, StoreOutcome
+from bitdust.dht.settings import DhtSettings
+from bitdust.dht.status import layer_status, node_status
 from bitdust.dht.store import DhtStore, StoredValue
+from bitdust.dht.value_cache import ValueCache
 from bitdust.main.logs import log_failure
 
 if TYPE_CHECKING:
     from bitdust.automats.registry import AutomatRegistry
 
-LAYERS: dict[int, str] = {
-    0: "base",
-    1: "identity servers",
-    2: "proxy routers",
-    3: "suppliers",
-    4: "rebuilders",
-    5: "broadcasters",
-    6: "merchants",
-    7: "message brokers",
-    8: "customers",
-    9: "web socket routers",
-}
-
-
-def check_layer(layer_id: Any) -> int:
-    from bitdust.main.errors import BadRequest
-
-    if isinstance(layer_id, bool) or not isinstance(layer_id, int) or layer_id not in LAYERS:
-        raise BadRequest(f"unknown DHT layer {layer_id!r}: layers are 0 to {max(LAYERS)}")
-    return layer_id
-
-
-@attrs.frozen
-class DhtSettings:
-    k: int = 8
-    alpha: int = 3
-    rpc_timeout: float = 5.0
-    default_ttl: int = 24 * 3600
-    max_ttl: int = messages.MAX_TTL
-    refresh_interval: float = 3600.0
-    republish_interval: float = 3600.0
-    expire_interval: float = 60.0
-    rate_limit: float = 200.0
-    rate_burst: float = 400.0
-    backoff_min: float = 1.0
-    backoff_max: float = 300.0
-    max_items: int = 50_000
-    #: values passed on to one newly seen node at most (the rest waits for the next republish)
-    max_handover: int = 200
-    #: bytes of values passed on to the nodes of one sender host per ``handover_window`` (a host
-    #: that announces new ids again and again gets no more; the rest comes with republishing)
-    handover_bytes_per_sender: int = 64 * 1024
-    handover_window: float = 3600.0
-    #: bytes of values passed on per second to all newcomers together (bursts up to 1 MiB)
-    handover_bytes_rate: float = 64 * 1024
-    handover_bytes_burst: int = 1024 * 1024
-    #: one verification ping per address at most this often, and at most this many per second
-    verify_interval: float = 30.0
-    verify_rate: float = 20.0
-    #: STOREs accepted per second from one sender host (bursts up to ``store_burst``)
-    store_rate: float = 20.0
-    store_burst: float = 200.0
-    #: values kept for one sender host
-    max_items_per_sender: int = 1000
-    #: the longest a value of a record type nobody signs lives here (its publisher republishes it)
-    unsigned_max_ttl: int = 24 * 3600
-
-
-class LayerState:
-    __slots__ = ("layer_id", "table", "attached", "joined", "joining")
-
-    def __init__(self, layer_id: int, own_id: bytes, k: int) -> None:
-        self.layer_id = layer_id
-        self.table = RoutingTable(own_id, k=k)
-        self.attached = False
-        self.joined = False
-        self.joining: defer.Deferred[None] | None = None
-
-
-@attrs.define
-class StoreOutcome:
-    """What :meth:`DhtNode.set_value` achieved: who took the value and who refused it (why)."""
-
-    key: str
-    stored_on: list[Contact]
-    refused: dict[str, str]
-    closest: list[Contact]
-    lookup: LookupResult | None
-
-    @property
-    def success(self) -> bool:
-        return bool(self.stored_on) or (not self.closest and not self.refused)
-
 
 class DhtNode:
+    """The facade of the DHT: what services and the API call; the work is done by its parts.
+
+    Routing (tables per layer, liveness pings) and lookups are here; which values are kept is
+    :class:`~bitdust.dht.admission.Admission`, the hand-over to newcomers
+    :class:`~bitdust.dht.handover.HandOver`, (re)publishing :class:`~bitdust.dht.republish.Publisher`,
+    fetched answers :class:`~bitdust.dht.value_cache.ValueCache`, the report :mod:`bitdust.dht.status`.
+    """
+
     def __init__(
         self,
         *,
@@ -191,21 +110,32 @@ class DhtNode:
         )
         self._pinging: set[bytes] = set()
         self._loops: list[task.LoopingCall] = []
-        self._cache: dict[tuple[int, str], tuple[float, float, Any]] = {}
+        self._cache = ValueCache()
         self._running = False
-        #: values passed on to nodes that joined close to them
-        self.handed_over = 0
         settings = self.settings
-        self._handover_sender = TokenBuckets(
-            clock, settings.handover_bytes_per_sender / settings.handover_window, settings.handover_bytes_per_sender
+        self.admission = Admission(
+            clock=clock, store=self.store, validator=self.validator, settings=settings, cache=self._cache
         )
-        self._handover_all = TokenBuckets(
-            clock, settings.handover_bytes_rate, settings.handover_bytes_burst, max_keys=1
+        self.handover = HandOver(
+            node_id=self.node_id, clock=clock, store=self.store, protocol=self.protocol, settings=settings, log=self.log
+        )
+        self.publisher = Publisher(
+            node_id=self.node_id,
+            clock=clock,
+            store=self.store,
+            protocol=self.protocol,
+            settings=settings,
+            find_node=self.find_node,
+            log=self.log,
         )
         self._verify_address = TokenBuckets(clock, 1.0 / settings.verify_interval, 1.0)
         self._verify_all = TokenBuckets(clock, settings.verify_rate, settings.verify_rate, max_keys=1)
-        self._store_rate = TokenBuckets(clock, settings.store_rate, settings.store_burst)
         self.activate_layer(0)
+
+    @property
+    def handed_over(self) -> int:
+        """Values passed on to nodes that joined close to them."""
+        return self.handover.handed_over
 
     # -- the protocol's view of us -------------------------------------------------------------
 
@@ -237,7 +167,7 @@ class DhtNode:
             self._ping_head(state, head)
         if known is None and state.joined and message.sender in state.table:
             # (while we join, everyone is new to us: those nodes are not newcomers to the network)
-            self._hand_over(state, contact)
+            self.handover.hand_over(state, contact)
 
     def _verify(self, state: LayerState, address: Address) -> None:
         """Ping an address that has not answered us yet (once per ``verify_interval`` at most)."""
@@ -246,42 +176,6 @@ class DhtNode:
         d = self.protocol.request(address, state.layer_id, "ping", {})
         d.addErrback(lambda failure: failure.trap(RpcTimeout, RpcError))
         d.addErrback(log_failure(self.log, "DHT address check failed"))
-
-    def _hand_over(self, state: LayerState, newcomer: Contact) -> None:
-        """A node we did not know: give it the values it should hold now (Kademlia's join rule).
-
-        For each value we hold, if the newcomer is among the k nodes closest to its key and no other
-        node we know is closer to the key than we are, we are the one to pass it on; so a value
-        reaches a new neighbour once, not k times, and right away instead of at the next republish.
-        The newcomer's host and all newcomers together have a budget: what does not fit waits for
-        the publisher's next republish.
-        """
-        now = self.clock.seconds()
-        sender = sender_of(newcomer.address)
-        allowance = min(self._handover_sender.available(sender), self._handover_all.available(""))
-        sent = size = 0
-        for item in self.store.items(state.layer_id):
-            if sent >= self.settings.max_handover:
-                break
-            if item.expires_at <= now or size + len(item.value) > allowance:
-                continue
-            target = key_hash(item.key)
-            closest = state.table.closest(target, self.settings.k)
-            if newcomer not in closest:
-                continue
-            ours = distance(self.node_id, target)
-            if any(distance(c.node_id, target) < ours for c in closest if c.node_id != newcomer.node_id):
-                continue
-            args = {"k": item.key, "v": item.value, "t": item.record_type, "ttl": item.ttl(now), "p": item.publisher}
-            d = self.protocol.request(newcomer.address, state.layer_id, "store", args)
-            d.addErrback(lambda failure: failure.trap(RpcTimeout, RpcError))
-            d.addErrback(log_failure(self.log, "DHT hand-over of {key} failed", key=item.key))
-            sent += 1
-            size += len(item.value)
-        if size:
-            self._handover_sender.take(sender, size)
-            self._handover_all.take("", size)
-        self.handed_over += sent
 
     def _ping_head(self, state: LayerState, head: Contact) -> None:
         self._pinging.add(head.node_id)
@@ -309,100 +203,14 @@ class DhtNode:
             if item is not None:
                 return {"k": item.key, "v": item.value, "t": item.record_type, "ttl": item.ttl(self.clock.seconds())}
             return {"c": self._closest_wire(state, key_hash(args["k"]), message.sender)}
-        return self._handle_store(message.layer, args, sender_of(address))
+        return self.admission.handle_store(message.layer, args, sender_of(address))
 
     def _closest_wire(self, state: LayerState, target: bytes, asker: bytes) -> list[list[Any]]:
         return [c.to_wire() for c in state.table.closest(target, self.settings.k, exclude=(asker,))]
 
     def max_ttl_of(self, record_type: str) -> int:
         """The longest a value of ``record_type`` a peer stores here lives (anonymous ones: shorter)."""
-        if record_rank(record_type) == ANONYMOUS:
-            return min(self.settings.max_ttl, self.settings.unsigned_max_ttl)
-        return self.settings.max_ttl
-
-    def _handle_store(self, layer: int, args: dict[str, Any], sender: str) -> defer.Deferred[dict[str, Any]]:
-        """A peer's STORE (its address proved itself: see VERIFIED_METHODS), charged to ``sender``."""
-        key, value, record_type, ttl = args["k"], args["v"], args["t"], args["ttl"]
-        if record_type not in RECORD_TYPES:
-            return defer.fail(RpcError("record-type", f"unknown record type {record_type!r}"))
-        if not self._store_rate.take(sender):
-            return defer.fail(RpcError("store-rate", "too many stores from your host: try again later"))
-        refusal = self.store.refusal(layer, key, sender, record_type)
-        if refusal is not None:
-            return defer.fail(RpcError(*refusal))
-        d = self.validator.validate(key, value, record_type)
-
-        def accept(record: dict[str, Any]) -> dict[str, Any]:
-            ttl_here = min(ttl, self.max_ttl_of(record_type))
-            self._accept_value(layer, key, value, record_type, record, ttl_here, args["p"], sender=sender)
-            return {"ok": True}
-
-        def refused(failure: Failure) -> None:
-            failure.trap(RecordError)
-            raise RpcError(f"record:{failure.value.rule}", failure.value.message)
-
-        return d.addCallbacks(accept, refused)
-
-    def _accept_value(
-        self,
-        layer: int,
-        key: str,
-        value: bytes,
-        record_type: str,
-        record: dict[str, Any],
-        ttl: int,
-        publisher: bytes,
-        original: bool = False,
-        sender: str = "",
-    ) -> None:
-        """Keep a valid value unless it would replace a newer one or another owner's record.
-
-        A peer's value (``sender`` set) is kept within the store's limits; ours always.
-        """
-        now = self.clock.seconds()
-        left = lifetime_left(record, record_type, now)
-        if left is not None:  # a record with a signed lifetime is kept no longer than it is valid
-            ttl = max(1, min(ttl, math.ceil(left)))
-        revision = revision_of(record, record_type)
-        existing = self.store.get(layer, key, now)
-        if existing is not None and existing.value != value:
-            self._check_replace(existing, record_type, record, revision)
-        if existing is not None and existing.value == value:
-            original = original or existing.original
-        item = StoredValue(
-            layer=layer,
-            key=key,
-            value=value,
-            record_type=record_type,
-            stored_at=now,
-            expires_at=now + ttl,
-            publisher=publisher,
-            original=original,
-            revision=revision,
-            sender="" if original else sender,
-        )
-        if original or not sender:
-            self.store.put(item)
-        else:
-            refused = self.store.admit(item)
-            if refused is not None:
-                raise RpcError(*refused)
-        self._cache.pop((layer, key), None)
-
-    @staticmethod
-    def _check_replace(existing: StoredValue, record_type: str, record: dict[str, Any], revision: int | None) -> None:
-        if existing.record_type != record_type and existing.record_type != "skip_validation":
-            raise RpcError("record:type", f"key holds a {existing.record_type} record until it expires")
-        kind = RECORD_TYPES[record_type]
-        if kind.signer is not None and existing.record_type == record_type:
-            try:
-                old = decode_record(existing.value, record_type)
-            except RecordError:
-                return
-            if old.get(kind.signer) != record.get(kind.signer):
-                raise RpcError("record:owner", f"key is held by {old.get(kind.signer)} until its record expires")
-        if revision is not None and existing.revision is not None and revision < existing.revision:
-            raise RpcError("record:revision", f"revision {revision} is older than the stored {existing.revision}")
+        return self.admission.max_ttl_of(record_type)
 
     # -- layers --------------------------------------------------------------------------------
 
@@ -541,18 +349,12 @@ class DhtNode:
 
     def republish(self) -> None:
         """Publish our own unexpired values again, with the time they have left."""
-        now = self.clock.seconds()
-        for item in self.store.items():
-            if item.original and item.expires_at > now and item.layer in self.layers:
-                d = self._publish(item.layer, item.key, item.value, item.record_type, item.ttl(now))
-                d.addErrback(log_failure(self.log, "DHT republish of {key} failed", key=item.key))
+        self.publisher.republish(self.layers)
 
     def expire(self) -> int:
         now = self.clock.seconds()
         gone = self.store.expire(now)
-        for cache_key, (_fetched, until, _value) in list(self._cache.items()):
-            if until <= now:
-                del self._cache[cache_key]
+        self._cache.expire(now)
         return len(gone)
 
     # -- lookups -------------------------------------------------------------------------------
@@ -611,9 +413,9 @@ class DhtNode:
         check_key(key)
         now = self.clock.seconds()
         if use_cache_ttl:
-            cached = self._cache.get((layer, key))
-            if cached is not None and now - cached[0] <= use_cache_ttl and cached[1] > now:
-                return defer.succeed(cached[2])
+            cached = self._cache.get(layer, key, now, use_cache_ttl)
+            if cached is not None:
+                return defer.succeed(cached)
         target = key_hash(key)
         local = self.store.get(layer, key, now)
         if local is not None and local.record_type == record_type and local.revision is None:
@@ -623,7 +425,7 @@ class DhtNode:
         def found(result: LookupResult) -> LookupResult:
             if result.value is not None:
                 until = self.clock.seconds() + result.value.ttl
-                self._cache[(layer, key)] = (self.clock.seconds(), until, result)
+                self._cache.put(layer, key, self.clock.seconds(), until, result)
             elif local is not None and local.record_type == record_type:
                 return self._local_result(local, record_type, target, result)
             return result
@@ -635,8 +437,6 @@ class DhtNode:
         return defer.succeed(self._local_result(local, record_type, target, empty))
 
     def _local_result(self, local: StoredValue, record_type: str, target: bytes, result: LookupResult) -> LookupResult:
-        from bitdust.dht.lookup import FoundValue
-
         now = self.clock.seconds()
         record = self.readable_record(local)
         if record is None:
@@ -682,7 +482,7 @@ class DhtNode:
         def keep(record: dict[str, Any]) -> defer.Deferred[StoreOutcome]:
             previous = self.store.get(layer, key, self.clock.seconds())
             try:
-                self._accept_value(layer, key, value, record_type, record, ttl, self.node_id, original=True)
+                self.admission.accept_value(layer, key, value, record_type, record, ttl, self.node_id, original=True)
             except RpcError as exc:
                 rule = exc.code.removeprefix("record:")
                 raise RecordError(record_type, rule, exc.detail) from None
@@ -695,33 +495,9 @@ class DhtNode:
                         self.store.delete(layer, key)
                 return outcome
 
-            return self._publish(layer, key, value, record_type, ttl).addCallback(published)
+            return self.publisher.publish(layer, key, value, record_type, ttl).addCallback(published)
 
         return d.addCallback(keep)
-
-    def _publish(self, layer: int, key: str, value: bytes, record_type: str, ttl: int) -> defer.Deferred[StoreOutcome]:
-        d = self.find_node(key_hash(key), layer)
-
-        def store_on(result: LookupResult) -> defer.Deferred[StoreOutcome]:
-            args = {"k": key, "v": value, "t": record_type, "ttl": ttl, "p": self.node_id}
-            targets = result.closest[: self.settings.k]
-            calls = [self.protocol.request(c.address, layer, "store", args) for c in targets]
-
-            def tally(answers: list[tuple[bool, Any]]) -> StoreOutcome:
-                stored, refused = [], {}
-                for contact, (ok, answer) in zip(targets, answers, strict=True):
-                    if ok:
-                        stored.append(contact)
-                    else:
-                        reason = answer.value
-                        refused[f"{contact.host}:{contact.port}"] = (
-                            reason.detail or reason.code if isinstance(reason, RpcError) else answer.getErrorMessage()
-                        )
-                return StoreOutcome(key=key, stored_on=stored, refused=refused, closest=targets, lookup=result)
-
-            return defer.DeferredList(calls, consumeErrors=True).addCallback(tally)
-
-        return d.addCallback(store_on)
 
     def random_nodes(self, layer: int, count: int, attempts: int = 3) -> defer.Deferred[list[Responder]]:
         """Up to ``count`` random live nodes attached to ``layer`` (they answered us just now)."""
@@ -746,41 +522,10 @@ class DhtNode:
     # -- observability -------------------------------------------------------------------------
 
     def layer_status(self, layer_id: int) -> dict[str, Any]:
-        state = self.layers[layer_id]
-        counters = self.protocol.counters(layer_id).to_json()
-        contacts = state.table.contacts()
-        return {
-            "layer_id": layer_id,
-            "name": LAYERS.get(layer_id, ""),
-            "data_store_items": self.store.count(layer_id),
-            "node_items": len(contacts),
-            "node_id": encode_id(self.node_id),
-            "buckets": state.table.bucket_count(),
-            "contacts": [f"{c.host}:{c.port}" for c in contacts[:20]],
-            "attached": state.attached,
-            "active": True,
-            "joined": state.joined,
-            **counters,
-        }
+        return layer_status(self, layer_id)
 
     def status(self) -> dict[str, Any]:
-        now = self.clock.seconds()
-        retry_at = self.bootstrap.next_retry_at
-        retry_in = None if retry_at is None else max(0.0, round(retry_at - now, 3))
-        return {
-            "node_id": encode_id(self.node_id),
-            "bytes_received": self.protocol.bytes_received,
-            "bytes_sent": self.protocol.bytes_sent,
-            "dropped": dict(self.protocol.dropped),
-            "bootstrap": {
-                "state": self.bootstrap_state,
-                "attempts": self.bootstrap_attempts,
-                "seeds": [f"{h}:{p}" for h, p in self.seeds],
-                "seeds_down": [f"{h}:{p}" for h, p in self.seeds_down],
-                "next_retry_in": retry_in,
-            },
-            "layers": [self.layer_status(layer_id) for layer_id in sorted(self.layers)],
-        }
+        return node_status(self)
 
     def bucket_of(self, node_id: bytes) -> int:
         return bucket_index(self.node_id, node_id)

@@ -1,0 +1,48 @@
+"""DHT layers: their names, the check of a layer number, and one node's state on one layer.
+
+Layers are independent Kademlia networks sharing one socket and one node id. On a layer a node
+is *active* (it has a routing table there) and may be *attached* (it announces itself there).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet import defer
+
+from bitdust.dht.routing import RoutingTable
+
+LAYERS: dict[int, str] = {
+    0: "base",
+    1: "identity servers",
+    2: "proxy routers",
+    3: "suppliers",
+    4: "rebuilders",
+    5: "broadcasters",
+    6: "merchants",
+    7: "message brokers",
+    8: "customers",
+    9: "web socket routers",
+}
+
+
+def check_layer(layer_id: Any) -> int:
+    """``layer_id`` if it names a layer (a bool is no layer number); BadRequest otherwise."""
+    from bitdust.main.errors import BadRequest
+
+    if isinstance(layer_id, bool) or not isinstance(layer_id, int) or layer_id not in LAYERS:
+        raise BadRequest(f"unknown DHT layer {layer_id!r}: layers are 0 to {max(LAYERS)}")
+    return layer_id
+
+
+class LayerState:
+    """What a node knows of one layer: its routing table, whether it announces itself, its join."""
+
+    __slots__ = ("layer_id", "table", "attached", "joined", "joining")
+
+    def __init__(self, layer_id: int, own_id: bytes, k: int) -> None:
+        self.layer_id = layer_id
+        self.table = RoutingTable(own_id, k=k)
+        self.attached = False
+        self.joined = False
+        self.joining: defer.Deferred[None] | None = None
