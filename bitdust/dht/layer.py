@@ -6,9 +6,12 @@ is *active* (it has a routing table there) and may be *attached* (it announces i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from bitdust.dht.routing import RoutingTable
 
@@ -46,3 +49,30 @@ class LayerState:
         self.attached = False
         self.joined = False
         self.joining: defer.Deferred[None] | None = None
+
+    def join(
+        self, look_up_self: Callable[[], defer.Deferred[Any]], log: Logger, again: bool = False
+    ) -> defer.Deferred[None]:
+        """Join the layer: look up our own id there, which fills the table and announces us.
+
+        One join at a time: a caller during a join waits for it; ``again`` joins a joined layer anew.
+        A failed join is logged and leaves the layer unjoined (the next refresh tries again).
+        """
+        if self.joining is not None:
+            waiter: defer.Deferred[None] = defer.Deferred()
+            self.joining.addBoth(lambda result: (waiter.callback(None), result)[1])
+            return waiter
+        if self.joined and not again:
+            return defer.succeed(None)
+        d = look_up_self()
+        self.joining = d
+
+        def joined(_: Any) -> None:
+            self.joined = True
+            self.joining = None
+
+        def failed(failure: Failure) -> None:
+            self.joining = None
+            log.failure("DHT join of layer {layer} failed", failure=failure, layer=self.layer_id)
+
+        return d.addCallbacks(joined, failed)

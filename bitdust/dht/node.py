@@ -25,25 +25,26 @@ a full store pushes out anonymous values of the heaviest sender first (:mod:`bit
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer, task
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
-from twisted.python.failure import Failure
 
 from bitdust.dht.admission import Admission
 from bitdust.dht.bootstrap import DhtBootstrap
 from bitdust.dht.errors import RecordError, RpcError, RpcTimeout
 from bitdust.dht.handover import HandOver
 from bitdust.dht.layer import LayerState
-from bitdust.dht.limits import TokenBuckets, sender_of
-from bitdust.dht.lookup import FoundValue, Lookup, LookupResult, Responder
+from bitdust.dht.limits import sender_of
+from bitdust.dht.liveness import Liveness
+from bitdust.dht.local_values import local_result, readable_record
+from bitdust.dht.lookup import Lookup, LookupResult, Responder
+from bitdust.dht.lookups import layer_lookup
 from bitdust.dht.messages import MAX_VALUE_DEPTH, Contact, Message, nested_deeper_than
 from bitdust.dht.node_id import bucket_index, check_key, key_hash, random_id, random_id_in_bucket
 from bitdust.dht.protocol import Address, DhtProtocol
-from bitdust.dht.records import RecordValidator, decode_record, revision_of
+from bitdust.dht.records import RecordValidator
 from bitdust.dht.republish import Publisher, StoreOutcome
 from bitdust.dht.settings import DhtSettings
 from bitdust.dht.status import layer_status, node_status
@@ -108,7 +109,6 @@ class DhtNode:
             instance_id=f"dht_bootstrap[{self.node_id.hex()[:8]}]",
             log=self.log,
         )
-        self._pinging: set[bytes] = set()
         self._loops: list[task.LoopingCall] = []
         self._cache = ValueCache()
         self._running = False
@@ -128,8 +128,14 @@ class DhtNode:
             find_node=self.find_node,
             log=self.log,
         )
-        self._verify_address = TokenBuckets(clock, 1.0 / settings.verify_interval, 1.0)
-        self._verify_all = TokenBuckets(clock, settings.verify_rate, settings.verify_rate, max_keys=1)
+        self.liveness = Liveness(
+            layers=self.layers,
+            clock=clock,
+            protocol=self.protocol,
+            settings=settings,
+            newcomer=self.handover.hand_over,
+            log=self.log,
+        )
         self.activate_layer(0)
 
     @property
@@ -144,50 +150,8 @@ class DhtNode:
         return (state is not None and state.attached, self.idurl)
 
     def message_seen(self, message: Message, address: Address) -> None:
-        """Every accepted message updates the routing table of its layer (liveness for free).
-
-        Only from an address that proved itself: a request from one that did not (its source may
-        be forged) makes us ping that address, and its answer is what brings the node in.
-        """
-        state = self.layers.get(message.layer)
-        if state is None:
-            return
-        known = state.table.get(message.sender)
-        if not message.attached:
-            if known is not None and known.address == address:  # (only the node itself says it left)
-                state.table.remove(message.sender)
-            return
-        if not self.protocol.guard.is_verified(address):
-            if known is None or known.address != address:
-                self._verify(state, address)
-            return
-        contact = Contact(message.sender, address[0], address[1])
-        head = state.table.add(contact, self.clock.seconds())
-        if head is not None and head.node_id not in self._pinging:
-            self._ping_head(state, head)
-        if known is None and state.joined and message.sender in state.table:
-            # (while we join, everyone is new to us: those nodes are not newcomers to the network)
-            self.handover.hand_over(state, contact)
-
-    def _verify(self, state: LayerState, address: Address) -> None:
-        """Ping an address that has not answered us yet (once per ``verify_interval`` at most)."""
-        if not self._verify_address.take(address) or not self._verify_all.take(""):
-            return
-        d = self.protocol.request(address, state.layer_id, "ping", {})
-        d.addErrback(lambda failure: failure.trap(RpcTimeout, RpcError))
-        d.addErrback(log_failure(self.log, "DHT address check failed"))
-
-    def _ping_head(self, state: LayerState, head: Contact) -> None:
-        self._pinging.add(head.node_id)
-
-        def failed(failure: Failure) -> None:
-            failure.trap(RpcTimeout, RpcError)
-            state.table.remove(head.node_id)
-
-        d = self.protocol.request(head.address, state.layer_id, "ping", {})
-        d.addCallbacks(lambda _: None, failed)
-        d.addErrback(log_failure(self.log, "DHT bucket ping failed"))
-        d.addBoth(lambda _: self._pinging.discard(head.node_id))
+        """Every accepted message updates the routing table of its layer (see :mod:`bitdust.dht.liveness`)."""
+        self.liveness.message_seen(message, address)
 
     def handle_request(self, message: Message, address: Address) -> dict[str, Any] | defer.Deferred[dict[str, Any]]:
         state = self.layers.get(message.layer)
@@ -290,24 +254,7 @@ class DhtNode:
             self._join_layer(state, again=True).addErrback(log_failure(self.log, "DHT layer join failed"))
 
     def _join_layer(self, state: LayerState, again: bool = False) -> defer.Deferred[None]:
-        if state.joining is not None:
-            waiter: defer.Deferred[None] = defer.Deferred()
-            state.joining.addBoth(lambda result: (waiter.callback(None), result)[1])
-            return waiter
-        if state.joined and not again:
-            return defer.succeed(None)
-        d = self.find_node(self.node_id, state.layer_id)
-        state.joining = d
-
-        def joined(_: Any) -> None:
-            state.joined = True
-            state.joining = None
-
-        def failed(failure: Failure) -> None:
-            state.joining = None
-            self.log.failure("DHT join of layer {layer} failed", failure=failure, layer=state.layer_id)
-
-        return d.addCallbacks(joined, failed)
+        return state.join(lambda: self.find_node(self.node_id, state.layer_id), self.log, again=again)
 
     # -- timers --------------------------------------------------------------------------------
 
@@ -359,42 +306,18 @@ class DhtNode:
 
     # -- lookups -------------------------------------------------------------------------------
 
-    def _rpc(self, layer: int) -> Callable[[Contact, str, dict[str, Any]], defer.Deferred[Message]]:
-        def call(contact: Contact, method: str, args: dict[str, Any]) -> defer.Deferred[Message]:
-            return self.protocol.request(contact.address, layer, method, args)
-
-        return call
-
-    def _on_failure(self, layer: int) -> Callable[[Contact, str], None]:
-        def failed(contact: Contact, reason: str) -> None:
-            state = self.layers.get(layer)
-            if state is not None:
-                state.table.remove(contact.node_id)
-
-        return failed
-
-    def _start_contacts(self, state: LayerState, target: bytes) -> list[Contact]:
-        start = state.table.closest(target, self.settings.k)
-        if len(start) < self.settings.k:
-            known = {c.node_id for c in start}
-            start += [c for c in self.seed_contacts.values() if c.node_id not in known]
-        return start
-
     def _lookup(self, layer: int, target: bytes, key: str | None = None, record_type: str | None = None) -> Lookup:
-        state = self.activate_layer(layer)
-        state.table.touch_bucket(target, self.clock.seconds())
-        return Lookup(
+        return layer_lookup(
+            self.activate_layer(layer),
+            target,
             own_id=self.node_id,
-            target=target,
-            start=self._start_contacts(state, target),
-            rpc=self._rpc(layer),
-            alpha=self.settings.alpha,
-            k=self.settings.k,
+            now=self.clock.seconds(),
+            protocol=self.protocol,
+            settings=self.settings,
+            validator=self.validator,
+            seeds=list(self.seed_contacts.values()),
             key=key,
             record_type=record_type,
-            validate=self.validator.validate,
-            revision=(lambda record: revision_of(record, record_type)) if record_type else None,
-            on_failure=self._on_failure(layer),
         )
 
     def find_node(self, target: bytes, layer: int = 0) -> defer.Deferred[LookupResult]:
@@ -437,28 +360,11 @@ class DhtNode:
         return defer.succeed(self._local_result(local, record_type, target, empty))
 
     def _local_result(self, local: StoredValue, record_type: str, target: bytes, result: LookupResult) -> LookupResult:
-        now = self.clock.seconds()
-        record = self.readable_record(local)
-        if record is None:
-            return result
-        me = Contact(self.node_id, "127.0.0.1", 0)
-        result.value = FoundValue(local.key, local.value, record_type, local.ttl(now), record, me, local.revision)
-        return result
+        return local_result(local, record_type, result, own_id=self.node_id, now=self.clock.seconds(), log=self.log)
 
     def readable_record(self, item: StoredValue) -> dict[str, Any] | None:
-        """The record of a value we hold, or None (logged) when it is not a strict JSON object.
-
-        Values are checked when they are stored, but a database written by an older version may
-        hold one that is not (a NaN, say); such a value is ignored on read, like a record that
-        breaks a rule, so it can never turn a read into an error.
-        """
-        try:
-            return decode_record(item.value, item.record_type)
-        except RecordError as exc:
-            self.log.warn(
-                "DHT value {key} on layer {layer} ignored: {reason}", key=item.key, layer=item.layer, reason=exc.message
-            )
-            return None
+        """The record of a value we hold, or None (logged) when it is not a strict JSON object."""
+        return readable_record(item, self.log)
 
     def set_value(
         self, key: str, value: bytes, layer: int = 0, record_type: str = "skip_validation", ttl: int | None = None

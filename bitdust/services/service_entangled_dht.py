@@ -24,10 +24,12 @@ from typing import Any
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
+from bitdust.dht.layer import LAYERS
 from bitdust.dht.nickname import NICKNAME_REFRESH, publish_nickname
-from bitdust.dht.node import LAYERS, DhtNode, DhtSettings
+from bitdust.dht.node import DhtNode
 from bitdust.dht.node_id import ID_BYTES
 from bitdust.dht.records import NICKNAME_POSITIONS, RecordValidator, sign_record
+from bitdust.dht.settings import DhtSettings
 from bitdust.dht.store import DhtStore, SqliteBackend
 from bitdust.main.config_options import Option
 from bitdust.main.config_types import Bool, Int, Port, PositiveInt, String, StringList

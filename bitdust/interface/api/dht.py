@@ -6,8 +6,8 @@ from typing import Any
 
 from twisted.internet import defer
 
+from bitdust.dht.layer import LAYERS, check_layer
 from bitdust.dht.lookup import LookupResult
-from bitdust.dht.node import LAYERS, check_layer
 from bitdust.dht.node_id import MAX_KEY_LENGTH, check_key, decode_id, encode_id, random_id
 from bitdust.dht.records import RECORD_TYPES, encode_record, make_record, record_type, value_problem
 from bitdust.interface.api.constraints import between, one_of, text
