@@ -1,25 +1,16 @@
-"""A DHT node: one UDP protocol, a routing table per layer, one value store, timers.
+"""A DHT node: the facade services and the API call; one UDP protocol, a routing table per layer.
 
-Layers (:data:`LAYERS`) are independent Kademlia networks sharing one socket and one node id. On
-a layer a node is *active* (it has a routing table there, answers and runs lookups) and may be
-*attached* (it announces itself: every message it sends on the layer says so, and only attached
-nodes enter other nodes' tables there). A seed is active on every layer and attached to layer 0
-only, so it routes for everybody without being picked as, say, a supplier.
+Layers (:data:`~bitdust.dht.layer.LAYERS`) are independent Kademlia networks sharing one socket and
+one node id. On a layer a node is *active* (it has a routing table there, answers and runs
+lookups) and may be *attached* (it announces itself: only attached nodes enter other nodes'
+tables there). A seed is active on every layer and attached to layer 0 only.
 
-Joining is the ``dht_bootstrap`` state machine (:mod:`bitdust.dht.bootstrap`,
-automats/dht_bootstrap.md): the seeds are pinged on layer 0; if none answers the node keeps
-retrying with exponential backoff (``bootstrap`` in :meth:`DhtNode.status` says so); once one
-answers, every active layer looks up the node's own id, which fills its table and announces it
-to the nodes nearest to it. Buckets not looked up for ``refresh_interval`` are refreshed with a random lookup;
-values expire after their TTL; values this node published are republished every
-``republish_interval`` with the TTL they have left.
-
-What an unauthenticated peer gets (issue 11): a node enters our tables, and is handed values, only
-once its address answered a round trip (a request of ours, or a token we gave it: see
-:mod:`bitdust.dht.addresses`); a claim from an address that did not is answered with one
-verification ping at most. Hand-over is budgeted per sender host and in total; STOREs are
-rate-limited and bounded per sender host, anonymous values live at most ``unsigned_max_ttl``, and
-a full store pushes out anonymous values of the heaviest sender first (:mod:`bitdust.dht.quota`).
+Joining is the ``dht_bootstrap`` state machine (:mod:`bitdust.dht.bootstrap`): the seeds are pinged
+on layer 0, with exponential backoff while none answers; then every active layer looks up the
+node's own id. The parts: :mod:`~bitdust.dht.liveness` (tables), :mod:`~bitdust.dht.answers`
+(RPCs), :mod:`~bitdust.dht.admission` (which values are kept: issue 11's limits),
+:mod:`~bitdust.dht.handover`, :mod:`~bitdust.dht.republish`, :mod:`~bitdust.dht.maintenance`
+(timers), :mod:`~bitdust.dht.value_cache`, :mod:`~bitdust.dht.status`.
 """
 
 from __future__ import annotations
@@ -27,22 +18,23 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet import defer, task
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet import defer
+from twisted.internet.interfaces import IListeningPort, IReactorTime, IReactorUDP
 from twisted.logger import Logger
 
 from bitdust.dht.admission import Admission
+from bitdust.dht.answers import answer_request
 from bitdust.dht.bootstrap import DhtBootstrap
 from bitdust.dht.errors import RecordError, RpcError, RpcTimeout
 from bitdust.dht.handover import HandOver
 from bitdust.dht.layer import LayerState
-from bitdust.dht.limits import sender_of
 from bitdust.dht.liveness import Liveness
-from bitdust.dht.local_values import local_result, readable_record
+from bitdust.dht.local_values import RunBlocking, dump_values, local_result, readable_record
 from bitdust.dht.lookup import Lookup, LookupResult, Responder
 from bitdust.dht.lookups import layer_lookup
+from bitdust.dht.maintenance import Maintenance
 from bitdust.dht.messages import MAX_VALUE_DEPTH, Contact, Message, nested_deeper_than
-from bitdust.dht.node_id import bucket_index, check_key, key_hash, random_id, random_id_in_bucket
+from bitdust.dht.node_id import bucket_index, check_key, key_hash, random_id
 from bitdust.dht.protocol import Address, DhtProtocol
 from bitdust.dht.records import RecordValidator
 from bitdust.dht.republish import Publisher, StoreOutcome
@@ -109,9 +101,7 @@ class DhtNode:
             instance_id=f"dht_bootstrap[{self.node_id.hex()[:8]}]",
             log=self.log,
         )
-        self._loops: list[task.LoopingCall] = []
         self._cache = ValueCache()
-        self._running = False
         settings = self.settings
         self.admission = Admission(
             clock=clock, store=self.store, validator=self.validator, settings=settings, cache=self._cache
@@ -136,12 +126,31 @@ class DhtNode:
             newcomer=self.handover.hand_over,
             log=self.log,
         )
+        self.maintenance = Maintenance(self)
         self.activate_layer(0)
 
     @property
     def handed_over(self) -> int:
         """Values passed on to nodes that joined close to them."""
         return self.handover.handed_over
+
+    # -- what the owning service calls ---------------------------------------------------------
+
+    def listen(self, reactor: IReactorUDP, port: int, interface: str = "") -> IListeningPort:
+        """Open the node's UDP port (0: a free one) on ``interface`` ('' : all)."""
+        return self.protocol.listen(reactor, port, interface=interface)
+
+    def set_idurl(self, idurl: str) -> None:
+        """The identity every message we send names from now on ('' for a node without one)."""
+        self.idurl = idurl
+
+    def flushed(self) -> defer.Deferred[None]:
+        """Fires once every value change so far is written to the store's database."""
+        return self.store.flushed()
+
+    def close_store(self) -> None:
+        """Blocking (run it on a worker thread, after :meth:`flushed`): close the store's database."""
+        self.store.close()
 
     # -- the protocol's view of us -------------------------------------------------------------
 
@@ -154,23 +163,15 @@ class DhtNode:
         self.liveness.message_seen(message, address)
 
     def handle_request(self, message: Message, address: Address) -> dict[str, Any] | defer.Deferred[dict[str, Any]]:
-        state = self.layers.get(message.layer)
-        if state is None:
-            raise RpcError("layer-inactive", f"layer {message.layer} is not served here")
-        args = message.args
-        if message.method == "ping":
-            return {}
-        if message.method == "find_node":
-            return {"c": self._closest_wire(state, args["n"], message.sender)}
-        if message.method == "find_value":
-            item = self.store.get(message.layer, args["k"], self.clock.seconds())
-            if item is not None:
-                return {"k": item.key, "v": item.value, "t": item.record_type, "ttl": item.ttl(self.clock.seconds())}
-            return {"c": self._closest_wire(state, key_hash(args["k"]), message.sender)}
-        return self.admission.handle_store(message.layer, args, sender_of(address))
-
-    def _closest_wire(self, state: LayerState, target: bytes, asker: bytes) -> list[list[Any]]:
-        return [c.to_wire() for c in state.table.closest(target, self.settings.k, exclude=(asker,))]
+        return answer_request(
+            message,
+            address,
+            layers=self.layers,
+            k=self.settings.k,
+            clock=self.clock,
+            store=self.store,
+            admission=self.admission,
+        )
 
     def max_ttl_of(self, record_type: str) -> int:
         """The longest a value of ``record_type`` a peer stores here lives (anonymous ones: shorter)."""
@@ -190,7 +191,14 @@ class DhtNode:
         state = self.activate_layer(layer_id)
         if state.joined or self.bootstrap_state != "joined":
             return defer.succeed(None)
-        return self._join_layer(state)
+        return self.join_layer(state)
+
+    def mark_attached(self, layer_id: int) -> None:
+        """Announce ourselves on ``layer_id`` from the next message on, without joining it now.
+
+        For the layers a node starts with, before :meth:`join` (which joins every active layer).
+        """
+        self.activate_layer(layer_id).attached = True
 
     def attach_layer(self, layer_id: int) -> defer.Deferred[None]:
         """Announce ourselves on ``layer_id``: other nodes put us in their tables there."""
@@ -200,7 +208,7 @@ class DhtNode:
         state.attached = True
         if self.bootstrap_state != "joined":
             return defer.succeed(None)
-        return self._join_layer(state, again=True)
+        return self.join_layer(state, again=True)
 
     def detach_layer(self, layer_id: int) -> defer.Deferred[Any]:
         """Stop announcing ourselves on ``layer_id``; the nodes we know there are told at once."""
@@ -251,48 +259,26 @@ class DhtNode:
 
     def _join_layers(self) -> None:
         for state in list(self.layers.values()):
-            self._join_layer(state, again=True).addErrback(log_failure(self.log, "DHT layer join failed"))
+            self.join_layer(state, again=True).addErrback(log_failure(self.log, "DHT layer join failed"))
 
-    def _join_layer(self, state: LayerState, again: bool = False) -> defer.Deferred[None]:
+    def join_layer(self, state: LayerState, again: bool = False) -> defer.Deferred[None]:
+        """Join ``state``'s layer by looking up our own id there (see :meth:`LayerState.join`)."""
         return state.join(lambda: self.find_node(self.node_id, state.layer_id), self.log, again=again)
 
     # -- timers --------------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start the periodic work (refresh, republish, expiry) on the injected clock."""
-        self._running = True
-        for interval, work in (
-            (min(self.settings.refresh_interval, 600.0), self.refresh),
-            (self.settings.republish_interval, self.republish),
-            (self.settings.expire_interval, self.expire),
-        ):
-            loop = task.LoopingCall(work)
-            loop.clock = self.clock
-            loop.start(interval, now=False).addErrback(log_failure(self.log, "DHT periodic work failed"))
-            self._loops.append(loop)
+        self.maintenance.start()
 
     def stop(self) -> None:
-        self._running = False
-        for loop in self._loops:
-            if loop.running:
-                loop.stop()
-        self._loops = []
+        self.maintenance.stop()
         self.bootstrap.stop()
         self.protocol.cancel_all()
 
     def refresh(self) -> None:
         """Refresh stale buckets; a layer that lost all its contacts joins again."""
-        now = self.clock.seconds()
-        if self.bootstrap_state != "joined":
-            return
-        for state in list(self.layers.values()):
-            if not len(state.table) and self.seed_contacts:
-                self._join_layer(state, again=True).addErrback(log_failure(self.log, "DHT rejoin failed"))
-                continue
-            for index in state.table.stale_buckets(now, self.settings.refresh_interval):
-                state.table.mark_refreshed(index, now)
-                target = random_id_in_bucket(self.node_id, index, self.rng)
-                self.find_node(target, state.layer_id).addErrback(log_failure(self.log, "DHT bucket refresh failed"))
+        self.maintenance.refresh()
 
     def republish(self) -> None:
         """Publish our own unexpired values again, with the time they have left."""
@@ -404,6 +390,15 @@ class DhtNode:
             return self.publisher.publish(layer, key, value, record_type, ttl).addCallback(published)
 
         return d.addCallback(keep)
+
+    def random_id(self) -> bytes:
+        """A random id to look up (drawn from the node's injected random source)."""
+        return random_id(self.rng)
+
+    def dump_values(self, run_blocking: RunBlocking) -> defer.Deferred[list[dict[str, Any]]]:
+        """Every unexpired value we hold, on every layer, as JSON rows (see :func:`dump_values`)."""
+        now = self.clock.seconds()
+        return dump_values([item for item in self.store.items() if item.expires_at > now], now, run_blocking, self.log)
 
     def random_nodes(self, layer: int, count: int, attempts: int = 3) -> defer.Deferred[list[Responder]]:
         """Up to ``count`` random live nodes attached to ``layer`` (they answered us just now)."""

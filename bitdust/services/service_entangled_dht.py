@@ -181,15 +181,14 @@ class EntangledDhtService(BitDustService):
                 log=engine.logger("bitdust.dht"),
                 automats=engine.automats,
             )
-            self.port = node.protocol.listen(engine.reactor, port, interface=self.option("interface"))
+            self.port = node.listen(engine.reactor, port, interface=self.option("interface"))
             self.udp_port = self.port.getHost().port
             self.node = node
             if self.option("seed-mode"):
                 for layer in LAYERS:
                     node.activate_layer(layer)
-            node.layers[0].attached = True
-            for layer in attached:
-                node.activate_layer(layer).attached = True
+            for layer in sorted({0} | attached):
+                node.mark_attached(layer)
             self._update_idurl()
             node.start()
             node.join([s for s in seeds if not self._is_me(s)])
@@ -226,8 +225,8 @@ class EntangledDhtService(BitDustService):
             return defer.succeed(None)
         node.stop()
         stopped = defer.maybeDeferred(port.stopListening) if port is not None else defer.succeed(None)
-        stopped.addCallback(lambda _: node.store.flushed())
-        stopped.addCallback(lambda _: engine.run_blocking(node.store.close))
+        stopped.addCallback(lambda _: node.flushed())
+        stopped.addCallback(lambda _: engine.run_blocking(node.close_store))
         return stopped
 
     def _is_me(self, address: tuple[str, int]) -> bool:
@@ -264,7 +263,7 @@ class EntangledDhtService(BitDustService):
     def _update_idurl(self) -> None:
         if self.node is not None:
             identity = self.engine.local_identity.current
-            self.node.idurl = identity.idurl.url if identity is not None else ""
+            self.node.set_idurl(identity.idurl.url if identity is not None else "")
 
     # -- layers --------------------------------------------------------------------------------
 
