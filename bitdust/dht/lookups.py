@@ -7,16 +7,20 @@ the node's protocol, and values are checked by the node's record rules.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
 
 from bitdust.dht.layer import LayerState
-from bitdust.dht.lookup import Lookup
+from bitdust.dht.lookup import Lookup, Responder
 from bitdust.dht.messages import Contact, Message
+from bitdust.dht.node_id import random_id
 from bitdust.dht.protocol import DhtProtocol
 from bitdust.dht.records import RecordValidator, revision_of
 from bitdust.dht.settings import DhtSettings
+
+if TYPE_CHECKING:
+    from bitdust.dht.node import DhtNode
 
 
 def start_contacts(state: LayerState, target: bytes, k: int, seeds: list[Contact]) -> list[Contact]:
@@ -67,3 +71,24 @@ def layer_lookup(
         revision=revision,
         on_failure=failed,
     )
+
+
+def random_nodes(node: DhtNode, layer: int, count: int, attempts: int = 3) -> defer.Deferred[list[Responder]]:
+    """Up to ``count`` random live nodes attached to ``layer``: the answering ones of random lookups."""
+    found: dict[bytes, Responder] = {}
+
+    @defer.inlineCallbacks
+    def collect() -> Any:
+        yield node.ensure_layer(layer)
+        for _ in range(attempts):
+            result = yield node.find_node(random_id(node.rng), layer)
+            for responder in result.responders:
+                if responder.attached and responder.contact.node_id != node.node_id:
+                    found[responder.contact.node_id] = responder
+            if len(found) >= count:
+                break
+        chosen = list(found.values())
+        node.rng.shuffle(chosen)
+        return chosen[:count]
+
+    return collect()

@@ -31,10 +31,10 @@ from bitdust.dht.layer import LayerState
 from bitdust.dht.liveness import Liveness
 from bitdust.dht.local_values import RunBlocking, dump_values, local_result, readable_record
 from bitdust.dht.lookup import Lookup, LookupResult, Responder
-from bitdust.dht.lookups import layer_lookup
+from bitdust.dht.lookups import layer_lookup, random_nodes
 from bitdust.dht.maintenance import Maintenance
 from bitdust.dht.messages import MAX_VALUE_DEPTH, Contact, Message, nested_deeper_than
-from bitdust.dht.node_id import bucket_index, check_key, key_hash, random_id
+from bitdust.dht.node_id import check_key, key_hash, random_id
 from bitdust.dht.protocol import Address, DhtProtocol
 from bitdust.dht.records import RecordValidator
 from bitdust.dht.republish import Publisher, StoreOutcome
@@ -49,13 +49,7 @@ if TYPE_CHECKING:
 
 
 class DhtNode:
-    """The facade of the DHT: what services and the API call; the work is done by its parts.
-
-    Routing (tables per layer, liveness pings) and lookups are here; which values are kept is
-    :class:`~bitdust.dht.admission.Admission`, the hand-over to newcomers
-    :class:`~bitdust.dht.handover.HandOver`, (re)publishing :class:`~bitdust.dht.republish.Publisher`,
-    fetched answers :class:`~bitdust.dht.value_cache.ValueCache`, the report :mod:`bitdust.dht.status`.
-    """
+    """The facade of the DHT: routing and lookups here, the rest in the parts the module names."""
 
     def __init__(
         self,
@@ -163,19 +157,10 @@ class DhtNode:
         self.liveness.message_seen(message, address)
 
     def handle_request(self, message: Message, address: Address) -> dict[str, Any] | defer.Deferred[dict[str, Any]]:
+        layers, k = self.layers, self.settings.k
         return answer_request(
-            message,
-            address,
-            layers=self.layers,
-            k=self.settings.k,
-            clock=self.clock,
-            store=self.store,
-            admission=self.admission,
+            message, address, layers=layers, k=k, clock=self.clock, store=self.store, admission=self.admission
         )
-
-    def max_ttl_of(self, record_type: str) -> int:
-        """The longest a value of ``record_type`` a peer stores here lives (anonymous ones: shorter)."""
-        return self.admission.max_ttl_of(record_type)
 
     # -- layers --------------------------------------------------------------------------------
 
@@ -328,7 +313,7 @@ class DhtNode:
         target = key_hash(key)
         local = self.store.get(layer, key, now)
         if local is not None and local.record_type == record_type and local.revision is None:
-            return self._local_answer(local, record_type, target)
+            return defer.succeed(self._local_result(local, record_type, LookupResult(target, [], [])))
         d = self._lookup(layer, target, key=key, record_type=record_type).run()
 
         def found(result: LookupResult) -> LookupResult:
@@ -336,16 +321,12 @@ class DhtNode:
                 until = self.clock.seconds() + result.value.ttl
                 self._cache.put(layer, key, self.clock.seconds(), until, result)
             elif local is not None and local.record_type == record_type:
-                return self._local_result(local, record_type, target, result)
+                return self._local_result(local, record_type, result)
             return result
 
         return d.addCallback(found)
 
-    def _local_answer(self, local: StoredValue, record_type: str, target: bytes) -> defer.Deferred[LookupResult]:
-        empty = LookupResult(target=target, closest=[], responders=[])
-        return defer.succeed(self._local_result(local, record_type, target, empty))
-
-    def _local_result(self, local: StoredValue, record_type: str, target: bytes, result: LookupResult) -> LookupResult:
+    def _local_result(self, local: StoredValue, record_type: str, result: LookupResult) -> LookupResult:
         return local_result(local, record_type, result, own_id=self.node_id, now=self.clock.seconds(), log=self.log)
 
     def readable_record(self, item: StoredValue) -> dict[str, Any] | None:
@@ -402,23 +383,7 @@ class DhtNode:
 
     def random_nodes(self, layer: int, count: int, attempts: int = 3) -> defer.Deferred[list[Responder]]:
         """Up to ``count`` random live nodes attached to ``layer`` (they answered us just now)."""
-        found: dict[bytes, Responder] = {}
-
-        @defer.inlineCallbacks
-        def collect() -> Any:
-            yield self.ensure_layer(layer)
-            for _ in range(attempts):
-                result = yield self.find_node(random_id(self.rng), layer)
-                for responder in result.responders:
-                    if responder.attached and responder.contact.node_id != self.node_id:
-                        found[responder.contact.node_id] = responder
-                if len(found) >= count:
-                    break
-            chosen = list(found.values())
-            self.rng.shuffle(chosen)
-            return chosen[:count]
-
-        return collect()
+        return random_nodes(self, layer, count, attempts)
 
     # -- observability -------------------------------------------------------------------------
 
@@ -427,6 +392,3 @@ class DhtNode:
 
     def status(self) -> dict[str, Any]:
         return node_status(self)
-
-    def bucket_of(self, node_id: bytes) -> int:
-        return bucket_index(self.node_id, node_id)
