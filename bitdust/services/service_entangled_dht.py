@@ -187,7 +187,8 @@ class EntangledDhtService(BitDustService):
             if self.option("seed-mode"):
                 for layer in LAYERS:
                     node.activate_layer(layer)
-            for layer in sorted({0} | attached):
+            node.mark_attached(0)
+            for layer in attached:
                 node.mark_attached(layer)
             self._update_idurl()
             node.start()
