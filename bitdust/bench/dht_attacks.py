@@ -31,8 +31,9 @@ from rich.console import Console
 from rich.table import Table
 
 from bitdust.bench.registry import Benchmark
-from bitdust.dht.node import DhtNode, DhtSettings
+from bitdust.dht.node import DhtNode
 from bitdust.dht.records import canonical_json
+from bitdust.dht.settings import DhtSettings
 from bitdust.dht.simulation import SimClock, SimNetwork, sim_address
 from bitdust.dht.store import DhtStore, SqliteBackend
 

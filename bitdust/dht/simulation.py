@@ -19,9 +19,10 @@ import attrs
 from twisted.internet import defer
 
 from bitdust.dht.messages import Contact
-from bitdust.dht.node import DhtNode, DhtSettings
+from bitdust.dht.node import DhtNode
 from bitdust.dht.node_id import distance, key_hash
 from bitdust.dht.records import canonical_json
+from bitdust.dht.settings import DhtSettings
 
 Address = tuple[str, int]
 

@@ -24,10 +24,12 @@ from typing import Any
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
+from bitdust.dht.layer import LAYERS
 from bitdust.dht.nickname import NICKNAME_REFRESH, publish_nickname
-from bitdust.dht.node import LAYERS, DhtNode, DhtSettings
+from bitdust.dht.node import DhtNode
 from bitdust.dht.node_id import ID_BYTES
 from bitdust.dht.records import NICKNAME_POSITIONS, RecordValidator, sign_record
+from bitdust.dht.settings import DhtSettings
 from bitdust.dht.store import DhtStore, SqliteBackend
 from bitdust.main.config_options import Option
 from bitdust.main.config_types import Bool, Int, Port, PositiveInt, String, StringList
@@ -179,15 +181,15 @@ class EntangledDhtService(BitDustService):
                 log=engine.logger("bitdust.dht"),
                 automats=engine.automats,
             )
-            self.port = node.protocol.listen(engine.reactor, port, interface=self.option("interface"))
+            self.port = node.listen(engine.reactor, port, interface=self.option("interface"))
             self.udp_port = self.port.getHost().port
             self.node = node
             if self.option("seed-mode"):
                 for layer in LAYERS:
                     node.activate_layer(layer)
-            node.layers[0].attached = True
+            node.mark_attached(0)
             for layer in attached:
-                node.activate_layer(layer).attached = True
+                node.mark_attached(layer)
             self._update_idurl()
             node.start()
             node.join([s for s in seeds if not self._is_me(s)])
@@ -224,8 +226,8 @@ class EntangledDhtService(BitDustService):
             return defer.succeed(None)
         node.stop()
         stopped = defer.maybeDeferred(port.stopListening) if port is not None else defer.succeed(None)
-        stopped.addCallback(lambda _: node.store.flushed())
-        stopped.addCallback(lambda _: engine.run_blocking(node.store.close))
+        stopped.addCallback(lambda _: node.flushed())
+        stopped.addCallback(lambda _: engine.run_blocking(node.close_store))
         return stopped
 
     def _is_me(self, address: tuple[str, int]) -> bool:
@@ -262,7 +264,7 @@ class EntangledDhtService(BitDustService):
     def _update_idurl(self) -> None:
         if self.node is not None:
             identity = self.engine.local_identity.current
-            self.node.idurl = identity.idurl.url if identity is not None else ""
+            self.node.set_idurl(identity.idurl.url if identity is not None else "")
 
     # -- layers --------------------------------------------------------------------------------
 

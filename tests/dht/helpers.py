@@ -7,8 +7,9 @@ from typing import Any
 
 from twisted.internet import defer
 
-from bitdust.dht.node import DhtNode, DhtSettings
+from bitdust.dht.node import DhtNode
 from bitdust.dht.records import RecordValidator
+from bitdust.dht.settings import DhtSettings
 from bitdust.dht.simulation import SimClock, SimNetwork, sim_address
 
 ALICE = "http://127.0.0.1:8084/alice.xml"

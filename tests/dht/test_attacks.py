@@ -16,8 +16,9 @@ from bitdust.bench.dht_attacks import RawPeer
 from bitdust.dht import records
 from bitdust.dht.errors import RecordError
 from bitdust.dht.messages import MAX_VALUE_DEPTH
-from bitdust.dht.node import DhtNode, DhtSettings
+from bitdust.dht.node import DhtNode
 from bitdust.dht.node_id import key_hash
+from bitdust.dht.settings import DhtSettings
 from bitdust.dht.simulation import sim_address
 from tests.dht import record_builders
 from tests.dht.helpers import ALICE, Net

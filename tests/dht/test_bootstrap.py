@@ -17,7 +17,8 @@ from bitdust.automats.registry import AutomatRegistry
 from bitdust.dht.bootstrap import DhtBootstrap
 from bitdust.dht.errors import RpcTimeout
 from bitdust.dht.messages import Contact
-from bitdust.dht.node import DhtNode, DhtSettings
+from bitdust.dht.node import DhtNode
+from bitdust.dht.settings import DhtSettings
 
 RPC_TIMEOUT = 2.0
 SEED_A = ("10.0.0.1", 14441)

@@ -9,8 +9,9 @@ import pytest
 from bitdust.dht import records
 from bitdust.dht.errors import RecordError, RpcError
 from bitdust.dht.messages import Contact, Message
-from bitdust.dht.node import DhtNode, DhtSettings
+from bitdust.dht.node import DhtNode
 from bitdust.dht.node_id import key_hash
+from bitdust.dht.settings import DhtSettings
 from bitdust.dht.simulation import sim_address
 from tests.dht.helpers import ALICE, BOB, Net
 from tests.dht.record_builders import nickname as signed_nickname

@@ -9,7 +9,8 @@ from twisted.internet import defer
 
 from bitdust.dht import records
 from bitdust.dht.messages import MAX_VALUE
-from bitdust.dht.node import DhtNode, DhtSettings
+from bitdust.dht.node import DhtNode
+from bitdust.dht.settings import DhtSettings
 
 
 @pytest_twisted.inlineCallbacks

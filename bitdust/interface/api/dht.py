@@ -6,10 +6,11 @@ from typing import Any
 
 from twisted.internet import defer
 
+from bitdust.dht.layer import LAYERS, check_layer
 from bitdust.dht.lookup import LookupResult
-from bitdust.dht.node import LAYERS, check_layer
-from bitdust.dht.node_id import MAX_KEY_LENGTH, check_key, decode_id, encode_id, random_id
-from bitdust.dht.records import RECORD_TYPES, encode_record, make_record, record_type, value_problem
+from bitdust.dht.node import DhtNode
+from bitdust.dht.node_id import MAX_KEY_LENGTH, check_key, decode_id, encode_id
+from bitdust.dht.records import RECORD_TYPES, encode_record, make_record, record_type
 from bitdust.interface.api.constraints import between, one_of, text
 from bitdust.interface.api.spec import api_method
 from bitdust.main import strict_json
@@ -27,7 +28,7 @@ _NICKNAME = text(max_length=64, pattern="[^:]{1,64}", explain="a nickname is 1 t
 _ATTEMPTS = between(1, MAX_NICKNAME_POSITIONS)
 
 
-def _node(engine: Any) -> Any:
+def _node(engine: Any) -> DhtNode:
     service = dht_service(engine)
     if service is None:
         raise ServiceUnavailable("service_entangled_dht is not running; start it with service_start")
@@ -59,7 +60,7 @@ def dht_node_find(engine: Any, node_id_64: str | None = None, layer_id: int = 0)
     """The live nodes nearest to a node id on a layer (an iterative FIND_NODE lookup)."""
     node = _node(engine)
     layer = check_layer(layer_id)
-    target = decode_id(node_id_64) if node_id_64 else random_id(node.rng)
+    target = decode_id(node_id_64) if node_id_64 else node.random_id()
 
     def found(result: LookupResult) -> dict[str, Any]:
         return {"my_dht_id": encode_id(node.node_id), "lookup": encode_id(target), "closest_nodes": _closest(result)}
@@ -201,23 +202,7 @@ def dht_local_db_dump(engine: Any) -> defer.Deferred[list[dict[str, Any]]]:
     A value that is not a strict JSON record (left by an older version) is left out, with a log
     line, so one bad value cannot make the whole dump unreadable.
     """
-    node = _node(engine)
-    now = node.clock.seconds()
-    items = [item for item in node.store.items() if item.expires_at > now]
-
-    def check() -> list[tuple[Any, str | None]]:  # parsing up to max_items values: not on the reactor
-        return [(item, value_problem(item.value, item.record_type)) for item in items]
-
-    def listed(checked: list[tuple[Any, str | None]]) -> list[dict[str, Any]]:
-        rows = []
-        for item, problem in checked:
-            if problem is None:
-                rows.append(item.to_json(now))
-            else:
-                node.log.warn("DHT value {key} left out of the dump: {reason}", key=item.key, reason=problem)
-        return rows
-
-    return engine.run_blocking(check).addCallback(listed)
+    return _node(engine).dump_values(engine.run_blocking)
 
 
 def _record_type(name: str) -> str:
