@@ -17,6 +17,21 @@ from tests.dht.helpers import ALICE, Net
 from tests.dht.record_builders import identity_document
 
 
+def _service(net: Net, key: RsaKey, *, signer: Any) -> EntangledDhtService:
+    """The DHT service of alice (identity under ``key``) on a fake engine whose master key is ``signer``."""
+    config = {"personal/nickname": ""}
+    engine = types.SimpleNamespace(
+        reactor=net.clock,
+        config=types.SimpleNamespace(get=config.get),
+        local_identity=types.SimpleNamespace(current=identity_document(key, [ALICE])),
+        keys=types.SimpleNamespace(master=lambda: types.SimpleNamespace(key=signer)),
+        run_blocking=lambda fn, *args: defer.maybeDeferred(fn, *args),
+        logger=lambda namespace: Logger(namespace=namespace, observer=lambda event: None),
+        log=Logger(observer=lambda event: None),
+    )
+    return EntangledDhtService(engine)
+
+
 def test_the_owner_keeps_its_nickname_past_the_signed_lifetime() -> None:
     key = RsaKey.generate(1024)
 
@@ -26,17 +41,7 @@ def test_the_owner_keeps_its_nickname_past_the_signed_lifetime() -> None:
     net: Net = Net(
         validator=records.RecordValidator(public_key, clock=lambda: net.clock.now, ecc_layouts=supplier_positions())
     ).build(6)
-    config = {"personal/nickname": ""}
-    engine = types.SimpleNamespace(
-        reactor=net.clock,
-        config=types.SimpleNamespace(get=config.get),
-        local_identity=types.SimpleNamespace(current=identity_document(key, [ALICE])),
-        keys=types.SimpleNamespace(master=lambda: types.SimpleNamespace(key=key)),
-        run_blocking=lambda fn, *args: defer.maybeDeferred(fn, *args),
-        logger=lambda namespace: Logger(namespace=namespace, observer=lambda event: None),
-        log=Logger(observer=lambda event: None),
-    )
-    service = EntangledDhtService(engine)
+    service = _service(net, key, signer=key)
     service.node = net.nodes[1]
     service.publish_nickname_later()
     net.settle()
@@ -61,17 +66,7 @@ def test_a_failed_publication_is_tried_again_soon() -> None:
     net = Net().build(3)
     broken = types.SimpleNamespace(sign=lambda data: (_ for _ in ()).throw(OSError("key store unreadable")))
     key = RsaKey.generate(1024)
-    config = {"personal/nickname": ""}
-    engine = types.SimpleNamespace(
-        reactor=net.clock,
-        config=types.SimpleNamespace(get=config.get),
-        local_identity=types.SimpleNamespace(current=identity_document(key, [ALICE])),
-        keys=types.SimpleNamespace(master=lambda: types.SimpleNamespace(key=broken)),
-        run_blocking=lambda fn, *args: defer.maybeDeferred(fn, *args),
-        logger=lambda namespace: Logger(namespace=namespace, observer=lambda event: None),
-        log=Logger(observer=lambda event: None),
-    )
-    service = EntangledDhtService(engine)
+    service = _service(net, key, signer=broken)
     service.node = net.nodes[1]
     service.publish_nickname_later()
     net.settle()
