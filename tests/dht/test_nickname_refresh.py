@@ -82,3 +82,26 @@ def test_a_failed_publication_is_tried_again_soon() -> None:
     due = publisher.next_refresh_at or next(t.time for t in history if t.event == "refresh")
     assert due - failed_at <= NICKNAME_RETRY
     service.stop_nickname_publisher()
+
+
+def test_changes_during_a_publication_make_one_more_publication() -> None:
+    net = Net().build(3)
+    key = RsaKey.generate(1024)
+    service = _service(net, key, signer=key)
+    service.node = net.nodes[1]
+    service.start_nickname_publisher()
+    service._on_event({"id": "local-identity-set"})  # the identity and the nickname change while it runs
+    service._on_option("personal/nickname", "alice", "")
+    net.settle()
+    publisher = service.nickname_publisher
+    assert publisher is not None
+    assert [(t.event, t.to_state) for t in publisher.history][:5] == [
+        ("publish", "PUBLISHING"),
+        ("publish", "PUBLISH_AGAIN"),
+        ("publish", "PUBLISH_AGAIN"),
+        ("published", "PUBLISHING"),
+        ("published", "REFRESH_WAIT"),
+    ]
+    service.stop_nickname_publisher()
+    service.publish_nickname_later()  # a stopped service publishes nothing
+    assert publisher.history[-1].to_state == "STOPPED" and service.nickname_publisher is None
