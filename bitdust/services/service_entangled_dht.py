@@ -5,7 +5,9 @@ speak for a user are checked against that user's identity (fetched through the i
 and a node with an identity publishes its nickname record (``personal/nickname``, default: the
 identity's name) when the service starts, whenever the identity or the nickname changes, and
 every ``NICKNAME_REFRESH`` seconds: a nickname record lives only a few days after its signed
-timestamp (see :mod:`bitdust.dht.nickname`).
+timestamp (see :mod:`bitdust.dht.nickname`). That life cycle is the ``nickname_publisher``
+machine (:mod:`bitdust.dht.nickname_publisher`), which the service builds when it starts, sends
+``publish`` to, and destroys when it stops.
 
 Layers: the node is attached to layer 0, to the layers declared by every service that is ON
 (``BitDustService.layers``) and to those of ``attached-layers``; it follows ``service-started``
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.python.failure import Failure
 
 from bitdust.dht.layer import LAYERS
@@ -41,6 +44,7 @@ from bitdust.services.entangled_dht_options import NICKNAME_KEY, entangled_dht_o
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IListeningPort
 
+    from bitdust.crypt.rsa_key import RsaKey
     from bitdust.main.config import WatchHandle
 
 SERVICE_NAME = "service_entangled_dht"
@@ -145,7 +149,8 @@ class EntangledDhtService(BitDustService):
                 automats=engine.automats,
             )
             self.port = node.listen(engine.reactor, port, interface=self.option("interface"))
-            self.udp_port = self.port.getHost().port
+            address = self.port.getHost()
+            self.udp_port = address.port if isinstance(address, IPv4Address | IPv6Address) else port
             self.node = node
             if self.option("seed-mode"):
                 for layer in LAYERS:
@@ -174,7 +179,7 @@ class EntangledDhtService(BitDustService):
 
         return engine.run_blocking(prepare).addCallback(started).addErrback(failed)
 
-    def stop(self) -> defer.Deferred[Any]:
+    def stop(self) -> defer.Deferred[None]:
         engine = self.engine
         engine.events.unsubscribe(self._on_event)
         self.stop_nickname_publisher()
@@ -186,10 +191,15 @@ class EntangledDhtService(BitDustService):
         if node is None:
             return defer.succeed(None)
         node.stop()
-        stopped = defer.maybeDeferred(port.stopListening) if port is not None else defer.succeed(None)
-        stopped.addCallback(lambda _: node.flushed())
-        stopped.addCallback(lambda _: engine.run_blocking(node.close_store))
-        return stopped
+
+        def flush(_: object) -> defer.Deferred[None]:
+            return node.flushed()
+
+        def close(_: object) -> defer.Deferred[None]:
+            return engine.run_blocking(node.close_store)
+
+        flushed = defer.maybeDeferred(port.stopListening).addCallback(flush) if port is not None else flush(None)
+        return flushed.addCallback(close)
 
     def _is_me(self, address: tuple[str, int]) -> bool:
         host, port = address
@@ -211,7 +221,7 @@ class EntangledDhtService(BitDustService):
 
     # -- identities ----------------------------------------------------------------------------
 
-    def _public_key(self, idurl: str) -> defer.Deferred[Any]:
+    def _public_key(self, idurl: str) -> defer.Deferred[RsaKey]:
         """The key a record "from" ``idurl`` must be signed by: ours, or the one its own server vouches for.
 
         Never a key some other document merely lists ``idurl`` for (see the identity cache's binding rule).
@@ -265,7 +275,7 @@ class EntangledDhtService(BitDustService):
             self._update_idurl()
             self.publish_nickname_later()
 
-    def _on_option(self, key: str, new: Any, old: Any) -> None:
+    def _on_option(self, key: str, new: object, old: object) -> None:
         if key == NICKNAME_KEY:
             self.publish_nickname_later()
         else:
