@@ -5,7 +5,9 @@ speak for a user are checked against that user's identity (fetched through the i
 and a node with an identity publishes its nickname record (``personal/nickname``, default: the
 identity's name) when the service starts, whenever the identity or the nickname changes, and
 every ``NICKNAME_REFRESH`` seconds: a nickname record lives only a few days after its signed
-timestamp (see :mod:`bitdust.dht.nickname`).
+timestamp (see :mod:`bitdust.dht.nickname`). That life cycle is the ``nickname_publisher``
+machine (:mod:`bitdust.dht.nickname_publisher`), which the service builds when it starts, sends
+``publish`` to, and destroys when it stops.
 
 Layers: the node is attached to layer 0, to the layers declared by every service that is ON
 (``BitDustService.layers``) and to those of ``attached-layers``; it follows ``service-started``
@@ -19,29 +21,34 @@ import ipaddress
 import os
 import random
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.python.failure import Failure
 
 from bitdust.dht.layer import LAYERS
 from bitdust.dht.nickname import NICKNAME_REFRESH, publish_nickname
+from bitdust.dht.nickname_publisher import NICKNAME_RETRY, NicknameOutcome, NicknamePublisher
 from bitdust.dht.node import DhtNode
 from bitdust.dht.node_id import ID_BYTES
 from bitdust.dht.records import NICKNAME_POSITIONS, RecordValidator, sign_record
 from bitdust.dht.settings import DhtSettings
 from bitdust.dht.store import DhtStore, SqliteBackend
 from bitdust.main.config_options import Option
-from bitdust.main.config_types import Bool, Int, Port, PositiveInt, String, StringList
 from bitdust.main.errors import BadRequest
-from bitdust.main.logs import log_failure
 from bitdust.main.service import BitDustService
 from bitdust.raid.eccmap import supplier_positions
+from bitdust.services.entangled_dht_options import NICKNAME_KEY, entangled_dht_options
+
+if TYPE_CHECKING:
+    from twisted.internet.interfaces import IListeningPort
+
+    from bitdust.crypt.rsa_key import RsaKey
+    from bitdust.main.config import WatchHandle
 
 SERVICE_NAME = "service_entangled_dht"
-NICKNAME_KEY = "personal/nickname"
 MAX_NICKNAME_POSITIONS = NICKNAME_POSITIONS
-NICKNAME_RETRY = 5 * 60  # seconds before trying again after a failed publication
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
 
 
@@ -79,54 +86,14 @@ class EntangledDhtService(BitDustService):
     def __init__(self, engine: Any) -> None:
         super().__init__(engine)
         self.node: DhtNode | None = None
-        self.port: Any = None
+        self.port: IListeningPort | None = None
         self.udp_port: int | None = None
-        self.nickname: dict[str, Any] = {"state": "not-published"}
-        self._watches: list[Any] = []
-        self._publishing: defer.Deferred[Any] | None = None
-        self._republish_wanted = False
-        self._refresh: Any = None
+        self.nickname_publisher: NicknamePublisher | None = None
+        self._last_nickname: NicknameOutcome = {"state": "not-published"}
+        self._watches: list[WatchHandle] = []
 
     def options(self) -> tuple[Option, ...]:
-        prefix = self.config_prefix()
-        options = [
-            Option(f"{prefix}/udp-port", Port(), 14441, "UDP port of the DHT"),
-            Option(f"{prefix}/interface", String(max_length=253), "", "address the UDP port binds to; empty means all"),
-            Option(f"{prefix}/bucket-size", Int(min=2, max=20), 8, "k: contacts per k-bucket and copies of each value"),
-            Option(f"{prefix}/parallel-lookups", Int(min=1, max=8), 3, "alpha: requests in flight per lookup"),
-            Option(
-                f"{prefix}/attached-layers",
-                StringList(),
-                (),
-                "extra DHT layers (0-9) this node announces itself on, e.g. 3 for suppliers",
-            ),
-            Option(
-                f"{prefix}/known-nodes",
-                String(max_length=4096),
-                "",
-                "host:port of DHT nodes to join through (empty: the network config's seeds; genesis: none)",
-            ),
-            Option(f"{prefix}/seed-mode", Bool(), False, "route every layer as a DHT seed does"),
-            Option(
-                f"{prefix}/default-expire-seconds",
-                PositiveInt(max=30 * 24 * 3600),
-                24 * 3600,
-                "how long a value lives when dht_value_set gives no expire",
-            ),
-            Option(
-                f"{prefix}/rate-limit-per-second",
-                PositiveInt(max=100000),
-                200,
-                "datagrams per second accepted from one host (on loopback: from one port)",
-            ),
-        ]
-        if NICKNAME_KEY not in self.engine.config:
-            options.append(
-                Option(
-                    NICKNAME_KEY, String(max_length=64), "", "the name others find us by (empty: the identity's name)"
-                )
-            )
-        return tuple(options)
+        return entangled_dht_options(self.config_prefix(), with_nickname=NICKNAME_KEY not in self.engine.config)
 
     def installed(self) -> bool:
         return True  # a DHT seed runs without an identity
@@ -182,7 +149,8 @@ class EntangledDhtService(BitDustService):
                 automats=engine.automats,
             )
             self.port = node.listen(engine.reactor, port, interface=self.option("interface"))
-            self.udp_port = self.port.getHost().port
+            address = self.port.getHost()
+            self.udp_port = address.port if isinstance(address, IPv4Address | IPv6Address) else port
             self.node = node
             if self.option("seed-mode"):
                 for layer in LAYERS:
@@ -203,7 +171,7 @@ class EntangledDhtService(BitDustService):
                 seeds=", ".join(f"{h}:{p}" for h, p in seeds) or "none",
             )
             self.sync_layers()
-            self.publish_nickname_later()
+            self.start_nickname_publisher()
 
         def failed(failure: Failure) -> Failure:
             store.close()
@@ -211,12 +179,10 @@ class EntangledDhtService(BitDustService):
 
         return engine.run_blocking(prepare).addCallback(started).addErrback(failed)
 
-    def stop(self) -> defer.Deferred[Any]:
+    def stop(self) -> defer.Deferred[None]:
         engine = self.engine
         engine.events.unsubscribe(self._on_event)
-        if self._refresh is not None and self._refresh.active():
-            self._refresh.cancel()
-        self._refresh = None
+        self.stop_nickname_publisher()
         for watch in self._watches:
             watch.cancel()
         self._watches = []
@@ -225,10 +191,15 @@ class EntangledDhtService(BitDustService):
         if node is None:
             return defer.succeed(None)
         node.stop()
-        stopped = defer.maybeDeferred(port.stopListening) if port is not None else defer.succeed(None)
-        stopped.addCallback(lambda _: node.flushed())
-        stopped.addCallback(lambda _: engine.run_blocking(node.close_store))
-        return stopped
+
+        def flush(_: object) -> defer.Deferred[None]:
+            return node.flushed()
+
+        def close(_: object) -> defer.Deferred[None]:
+            return engine.run_blocking(node.close_store)
+
+        flushed = defer.maybeDeferred(port.stopListening).addCallback(flush) if port is not None else flush(None)
+        return flushed.addCallback(close)
 
     def _is_me(self, address: tuple[str, int]) -> bool:
         host, port = address
@@ -250,7 +221,7 @@ class EntangledDhtService(BitDustService):
 
     # -- identities ----------------------------------------------------------------------------
 
-    def _public_key(self, idurl: str) -> defer.Deferred[Any]:
+    def _public_key(self, idurl: str) -> defer.Deferred[RsaKey]:
         """The key a record "from" ``idurl`` must be signed by: ours, or the one its own server vouches for.
 
         Never a key some other document merely lists ``idurl`` for (see the identity cache's binding rule).
@@ -304,7 +275,7 @@ class EntangledDhtService(BitDustService):
             self._update_idurl()
             self.publish_nickname_later()
 
-    def _on_option(self, key: str, new: Any, old: Any) -> None:
+    def _on_option(self, key: str, new: object, old: object) -> None:
         if key == NICKNAME_KEY:
             self.publish_nickname_later()
         else:
@@ -318,32 +289,39 @@ class EntangledDhtService(BitDustService):
             return None
         return self.engine.config.get(NICKNAME_KEY) or identity.name
 
+    @property
+    def nickname(self) -> NicknameOutcome:
+        """How the last publication of our nickname went (``dht.nickname`` of ``network_status``)."""
+        return self.nickname_publisher.outcome if self.nickname_publisher is not None else self._last_nickname
+
+    def start_nickname_publisher(self) -> None:
+        """Build the machine that keeps our nickname record alive, and publish at once."""
+        self.stop_nickname_publisher()
+        self.nickname_publisher = NicknamePublisher(
+            publish=self.publish_nickname,
+            nickname=self.my_nickname,
+            outcome=self._last_nickname,
+            refresh=NICKNAME_REFRESH,
+            retry=NICKNAME_RETRY,
+            clock=self.engine.reactor,
+            registry=self.engine.automats,
+            log=self.engine.log,
+        )
+        self.nickname_publisher.publish()
+
+    def stop_nickname_publisher(self) -> None:
+        """Cancel the refresh; the outcome of a publication still under way is dropped."""
+        publisher, self.nickname_publisher = self.nickname_publisher, None
+        if publisher is not None:
+            self._last_nickname = publisher.outcome
+            publisher.stop()
+
     def publish_nickname_later(self) -> None:
         """Publish now, or once the publication under way is over (never two at a time)."""
-        if self._publishing is not None:
-            self._republish_wanted = True
-            return
-        d = self.publish_nickname()
-        self._publishing = d
+        if self.nickname_publisher is not None:
+            self.nickname_publisher.publish()
 
-        def done(_: Any) -> None:
-            self._publishing = None
-            if self._republish_wanted and self.node is not None:
-                self._republish_wanted = False
-                self.publish_nickname_later()
-            else:
-                self._schedule_refresh()
-
-        def failed(failure: Failure) -> Failure:
-            # so the refresh timer tries again soon, not a whole refresh period later
-            self.nickname = {"state": "failed", "nickname": self.my_nickname(), "reason": failure.getErrorMessage()}
-            return failure
-
-        d.addErrback(failed)
-        d.addErrback(log_failure(self.engine.log, "publishing our nickname failed"))
-        d.addBoth(done)
-
-    def publish_nickname(self) -> defer.Deferred[dict[str, Any]]:
+    def publish_nickname(self) -> defer.Deferred[NicknameOutcome]:
         """Take the first position of our nickname that is free or already ours: ``nickname:N``.
 
         The record's signed lifetime is bounded, so this runs again every ``NICKNAME_REFRESH``
@@ -355,27 +333,15 @@ class EntangledDhtService(BitDustService):
         master = engine.keys.master()
         node = self.node
         if node is None or identity is None or nickname is None or master is None:
-            self.nickname = {"state": "not-published", "reason": "no identity"}
-            return defer.succeed(self.nickname)
+            return defer.succeed({"state": "not-published", "reason": "no identity"})
 
         def sign(key: str, record: dict[str, Any]) -> defer.Deferred[dict[str, Any]]:
             return engine.run_blocking(sign_record, key, record, master.key)
 
-        def done(result: dict[str, Any]) -> dict[str, Any]:
-            self.nickname = result
-            return result
-
-        d = publish_nickname(node, nickname, identity.idurl.url, sign, engine.logger("bitdust.dht"))
-        return d.addCallback(done)
-
-    def _schedule_refresh(self) -> None:
-        if self._refresh is not None and self._refresh.active():
-            self._refresh.cancel()
-        self._refresh = None
-        if self.node is None or self.nickname.get("state") == "not-published":
-            return
-        delay = NICKNAME_REFRESH if self.nickname.get("state") == "published" else NICKNAME_RETRY
-        self._refresh = self.engine.reactor.callLater(delay, self.publish_nickname_later)
+        d: defer.Deferred[NicknameOutcome] = publish_nickname(
+            node, nickname, identity.idurl.url, sign, engine.logger("bitdust.dht")
+        )
+        return d
 
     # -- observability -------------------------------------------------------------------------
 

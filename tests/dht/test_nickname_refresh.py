@@ -28,6 +28,7 @@ def _service(net: Net, key: RsaKey, *, signer: Any) -> EntangledDhtService:
         run_blocking=lambda fn, *args: defer.maybeDeferred(fn, *args),
         logger=lambda namespace: Logger(namespace=namespace, observer=lambda event: None),
         log=Logger(observer=lambda event: None),
+        automats=None,
     )
     return EntangledDhtService(engine)
 
@@ -43,7 +44,7 @@ def test_the_owner_keeps_its_nickname_past_the_signed_lifetime() -> None:
     ).build(6)
     service = _service(net, key, signer=key)
     service.node = net.nodes[1]
-    service.publish_nickname_later()
+    service.start_nickname_publisher()
     net.settle()
     assert service.nickname["state"] == "published" and service.nickname["key"] == "alice:0"
 
@@ -57,9 +58,11 @@ def test_the_owner_keeps_its_nickname_past_the_signed_lifetime() -> None:
         assert holder() is not None and holder()["idurl"] == ALICE
     assert net.clock.now > first["timestamp"] + records.NICKNAME_LIFETIME
     assert holder()["timestamp"] > first["timestamp"]
-    service.node = None
-    service._schedule_refresh()  # a stopped service schedules nothing more
-    assert service._refresh is None
+    publisher = service.nickname_publisher
+    assert publisher is not None
+    service.stop_nickname_publisher()  # a stopped service schedules nothing more
+    assert publisher.destroyed and publisher.next_refresh_at is None and service.nickname_publisher is None
+    assert service.nickname["state"] == "published"  # the last outcome stays for the next start
 
 
 def test_a_failed_publication_is_tried_again_soon() -> None:
@@ -68,9 +71,37 @@ def test_a_failed_publication_is_tried_again_soon() -> None:
     key = RsaKey.generate(1024)
     service = _service(net, key, signer=broken)
     service.node = net.nodes[1]
-    service.publish_nickname_later()
+    service.start_nickname_publisher()
     net.settle()
     assert service.nickname["state"] == "failed" and "key store unreadable" in service.nickname["reason"]
-    assert service._refresh is not None and service._refresh.time - net.clock.now <= NICKNAME_RETRY
-    service.node = None
-    service._refresh.cancel()
+    publisher = service.nickname_publisher
+    assert publisher is not None
+    history = publisher.history
+    failed_at = next(t.time for t in history if t.event == "publish-failed")
+    # the retry is due NICKNAME_RETRY after the failure: still waiting, or already under way
+    due = publisher.next_refresh_at or next(t.time for t in history if t.event == "refresh")
+    assert due - failed_at <= NICKNAME_RETRY
+    service.stop_nickname_publisher()
+
+
+def test_changes_during_a_publication_make_one_more_publication() -> None:
+    net = Net().build(3)
+    key = RsaKey.generate(1024)
+    service = _service(net, key, signer=key)
+    service.node = net.nodes[1]
+    service.start_nickname_publisher()
+    service._on_event({"id": "local-identity-set"})  # the identity and the nickname change while it runs
+    service._on_option("personal/nickname", "alice", "")
+    net.settle()
+    publisher = service.nickname_publisher
+    assert publisher is not None
+    assert [(t.event, t.to_state) for t in publisher.history][:5] == [
+        ("publish", "PUBLISHING"),
+        ("publish", "PUBLISH_AGAIN"),
+        ("publish", "PUBLISH_AGAIN"),
+        ("published", "PUBLISHING"),
+        ("published", "REFRESH_WAIT"),
+    ]
+    service.stop_nickname_publisher()
+    service.publish_nickname_later()  # a stopped service publishes nothing
+    assert publisher.history[-1].to_state == "STOPPED" and service.nickname_publisher is None
