@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bitdust.errors import BitDustError, ServiceUnavailable
+from bitdust.errors import InternalError, Unavailable
 
 
-class AutomatSourceError(BitDustError):
+class AutomatSourceError(InternalError):
     """A machine source under ``automats/`` is malformed.
 
     The message starts with ``<file>:<line>: `` so an editor or a terminal can jump to it.
@@ -25,7 +25,7 @@ class AutomatSourceError(BitDustError):
         self.reason = reason
 
 
-class UnknownEventError(BitDustError):
+class UnknownEventError(InternalError):
     """An event the machine's source does not declare: most likely a typo in the caller."""
 
     def __init__(self, automat: str, event: str, state: str) -> None:
@@ -35,7 +35,7 @@ class UnknownEventError(BitDustError):
         self.state = state
 
 
-class GraphvizMissing(ServiceUnavailable):
+class GraphvizMissing(Unavailable):
     """The ``dot`` program is not installed, so a diagram can only be given as DOT text."""
 
     def __init__(self, binary: str = "dot") -> None:
@@ -46,5 +46,5 @@ class GraphvizMissing(ServiceUnavailable):
         )
 
 
-class GraphvizFailed(BitDustError):
+class GraphvizFailed(InternalError):
     """``dot`` ran but did not produce a diagram (bad input, crash or timeout)."""

@@ -33,7 +33,7 @@ from bitdust.dht.settings import DhtSettings
 from bitdust.dht.store import DhtStore, SqliteBackend
 from bitdust.main.config_options import Option
 from bitdust.main.config_types import Bool, Int, Port, PositiveInt, String, StringList
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 from bitdust.main.logs import log_failure
 from bitdust.main.service import BitDustService
 from bitdust.raid.eccmap import supplier_positions
@@ -56,7 +56,7 @@ def parse_known_nodes(text: str) -> list[tuple[str, int]] | None:
     for item in text.split(","):
         host, sep, port = item.strip().rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise BadRequest(f"bad DHT node address {item.strip()!r}: expected host:port")
+            raise InvalidInput(f"bad DHT node address {item.strip()!r}: expected host:port")
         nodes.append((host, int(port)))
     return nodes
 
@@ -65,7 +65,7 @@ def parse_layers(items: tuple[str, ...]) -> set[int]:
     layers = set()
     for item in items:
         if not item.isdigit() or int(item) not in LAYERS:
-            raise BadRequest(f"bad DHT layer {item!r}: layers are 0 to {max(LAYERS)}")
+            raise InvalidInput(f"bad DHT layer {item!r}: layers are 0 to {max(LAYERS)}")
         layers.add(int(item))
     return layers
 
@@ -277,7 +277,7 @@ class EntangledDhtService(BitDustService):
                 wanted.update(layer for layer in services.get(name).layers if layer in LAYERS)
         try:
             wanted |= parse_layers(self.option("attached-layers"))
-        except BadRequest as exc:
+        except InvalidInput as exc:
             self.engine.log.warn("{reason}", reason=exc.message)
         return wanted
 

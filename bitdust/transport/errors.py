@@ -6,13 +6,11 @@ any other domain error.
 
 from __future__ import annotations
 
-from bitdust.main.errors import BitDustError
+from bitdust.main.errors import RemoteFailure
 
 
-class TransportError(BitDustError):
+class TransportError(RemoteFailure):
     """Base of all transport errors."""
-
-    http_code = 502
 
 
 class ProtocolViolation(TransportError):
