@@ -209,3 +209,10 @@ def test_every_engine_constraint_is_a_valid_schema_in_the_document() -> None:
                 for form in schema.get("anyOf", [schema]):
                     if "pattern" in form:
                         re.compile(form["pattern"])
+
+
+def test_a_value_outside_a_constraint_names_its_parameter_on_the_error() -> None:
+    param = Param(name="mode", kind="str", default="a", constraint=one_of("a", "b"))
+    with pytest.raises(InvalidInput) as caught:
+        coerce_value(param, "x", from_string=True)
+    assert caught.value.parameter == "mode"

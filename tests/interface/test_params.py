@@ -283,3 +283,10 @@ def test_json_inside_a_string_is_as_strict_as_a_body(kind: str, raw: str, error:
     with pytest.raises(InvalidInput) as caught:
         coerce_value(p(kind), raw, from_string=True)
     assert caught.value.errors == [error]
+
+
+@pytest.mark.parametrize(("kind", "raw"), [("int", "ten"), ("int", None), ("dict", "{]")])
+def test_a_rejected_value_names_its_parameter_on_the_error(kind: str, raw: Any) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        coerce_value(p(kind), raw, from_string=isinstance(raw, str))
+    assert caught.value.parameter == "x"

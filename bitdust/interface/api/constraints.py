@@ -226,5 +226,5 @@ def check(name: str, constraint: Constraint | None, value: Any) -> Any:
         return value
     reason = constraint.problem(value)
     if reason is not None:
-        raise InvalidInput(f"parameter {name}: {reason}")
+        raise InvalidInput(f"parameter {name}: {reason}", parameter=name)
     return value

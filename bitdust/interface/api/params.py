@@ -190,13 +190,15 @@ def coerce_value(param: Param, value: Any, *, from_string: bool) -> Any:
     if value is None or (from_string and param.nullable and value == "null"):
         if param.nullable:
             return None
-        raise InvalidInput(f"parameter {param.name}: expected {KIND_NAMES[param.kind]}, got null")
+        raise InvalidInput(f"parameter {param.name}: expected {KIND_NAMES[param.kind]}, got null", parameter=param.name)
     try:
         converted = _CONVERTERS[param.kind](value)
     except _Invalid as exc:
         if exc.problem is not None:
-            raise InvalidInput(decoding.describe_value(param.name, exc.problem)) from None
-        raise InvalidInput(f"parameter {param.name}: expected {KIND_NAMES[param.kind]}, got {_show(value)}") from None
+            raise InvalidInput(decoding.describe_value(param.name, exc.problem), parameter=param.name) from None
+        raise InvalidInput(
+            f"parameter {param.name}: expected {KIND_NAMES[param.kind]}, got {_show(value)}", parameter=param.name
+        ) from None
     return apply_constraint(param, converted)
 
 
