@@ -1,8 +1,8 @@
 """Errors of the state machine package.
 
-They subclass the engine's domain errors so the API layer answers them like any other: a bad
-machine source or an unknown event is a programming error (500), a missing Graphviz is a
-service that cannot work on this host (503).
+They are of the shared kinds, so the API layer answers them like any other: a bad machine
+source or an unknown event is a programming error (:class:`InternalError`), a missing Graphviz
+is a service that cannot work on this host (:class:`Unavailable`).
 """
 
 from __future__ import annotations

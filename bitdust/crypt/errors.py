@@ -1,4 +1,4 @@
-"""Errors of the crypt package, mapped to API answers through :class:`BitDustError`."""
+"""Errors of the crypt package, each of a kind of :mod:`bitdust.errors`."""
 
 from __future__ import annotations
 

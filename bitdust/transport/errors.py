@@ -1,7 +1,7 @@
 """Errors of the transport subsystem.
 
-They subclass :class:`BitDustError` so the API layer can report a failed transfer the same way as
-any other domain error.
+They are of the kind :class:`RemoteFailure` (the peer or the link failed), so the API layer reports a
+failed transfer the same way as any other domain error.
 """
 
 from __future__ import annotations

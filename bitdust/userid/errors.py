@@ -1,4 +1,4 @@
-"""Errors of the identity layer, mapped to API answers through :class:`BitDustError`."""
+"""Errors of the identity layer, each of a kind of :mod:`bitdust.errors` that says how the API answers it."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ class IdentityConflict(Conflict):
 class IdentityFetchError(RemoteFailure):
     """A remote identity could not be fetched or was not acceptable.
 
-    502 (Bad Gateway): the fault is on the remote identity server or the network, not in the
-    caller's request. ``reason`` is a short machine-readable code (``timeout``, ``http-status``,
+    A :class:`RemoteFailure`: the fault is on the remote identity server or the network, not in
+    the caller's request. ``reason`` is a short machine-readable code (``timeout``, ``http-status``,
     ``too-large``, ``network``, ``bad-document``, ``bad-signature``, ``wrong-sources``,
     ``key-changed``) next to the human-readable message.
     """

@@ -1,4 +1,4 @@
-"""Errors of the storage codec, all :class:`BitDustError` so the API layer can answer them."""
+"""Errors of the storage codec, each of a kind of :mod:`bitdust.errors` so the API layer can answer them."""
 
 from __future__ import annotations
 
