@@ -1,18 +1,18 @@
 """Errors of the state machine package.
 
-They subclass the engine's domain errors so the API layer answers them like any other: a bad
-machine source or an unknown event is a programming error (500), a missing Graphviz is a
-service that cannot work on this host (503).
+They are of the shared kinds, so the API layer answers them like any other: a bad machine
+source or an unknown event is a programming error (:class:`InternalError`), a missing Graphviz
+is a service that cannot work on this host (:class:`Unavailable`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from bitdust.errors import BitDustError, ServiceUnavailable
+from bitdust.errors import InternalError, Unavailable
 
 
-class AutomatSourceError(BitDustError):
+class AutomatSourceError(InternalError):
     """A machine source under ``automats/`` is malformed.
 
     The message starts with ``<file>:<line>: `` so an editor or a terminal can jump to it.
@@ -25,7 +25,7 @@ class AutomatSourceError(BitDustError):
         self.reason = reason
 
 
-class UnknownEventError(BitDustError):
+class UnknownEventError(InternalError):
     """An event the machine's source does not declare: most likely a typo in the caller."""
 
     def __init__(self, automat: str, event: str, state: str) -> None:
@@ -35,7 +35,7 @@ class UnknownEventError(BitDustError):
         self.state = state
 
 
-class GraphvizMissing(ServiceUnavailable):
+class GraphvizMissing(Unavailable):
     """The ``dot`` program is not installed, so a diagram can only be given as DOT text."""
 
     def __init__(self, binary: str = "dot") -> None:
@@ -46,5 +46,5 @@ class GraphvizMissing(ServiceUnavailable):
         )
 
 
-class GraphvizFailed(BitDustError):
+class GraphvizFailed(InternalError):
     """``dot`` ran but did not produce a diagram (bad input, crash or timeout)."""

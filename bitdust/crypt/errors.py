@@ -1,11 +1,11 @@
-"""Errors of the crypt package, mapped to API answers through :class:`BitDustError`."""
+"""Errors of the crypt package, each of a kind of :mod:`bitdust.errors`."""
 
 from __future__ import annotations
 
-from bitdust.main.errors import BadRequest, BitDustError
+from bitdust.main.errors import InternalError, InvalidInput
 
 
-class CryptError(BitDustError):
+class CryptError(InternalError):
     """A decryption, unwrapping or signing operation failed.
 
     Deliberately vague about why (bad tag, wrong key, truncated blob): callers get one type to catch
@@ -13,5 +13,5 @@ class CryptError(BitDustError):
     """
 
 
-class KeyFormatError(BadRequest):
+class KeyFormatError(InvalidInput):
     """Key text that we refuse to load: garbage, not RSA, encrypted, or an unsafe size."""

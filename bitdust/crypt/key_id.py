@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 
 MASTER_ALIAS = "master"
 """Alias of the identity key; ``master$alice@host`` is the key that signs alice's identity."""
@@ -25,9 +25,9 @@ _GLOBAL_ID_PART_RE = re.compile(r"[a-z0-9_-][a-z0-9._-]*")
 
 
 def check_alias(alias: str) -> str:
-    """Return ``alias`` if it is 1..50 of lowercase letters, digits, ``_`` and ``-``; else BadRequest."""
+    """Return ``alias`` if it is 1..50 of lowercase letters, digits, ``_`` and ``-``; else InvalidInput."""
     if not isinstance(alias, str) or not _ALIAS_RE.fullmatch(alias):
-        raise BadRequest(
+        raise InvalidInput(
             f"invalid key alias {alias!r}: use 1 to {ALIAS_MAX_LENGTH} lowercase letters, digits, '_' or '-'"
         )
     return alias
@@ -36,11 +36,11 @@ def check_alias(alias: str) -> str:
 def check_global_id(global_id: str) -> str:
     """Loose global id check (``user@host`` or ``user@host_port``); the identity layer is stricter."""
     if not isinstance(global_id, str) or global_id.count("@") != 1:
-        raise BadRequest(f"invalid global id {global_id!r}: expected user@host")
+        raise InvalidInput(f"invalid global id {global_id!r}: expected user@host")
     user, host = global_id.split("@")
     for part in (user, host):
         if not _GLOBAL_ID_PART_RE.fullmatch(part) or ".." in part:
-            raise BadRequest(f"invalid global id {global_id!r}: expected user@host")
+            raise InvalidInput(f"invalid global id {global_id!r}: expected user@host")
     return global_id
 
 
@@ -50,19 +50,19 @@ def make_key_id(alias: str, global_id: str) -> str:
 
 
 def split_key_id(key_id: str) -> tuple[str, str]:
-    """``(alias, global_id)`` of a well-formed key id; BadRequest otherwise."""
+    """``(alias, global_id)`` of a well-formed key id; InvalidInput otherwise."""
     if not isinstance(key_id, str) or key_id.count("$") != 1:
-        raise BadRequest(f"invalid key id {key_id!r}: expected alias$user@host")
+        raise InvalidInput(f"invalid key id {key_id!r}: expected alias$user@host")
     alias, global_id = key_id.split("$")
     try:
         check_alias(alias)
         check_global_id(global_id)
-    except BadRequest as exc:
-        raise BadRequest(f"invalid key id {key_id!r}: {exc.message}") from None
+    except InvalidInput as exc:
+        raise InvalidInput(f"invalid key id {key_id!r}: {exc.message}") from None
     return alias, global_id
 
 
 def check_key_id(key_id: str) -> str:
-    """Return ``key_id`` if well formed; BadRequest otherwise."""
+    """Return ``key_id`` if well formed; InvalidInput otherwise."""
     split_key_id(key_id)
     return key_id

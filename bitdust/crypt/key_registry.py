@@ -32,7 +32,7 @@ from twisted.logger import Logger
 
 from bitdust.crypt.key_id import MASTER_ALIAS, check_global_id, check_key_id, make_key_id, split_key_id
 from bitdust.crypt.rsa_key import RsaKey
-from bitdust.main.errors import BadRequest, BitDustError, Conflict, NotFound
+from bitdust.main.errors import BitDustError, Conflict, InvalidInput, NotFound
 from bitdust.main.fileutil import atomic_write
 
 LABEL_MAX_LENGTH = 200
@@ -44,11 +44,11 @@ FOLDER_MODE = 0o700
 def check_label(label: str) -> str:
     """A label is free text for the UI: at most 200 characters and no control characters."""
     if not isinstance(label, str):
-        raise BadRequest("key label must be a string")
+        raise InvalidInput("key label must be a string")
     if len(label) > LABEL_MAX_LENGTH:
-        raise BadRequest(f"key label is too long: at most {LABEL_MAX_LENGTH} characters")
+        raise InvalidInput(f"key label is too long: at most {LABEL_MAX_LENGTH} characters")
     if any(unicodedata.category(char) == "Cc" for char in label):
-        raise BadRequest("key label must not contain control characters")
+        raise InvalidInput("key label must not contain control characters")
     return label
 
 
@@ -101,7 +101,7 @@ class KeyRecord:
 
     @classmethod
     def from_document(cls, document: Any) -> KeyRecord:
-        """Rebuild a record from a key file's JSON; ValueError/BadRequest on anything inconsistent."""
+        """Rebuild a record from a key file's JSON; ValueError/InvalidInput on anything inconsistent."""
         if not isinstance(document, dict):
             raise ValueError("a key file holds a JSON object")
         key_id = check_key_id(document.get("key_id"))
@@ -182,7 +182,7 @@ class KeyRegistry:
         # A checked key id has no '/', no '..' and no leading dot, so it is a safe plain file name.
         name = check_key_id(key_id) + KEY_FILE_SUFFIX
         if os.sep in name or "/" in name or name.startswith("."):
-            raise BadRequest(f"invalid key id {key_id!r}")
+            raise InvalidInput(f"invalid key id {key_id!r}")
         return self._folder / name
 
     def _write(self, record: KeyRecord) -> None:
@@ -223,18 +223,18 @@ class KeyRegistry:
     def create(self, alias: str, *, size: int, label: str = "", owner_global_id: str | None = None) -> KeyRecord:
         """Generate and register a new private key ``alias$<owner>``; blocking, run it in a thread."""
         if alias == MASTER_ALIAS:
-            raise BadRequest("the alias 'master' is reserved for the identity key")
+            raise InvalidInput("the alias 'master' is reserved for the identity key")
         global_id = owner_global_id if owner_global_id is not None else self._global_id
         if global_id is None:
-            raise BadRequest("cannot create a key before this node has an identity")
+            raise InvalidInput("cannot create a key before this node has an identity")
         key_id = make_key_id(alias, global_id)
         check_label(label)
         if key_id in self._records:
-            raise BadRequest(f"key {key_id} already exists")
+            raise InvalidInput(f"key {key_id} already exists")
         key = RsaKey.generate(size)
         with self._lock:
             if key_id in self._records:
-                raise BadRequest(f"key {key_id} already exists")
+                raise InvalidInput(f"key {key_id} already exists")
             record = self._new_record(key_id, key, label=label, creator=self._creator_idurl)
             self._write(record)
             self._records[key_id] = record
@@ -250,7 +250,7 @@ class KeyRegistry:
         owner. The new file is written before the old one goes, so a crash never leaves no master.
         """
         if not key.has_private:
-            raise BadRequest("the master key must include its private part")
+            raise InvalidInput("the master key must include its private part")
         key_id = make_key_id(MASTER_ALIAS, global_id)
         check_label(label)
         with self._lock:
@@ -276,7 +276,7 @@ class KeyRegistry:
         alias, _ = split_key_id(key_id)
         check_label(label)
         if alias == MASTER_ALIAS and key.has_private:
-            raise BadRequest("a private master key can only be installed as this node's identity key")
+            raise InvalidInput("a private master key can only be installed as this node's identity key")
         with self._lock:
             existing = self._records.get(key_id)
             if existing is not None:
@@ -296,7 +296,7 @@ class KeyRegistry:
         """Set a key's label; the identity key keeps its label (400)."""
         record = self.get(key_id)
         if record.is_identity_key:
-            raise BadRequest("the master key is the identity key; its label cannot be changed")
+            raise InvalidInput("the master key is the identity key; its label cannot be changed")
         check_label(label)
         with self._lock:
             record = attrs.evolve(self.get(key_id), label=label)
@@ -308,7 +308,7 @@ class KeyRegistry:
         """Forget a key and delete its file; the identity key cannot be erased this way (400)."""
         record = self.get(key_id)
         if record.is_identity_key:
-            raise BadRequest(
+            raise InvalidInput(
                 "cannot erase the master key: it is the identity key (use identity_erase with erase_private_key)"
             )
         with self._lock:

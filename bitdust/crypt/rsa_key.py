@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from bitdust.crypt.errors import CryptError, KeyFormatError
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 
 KEY_SIZES = (1024, 2048, 4096)
 """Sizes a node may generate (the API's ``key_size`` and ``personal/private-key-size``)."""
@@ -78,7 +78,7 @@ class RsaKey:
     def generate(cls, bits: int) -> RsaKey:
         """Generate a new private key; blocking (up to seconds for 4096 bits), run it in a thread."""
         if isinstance(bits, bool) or bits not in KEY_SIZES:
-            raise BadRequest(f"key size {bits} is not allowed: use 1024, 2048 or 4096")
+            raise InvalidInput(f"key size {bits} is not allowed: use 1024, 2048 or 4096")
         return cls(rsa.generate_private_key(public_exponent=PUBLIC_EXPONENT, key_size=bits))
 
     @classmethod
@@ -221,7 +221,7 @@ class RsaKey:
     def encrypt(self, data: bytes) -> bytes:
         """RSA-OAEP for short secrets (AES keys); longer data belongs in ``symmetric.seal_for``."""
         if len(data) > self.max_encrypt_size:
-            raise BadRequest(
+            raise InvalidInput(
                 f"{len(data)} bytes is too long for RSA-OAEP with a {self.size}-bit key "
                 f"(at most {self.max_encrypt_size}); use hybrid encryption"
             )

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from bitdust.main.errors import BadRequest, BitDustError
+from bitdust.main.errors import InternalError, InvalidInput, Malformed, RemoteFailure, Unreachable
 
 
-class DhtError(BitDustError):
+class DhtError(InternalError):
     """Base of the DHT's own errors."""
 
 
-class MessageError(DhtError):
+class MessageError(Malformed, DhtError):
     """A datagram that is not a well-formed message of our protocol (it is dropped and counted)."""
 
-    http_code = 400
 
-
-class RpcError(DhtError):
+class RpcError(RemoteFailure, DhtError):
     """The remote node answered a request with an error (``code`` names it)."""
-
-    http_code = 502
 
     def __init__(self, code: str, detail: str = "") -> None:
         super().__init__(f"remote error {code}: {detail}" if detail else f"remote error {code}")
@@ -26,13 +22,11 @@ class RpcError(DhtError):
         self.detail = detail
 
 
-class RpcTimeout(DhtError):
+class RpcTimeout(Unreachable, DhtError):
     """No answer within the RPC timeout: the node is treated as (possibly) dead."""
 
-    http_code = 504
 
-
-class RecordError(BadRequest):
+class RecordError(InvalidInput):
     """A record breaks a rule of its type; ``rule`` names the rule, so the API answer can say which."""
 
     def __init__(self, record_type: str, rule: str, detail: str) -> None:

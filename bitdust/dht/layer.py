@@ -30,11 +30,11 @@ LAYERS: dict[int, str] = {
 
 
 def check_layer(layer_id: Any) -> int:
-    """``layer_id`` if it names a layer (a bool is no layer number); BadRequest otherwise."""
-    from bitdust.main.errors import BadRequest
+    """``layer_id`` if it names a layer (a bool is no layer number); InvalidInput otherwise."""
+    from bitdust.main.errors import InvalidInput
 
     if isinstance(layer_id, bool) or not isinstance(layer_id, int) or layer_id not in LAYERS:
-        raise BadRequest(f"unknown DHT layer {layer_id!r}: layers are 0 to {max(LAYERS)}")
+        raise InvalidInput(f"unknown DHT layer {layer_id!r}: layers are 0 to {max(LAYERS)}")
     return layer_id
 
 

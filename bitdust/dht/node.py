@@ -346,9 +346,9 @@ class DhtNode:
             return defer.fail(RecordError(record_type, "json", f"the value nests deeper than {MAX_VALUE_DEPTH} levels"))
         ttl = self.settings.default_ttl if ttl is None else int(ttl)
         if not 0 < ttl <= self.settings.max_ttl:
-            from bitdust.main.errors import BadRequest
+            from bitdust.main.errors import InvalidInput
 
-            return defer.fail(BadRequest(f"expire must be 1 to {self.settings.max_ttl} seconds"))
+            return defer.fail(InvalidInput(f"expire must be 1 to {self.settings.max_ttl} seconds"))
         self.activate_layer(layer)
         d = self.validator.validate(key, value, record_type)
 

@@ -11,7 +11,7 @@ import binascii
 import hashlib
 import random
 
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 
 ID_BYTES = 20
 ID_BITS = ID_BYTES * 8
@@ -55,11 +55,11 @@ def random_id_in_bucket(own: bytes, index: int, rng: random.Random) -> bytes:
 
 
 def check_key(key: object) -> str:
-    """A DHT key: 1 to 256 characters of printable text (BadRequest otherwise)."""
+    """A DHT key: 1 to 256 characters of printable text (InvalidInput otherwise)."""
     if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
-        raise BadRequest(f"a DHT key is text of 1 to {MAX_KEY_LENGTH} characters")
+        raise InvalidInput(f"a DHT key is text of 1 to {MAX_KEY_LENGTH} characters")
     if not key.isprintable():
-        raise BadRequest("a DHT key must not contain control characters")
+        raise InvalidInput("a DHT key must not contain control characters")
     return key
 
 
@@ -74,9 +74,9 @@ def encode_id(node_id: bytes) -> str:
 
 
 def decode_id(text: str) -> bytes:
-    """An id from base64 (standard or URL-safe) or 40 hex digits; BadRequest when it is neither."""
+    """An id from base64 (standard or URL-safe) or 40 hex digits; InvalidInput when it is neither."""
     if not isinstance(text, str):
-        raise BadRequest("a node id is text: base64 or 40 hex digits")
+        raise InvalidInput("a node id is text: base64 or 40 hex digits")
     text = text.strip()
     if len(text) == ID_BYTES * 2:
         try:
@@ -88,5 +88,5 @@ def decode_id(text: str) -> bytes:
     except (binascii.Error, ValueError):
         raw = b""
     if len(raw) != ID_BYTES:
-        raise BadRequest(f"bad node id {text[:60]!r}: expected 20 bytes as base64 or 40 hex digits")
+        raise InvalidInput(f"bad node id {text[:60]!r}: expected 20 bytes as base64 or 40 hex digits")
     return raw

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 from bitdust.userid.idurl import IdUrl
 
 FieldCheck = Callable[[Any], "str | None"]
@@ -60,7 +60,7 @@ def idurl(value: Any) -> str | None:
     try:
         if IdUrl.parse(value).url != value:
             return "must be an IDURL in canonical form"
-    except BadRequest as exc:
+    except InvalidInput as exc:
         return exc.message
     return None
 

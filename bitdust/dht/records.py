@@ -45,7 +45,7 @@ from bitdust.dht import record_fields as field
 from bitdust.dht.errors import RecordError
 from bitdust.dht.messages import MAX_VALUE
 from bitdust.main import strict_json
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 
 SIGNING_TAG = "bitdust-dht-record/1"
 MAX_NICKNAME = field.MAX_NICKNAME
@@ -114,7 +114,7 @@ def _parse_document(xml: str) -> Any:
 
     try:
         identity = Identity.from_xml(xml)
-    except (IdentityError, BadRequest, ValueError) as exc:
+    except (IdentityError, InvalidInput, ValueError) as exc:
         raise RecordError(
             "identity", "content", f"not a valid identity document: {getattr(exc, 'message', exc)}"
         ) from None
@@ -228,10 +228,10 @@ RECORD_TYPES: dict[str, RecordType] = {
 
 
 def record_type(name: object) -> RecordType:
-    """The rules of ``name``; BadRequest naming the known types otherwise."""
+    """The rules of ``name``; InvalidInput naming the known types otherwise."""
     found = RECORD_TYPES.get(name) if isinstance(name, str) else None
     if found is None:
-        raise BadRequest(f"unknown record type {name!r}; known: {', '.join(RECORD_TYPES)}")
+        raise InvalidInput(f"unknown record type {name!r}; known: {', '.join(RECORD_TYPES)}")
     return found
 
 

@@ -39,8 +39,9 @@ from twisted.web.resource import Resource
 
 from bitdust.interface.api import decoding, envelope
 from bitdust.interface.api.registry import ApiRegistry, CallResult, split_path
+from bitdust.interface.error_statuses import status_of
 from bitdust.interface.rest_channel import JSON_TYPE, ApiChannel
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
 BODY_VERBS = frozenset({"POST", "PUT", "DELETE"})
@@ -182,8 +183,8 @@ class ApiResource(Resource):
             path_args = parse_path_args(raw_args)
             query = parse_query(raw_query)
             body = parse_body(request) if verb in BODY_VERBS else {}
-        except BadRequest as exc:
-            return send_json(request, 400, envelope.error(list(exc.errors), 0.0))
+        except InvalidInput as exc:
+            return send_json(request, status_of(exc), envelope.error(list(exc.errors), 0.0))
         call = self._registry.call_request(spec, path_args=path_args, query=query, body=body)
         self._answer_when_done(request, call)
 
@@ -222,7 +223,7 @@ def parse_path_args(raw_args: dict[str, str]) -> dict[str, str]:
         try:
             args[name] = decoding.url_text(value)
         except UnicodeDecodeError:
-            raise BadRequest(f"parameter {name}: the path segment is not valid UTF-8") from None
+            raise InvalidInput(f"parameter {name}: the path segment is not valid UTF-8") from None
     return args
 
 
@@ -237,23 +238,23 @@ def parse_query(raw_query: bytes) -> dict[str, list[str]]:
     try:
         text = raw_query.decode("ascii")
     except UnicodeDecodeError:
-        raise BadRequest("query string is not valid: send non-ASCII text percent-encoded as UTF-8") from None
+        raise InvalidInput("query string is not valid: send non-ASCII text percent-encoded as UTF-8") from None
     fields = [field for field in text.split("&") if field]
     if len(fields) > MAX_QUERY_FIELDS:
-        raise BadRequest(f"query string has more than {MAX_QUERY_FIELDS} fields")
+        raise InvalidInput(f"query string has more than {MAX_QUERY_FIELDS} fields")
     query: dict[str, list[str]] = {}
     for field in fields:
         raw_name, _, raw_value = field.replace("+", " ").partition("=")
         try:
             name = decoding.url_text(raw_name)
         except UnicodeDecodeError:
-            raise BadRequest("a parameter name in the query string is not valid UTF-8") from None
+            raise InvalidInput("a parameter name in the query string is not valid UTF-8") from None
         if name.startswith(IGNORED_QUERY_PREFIX):
             continue
         try:
             value = decoding.url_text(raw_value)
         except UnicodeDecodeError:
-            raise BadRequest(f"parameter {_clip(name, 60)}: the query string value is not valid UTF-8") from None
+            raise InvalidInput(f"parameter {_clip(name, 60)}: the query string value is not valid UTF-8") from None
         query.setdefault(name, []).append(value)
     return query
 
@@ -271,12 +272,12 @@ def parse_body(request: server.Request) -> dict[str, Any]:
     try:
         decoded = decoding.loads(raw)
     except decoding.InvalidJson:
-        raise BadRequest("request body is not valid JSON") from None
+        raise InvalidInput("request body is not valid JSON") from None
     if not isinstance(decoded, dict):
-        raise BadRequest("request body must be a JSON object")
+        raise InvalidInput("request body must be a JSON object")
     problem = decoding.find_problem(decoded)
     if problem is not None:
-        raise BadRequest(decoding.describe(problem, document="body"))
+        raise InvalidInput(decoding.describe(problem, document="body"))
     return decoded
 
 

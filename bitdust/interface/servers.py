@@ -20,14 +20,14 @@ from twisted.python.failure import Failure
 from bitdust.interface.api.registry import ApiRegistry
 from bitdust.interface.rest import ApiSite, make_rest_site, read_limit
 from bitdust.interface.websocket import ApiWebSocketFactory, make_ws_factory
-from bitdust.main.errors import BitDustError
+from bitdust.main.errors import InternalError
 
 LISTEN_INTERFACE = "127.0.0.1"
 REST_PORT_OPTION = "interface/api/rest-http-port"
 WS_PORT_OPTION = "interface/api/web-socket-port"
 
 
-class PortUnavailable(BitDustError):
+class PortUnavailable(InternalError):
     """An API port cannot be bound (usually: another program, or another engine, has it)."""
 
 

@@ -33,7 +33,7 @@ from twisted.logger import Logger
 
 from bitdust.main.config_options import DEFAULT_OPTIONS, Option, check_key
 from bitdust.main.config_types import ConfigValueError
-from bitdust.main.errors import BadRequest, NotFound
+from bitdust.main.errors import InvalidInput, NotFound
 from bitdust.main.fileutil import atomic_write
 
 #: Event id the engine sends on the event bus for each change heard through ``add_listener``;
@@ -296,7 +296,7 @@ class Config:
         """Parse, check and store a new value; return :meth:`info` plus ``old_value``.
 
         ``value`` may be the JSON value or its text form. A value of the wrong type or out of
-        range raises ``BadRequest`` naming the key and what was expected, and nothing changes:
+        range raises ``InvalidInput`` naming the key and what was expected, and nothing changes:
         no file is written and no watcher is called. Setting the current value again succeeds
         (and rewrites the file) without notifying anyone.
         """
@@ -309,7 +309,7 @@ class Config:
     ) -> defer.Deferred[dict[str, Any]]:
         """:meth:`set` with the file written by ``run_blocking(fn, *args)`` (a worker thread).
 
-        The value is checked at once (a ``BadRequest`` is raised before anything happens); the
+        The value is checked at once (an ``InvalidInput`` is raised before anything happens); the
         new value is stored and watchers are told only after the file is safely on disk. Writes
         are serialized, so two quick changes of one option land in the order they were asked.
         """
@@ -324,14 +324,14 @@ class Config:
 
     def _prepare(self, key: str, value: Any) -> tuple[Option, Any]:
         if key not in self and self.is_folder(key):
-            raise BadRequest(f"{_normalize(key)} is a folder of options, not an option")
+            raise InvalidInput(f"{_normalize(key)} is a folder of options, not an option")
         option = self.option(key)
         if option.readonly:
-            raise BadRequest(f"option {option.key} is read-only")
+            raise InvalidInput(f"option {option.key} is read-only")
         try:
             new = option.type.parse(value)
         except ConfigValueError as error:
-            raise BadRequest(f"wrong value for {option.key}: expected {error.expected}, got {_show(value)}") from None
+            raise InvalidInput(f"wrong value for {option.key}: expected {error.expected}, got {_show(value)}") from None
         return option, new
 
     def _commit(self, option: Option, new: Any) -> dict[str, Any]:

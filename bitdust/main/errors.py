@@ -7,28 +7,38 @@ runtime can use it); it is imported here under the names the engine's modules al
 from __future__ import annotations
 
 from bitdust.errors import (
-    BadRequest,
     BitDustError,
     Conflict,
-    Forbidden,
+    InternalError,
+    InvalidInput,
+    LimitReached,
+    Malformed,
     NotFound,
-    PayloadTooLarge,
-    ServiceUnavailable,
-    Unauthorized,
+    OutOfSpace,
+    Refused,
+    RemoteFailure,
+    TooLarge,
+    Unavailable,
+    Unreachable,
 )
 
 __all__ = [
     "BitDustError",
-    "BadRequest",
-    "Unauthorized",
-    "Forbidden",
+    "InvalidInput",
+    "Malformed",
+    "Refused",
     "NotFound",
     "Conflict",
-    "PayloadTooLarge",
-    "ServiceUnavailable",
+    "TooLarge",
+    "LimitReached",
+    "OutOfSpace",
+    "InternalError",
+    "RemoteFailure",
+    "Unavailable",
+    "Unreachable",
     "EngineLocked",
 ]
 
 
-class EngineLocked(BitDustError):
+class EngineLocked(InternalError):
     """Another engine already runs on this home folder."""

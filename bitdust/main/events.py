@@ -25,7 +25,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from bitdust.main import strict_json
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 from bitdust.main.logs import rotated_file
 
 EVENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
@@ -39,7 +39,7 @@ Subscriber = Callable[[dict[str, Any]], None]
 
 def check_event_id(event_id: str) -> None:
     if not isinstance(event_id, str) or not EVENT_ID_RE.match(event_id):
-        raise BadRequest(f"invalid event id {event_id!r}: 1 to 100 characters of letters, digits, '-', '_', '.', ':'")
+        raise InvalidInput(f"invalid event id {event_id!r}: 1 to 100 characters of letters, digits, '-', '_', '.', ':'")
 
 
 @attrs.define
@@ -104,9 +104,9 @@ class EventBus:
             self._log.error(
                 "event {event_id} refused: its data is not strict JSON ({reason})", event_id=event_id, reason=exc
             )
-            raise BadRequest(f"event data must be strict JSON: {exc}") from None
+            raise InvalidInput(f"event data must be strict JSON: {exc}") from None
         if len(encoded) > MAX_EVENT_DATA:
-            raise BadRequest(f"event data too large: {len(encoded)} bytes, at most {MAX_EVENT_DATA}")
+            raise InvalidInput(f"event data too large: {len(encoded)} bytes, at most {MAX_EVENT_DATA}")
         # The checked copy travels, not the sender's object: changed later, it cannot break a queue.
         event = {"id": event_id, "data": strict_json.loads(encoded), "time": self._clock.seconds()}
         self._counts[event_id] = self._counts.get(event_id, 0) + 1
@@ -146,7 +146,7 @@ class EventBus:
         Once no request waits, the consumer is kept ``idle_timeout`` seconds for its next call.
         """
         if not isinstance(consumer_id, str) or not CONSUMER_ID_RE.match(consumer_id):
-            raise BadRequest(
+            raise InvalidInput(
                 f"invalid consumer id {consumer_id!r}: 1 to 100 characters of letters, digits, '-', '_', '.', ':'"
             )
         consumer = self._consumers.get(consumer_id)

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 
 MAX_NETWORK_CONFIG = 256 * 1024
 
@@ -49,7 +49,7 @@ def parse_server_address(text: str) -> IdServerAddress:
     """``host:port`` (as in ``preferred_servers``) -> an identity server address."""
     host, sep, port = str(text).strip().rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise BadRequest(f"bad identity server address {text!r}: expected host:port")
+        raise InvalidInput(f"bad identity server address {text!r}: expected host:port")
     return IdServerAddress(host=host.lower(), http_port=int(port))
 
 
@@ -70,7 +70,7 @@ def load_network_config(path: Path) -> NetworkConfig:
     except FileNotFoundError:
         return NetworkConfig(source=str(path))
     if len(raw) > MAX_NETWORK_CONFIG:
-        raise BadRequest(f"network config {path} is too large")
+        raise InvalidInput(f"network config {path} is too large")
     try:
         data = json.loads(raw)
         if not isinstance(data, dict):
@@ -83,5 +83,5 @@ def load_network_config(path: Path) -> NetworkConfig:
         if not all(isinstance(seed, dict) for seed in seeds):
             raise ValueError("dht-seeds entries must be objects")
     except ValueError as exc:  # JSONDecodeError is a ValueError
-        raise BadRequest(f"bad network config {path}: {exc}") from None
+        raise InvalidInput(f"bad network config {path}: {exc}") from None
     return NetworkConfig(identity_servers=parsed, dht_seeds=tuple(seeds), source=str(path))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from bitdust.main.errors import BitDustError
+from bitdust.main.errors import InternalError
 
 
-class DependencyCycle(BitDustError):
+class DependencyCycle(InternalError):
     """Services that depend on each other in a circle can never start."""
 
 

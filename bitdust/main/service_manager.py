@@ -16,17 +16,15 @@ from twisted.logger import Logger
 from bitdust.main import service_graph
 from bitdust.main.config_options import Option
 from bitdust.main.config_types import Bool
-from bitdust.main.errors import BadRequest, BitDustError, NotFound
+from bitdust.main.errors import Conflict, InvalidInput, NotFound
 from bitdust.main.service import BitDustService
 from bitdust.main.service_state import ServiceState
 
 ServiceFactory = Callable[[Any], BitDustService]
 
 
-class ServiceError(BitDustError):
+class ServiceError(Conflict):
     """A service could not be started or stopped; the message names the service at fault."""
-
-    http_code = 409
 
 
 class ServiceManager:
@@ -183,7 +181,7 @@ class ServiceManager:
     def restart(self, name: str) -> defer.Deferred[dict[str, Any]]:
         """``service_restart``: stop and start ``name`` and the dependents that were running."""
         if not self.is_enabled(name):
-            raise BadRequest(f"service {name} is not enabled; use service_start")
+            raise InvalidInput(f"service {name} is not enabled; use service_start")
         return self._lock.run(self._restart_one, name)
 
     # -- internals ----------------------------------------------------------------------------

@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-from bitdust.main.errors import BitDustError
+from bitdust.main.errors import Malformed, Unreachable
 
 
-class PacketError(BitDustError):
+class PacketError(Malformed):
     """A packet was refused: malformed, oversized, badly signed, stale or from the wrong sender.
 
     ``reason`` is the short human-readable cause; it is also the message. Everything that parses or
     checks packets raises only this, so a transport can drop the packet with one ``except``.
     """
 
-    http_code = 400
-
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
-class DeliveryFailed(BitDustError):
+class DeliveryFailed(Unreachable):
     """A packet of ours did not get through: no route, the peer did not answer, or it said Fail.
 
     ``reason`` is a short fixed label (``timeout``, ``refused``, ``no-route``, ``identity``,
     ``cancelled``, ``failed``) for callers that branch on it; the message is for people.
     """
-
-    http_code = 504
 
     def __init__(self, message: str, *, reason: str) -> None:
         super().__init__(message)

@@ -31,7 +31,7 @@ import msgpack
 
 from bitdust.crypt.key_id import split_key_id
 from bitdust.crypt.rsa_key import RsaKey
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 from bitdust.p2p.commands import COMMANDS
 from bitdust.p2p.errors import PacketError
 from bitdust.userid.identity import MAX_REVISION, Identity
@@ -111,7 +111,7 @@ def _check_idurl(value: object, what: str) -> None:
         raise PacketError(f"{what} must be a string, not {type(value).__name__}")
     try:
         parsed = IdUrl.parse(value)
-    except BadRequest as exc:
+    except InvalidInput as exc:
         raise PacketError(f"{what}: {exc.message}") from None
     if parsed.url != value:
         # One spelling per user, or the same sender could hide behind several (and signatures differ).
@@ -157,7 +157,7 @@ class Packet:
         if self.key_id:
             try:
                 split_key_id(self.key_id)
-            except BadRequest as exc:
+            except InvalidInput as exc:
                 raise PacketError(f"key_id: {exc.message}") from None
         if type(self.creator_revision) is not int or not 0 <= self.creator_revision <= MAX_REVISION:
             raise PacketError(

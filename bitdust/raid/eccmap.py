@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import attrs
 
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 
 
 @attrs.frozen
@@ -39,9 +39,9 @@ def supplier_positions() -> dict[str, int]:
 
 
 def eccmap(name: str) -> EccMap:
-    """The map called ``name``; an unknown name is the caller's mistake, hence BadRequest."""
+    """The map called ``name``; an unknown name is the caller's mistake, hence InvalidInput."""
     try:
         return ECC_MAPS[name]
     except (KeyError, TypeError):
         known = ", ".join(ECC_MAPS)
-        raise BadRequest(f"unknown ECC map {name!r} (known: {known})") from None
+        raise InvalidInput(f"unknown ECC map {name!r} (known: {known})") from None

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import zfec
 
-from bitdust.main.errors import BitDustError
+from bitdust.main.errors import InternalError
 from bitdust.raid.eccmap import EccMap
 
 
-class ErasureError(BitDustError):
+class ErasureError(InternalError):
     """Shares that cannot be decoded: too few, wrong sizes, unknown positions."""
 
 

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from bitdust.main.errors import BitDustError
+from bitdust.main.errors import Conflict, InternalError, NotFound
 
 
-class SandboxError(BitDustError):
+class SandboxError(InternalError):
     """A sandbox operation failed; the message says what and where."""
 
 
-class SandboxNotFound(SandboxError):
+class SandboxNotFound(NotFound, SandboxError):
     """The folder holds no sandbox (no ``sandbox.json``)."""
 
-    http_code = 404
 
-
-class SandboxRunning(SandboxError):
+class SandboxRunning(Conflict, SandboxError):
     """The folder already has live nodes; ``up`` refuses to start a second network over them."""
-
-    http_code = 409
 
 
 class NodeStartFailed(SandboxError):

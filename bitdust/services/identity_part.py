@@ -15,7 +15,7 @@ from twisted.internet import defer
 
 from bitdust.crypt.key_registry import KeyRegistry
 from bitdust.main.config import CONFIG_CHANGED_EVENT
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 from bitdust.main.logs import log_failure
 from bitdust.userid.http_fetch import make_http_get, make_http_post
 from bitdust.userid.identity_cache import IdentityCache
@@ -138,7 +138,7 @@ class KnownServers:
         """Blocking: the network config's identity servers, and why there are none when it cannot be read."""
         try:
             network = self._engine.network_config()
-        except (BadRequest, OSError) as exc:
+        except (InvalidInput, OSError) as exc:
             return frozenset(), str(exc)
         servers = frozenset(
             server.host if server.http_port == DEFAULT_PORT else f"{server.host}:{server.http_port}"

@@ -13,7 +13,7 @@ from typing import Any
 
 from twisted.internet import defer
 
-from bitdust.main.errors import ServiceUnavailable
+from bitdust.main.errors import Unavailable
 
 
 def _local_address_towards(host: str, port: int) -> str:
@@ -45,17 +45,17 @@ class P2PHub:
 
     def require_gateway(self) -> Any:
         if self.gateway is None:
-            raise ServiceUnavailable("service_gateway is not running (it needs an identity and service_network)")
+            raise Unavailable("service_gateway is not running (it needs an identity and service_network)")
         return self.gateway
 
     def require_contacts(self) -> Any:
         if self.contacts is None:
-            raise ServiceUnavailable("service_p2p_hookups is not running")
+            raise Unavailable("service_p2p_hookups is not running")
         return self.contacts
 
     def require_connector(self) -> Any:
         if self.connector is None:
-            raise ServiceUnavailable("service_network is not running")
+            raise Unavailable("service_network is not running")
         return self.connector
 
     # -- wiring -------------------------------------------------------------------------------
@@ -81,9 +81,9 @@ class P2PHub:
     def check(self) -> Any:
         """Fires when every transport listens and our identity lists their contacts; fails with why not."""
         if self.gateway is None:
-            raise ServiceUnavailable("the gateway is not running (no identity yet?)")
+            raise Unavailable("the gateway is not running (no identity yet?)")
         if not self.gateway.transports:
-            raise ServiceUnavailable("no transport is running")
+            raise Unavailable("no transport is running")
         contacts = []
         if "tcp" in self.gateway.transports and self.tcp is not None:
             yield self.tcp.ensure_listening()

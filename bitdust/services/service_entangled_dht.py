@@ -36,7 +36,7 @@ from bitdust.dht.records import NICKNAME_POSITIONS, RecordValidator, sign_record
 from bitdust.dht.settings import DhtSettings
 from bitdust.dht.store import DhtStore, SqliteBackend
 from bitdust.main.config_options import Option
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 from bitdust.main.service import BitDustService
 from bitdust.raid.eccmap import supplier_positions
 from bitdust.services.entangled_dht_options import NICKNAME_KEY, entangled_dht_options
@@ -63,7 +63,7 @@ def parse_known_nodes(text: str) -> list[tuple[str, int]] | None:
     for item in text.split(","):
         host, sep, port = item.strip().rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise BadRequest(f"bad DHT node address {item.strip()!r}: expected host:port")
+            raise InvalidInput(f"bad DHT node address {item.strip()!r}: expected host:port")
         nodes.append((host, int(port)))
     return nodes
 
@@ -72,7 +72,7 @@ def parse_layers(items: tuple[str, ...]) -> set[int]:
     layers = set()
     for item in items:
         if not item.isdigit() or int(item) not in LAYERS:
-            raise BadRequest(f"bad DHT layer {item!r}: layers are 0 to {max(LAYERS)}")
+            raise InvalidInput(f"bad DHT layer {item!r}: layers are 0 to {max(LAYERS)}")
         layers.add(int(item))
     return layers
 
@@ -248,7 +248,7 @@ class EntangledDhtService(BitDustService):
                 wanted.update(layer for layer in services.get(name).layers if layer in LAYERS)
         try:
             wanted |= parse_layers(self.option("attached-layers"))
-        except BadRequest as exc:
+        except InvalidInput as exc:
             self.engine.log.warn("{reason}", reason=exc.message)
         return wanted
 

@@ -13,7 +13,7 @@ Choices (documented here because the API relies on them):
   delete. ``force_path_id`` sets any well-formed id (digits separated by ``/``) that is not used yet
   under that key: a restored or shared catalog keeps the ids its fragments were stored under.
 * **parents** are created as folders automatically (``mkdir -p``); a file can never hold children.
-* creating an existing path without ``exist_ok`` is a ``BadRequest`` (400): the API's answer for
+* creating an existing path without ``exist_ok`` is an ``InvalidInput``: the error for
   "your input cannot be applied, nothing changed". With ``exist_ok`` the existing item is returned,
   but only if it has the requested type.
 * a folder's ``size`` is 0; a file's is the size of its latest ``ready`` version.
@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bitdust.main.errors import BadRequest, NotFound
+from bitdust.main.errors import InvalidInput, NotFound
 from bitdust.storage.catalog_schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 from bitdust.storage.remote_path import RemotePath
 
@@ -60,7 +60,7 @@ def version_name(timestamp: float) -> str:
 
 def check_path_id(path_id: str) -> str:
     if not isinstance(path_id, str) or not _PATH_ID_RE.fullmatch(path_id):
-        raise BadRequest(f"invalid path id {path_id!r}: expected numbers separated by '/', e.g. 0/1/2")
+        raise InvalidInput(f"invalid path id {path_id!r}: expected numbers separated by '/', e.g. 0/1/2")
     return path_id
 
 
@@ -195,7 +195,7 @@ class Catalog:
         if path_id is None:
             path_id = self._next_path_id(db, rp.key_id, parent)
         elif self._path_id_used(db, rp.key_id, path_id):
-            raise BadRequest(f"path id {path_id} is already used under key {rp.key_id}")
+            raise InvalidInput(f"path id {path_id} is already used under key {rp.key_id}")
         stamp = self._now()
         db.execute(
             "INSERT INTO items(key_id, parent, name, path, type, path_id, size, created, modified)"
@@ -220,7 +220,7 @@ class Catalog:
         given ``exist_ok`` takes the new one).
         """
         if rp.is_root:
-            raise BadRequest("cannot create the root of a key")
+            raise InvalidInput("cannot create the root of a key")
         if force_path_id is not None:
             check_path_id(force_path_id)
         kind = "dir" if as_folder else "file"
@@ -228,11 +228,11 @@ class Catalog:
             existing = self._item_row(db, rp)
             if existing is not None:
                 if not exist_ok:
-                    raise BadRequest(f"remote path {rp} already exists")
+                    raise InvalidInput(f"remote path {rp} already exists")
                 if existing["type"] != kind:
-                    raise BadRequest(f"remote path {rp} already exists as a {existing['type']}")
+                    raise InvalidInput(f"remote path {rp} already exists as a {existing['type']}")
                 if force_path_id is not None and existing["path_id"] != force_path_id:
-                    raise BadRequest(f"remote path {rp} already exists with path id {existing['path_id']}")
+                    raise InvalidInput(f"remote path {rp} already exists with path id {existing['path_id']}")
                 if local_path is not None and existing["local_path"] != local_path:
                     self._set_local_path(db, existing["id"], local_path)
                     existing = self._require(db, rp)
@@ -243,7 +243,7 @@ class Catalog:
                 if row is None:
                     row = self._insert(db, folder, "dir", parent, None)
                 elif row["type"] != "dir":
-                    raise BadRequest(f"cannot create {rp}: {folder} is a file")
+                    raise InvalidInput(f"cannot create {rp}: {folder} is a file")
                 parent = row
             row = self._insert(db, rp, kind, parent, force_path_id)
             if local_path is not None:
@@ -254,7 +254,7 @@ class Catalog:
     @staticmethod
     def _set_local_path(db: sqlite3.Connection, item_id: int, local_path: str) -> None:
         if not isinstance(local_path, str) or not local_path or "\x00" in local_path:
-            raise BadRequest(f"invalid local path {local_path!r}")
+            raise InvalidInput(f"invalid local path {local_path!r}")
         db.execute("UPDATE items SET local_path = ? WHERE id = ?", (local_path, item_id))
 
     def set_local_path(self, rp: RemotePath, local_path: str) -> dict[str, Any]:
@@ -321,7 +321,7 @@ class Catalog:
     def delete(self, rp: RemotePath) -> dict[str, Any]:
         """Remove the item, its versions and, for a folder, everything under it; returns the item."""
         if rp.is_root:
-            raise BadRequest("cannot delete the root of a key")
+            raise InvalidInput("cannot delete the root of a key")
         with self._transaction() as db:
             item = self._item_dict(self._require(db, rp))
             item["versions"] = self._versions_of(db, item["id"])
@@ -398,17 +398,17 @@ class Catalog:
         ``local_path`` is the file the version is uploaded from; the item remembers it.
         """
         if state not in VERSION_STATES:
-            raise BadRequest(f"invalid version state {state!r}")
+            raise InvalidInput(f"invalid version state {state!r}")
         stamp = self._now()
         name = name if name is not None else version_name(stamp)
         if not _VERSION_RE.fullmatch(name):
-            raise BadRequest(f"invalid version name {name!r}: expected e.g. F20261128033000AM")
+            raise InvalidInput(f"invalid version name {name!r}: expected e.g. F20261128033000AM")
         with self._transaction() as db:
             item = self._require(db, rp)
             if item["type"] != "file":
-                raise BadRequest(f"{rp} is a folder: only files have versions")
+                raise InvalidInput(f"{rp} is a folder: only files have versions")
             if db.execute("SELECT 1 FROM versions WHERE item = ? AND name = ?", (item["id"], name)).fetchone():
-                raise BadRequest(f"version {name} of {rp} already exists")
+                raise InvalidInput(f"version {name} of {rp} already exists")
             db.execute(
                 "INSERT INTO versions(item, name, created, size, blocks, ecc_map, block_size, state, manifest)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -434,7 +434,7 @@ class Catalog:
     ) -> dict[str, Any]:
         """Move a version to ``state`` (and record its final size, blocks and manifest)."""
         if state not in VERSION_STATES:
-            raise BadRequest(f"invalid version state {state!r}")
+            raise InvalidInput(f"invalid version state {state!r}")
         with self._transaction() as db:
             item = self._require(db, rp)
             row = db.execute("SELECT id FROM versions WHERE item = ? AND name = ?", (item["id"], name)).fetchone()

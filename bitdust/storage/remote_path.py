@@ -23,7 +23,7 @@ import unicodedata
 import attrs
 
 from bitdust.crypt.key_id import check_key_id
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 
 MAX_PATH_LENGTH = 4096
 MAX_SEGMENT_BYTES = 255
@@ -80,25 +80,25 @@ def split_key_prefix(text: str) -> tuple[str | None, str]:
 
 
 def check_path(path: str, *, allow_root: bool = False) -> str:
-    """The normalised path, or BadRequest saying which rule it breaks."""
+    """The normalised path, or InvalidInput saying which rule it breaks."""
     if not isinstance(path, str):
-        raise BadRequest("remote path must be a string")
+        raise InvalidInput("remote path must be a string")
     if len(path) > MAX_PATH_LENGTH:
-        raise BadRequest(f"remote path is longer than {MAX_PATH_LENGTH} characters")
+        raise InvalidInput(f"remote path is longer than {MAX_PATH_LENGTH} characters")
     if any(unicodedata.category(char) == "Cc" for char in path):
-        raise BadRequest("remote path must not contain control characters")
+        raise InvalidInput("remote path must not contain control characters")
     path = unicodedata.normalize("NFC", path).strip("/")
     if not path:
         if allow_root:
             return ""
-        raise BadRequest("remote path is empty")
+        raise InvalidInput("remote path is empty")
     for segment in path.split("/"):
         if not segment:
-            raise BadRequest(f"remote path {path!r} has an empty segment")
+            raise InvalidInput(f"remote path {path!r} has an empty segment")
         if segment in (".", ".."):
-            raise BadRequest(f"remote path {path!r} must not contain '.' or '..' segments")
+            raise InvalidInput(f"remote path {path!r} must not contain '.' or '..' segments")
         if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
-            raise BadRequest(f"remote path segment {segment[:40]!r}... is longer than {MAX_SEGMENT_BYTES} bytes")
+            raise InvalidInput(f"remote path segment {segment[:40]!r}... is longer than {MAX_SEGMENT_BYTES} bytes")
     return path
 
 
@@ -109,11 +109,11 @@ def parse_remote_path(text: str, default_key_id: str | None, *, allow_root: bool
     top level is meaningful, creating or deleting it is not.
     """
     if not isinstance(text, str):
-        raise BadRequest("remote path must be a string")
+        raise InvalidInput("remote path must be a string")
     key_id, path = split_key_prefix(text)
     if key_id is None:
         if default_key_id is None:
-            raise BadRequest(f"remote path {text[:80]!r} has no key id and this node has no master key yet")
+            raise InvalidInput(f"remote path {text[:80]!r} has no key id and this node has no master key yet")
         key_id = default_key_id
     check_key_id(key_id)
     return RemotePath(key_id, check_path(path, allow_root=allow_root))

@@ -1,18 +1,16 @@
 """Errors of the transport subsystem.
 
-They subclass :class:`BitDustError` so the API layer can report a failed transfer the same way as
-any other domain error.
+They are of the kind :class:`RemoteFailure` (the peer or the link failed), so the API layer reports a
+failed transfer the same way as any other domain error.
 """
 
 from __future__ import annotations
 
-from bitdust.main.errors import BitDustError
+from bitdust.main.errors import RemoteFailure
 
 
-class TransportError(BitDustError):
+class TransportError(RemoteFailure):
     """Base of all transport errors."""
-
-    http_code = 502
 
 
 class ProtocolViolation(TransportError):

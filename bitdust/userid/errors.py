@@ -1,11 +1,11 @@
-"""Errors of the identity layer, mapped to API answers through :class:`BitDustError`."""
+"""Errors of the identity layer, each of a kind of :mod:`bitdust.errors` that says how the API answers it."""
 
 from __future__ import annotations
 
-from bitdust.main.errors import BadRequest, BitDustError, Conflict
+from bitdust.main.errors import Conflict, InvalidInput, RemoteFailure
 
 
-class IdentityError(BadRequest):
+class IdentityError(InvalidInput):
     """An identity document we refuse: malformed, oversized, inconsistent or badly signed."""
 
 
@@ -20,16 +20,14 @@ class IdentityConflict(Conflict):
     """A valid identity that cannot replace the one we hold: another key, or a revision not higher."""
 
 
-class IdentityFetchError(BitDustError):
+class IdentityFetchError(RemoteFailure):
     """A remote identity could not be fetched or was not acceptable.
 
-    502 (Bad Gateway): the fault is on the remote identity server or the network, not in the
-    caller's request. ``reason`` is a short machine-readable code (``timeout``, ``http-status``,
+    A :class:`RemoteFailure`: the fault is on the remote identity server or the network, not in
+    the caller's request. ``reason`` is a short machine-readable code (``timeout``, ``http-status``,
     ``too-large``, ``network``, ``bad-document``, ``bad-signature``, ``wrong-sources``,
     ``key-changed``) next to the human-readable message.
     """
-
-    http_code = 502
 
     def __init__(self, message: str, *, reason: str, url: str = "") -> None:
         super().__init__(message)

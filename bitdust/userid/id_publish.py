@@ -8,7 +8,7 @@ from typing import Any
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
-from bitdust.main.errors import BitDustError
+from bitdust.main.errors import Conflict, RemoteFailure
 from bitdust.userid.http_fetch import HttpPost
 from bitdust.userid.identity import Identity
 from bitdust.userid.idurl import IdUrl
@@ -16,21 +16,21 @@ from bitdust.userid.idurl import IdUrl
 PUBLISH_TIMEOUT = 15.0
 
 
-class IdentityPublishError(BitDustError):
+class IdentityPublishError(RemoteFailure):
     """At least one identity server refused or did not answer; the message says which and why.
 
-    409 when a server holds the name for another key (or a newer revision), else 502: the fault
-    is with a remote server.
+    The fault is with a remote server; :class:`IdentityPublishConflict` when one of them holds the
+    name for another key (or a newer revision).
     """
 
-    http_code = 502
-
-    def __init__(self, problems: dict[str, str], *, conflict: bool) -> None:
+    def __init__(self, problems: dict[str, str]) -> None:
         message = "; ".join(f"{server}: {reason}" for server, reason in sorted(problems.items()))
         super().__init__(f"identity not published: {message}")
         self.problems = problems
-        if conflict:
-            self.http_code = 409
+
+
+class IdentityPublishConflict(Conflict, IdentityPublishError):
+    """A server answered 409: the name is taken by another key, or it holds a newer revision."""
 
 
 def _reason(status: int, body: bytes) -> str:
@@ -65,7 +65,8 @@ def publish(http_post: HttpPost, identity: Identity, *, timeout: float = PUBLISH
     def collect(results: list[Any]) -> list[str]:
         problems = {server: reason for server, reason in results if reason is not None}
         if problems:
-            raise IdentityPublishError(problems, conflict=any("(409)" in r for r in problems.values()))
+            conflict = any("(409)" in reason for reason in problems.values())
+            raise (IdentityPublishConflict if conflict else IdentityPublishError)(problems)
         return [idurl.url for idurl in sources]
 
     return defer.gatherResults([one(s) for s in sources], consumeErrors=True).addCallback(collect)

@@ -16,7 +16,7 @@ import attrs
 from twisted.internet import defer
 
 from bitdust.crypt.key_registry import KeyRegistry
-from bitdust.main.errors import Conflict, ServiceUnavailable
+from bitdust.main.errors import Conflict, Unavailable
 from bitdust.main.network_config import IdServerAddress
 from bitdust.userid.errors import IdentityError
 from bitdust.userid.http_fetch import HttpGet, HttpPost
@@ -112,7 +112,7 @@ def rotate(
         current.sources, candidates, probes, count=max(min_servers, len(current.sources)), force=force
     )
     if not chosen:
-        raise ServiceUnavailable(
+        raise Unavailable(
             "no healthy identity server is available: " + ", ".join(f"{k} {v}" for k, v in probes.items())
         )
 

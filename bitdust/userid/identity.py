@@ -26,7 +26,7 @@ from defusedxml import ElementTree as SafeET
 
 from bitdust.crypt.errors import KeyFormatError
 from bitdust.crypt.rsa_key import RsaKey
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 from bitdust.userid.errors import IdentityError, IdentitySignatureError
 from bitdust.userid.idurl import IdUrl
 
@@ -72,7 +72,7 @@ def _to_sources(value: Any) -> tuple[IdUrl, ...]:
             continue
         try:
             result.append(IdUrl.parse(source))
-        except BadRequest as exc:
+        except InvalidInput as exc:
             raise IdentityError(f"source {position}: {exc.message}") from None
     return tuple(result)
 
@@ -278,7 +278,7 @@ class Identity:
             )
         except IdentityError:
             raise
-        except BadRequest as exc:
+        except InvalidInput as exc:
             raise IdentityError(exc.message) from None
         if require_signature:
             if not identity.signature:

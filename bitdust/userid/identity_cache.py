@@ -54,7 +54,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 from bitdust.main.fileutil import atomic_write
 from bitdust.userid.errors import IdentityError, IdentityFetchError, IdentitySignatureError
 from bitdust.userid.fetch_limits import FetchLimits, Slot
@@ -153,7 +153,7 @@ class IdentityCache:
         """
         try:
             held = self.get(idurl)
-        except BadRequest as exc:
+        except InvalidInput as exc:
             return defer.fail(exc)
         if held is not None:
             return defer.succeed(held.public_rsa())
@@ -164,7 +164,7 @@ class IdentityCache:
             return False
         try:
             return self.get(idurl) is not None
-        except BadRequest:
+        except InvalidInput:
             return False
 
     def __len__(self) -> int:
@@ -188,7 +188,7 @@ class IdentityCache:
         """Map ``old_idurl`` to ``new_idurl`` (what the rotation code learned some other way)."""
         old, new = parse_user_ref(old_idurl), parse_user_ref(new_idurl)
         if old == new or self.resolve(new) == old:
-            raise BadRequest(f"cannot map {old.url} to {new.url}: that would be a loop")
+            raise InvalidInput(f"cannot map {old.url} to {new.url}: that would be a loop")
         self._aliases[old] = new
 
     # -- accepting ------------------------------------------------------------------------------
@@ -313,7 +313,7 @@ class IdentityCache:
                 return self._keep(identity, verified=True, bind=frozenset())
 
             def not_confirmed(failure: Failure) -> tuple[str, str]:
-                failure.trap(IdentityFetchError, BadRequest)
+                failure.trap(IdentityFetchError, InvalidInput)
                 return "unconfirmed", f"{result[1]}: {failure.getErrorMessage()}"
 
             return self.fetch(identity.idurl).addCallbacks(confirmed, not_confirmed)
@@ -467,7 +467,7 @@ class IdentityCache:
         """
         try:
             target = parse_user_ref(idurl)
-        except BadRequest as exc:
+        except InvalidInput as exc:
             return defer.fail(exc)
         if target in self._pending:
             waiter: defer.Deferred[Identity] = defer.Deferred()

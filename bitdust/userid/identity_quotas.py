@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import attrs
 
-from bitdust.main.errors import BitDustError
+from bitdust.main.errors import LimitReached, OutOfSpace, Refused
 
 DEFAULT_MAX_IDENTITIES = 10_000
 DEFAULT_MAX_PER_KEY = 3
@@ -31,22 +31,16 @@ DEFAULT_MAX_IN_FLIGHT_PER_ADDRESS = 16
 DEFAULT_MAX_IN_FLIGHT = 64
 
 
-class QuotaExceeded(BitDustError):
+class QuotaExceeded(LimitReached):
     """A limit of this server, not a fault of the document: the answer says which and how to retry."""
 
-    http_code = 429
 
-
-class ServerFull(QuotaExceeded):
+class ServerFull(OutOfSpace, QuotaExceeded):
     """No room for another name on this server (updates of hosted names still work)."""
 
-    http_code = 507
 
-
-class KeyQuotaExceeded(QuotaExceeded):
+class KeyQuotaExceeded(Refused, QuotaExceeded):
     """The posting key already holds as many names as one key may here."""
-
-    http_code = 403
 
 
 @attrs.frozen

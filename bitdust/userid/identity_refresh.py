@@ -30,7 +30,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 from bitdust.userid.idurl import IdUrl, parse_user_ref
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ class IdentityRefresher:
         self.stats.asked += 1
         try:
             target = self._cache.resolve(parse_user_ref(idurl))
-        except BadRequest:
+        except InvalidInput:
             return defer.succeed(None)
         held = self._cache.get(target)
         # Paced per owner (its key), so naming a user by another of its IDURLs gains nothing.

@@ -38,7 +38,7 @@ from twisted.python.failure import Failure
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request, Site
 
-from bitdust.main.errors import BadRequest, PayloadTooLarge
+from bitdust.main.errors import InvalidInput, OutOfSpace, Refused, TooLarge
 from bitdust.userid.errors import IdentityConflict, IdentityError
 from bitdust.userid.identity import MAX_IDENTITY_SIZE, Identity
 from bitdust.userid.identity_quotas import IdentityServerLimits, QuotaExceeded, RegistrationQuotas
@@ -196,10 +196,10 @@ class IdentityServerResource(Resource):
         self._log.debug(
             "identity registration for {name} refused ({code}): {message}",
             name=name,
-            code=exc.http_code,
+            code=_refusal_status(exc),
             message=exc.message,
         )
-        return _error(request, exc.http_code, exc.message)
+        return _error(request, _refusal_status(exc), exc.message)
 
     def _ended(self, result: Any, address: str) -> Any:
         self.quotas.end(address)
@@ -280,10 +280,10 @@ class IdentityServerResource(Resource):
         if failure.check(IdentityConflict):
             code, message = 409, failure.value.message
         elif failure.check(QuotaExceeded):
-            code, message = failure.value.http_code, failure.value.message
-        elif failure.check(PayloadTooLarge):
+            code, message = _refusal_status(failure.value), failure.value.message
+        elif failure.check(TooLarge):
             code, message = 413, failure.value.message
-        elif failure.check(BadRequest):
+        elif failure.check(InvalidInput):
             code, message = 400, failure.value.message
         else:
             self._log.failure("identity registration for {name} failed", failure, name=name)
@@ -295,6 +295,15 @@ class IdentityServerResource(Resource):
         if not gone:
             request.write(_error(request, code, message))
             request.finish()
+
+
+def _refusal_status(exc: QuotaExceeded) -> int:
+    """The status this server answers a quota refusal with (its own wire protocol, not the local API)."""
+    if isinstance(exc, OutOfSpace):
+        return 507
+    if isinstance(exc, Refused):
+        return 403
+    return 429
 
 
 def _watch(request: Request) -> list[bool]:

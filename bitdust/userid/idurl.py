@@ -18,7 +18,7 @@ import re
 import attrs
 
 from bitdust.crypt.key_id import make_key_id, split_key_id
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 
 DEFAULT_PORT = 80
 """Port of plain HTTP; never written in an IDURL or a global id."""
@@ -38,9 +38,9 @@ _IDURL_RE = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/
 
 
 def check_username(name: str) -> str:
-    """Return ``name`` if it is a valid user name; BadRequest saying the rule otherwise."""
+    """Return ``name`` if it is a valid user name; InvalidInput saying the rule otherwise."""
     if not isinstance(name, str) or not USERNAME_RE.fullmatch(name):
-        raise BadRequest(
+        raise InvalidInput(
             f"invalid user name {name!r}: use {USERNAME_MIN_LENGTH} to {USERNAME_MAX_LENGTH} "
             "lowercase letters, digits, '-' or '_'"
         )
@@ -48,22 +48,22 @@ def check_username(name: str) -> str:
 
 
 def check_host(host: str) -> str:
-    """Return ``host`` if it is a lowercase DNS name or IPv4 address; BadRequest otherwise."""
+    """Return ``host`` if it is a lowercase DNS name or IPv4 address; InvalidInput otherwise."""
     if not isinstance(host, str) or len(host) > MAX_HOST_LENGTH or not _HOST_RE.fullmatch(host):
-        raise BadRequest(f"invalid host {host!r}: use lowercase letters, digits, '-' and '.' (no empty labels)")
+        raise InvalidInput(f"invalid host {host!r}: use lowercase letters, digits, '-' and '.' (no empty labels)")
     return host
 
 
 def check_port(port: int) -> int:
-    """Return ``port`` if it is an int in 1..65535; BadRequest otherwise."""
+    """Return ``port`` if it is an int in 1..65535; InvalidInput otherwise."""
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-        raise BadRequest(f"invalid port {port!r}: expected 1..65535")
+        raise InvalidInput(f"invalid port {port!r}: expected 1..65535")
     return port
 
 
 def _parse_port(text: str, where: str) -> int:
     if not _PORT_RE.fullmatch(text):
-        raise BadRequest(f"invalid port {text!r} in {where!r}: expected 1..65535 without leading zeros")
+        raise InvalidInput(f"invalid port {text!r} in {where!r}: expected 1..65535 without leading zeros")
     return check_port(int(text))
 
 
@@ -99,41 +99,41 @@ class IdUrl:
 
     @classmethod
     def parse(cls, text: str) -> IdUrl:
-        """Parse an IDURL strictly; BadRequest with the reason for anything else."""
+        """Parse an IDURL strictly; InvalidInput with the reason for anything else."""
         if not isinstance(text, str):
-            raise BadRequest(f"invalid IDURL {text!r}: expected a string")
+            raise InvalidInput(f"invalid IDURL {text!r}: expected a string")
         if len(text) > MAX_IDURL_LENGTH:
-            raise BadRequest(f"invalid IDURL: longer than {MAX_IDURL_LENGTH} characters")
+            raise InvalidInput(f"invalid IDURL: longer than {MAX_IDURL_LENGTH} characters")
         shown = text if len(text) <= 80 else text[:77] + "..."
         match = _IDURL_RE.fullmatch(text)
         if match is None:
-            raise BadRequest(f"invalid IDURL {shown!r}: expected http://host[:port]/name.xml")
+            raise InvalidInput(f"invalid IDURL {shown!r}: expected http://host[:port]/name.xml")
         if match["scheme"].lower() != "http":
-            raise BadRequest(f"invalid IDURL {shown!r}: only the http scheme is used for identities")
+            raise InvalidInput(f"invalid IDURL {shown!r}: only the http scheme is used for identities")
         authority, path = match["authority"], match["path"] or ""
         if "@" in authority:
-            raise BadRequest(f"invalid IDURL {shown!r}: user info is not allowed")
+            raise InvalidInput(f"invalid IDURL {shown!r}: user info is not allowed")
         if "?" in text:
-            raise BadRequest(f"invalid IDURL {shown!r}: a query string is not allowed")
+            raise InvalidInput(f"invalid IDURL {shown!r}: a query string is not allowed")
         if "#" in text:
-            raise BadRequest(f"invalid IDURL {shown!r}: a fragment is not allowed")
+            raise InvalidInput(f"invalid IDURL {shown!r}: a fragment is not allowed")
         host, sep, port_text = authority.rpartition(":")
         if not sep:
             host = authority
         port = _parse_port(port_text, shown) if sep else DEFAULT_PORT
         host = host.lower()
         if not path.startswith("/") or "/" in path[1:] or not path.endswith(".xml"):
-            raise BadRequest(f"invalid IDURL {shown!r}: the path must be exactly /name.xml")
+            raise InvalidInput(f"invalid IDURL {shown!r}: the path must be exactly /name.xml")
         try:
             return cls(check_host(host), port, check_username(path[1:-4]))
-        except BadRequest as exc:
-            raise BadRequest(f"invalid IDURL {shown!r}: {exc.message}") from None
+        except InvalidInput as exc:
+            raise InvalidInput(f"invalid IDURL {shown!r}: {exc.message}") from None
 
     @classmethod
     def from_global_id(cls, text: str) -> IdUrl:
-        """Parse ``name@host`` or ``name@host_port``; BadRequest with the reason otherwise."""
+        """Parse ``name@host`` or ``name@host_port``; InvalidInput with the reason otherwise."""
         if not isinstance(text, str) or text.count("@") != 1 or len(text) > MAX_IDURL_LENGTH:
-            raise BadRequest(f"invalid global id {text!r}: expected name@host or name@host_port")
+            raise InvalidInput(f"invalid global id {text!r}: expected name@host or name@host_port")
         name, server = text.split("@")
         host, sep, port_text = server.rpartition("_")
         if not sep:
@@ -142,28 +142,28 @@ class IdUrl:
             port = _parse_port(port_text, text)
         try:
             return cls(check_host(host.lower()), port, check_username(name))
-        except BadRequest as exc:
-            raise BadRequest(f"invalid global id {text!r}: {exc.message}") from None
+        except InvalidInput as exc:
+            raise InvalidInput(f"invalid global id {text!r}: {exc.message}") from None
 
 
 def parse_user_ref(text: str | IdUrl) -> IdUrl:
-    """Accept an IDURL or a global id (what API callers pass as a user); BadRequest otherwise.
+    """Accept an IDURL or a global id (what API callers pass as a user); InvalidInput otherwise.
 
     A bare nickname cannot be resolved here: that needs a DHT lookup, which lives above this layer.
     """
     if isinstance(text, IdUrl):
         return text
     if not isinstance(text, str) or not text:
-        raise BadRequest(f"invalid user {text!r}: expected an IDURL or a global id (name@host)")
+        raise InvalidInput(f"invalid user {text!r}: expected an IDURL or a global id (name@host)")
     if "://" in text:
         return IdUrl.parse(text)
     if "$" in text:
-        raise BadRequest(f"invalid user {text!r}: this is a key id; pass the part after '$'")
+        raise InvalidInput(f"invalid user {text!r}: this is a key id; pass the part after '$'")
     if "@" in text:
         return IdUrl.from_global_id(text)
     if USERNAME_RE.fullmatch(text):
-        raise BadRequest(f"cannot resolve {text!r}: a bare nickname needs a DHT lookup; pass an IDURL or name@host")
-    raise BadRequest(f"invalid user {text!r}: expected an IDURL or a global id (name@host)")
+        raise InvalidInput(f"cannot resolve {text!r}: a bare nickname needs a DHT lookup; pass an IDURL or name@host")
+    raise InvalidInput(f"invalid user {text!r}: expected an IDURL or a global id (name@host)")
 
 
 def key_id_of(alias: str, idurl: IdUrl | str) -> str:
@@ -172,6 +172,6 @@ def key_id_of(alias: str, idurl: IdUrl | str) -> str:
 
 
 def parse_key_id(key_id: str) -> tuple[str, IdUrl]:
-    """``(alias, idurl)`` of a key id whose owner part is a valid global id; BadRequest otherwise."""
+    """``(alias, idurl)`` of a key id whose owner part is a valid global id; InvalidInput otherwise."""
     alias, global_id = split_key_id(key_id)
     return alias, IdUrl.from_global_id(global_id)

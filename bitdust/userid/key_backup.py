@@ -19,7 +19,7 @@ from pathlib import Path
 
 from twisted.logger import Logger
 
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 
 #: a longer name is refused by the file systems we run on (ext4, xfs, btrfs, apfs, ...)
 NAME_MAX = 255
@@ -30,31 +30,31 @@ _NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, err
 
 
 def check_backup_path(text: object) -> Path:
-    """The destination as a Path; BadRequest (nothing touched) when the text cannot name a new file."""
+    """The destination as a Path; InvalidInput (nothing touched) when the text cannot name a new file."""
     if not isinstance(text, str) or not text:
-        raise BadRequest("destination_filepath must be a non-empty path")
+        raise InvalidInput("destination_filepath must be a non-empty path")
     if "\x00" in text:
-        raise BadRequest("destination_filepath must not contain a NUL byte")
+        raise InvalidInput("destination_filepath must not contain a NUL byte")
     try:
         encoded = os.fsencode(text)
     except UnicodeEncodeError:
-        raise BadRequest("destination_filepath is not valid text (a lone surrogate?)") from None
+        raise InvalidInput("destination_filepath is not valid text (a lone surrogate?)") from None
     if not os.path.isabs(text):
-        raise BadRequest("destination_filepath must be an absolute path")
+        raise InvalidInput("destination_filepath must be an absolute path")
     if text.endswith("/") or text.endswith(os.sep):
-        raise BadRequest("destination_filepath ends with '/': give the name of the file to create")
+        raise InvalidInput("destination_filepath ends with '/': give the name of the file to create")
     if len(encoded) > PATH_MAX:
-        raise BadRequest(f"destination_filepath is longer than {PATH_MAX} bytes")
+        raise InvalidInput(f"destination_filepath is longer than {PATH_MAX} bytes")
     path = Path(text)
     if path.name in ("", ".", ".."):
-        raise BadRequest("destination_filepath must end with a file name")
+        raise InvalidInput("destination_filepath must end with a file name")
     if len(os.fsencode(path.name)) > NAME_MAX:
-        raise BadRequest(f"the file name is longer than {NAME_MAX} bytes")
+        raise InvalidInput(f"the file name is longer than {NAME_MAX} bytes")
     return path
 
 
 def write_new_file(path: Path, data: bytes, *, mode: int = 0o600, log: Logger | None = None) -> None:
-    """Blocking: create ``path`` holding ``data``; BadRequest (nothing written) when it cannot be new.
+    """Blocking: create ``path`` holding ``data``; InvalidInput (nothing written) when it cannot be new.
 
     Refused: a path that exists in any form (file, folder, symbolic link, even a dangling one), a
     folder that is missing or is not a folder, a folder we may not write to.
@@ -63,13 +63,13 @@ def write_new_file(path: Path, data: bytes, *, mode: int = 0o600, log: Logger | 
     folder = path.parent
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
-        raise BadRequest(f"folder {folder} {what}")
+        raise InvalidInput(f"folder {folder} {what}")
     if os.path.lexists(path):
-        raise BadRequest(f"{path} already exists ({_kind(path)}); give the name of a new file")
+        raise InvalidInput(f"{path} already exists ({_kind(path)}); give the name of a new file")
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=".bitdust-backup-", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise BadRequest(f"cannot write in {folder}: {exc.strerror}") from None
+        raise InvalidInput(f"cannot write in {folder}: {exc.strerror}") from None
     try:
         try:
             with os.fdopen(fd, "wb") as tmp:
@@ -79,9 +79,9 @@ def write_new_file(path: Path, data: bytes, *, mode: int = 0o600, log: Logger | 
                 os.fsync(tmp.fileno())
             _link_new(tmp_name, path, data, mode, log)
         except FileExistsError:
-            raise BadRequest(f"{path} already exists; give the name of a new file") from None
+            raise InvalidInput(f"{path} already exists; give the name of a new file") from None
         except OSError as exc:
-            raise BadRequest(f"cannot write {path}: {exc.strerror}") from None
+            raise InvalidInput(f"cannot write {path}: {exc.strerror}") from None
     finally:
         _remove_quietly(tmp_name, log)
     # The backup is in place: from here on, problems are logged, never raised.

@@ -10,7 +10,8 @@ import pytest
 from bitdust.automats.diagram import find_source, live_states, render_svg, to_dot
 from bitdust.automats.errors import GraphvizFailed, GraphvizMissing
 from bitdust.automats.source import parse_source
-from bitdust.main.errors import NotFound, ServiceUnavailable
+from bitdust.interface.error_statuses import status_of
+from bitdust.main.errors import NotFound, Unavailable
 from tests.automats.helpers import SOURCES
 
 
@@ -52,7 +53,7 @@ def test_missing_graphviz_binary() -> None:
     with pytest.raises(GraphvizMissing) as info:
         render_svg("digraph {}", dot_binary="no-such-dot-program")
     error = info.value
-    assert isinstance(error, ServiceUnavailable) and error.http_code == 503
+    assert isinstance(error, Unavailable) and status_of(error) == 503
     assert "apt-get install graphviz" in error.message
     assert "brew install graphviz" in error.message
     assert "--format dot" in error.message

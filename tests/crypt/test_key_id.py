@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from bitdust.crypt.key_id import MASTER_ALIAS, check_alias, check_key_id, make_key_id, split_key_id
-from bitdust.main.errors import BadRequest
+from bitdust.interface.error_statuses import status_of
+from bitdust.main.errors import InvalidInput
 
 GOOD = [
     ("abcd1234", "alice@server-a.com"),
@@ -53,26 +54,26 @@ BAD_KEY_IDS = [
 
 @pytest.mark.parametrize("key_id", BAD_KEY_IDS)
 def test_split_refuses_malformed_ids(key_id: str) -> None:
-    with pytest.raises(BadRequest) as info:
+    with pytest.raises(InvalidInput) as info:
         split_key_id(key_id)
-    assert info.value.http_code == 400
+    assert status_of(info.value) == 400
     assert "invalid key id" in info.value.message
 
 
 @pytest.mark.parametrize("value", [None, 5, b"a$alice@host"])
 def test_split_refuses_non_strings(value: object) -> None:
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         split_key_id(value)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("alias", ["", "A", "a$", "a@b", "a.b", "é", "a" * 51, "a b", "a\n"])
 def test_check_alias_refuses(alias: str) -> None:
-    with pytest.raises(BadRequest, match="invalid key alias"):
+    with pytest.raises(InvalidInput, match="invalid key alias"):
         check_alias(alias)
 
 
 def test_make_key_id_checks_both_parts() -> None:
-    with pytest.raises(BadRequest, match="invalid key alias"):
+    with pytest.raises(InvalidInput, match="invalid key alias"):
         make_key_id("Bad", "alice@host")
-    with pytest.raises(BadRequest, match="invalid global id"):
+    with pytest.raises(InvalidInput, match="invalid global id"):
         make_key_id("good", "alice")

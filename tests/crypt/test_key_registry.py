@@ -8,7 +8,8 @@ import pytest
 
 from bitdust.crypt.key_registry import KeyRegistry
 from bitdust.crypt.rsa_key import RsaKey
-from bitdust.main.errors import BadRequest, Conflict, NotFound
+from bitdust.interface.error_statuses import status_of
+from bitdust.main.errors import Conflict, InvalidInput, NotFound
 from tests.crypt.registry_helpers import IDURL, MASTER_ID, NOW, OWNER, files, make_registry, mode
 
 # -- master key ---------------------------------------------------------------------------------
@@ -30,9 +31,9 @@ def test_install_master(registry: KeyRegistry, folder: Path, key_a: RsaKey) -> N
 
 def test_install_master_needs_a_private_key(folder: Path, key_a: RsaKey) -> None:
     reg = make_registry(folder)
-    with pytest.raises(BadRequest, match="private part"):
+    with pytest.raises(InvalidInput, match="private part"):
         reg.install_master(key_a.public_key(), OWNER, IDURL)
-    with pytest.raises(BadRequest, match="invalid global id"):
+    with pytest.raises(InvalidInput, match="invalid global id"):
         reg.install_master(key_a, "no-at-sign", IDURL)
     assert len(reg) == 0 and not folder.exists()
 
@@ -53,9 +54,9 @@ def test_install_master_with_a_new_key(registry: KeyRegistry, key_b: RsaKey) -> 
 
 
 def test_master_cannot_be_erased_or_relabelled(registry: KeyRegistry, folder: Path) -> None:
-    with pytest.raises(BadRequest, match="cannot erase the master key"):
+    with pytest.raises(InvalidInput, match="cannot erase the master key"):
         registry.erase(MASTER_ID)
-    with pytest.raises(BadRequest, match="its label cannot be changed"):
+    with pytest.raises(InvalidInput, match="its label cannot be changed"):
         registry.label(MASTER_ID, "something else")
     assert registry.get(MASTER_ID).label == "my master key"
     assert files(folder) == [f"{MASTER_ID}.key"]
@@ -77,7 +78,7 @@ def test_master_key_id_without_owner(folder: Path, registry: KeyRegistry) -> Non
     assert fresh.master_key_id == MASTER_ID  # found on disk before the identity layer speaks
     fresh.set_owner("alice@new.host", None)
     assert fresh.master_key_id == "master$alice@new.host"
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         fresh.set_owner("bad id", None)
 
 
@@ -120,7 +121,7 @@ def test_create_for_another_owner(registry: KeyRegistry) -> None:
     ],
 )
 def test_create_errors(registry: KeyRegistry, folder: Path, kwargs: dict[str, Any], message: str) -> None:
-    with pytest.raises(BadRequest, match=message):
+    with pytest.raises(InvalidInput, match=message):
         registry.create(**kwargs)
     assert files(folder) == [f"{MASTER_ID}.key"]
     assert len(registry) == 1
@@ -128,21 +129,21 @@ def test_create_errors(registry: KeyRegistry, folder: Path, kwargs: dict[str, An
 
 def test_create_duplicate(registry: KeyRegistry) -> None:
     registry.create("dup", size=1024)
-    with pytest.raises(BadRequest, match="already exists"):
+    with pytest.raises(InvalidInput, match="already exists"):
         registry.create("dup", size=1024)
 
 
 def test_create_before_identity(folder: Path) -> None:
-    with pytest.raises(BadRequest, match="before this node has an identity"):
+    with pytest.raises(InvalidInput, match="before this node has an identity"):
         make_registry(folder).create("early", size=1024)
 
 
 def test_label_limits(registry: KeyRegistry) -> None:
     assert registry.create("a", size=1024, label="x" * 200).label == "x" * 200
     assert registry.create("b", size=1024, label="Кошки и собаки ✓").label == "Кошки и собаки ✓"
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         registry.create("c", size=1024, label="tab\there")
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         registry.create("c", size=1024, label="del\x7f")
 
 
@@ -152,9 +153,9 @@ def test_label_limits(registry: KeyRegistry) -> None:
 def test_get_errors(registry: KeyRegistry) -> None:
     with pytest.raises(NotFound) as info:
         registry.get(f"nothing${OWNER}")
-    assert info.value.http_code == 404
+    assert status_of(info.value) == 404
     assert f"nothing${OWNER}" in info.value.message
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         registry.get("not a key id")
     assert registry.find(f"nothing${OWNER}") is None
     assert registry.find(MASTER_ID) is not None
@@ -189,11 +190,11 @@ def test_label_errors(registry: KeyRegistry) -> None:
     record = registry.create("k", size=1024, label="old")
     with pytest.raises(NotFound):
         registry.label(f"unknown${OWNER}", "x")
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         registry.label(record.key_id, "x" * 201)
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         registry.label(record.key_id, "line\rbreak")
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         registry.label("bad", "x")
     assert registry.get(record.key_id).label == "old"
 
@@ -205,7 +206,7 @@ def test_erase(registry: KeyRegistry, folder: Path) -> None:
     assert files(folder) == [f"{MASTER_ID}.key"]
     with pytest.raises(NotFound):
         registry.erase(record.key_id)
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         registry.erase("../../etc/passwd")
 
 
@@ -226,7 +227,7 @@ def test_register_conflict(registry: KeyRegistry, key_a: RsaKey, key_b: RsaKey) 
     registry.register("share_x$bob@host.com", key_b.public_key())
     with pytest.raises(Conflict) as info:
         registry.register("share_x$bob@host.com", key_a.public_key())
-    assert info.value.http_code == 409
+    assert status_of(info.value) == 409
     with pytest.raises(Conflict):
         registry.register(MASTER_ID, key_b.public_key())
     assert registry.register(MASTER_ID, key_a.public_key()).key.has_private  # same key: no-op
@@ -240,11 +241,11 @@ def test_register_upgrades_public_to_private(registry: KeyRegistry, key_b: RsaKe
 
 
 def test_register_errors(registry: KeyRegistry, key_b: RsaKey) -> None:
-    with pytest.raises(BadRequest, match="private master key"):
+    with pytest.raises(InvalidInput, match="private master key"):
         registry.register("master$bob@host.com", key_b)
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         registry.register("nodollar", key_b)
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         registry.register("x$bob@host.com", key_b, label="\x00")
 
 

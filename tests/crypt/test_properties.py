@@ -10,7 +10,7 @@ from bitdust.crypt import symmetric
 from bitdust.crypt.errors import CryptError, KeyFormatError
 from bitdust.crypt.key_id import make_key_id, split_key_id
 from bitdust.crypt.rsa_key import RsaKey
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 
 FUZZ = settings(
     derandomize=True,
@@ -109,7 +109,7 @@ def test_key_bytes_parsers_only_key_format_error(data: bytes) -> None:
 def test_split_key_id_round_trips_or_refuses(text: str) -> None:
     try:
         alias, global_id = split_key_id(text)
-    except BadRequest:
+    except InvalidInput:
         return
     assert make_key_id(alias, global_id) == text
     assert "/" not in text and ".." not in text and not text.startswith(".")

@@ -10,7 +10,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 from bitdust.crypt.errors import CryptError, KeyFormatError
 from bitdust.crypt.rsa_key import KEY_SIZES, RsaKey
-from bitdust.main.errors import BadRequest
+from bitdust.interface.error_statuses import status_of
+from bitdust.main.errors import InvalidInput
 
 # Two Mersenne primes make a valid 648-bit RSA key without generating anything: a fixture for
 # "too small" that cryptography itself would refuse to generate.
@@ -87,13 +88,13 @@ def test_generate_allowed_sizes(bits: int) -> None:
 
 @pytest.mark.parametrize("bits", [0, -1, 512, 1023, 3000, 8192, True, "2048", None])
 def test_generate_refuses_other_sizes(bits: object) -> None:
-    with pytest.raises(BadRequest) as info:
+    with pytest.raises(InvalidInput) as info:
         RsaKey.generate(bits)  # type: ignore[arg-type]
-    assert info.value.http_code == 400
+    assert status_of(info.value) == 400
 
 
 def test_generate_message_names_the_allowed_sizes() -> None:
-    with pytest.raises(BadRequest) as info:
+    with pytest.raises(InvalidInput) as info:
         RsaKey.generate(3000)
     assert info.value.message == "key size 3000 is not allowed: use 1024, 2048 or 4096"
 
@@ -193,8 +194,8 @@ REFUSED_PRIVATE = _refused_private_texts()
 def test_private_text_refused(name: str) -> None:
     with pytest.raises(KeyFormatError) as info:
         RsaKey.from_private_text(REFUSED_PRIVATE[name])
-    assert info.value.http_code == 400
-    assert isinstance(info.value, BadRequest)
+    assert status_of(info.value) == 400
+    assert isinstance(info.value, InvalidInput)
     assert info.value.message
 
 
@@ -367,7 +368,7 @@ def test_oaep_length_limit(key_a: RsaKey) -> None:
     assert key_a.max_encrypt_size == 128 - 2 * 32 - 2
     longest = b"x" * key_a.max_encrypt_size
     assert key_a.decrypt(key_a.encrypt(longest)) == longest
-    with pytest.raises(BadRequest, match="too long"):
+    with pytest.raises(InvalidInput, match="too long"):
         key_a.encrypt(longest + b"x")
 
 

@@ -269,12 +269,12 @@ def test_status_reports_every_layer() -> None:
 
 
 def test_bad_expire_is_a_bad_request() -> None:
-    from bitdust.main.errors import BadRequest
+    from bitdust.main.errors import InvalidInput
 
     net = Net().build(2)
     failures: list = []
     net.nodes[1].set_value("x", value(), ttl=0).addErrback(failures.append)
-    assert failures[0].check(BadRequest)
+    assert failures[0].check(InvalidInput)
 
 
 def test_seeds_that_were_down_at_join_are_asked_again_until_they_answer() -> None:

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bitdust.dht import node_id
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 
 
 @given(st.binary(min_size=20, max_size=20), st.binary(min_size=20, max_size=20))
@@ -40,13 +40,13 @@ def test_ids_round_trip_through_base64_and_hex() -> None:
 
 @pytest.mark.parametrize("text", ["", "abc", "zz" * 20, "AAAA", 5])
 def test_bad_ids_are_bad_requests(text: object) -> None:
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         node_id.decode_id(text)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("key", ["", "x" * 257, "a\nb", None])
 def test_bad_keys_are_refused(key: object) -> None:
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         node_id.check_key(key)
 
 

@@ -12,6 +12,7 @@ from bitdust.crypt.rsa_key import RsaKey
 from bitdust.dht import records
 from bitdust.dht.errors import RecordError
 from bitdust.interface.api import dht
+from bitdust.interface.error_statuses import status_of
 from bitdust.raid.eccmap import supplier_positions
 from tests.dht.helpers import ALICE, Net
 from tests.dht.record_builders import compact, identity_document, identity_record, nickname
@@ -53,7 +54,7 @@ def test_an_old_document_under_a_huge_revision_is_a_400_and_stores_nothing(alice
     record = identity_record(ALICE, old, 2**63 - 1)
     with pytest.raises(RecordError) as caught:
         value_set(net, key=f"identity:{ALICE}", value=record, record_type="identity")
-    assert caught.value.http_code == 400 and "rule 'revision'" in caught.value.message
+    assert status_of(caught.value) == 400 and "rule 'revision'" in caught.value.message
     assert all(node.store.count(0) == 0 for node in net.nodes)
 
 

@@ -5,7 +5,7 @@ import pytest
 from bitdust.crypt.rsa_key import RsaKey
 from bitdust.dht import records
 from bitdust.dht.errors import RecordError
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 from tests.dht.helpers import ALICE, BOB
 from tests.dht.record_builders import NOW, message_broker
 
@@ -152,7 +152,7 @@ def test_make_record_refuses_wrong_shapes() -> None:
         records.make_record("nickname", {"type": "relation"})
     with pytest.raises(RecordError, match="'fields'"):
         records.make_record("nickname", "alice")
-    with pytest.raises(BadRequest, match="unknown record type"):
+    with pytest.raises(InvalidInput, match="unknown record type"):
         records.make_record("no_such_type", {})
 
 

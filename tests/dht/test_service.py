@@ -9,7 +9,7 @@ from twisted.internet import defer, task
 
 from bitdust.dht import records
 from bitdust.dht.errors import RecordError
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 from bitdust.main.service import BitDustService
 from bitdust.services.service_entangled_dht import (
     EntangledDhtService,
@@ -24,14 +24,14 @@ def test_known_nodes_override_the_seeds() -> None:
     assert parse_known_nodes("genesis") == []
     assert parse_known_nodes(" 10.0.0.1:14441, example.org:7 ") == [("10.0.0.1", 14441), ("example.org", 7)]
     for bad in ("10.0.0.1", "host:0", "host:x", ":5"):
-        with pytest.raises(BadRequest):
+        with pytest.raises(InvalidInput):
             parse_known_nodes(bad)
 
 
 def test_layers_are_0_to_9() -> None:
     assert parse_layers(("3", "9")) == {3, 9}
     for bad in (("10",), ("-1",), ("x",)):
-        with pytest.raises(BadRequest):
+        with pytest.raises(InvalidInput):
             parse_layers(bad)
 
 

@@ -9,7 +9,7 @@ from twisted.internet import defer
 
 from bitdust.interface.api.registry import ApiRegistry
 from bitdust.interface.api.spec import ApiResult, MethodSpec, api_method, specs_of
-from bitdust.main.errors import BadRequest, NotFound
+from bitdust.main.errors import InvalidInput, NotFound
 
 
 class FakeEngine:
@@ -100,7 +100,7 @@ def fake_service_set(engine: FakeEngine, service_name: str, enabled: bool, value
 @api_method("GET", "fake/bad/v1")
 def fake_bad(engine: FakeEngine) -> None:
     """Always refuses its input."""
-    raise BadRequest("that will never work")
+    raise InvalidInput("that will never work")
 
 
 @api_method("GET", "fake/missing/{name}/v1")
@@ -130,7 +130,7 @@ def fake_nan(engine: FakeEngine) -> dict[str, float]:
 @api_method("GET", "fake/refuse/badly/v1")
 def fake_refuse_badly(engine: FakeEngine) -> None:
     """A bug: refuses with a message that is not Unicode text (as if it echoed raw input)."""
-    raise BadRequest("refused: \ud800")
+    raise InvalidInput("refused: \ud800")
 
 
 @api_method("GET", "fake/any/v1", aliases={"value": ("v",)})

@@ -8,10 +8,11 @@ from twisted.logger import Logger
 
 from bitdust.interface.api import config as api
 from bitdust.interface.api.spec import REQUIRED, specs_of
+from bitdust.interface.error_statuses import status_of
 from bitdust.main.config import Config
 from bitdust.main.config_options import Option
 from bitdust.main.config_types import Bool
-from bitdust.main.errors import BadRequest, NotFound
+from bitdust.main.errors import InvalidInput, NotFound
 
 
 @pytest.fixture
@@ -84,7 +85,7 @@ def test_config_get_unknown(engine):
     with pytest.raises(NotFound) as caught:
         api.config_get(engine, key="logs/nothing")
     assert caught.value.message == "option logs/nothing not found"
-    assert caught.value.http_code == 404
+    assert status_of(caught.value) == 404
 
 
 def test_config_set_returns_info_and_old_value(engine):
@@ -119,14 +120,14 @@ def test_config_set_accepts_json_values_and_text(engine, key, value, expected):
 
 
 def test_config_set_errors(engine):
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(InvalidInput) as caught:
         api.config_set(engine, key="logs/debug-level", value="abc")
     assert caught.value.message == 'wrong value for logs/debug-level: expected integer from 0 to 20, got "abc"'
-    assert caught.value.http_code == 400
+    assert status_of(caught.value) == 400
     assert engine.config.get("logs/debug-level") == 0
     with pytest.raises(NotFound):
         api.config_set(engine, key="logs/nothing", value=1)
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         api.config_set(engine, key="logs", value=1)
 
 

@@ -12,6 +12,7 @@ from twisted.internet import defer
 from bitdust.dht import records
 from bitdust.dht.errors import RecordError
 from bitdust.interface.api import dht, envelope
+from bitdust.interface.error_statuses import status_of
 from bitdust.services.service_entangled_dht import SERVICE_NAME, EntangledDhtService
 from tests.dht.helpers import Net
 
@@ -57,7 +58,7 @@ def test_value_set_refuses_nan_and_infinity_naming_the_rule(net: Net, value: Any
         return
     with pytest.raises(RecordError) as caught:
         net.wait(defer.maybeDeferred(dht.dht_value_set, engine, key="k", value=value, expire=60))
-    assert caught.value.http_code == 400 and "rule 'json'" in caught.value.message
+    assert status_of(caught.value) == 400 and "rule 'json'" in caught.value.message
     assert all(n.store.get(0, "k", net.clock.now) is None for n in net.nodes)
 
 

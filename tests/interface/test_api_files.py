@@ -13,7 +13,8 @@ from twisted.internet import defer
 
 from bitdust.interface.api import files
 from bitdust.interface.api.spec import ApiResult, specs_of
-from bitdust.main.errors import BadRequest, NotFound, ServiceUnavailable
+from bitdust.interface.error_statuses import status_of
+from bitdust.main.errors import InvalidInput, NotFound, Unavailable
 from bitdust.services.service_backup_db import BackupDbService
 from bitdust.storage.catalog import Catalog
 from bitdust.storage.remote_path import RemotePath
@@ -104,7 +105,7 @@ def test_create_folder_exist_ok_and_force_path_id(engine: Any) -> None:
     assert folder["idurl"] == IDURL  # the share's owner is this node
     again = call(files.file_create, engine, remote_path=f"{SHARE}:pics", as_folder=True, exist_ok=True)
     assert again["path_id"] == "4"
-    with pytest.raises(BadRequest, match="already exists"):
+    with pytest.raises(InvalidInput, match="already exists"):
         call(files.file_create, engine, remote_path=f"{SHARE}:pics", as_folder=True)
 
 
@@ -121,7 +122,7 @@ def test_create_folder_exist_ok_and_force_path_id(engine: Any) -> None:
 )
 def test_create_bad_input_changes_nothing(engine: Any, kwargs: dict[str, Any], reason: str) -> None:
     before = engine.catalog.revision()
-    with pytest.raises(BadRequest, match=reason):
+    with pytest.raises(InvalidInput, match=reason):
         call(files.file_create, engine, **kwargs)
     assert engine.catalog.revision() == before
     assert engine.catalog.list() == []
@@ -129,7 +130,7 @@ def test_create_bad_input_changes_nothing(engine: Any, kwargs: dict[str, Any], r
 
 def test_file_under_file_is_400(engine: Any) -> None:
     call(files.file_create, engine, remote_path="a.txt")
-    with pytest.raises(BadRequest, match="is a file"):
+    with pytest.raises(InvalidInput, match="is a file"):
         call(files.file_create, engine, remote_path="a.txt/b")
 
 
@@ -170,7 +171,7 @@ def test_list(engine: Any) -> None:
     assert [i["path"] for i in call(files.files_list, engine, remote_path="s", key_id=SHARE)] == ["s/t.txt"]
     assert [i["path"] for i in call(files.files_list, engine, remote_path=f"{SHARE}:")] == ["s", "s/t.txt"]
     assert len(call(files.files_list, engine, all_customers=True)) == 7
-    with pytest.raises(BadRequest, match="unknown key"):
+    with pytest.raises(InvalidInput, match="unknown key"):
         call(files.files_list, engine, key_id="nobody$bob@host")
     with pytest.raises(NotFound):
         call(files.files_list, engine, remote_path="missing")
@@ -229,7 +230,7 @@ def test_delete_folder(engine: Any) -> None:
     assert [i["path"] for i in call(files.files_list, engine)] == ["z.txt"]
     with pytest.raises(NotFound):
         call(files.file_delete, engine, remote_path="a")
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         call(files.file_delete, engine, remote_path="a/..")
 
 
@@ -245,13 +246,13 @@ def test_delete_folder(engine: Any) -> None:
 )
 def test_503_when_service_is_off(engine: Any, method: Any, kwargs: dict[str, Any]) -> None:
     engine.services.on.discard("service_backup_db")
-    with pytest.raises(ServiceUnavailable) as info:
+    with pytest.raises(Unavailable) as info:
         call(method, engine, **kwargs)
-    assert info.value.http_code == 503
+    assert status_of(info.value) == 503
 
 
 def test_errors_map_to_http_codes() -> None:
-    assert (BadRequest("x").http_code, NotFound("x").http_code) == (400, 404)
+    assert (status_of(InvalidInput("x")), status_of(NotFound("x"))) == (400, 404)
 
 
 @pytest_twisted.inlineCallbacks

@@ -12,7 +12,8 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from bitdust.interface.api import identity
-from bitdust.main.errors import BadRequest
+from bitdust.interface.error_statuses import status_of
+from bitdust.main.errors import InvalidInput
 
 IDURL = "http://127.0.0.1:8084/alice.xml"
 PRIVATE = "-----BEGIN RSA PRIVATE KEY-----\nMIIB...\n-----END RSA PRIVATE KEY-----\n"
@@ -84,9 +85,9 @@ def test_bad_destinations_are_400_and_nothing_is_written(engine: Any, tmp_path: 
     (tmp_path / "victim").write_text("somebody's file")
     target = destination(kind, tmp_path)
     before = {p.name: (p.is_symlink(), p.is_dir() or p.read_bytes()) for p in tmp_path.iterdir()}
-    with pytest.raises(BadRequest, match=reason) as caught:
+    with pytest.raises(InvalidInput, match=reason) as caught:
         backup(engine, target)
-    assert caught.value.http_code == 400
+    assert status_of(caught.value) == 400
     after = {p.name: (p.is_symlink(), p.is_dir() or p.read_bytes()) for p in tmp_path.iterdir()}
     assert after == before
     assert (tmp_path / "victim").read_text() == "somebody's file"

@@ -9,7 +9,7 @@ import pytest
 from twisted.internet import defer, task
 
 from bitdust.interface.api import network
-from bitdust.main.errors import ServiceUnavailable
+from bitdust.main.errors import Unavailable
 from bitdust.p2p.gateway import Gateway
 from bitdust.services.network_part import P2PHub
 
@@ -97,9 +97,9 @@ def test_packets_stats_has_in_and_out_with_identity_cache_counters() -> None:
 
 def test_packets_calls_need_the_gateway() -> None:
     engine = _engine()
-    with pytest.raises(ServiceUnavailable):
+    with pytest.raises(Unavailable):
         network.packets_list(engine)
-    with pytest.raises(ServiceUnavailable):
+    with pytest.raises(Unavailable):
         network.packets_stats(engine)
 
 

@@ -14,7 +14,7 @@ from bitdust.interface.api.constraints import Constraint, between, each, one_of,
 from bitdust.interface.api.params import coerce_value, parse_params, parse_request_params
 from bitdust.interface.api.spec import COMMON_STATUSES, Param, api_method
 from bitdust.interface.openapi import body_param_schema, build_openapi
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 
 
 @api_method(
@@ -47,7 +47,7 @@ SPEC = limited.__bitdust_api__  # type: ignore[attr-defined]
 
 
 def refused(values: dict[str, Any], *, from_strings: bool = False) -> str:
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(InvalidInput) as caught:
         parse_params(SPEC, {"name": "n", **values}, from_strings=from_strings)
     return caught.value.errors[0]
 
@@ -87,7 +87,7 @@ def test_values_outside_the_constraints_are_a_bad_request(values: dict[str, Any]
 
 
 def test_constraints_apply_to_rest_requests_and_nulls_pass_to_the_kind() -> None:
-    with pytest.raises(BadRequest, match="parameter mode: 'x' is not one of"):
+    with pytest.raises(InvalidInput, match="parameter mode: 'x' is not one of"):
         parse_request_params(SPEC, path_args={"name": "n"}, query={"mode": ["x"]}, body={})
     parsed = parse_request_params(SPEC, path_args={"name": "n"}, query={"label": ["null"]}, body={})
     assert parsed["label"] is None
@@ -95,7 +95,7 @@ def test_constraints_apply_to_rest_requests_and_nulls_pass_to_the_kind() -> None
 
 def test_a_boolean_is_not_a_numeric_choice() -> None:
     param = Param(name="size", kind="any", constraint=one_of(1, 2))
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         coerce_value(param, True, from_string=False)
     assert coerce_value(param, 1, from_string=False) == 1
 
@@ -136,7 +136,7 @@ def test_the_engine_methods_declare_their_constraints() -> None:
     assert specs["automat_diagram"].param("format").constraint == one_of("dot", "svg")
     assert 409 in specs["identity_get"].statuses and 409 not in specs["configs_list"].statuses
     assert 504 in specs["user_ping"].statuses and 503 in specs["keys_list"].statuses
-    with pytest.raises(BadRequest, match="parameter protocols: item 0"):
+    with pytest.raises(InvalidInput, match="parameter protocols: item 0"):
         parse_params(specs["connections_list"], {"protocols": "quic"}, from_strings=True)
 
 
@@ -174,7 +174,7 @@ def _matches(schema: dict[str, Any], value: Any) -> bool:
 def _accepted(param: Param, value: Any) -> bool:
     try:
         coerce_value(param, value, from_string=False)
-    except BadRequest:
+    except InvalidInput:
         return False
     return True
 
@@ -209,3 +209,10 @@ def test_every_engine_constraint_is_a_valid_schema_in_the_document() -> None:
                 for form in schema.get("anyOf", [schema]):
                     if "pattern" in form:
                         re.compile(form["pattern"])
+
+
+def test_a_value_outside_a_constraint_names_its_parameter_on_the_error() -> None:
+    param = Param(name="mode", kind="str", default="a", constraint=one_of("a", "b"))
+    with pytest.raises(InvalidInput) as caught:
+        coerce_value(param, "x", from_string=True)
+    assert caught.value.parameter == "mode"

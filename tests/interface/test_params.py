@@ -1,4 +1,4 @@
-"""Parameter parsing: every kind, strings and JSON values, aliases, defaults, and only BadRequest."""
+"""Parameter parsing: every kind, strings and JSON values, aliases, defaults, and only InvalidInput."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from bitdust.interface.api.params import coerce_value, parse_params, parse_request_params
 from bitdust.interface.api.spec import Param
-from bitdust.main.errors import BadRequest
+from bitdust.interface.error_statuses import status_of
+from bitdust.main.errors import InvalidInput
 from tests.interface import fake_api
 
 SPECS = {spec.name: spec for spec in fake_api.specs()}
@@ -21,7 +22,7 @@ SERVICE = SPECS["fake_service_set"]
 
 
 def errors_of(spec: Any, values: dict[str, Any], *, from_strings: bool = False) -> list[str]:
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(InvalidInput) as caught:
         parse_params(spec, values, from_strings=from_strings)
     return caught.value.errors
 
@@ -104,9 +105,9 @@ def test_accepted_values(kind: str, raw: Any, expected: Any) -> None:
     ],
 )
 def test_rejected_values_name_parameter_and_value(kind: str, raw: Any, shown: str) -> None:
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(InvalidInput) as caught:
         coerce_value(p(kind), raw, from_string=isinstance(raw, str))
-    assert caught.value.http_code == 400
+    assert status_of(caught.value) == 400
     assert caught.value.message.startswith("parameter x: expected ")
     assert caught.value.message.endswith(f", got {shown}")
 
@@ -119,7 +120,7 @@ def test_error_message_format_for_an_integer() -> None:
 
 
 def test_long_values_are_clipped_in_messages() -> None:
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(InvalidInput) as caught:
         coerce_value(p("int"), "9" * 30 + "x" * 1000, from_string=True)
     assert len(caught.value.message) < 120
 
@@ -128,9 +129,9 @@ def test_null() -> None:
     assert coerce_value(p("int", nullable=True), None, from_string=False) is None
     assert coerce_value(p("int", nullable=True), "null", from_string=True) is None
     assert coerce_value(p("str", nullable=True), "null", from_string=False) == "null"
-    with pytest.raises(BadRequest, match="expected integer, got null"):
+    with pytest.raises(InvalidInput, match="expected integer, got null"):
         coerce_value(p("int"), None, from_string=False)
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         coerce_value(p("int"), "null", from_string=True)
 
 
@@ -159,7 +160,7 @@ def test_unknown_parameter_names_the_allowed_ones() -> None:
 
 
 def test_all_problems_are_reported_first_one_is_the_message() -> None:
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(InvalidInput) as caught:
         parse_params(ECHO, {"times": "x", "bar": 1}, from_strings=True)
     assert caught.value.message == "parameter times: expected integer, got 'x'"
     assert caught.value.errors == [
@@ -210,14 +211,14 @@ def test_request_sources_combine() -> None:
 
 
 def test_request_parameter_in_two_places_is_400() -> None:
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(InvalidInput) as caught:
         parse_request_params(
             SERVICE, path_args={"service_name": "a"}, query={}, body={"service_name": "b", "enabled": 1}
         )
     assert caught.value.errors == [
         "parameter service_name given more than once: as service_name in path and as service_name in body"
     ]
-    with pytest.raises(BadRequest, match="more than once"):
+    with pytest.raises(InvalidInput, match="more than once"):
         parse_request_params(ECHO, path_args={}, query={"text": ["a"]}, body={"text": "b"})
 
 
@@ -231,12 +232,12 @@ def test_query_string_values_are_strings_body_values_are_json() -> None:
 def test_repeated_query_key() -> None:
     parsed = parse_request_params(ADD, path_args={}, query={"items": ["a", "b"]}, body={})
     assert parsed["items"] == ["a", "b"]
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(InvalidInput) as caught:
         parse_request_params(ECHO, path_args={}, query={"text": ["a", "b"]}, body={})
     assert caught.value.errors == ["parameter text given more than once in the query string"]
 
 
-# -- only ever BadRequest ---------------------------------------------------------------------
+# -- only ever InvalidInput ---------------------------------------------------------------------
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
@@ -254,7 +255,7 @@ names = st.sampled_from(sorted({n for spec in SPECS.values() for q in spec.param
 def test_random_json_values_only_raise_bad_request(spec_name: str, values: dict[str, Any], from_strings: bool) -> None:
     try:
         parse_params(SPECS[spec_name], values, from_strings=from_strings)
-    except BadRequest as exc:
+    except InvalidInput as exc:
         assert exc.errors and all(isinstance(e, str) for e in exc.errors)
 
 
@@ -265,7 +266,7 @@ def test_random_json_values_only_raise_bad_request(spec_name: str, values: dict[
 def test_random_strings_only_raise_bad_request(spec_name: str, values: dict[str, str]) -> None:
     try:
         parse_params(SPECS[spec_name], values, from_strings=True)
-    except BadRequest:
+    except InvalidInput:
         pass
 
 
@@ -279,6 +280,13 @@ def test_random_strings_only_raise_bad_request(spec_name: str, values: dict[str,
     ],
 )  # fmt: skip
 def test_json_inside_a_string_is_as_strict_as_a_body(kind: str, raw: str, error: str) -> None:
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(InvalidInput) as caught:
         coerce_value(p(kind), raw, from_string=True)
     assert caught.value.errors == [error]
+
+
+@pytest.mark.parametrize(("kind", "raw"), [("int", "ten"), ("int", None), ("dict", "{]")])
+def test_a_rejected_value_names_its_parameter_on_the_error(kind: str, raw: Any) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        coerce_value(p(kind), raw, from_string=isinstance(raw, str))
+    assert caught.value.parameter == "x"

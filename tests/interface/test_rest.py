@@ -27,7 +27,7 @@ from bitdust.interface.rest import (
     read_limit,
 )
 from bitdust.interface.servers import ApiServers, PortUnavailable
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 from tests.interface import fake_api
 
 OPENAPI = {"openapi": "3.0.3", "paths": {}}
@@ -253,7 +253,7 @@ def test_an_answer_strict_json_cannot_carry_is_a_logged_500(client: Client, logg
 
 def test_deeply_nested_body_is_a_400_not_a_crash() -> None:
     request = SimpleNamespace(content=io.BytesIO(b"[" * 100000 + b"]" * 100000))
-    with pytest.raises(BadRequest, match="not valid JSON"):
+    with pytest.raises(InvalidInput, match="not valid JSON"):
         parse_body(request)
 
 

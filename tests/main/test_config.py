@@ -9,10 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.logger import Logger, LogLevel
 
+from bitdust.interface.error_statuses import status_of
 from bitdust.main.config import CONFIG_CHANGED_EVENT, Config
 from bitdust.main.config_options import DEFAULT_OPTIONS, Option
 from bitdust.main.config_types import MB, Bool, Enum, Int, PositiveInt, Size, String, StringList
-from bitdust.main.errors import BadRequest, NotFound
+from bitdust.main.errors import InvalidInput, NotFound
 
 
 class Recorder:
@@ -150,7 +151,7 @@ def test_get_unknown_key(config):
     with pytest.raises(NotFound) as caught:
         config.get("logs/nothing")
     assert caught.value.message == "option logs/nothing not found"
-    assert caught.value.http_code == 404
+    assert status_of(caught.value) == 404
 
 
 def test_set_returns_info_with_old_value(config, folder):
@@ -196,17 +197,17 @@ def test_bad_set_changes_nothing(config, folder, rec, key, value, message):
     before = config.get(key)
     text_before = file_text(folder, key)
     config.add_listener(rec)
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(InvalidInput) as caught:
         config.set(key, value)
     assert caught.value.message == message
-    assert caught.value.http_code == 400
+    assert status_of(caught.value) == 400
     assert config.get(key) == before
     assert file_text(folder, key) == text_before
     assert rec.calls == []
 
 
 def test_long_bad_value_is_shortened_in_the_message(config):
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(InvalidInput) as caught:
         config.set("logs/debug-level", "x" * 500)
     assert caught.value.message.startswith('wrong value for logs/debug-level: expected integer from 0 to 20, got "xxx')
     assert caught.value.message.endswith("...") and len(caught.value.message) < 160
@@ -215,7 +216,7 @@ def test_long_bad_value_is_shortened_in_the_message(config):
 def test_set_readonly_option(folder, rec):
     cfg = Config(folder, (Option("node/created", Int(), 0, "when", readonly=True),), log=rec.log())
     cfg.load()
-    with pytest.raises(BadRequest, match="option node/created is read-only"):
+    with pytest.raises(InvalidInput, match="option node/created is read-only"):
         cfg.set("node/created", 5)
     assert cfg.get("node/created") == 0
 
@@ -223,7 +224,7 @@ def test_set_readonly_option(folder, rec):
 def test_set_unknown_key_and_folder(config):
     with pytest.raises(NotFound, match="option logs/nothing not found"):
         config.set("logs/nothing", 1)
-    with pytest.raises(BadRequest, match="logs is a folder of options, not an option"):
+    with pytest.raises(InvalidInput, match="logs is a folder of options, not an option"):
         config.set("logs", 1)
 
 
@@ -475,7 +476,7 @@ def test_set_async_writes_off_thread_then_commits_in_order(tmp_path):
         pending.append((d, fn, args))
         return d
 
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         config.set_async("logs/debug-level", "abc", run_blocking)
     assert pending == []
     first = config.set_async("logs/debug-level", 3, run_blocking)

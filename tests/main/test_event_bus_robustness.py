@@ -8,7 +8,7 @@ import pytest
 from twisted.internet import task
 
 from bitdust.interface.api import envelope
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 from bitdust.main.events import EventBus
 
 
@@ -28,7 +28,7 @@ def test_an_event_that_is_not_strict_json_is_refused_and_loses_nothing(clock: ta
     bus.listen("c1", timeout=1)
     clock.advance(1)
     bus.send("good-1", {"n": 1})
-    with pytest.raises(BadRequest, match="strict JSON"):
+    with pytest.raises(InvalidInput, match="strict JSON"):
         bus.send("bad", bad)
     bus.send("good-2", {"n": 2})
     events = bus.listen("c1", timeout=60).result

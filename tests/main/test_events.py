@@ -5,7 +5,7 @@ import json
 import pytest
 from twisted.internet import defer, task
 
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 from bitdust.main.events import EventBus
 
 
@@ -33,16 +33,16 @@ def test_send_reaches_subscribers_and_log(clock: task.Clock, tmp_path) -> None:
 @pytest.mark.parametrize("bad", ["", "has space", "x" * 101, "-leading", 12, None])
 def test_bad_event_ids_are_refused(clock: task.Clock, bad) -> None:
     bus = EventBus(clock)
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         bus.send(bad)
     assert bus.counts() == {}
 
 
 def test_event_data_must_be_json_and_small(clock: task.Clock) -> None:
     bus = EventBus(clock)
-    with pytest.raises(BadRequest, match="JSON"):
+    with pytest.raises(InvalidInput, match="JSON"):
         bus.send("x", {"a": object()})
-    with pytest.raises(BadRequest, match="too large"):
+    with pytest.raises(InvalidInput, match="too large"):
         bus.send("x", "a" * 70000)
 
 
@@ -132,7 +132,7 @@ def test_second_listen_answers_the_first_with_nothing(clock: task.Clock) -> None
 
 
 def test_bad_consumer_id(clock: task.Clock) -> None:
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         EventBus(clock).listen("bad id", timeout=1)
 
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 from bitdust.main.network_config import IdServerAddress, load_network_config, parse_server_address
 
 
@@ -44,13 +44,13 @@ def test_reads_servers_and_seeds(tmp_path):
 def test_bad_files_are_refused_with_the_path(tmp_path, content):
     path = tmp_path / "net.json"
     path.write_text(content)
-    with pytest.raises(BadRequest, match="net.json"):
+    with pytest.raises(InvalidInput, match="net.json"):
         load_network_config(path)
 
 
 @pytest.mark.parametrize("text", ["host", "host:", ":80", "host:abc", "host:0", "host:65536"])
 def test_bad_server_addresses(text):
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         parse_server_address(text)
 
 

@@ -6,8 +6,9 @@ import pytest
 from twisted.internet import defer, task
 
 from bitdust.automats.registry import AutomatRegistry
+from bitdust.interface.error_statuses import status_of
 from bitdust.main.config import Config
-from bitdust.main.errors import BadRequest, NotFound
+from bitdust.main.errors import InvalidInput, NotFound
 from bitdust.main.events import EventBus
 from bitdust.main.service import BitDustService
 from bitdust.main.service_graph import DependencyCycle
@@ -134,7 +135,7 @@ def test_service_start_with_disabled_dependency_names_it(world) -> None:
     failure = result_of(world["manager"].start("service_chat"), world["clock"])
     assert isinstance(failure.value, ServiceError)
     assert "service_tcp" in failure.value.message
-    assert failure.value.http_code == 409
+    assert status_of(failure.value) == 409
     assert not world["manager"].is_on("service_chat")
 
 
@@ -192,7 +193,7 @@ def test_restart_restarts_running_dependents(world) -> None:
 
 def test_restart_of_disabled_service_is_refused(world) -> None:
     world["add"]("service_x", enabled=False)
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         world["manager"].restart("service_x")
 
 

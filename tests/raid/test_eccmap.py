@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 from bitdust.raid.eccmap import ECC_MAPS, eccmap
 
 
@@ -17,5 +17,5 @@ def test_the_seven_maps_and_their_arithmetic() -> None:
 
 @pytest.mark.parametrize("name", ["ecc/3x3", "", "4x4", None])
 def test_unknown_map_is_a_bad_request(name: object) -> None:
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         eccmap(name)  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bitdust.main.errors import BadRequest, NotFound
+from bitdust.main.errors import InvalidInput, NotFound
 from bitdust.storage.catalog import Catalog, open_connection, version_name
 from bitdust.storage.remote_path import RemotePath, parse_remote_path
 
@@ -63,19 +63,19 @@ def test_parents_are_created_like_mkdir_p(catalog: Catalog) -> None:
 
 def test_existing_path(catalog: Catalog) -> None:
     first = catalog.create(rp("docs"), as_folder=True)
-    with pytest.raises(BadRequest, match="already exists"):
+    with pytest.raises(InvalidInput, match="already exists"):
         catalog.create(rp("docs"), as_folder=True)
     assert catalog.create(rp("docs"), as_folder=True, exist_ok=True) == first
-    with pytest.raises(BadRequest, match="as a dir"):
+    with pytest.raises(InvalidInput, match="as a dir"):
         catalog.create(rp("docs"), exist_ok=True)
 
 
 def test_file_under_a_file_is_refused(catalog: Catalog) -> None:
     catalog.create(rp("a.txt"))
     before = catalog.revision()
-    with pytest.raises(BadRequest, match="is a file"):
+    with pytest.raises(InvalidInput, match="is a file"):
         catalog.create(rp("a.txt/b.txt"))
-    with pytest.raises(BadRequest, match="is a file"):
+    with pytest.raises(InvalidInput, match="is a file"):
         catalog.create(rp("a.txt/x/y"), as_folder=True)
     assert catalog.revision() == before
     assert paths(catalog.list()) == ["a.txt"]
@@ -83,7 +83,7 @@ def test_file_under_a_file_is_refused(catalog: Catalog) -> None:
 
 def test_failed_create_leaves_no_parents(catalog: Catalog) -> None:
     catalog.create(rp("x"), force_path_id="5/5")
-    with pytest.raises(BadRequest, match="already used"):
+    with pytest.raises(InvalidInput, match="already used"):
         catalog.create(rp("new/deep/file"), force_path_id="5/5")
     assert paths(catalog.list()) == ["x"]
 
@@ -92,10 +92,10 @@ def test_force_path_id(catalog: Catalog) -> None:
     assert catalog.create(rp("a"), force_path_id="7/3")["path_id"] == "7/3"
     assert catalog.create(rp("a", SHARE), force_path_id="7/3")["path_id"] == "7/3"  # other key
     assert catalog.create(rp("a"), exist_ok=True, force_path_id="7/3")["path_id"] == "7/3"
-    with pytest.raises(BadRequest, match="path id"):
+    with pytest.raises(InvalidInput, match="path id"):
         catalog.create(rp("a"), exist_ok=True, force_path_id="1")
     for bad in ("", "a", "1//2", "/1", "1/", "-1", "1.5"):
-        with pytest.raises(BadRequest, match="invalid path id"):
+        with pytest.raises(InvalidInput, match="invalid path id"):
             catalog.create(rp("b"), force_path_id=bad)
 
 
@@ -137,7 +137,7 @@ def test_delete_folder_tree(catalog: Catalog) -> None:
         catalog.delete(rp("a"))
     with pytest.raises(NotFound):
         catalog.info(rp("a/b/c.txt"))
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         catalog.delete(rp(""))
 
 
@@ -154,16 +154,16 @@ def test_versions(catalog: Catalog) -> None:
     assert [v["name"] for v in catalog.versions(rp("f"))] == ["F20261128033000AM", v2["name"]]
     catalog.set_version_state(rp("f"), v2["name"], "failed", manifest={"why": "x"})
     assert catalog.info(rp("f"))["size"] == 123
-    with pytest.raises(BadRequest, match="already exists"):
+    with pytest.raises(InvalidInput, match="already exists"):
         catalog.add_version(rp("f"), ecc_map="ecc/2x2", block_size=1, name="F20261128033000AM")
-    with pytest.raises(BadRequest, match="invalid version name"):
+    with pytest.raises(InvalidInput, match="invalid version name"):
         catalog.add_version(rp("f"), ecc_map="ecc/2x2", block_size=1, name="nope")
-    with pytest.raises(BadRequest, match="state"):
+    with pytest.raises(InvalidInput, match="state"):
         catalog.set_version_state(rp("f"), v2["name"], "lost")
     with pytest.raises(NotFound):
         catalog.set_version_state(rp("f"), "F20000101000000AM", "ready")
     catalog.create(rp("d"), as_folder=True)
-    with pytest.raises(BadRequest, match="folder"):
+    with pytest.raises(InvalidInput, match="folder"):
         catalog.add_version(rp("d"), ecc_map="ecc/2x2", block_size=1)
 
 
@@ -253,7 +253,7 @@ def test_items_remember_the_local_path_they_were_created_or_uploaded_from(catalo
     }
     revision = catalog.revision()
     for bad in ("", "x\x00y"):
-        with pytest.raises(BadRequest):
+        with pytest.raises(InvalidInput):
             catalog.set_local_path(rp("a"), bad)
     assert catalog.revision() == revision and catalog.info(rp("a"))["local_path"] == "/tmp/a"
 

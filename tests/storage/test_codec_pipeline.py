@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bitdust.crypt.rsa_key import RsaKey
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 from bitdust.raid.eccmap import ECC_MAPS
 from bitdust.storage.codec import pipeline
 from bitdust.storage.codec.manifest import Manifest, Progress
@@ -90,23 +90,23 @@ def test_manifest_json_round_trip(tmp_path: Path, rsa_key) -> None:
     assert data["block_count"] == 1 and data["ecc"] == "ecc/4x4" and data["total_size"] == 5
     assert Manifest.from_json(manifest.to_json()) == manifest
     for broken in ({**data, "format": 9}, {**data, "ecc": "ecc/5x5"}, {**data, "block_count": 3}, {"format": 1}):
-        with pytest.raises(BadRequest):
+        with pytest.raises(InvalidInput):
             Manifest.from_dict(broken)
 
 
 def test_bad_inputs(tmp_path: Path, rsa_key) -> None:
     store = LocalFragmentStore(tmp_path / "store")
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         upload(tmp_path / "missing", store, rsa_key)
     source = tmp_path / "f"
     source.write_bytes(b"x")
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         upload(source, store, rsa_key, ecc="ecc/3x3")
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         upload(source, store, rsa_key, block_size=0)
     manifest = upload(source, store, rsa_key)
     (tmp_path / "dir").mkdir()
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         pipeline.download(manifest, rsa_key=rsa_key, source=store, destination_path=tmp_path / "dir")
 
 

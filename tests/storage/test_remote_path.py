@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 from bitdust.storage.remote_path import RemotePath, check_path, parse_remote_path, split_key_prefix
 
 MASTER = "master$alice@127.0.0.1_8084"
@@ -55,18 +55,18 @@ def test_good_paths(text: str, expected: RemotePath) -> None:
     ],
 )
 def test_bad_paths(text: str, reason: str) -> None:
-    with pytest.raises(BadRequest) as info:
+    with pytest.raises(InvalidInput) as info:
         parse_remote_path(text, MASTER)
     assert reason in info.value.message
 
 
 def test_not_a_string() -> None:
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         parse_remote_path(42, MASTER)  # type: ignore[arg-type]
 
 
 def test_no_default_key() -> None:
-    with pytest.raises(BadRequest, match="no key id"):
+    with pytest.raises(InvalidInput, match="no key id"):
         parse_remote_path("a/b", None)
     assert parse_remote_path(f"{MASTER}:a", None) == RemotePath(MASTER, "a")
 
@@ -93,7 +93,7 @@ def test_helpers() -> None:
 def test_parse_never_crashes_and_round_trips(text: str) -> None:
     try:
         rp = parse_remote_path(text, MASTER)
-    except BadRequest:
+    except InvalidInput:
         return
     assert parse_remote_path(str(rp), None) == rp
     assert check_path(rp.path) == rp.path

@@ -7,6 +7,7 @@ from twisted.internet import defer, task
 
 from bitdust.automats.registry import AutomatRegistry
 from bitdust.crypt.key_registry import KeyRegistry
+from bitdust.interface.error_statuses import status_of
 from bitdust.main.network_config import IdServerAddress
 from bitdust.userid.id_publish import IdentityPublishError
 from bitdust.userid.id_registrator import IdRegistrator
@@ -85,7 +86,7 @@ def test_name_taken_on_one_server_saves_nothing(world, key_b):
     machine.automat("start")
     failure = outcome(machine.result)
     assert isinstance(failure.value, IdentityPublishError)
-    assert failure.value.http_code == 409
+    assert status_of(failure.value) == 409
     assert "127.0.0.1:9002" in failure.value.message
     assert machine.state == "FAILED"
     assert world["local"].current is None and world["keys"].master() is None
@@ -97,7 +98,7 @@ def test_unreachable_server_saves_nothing(world):
     machine = world["make"]()
     machine.automat("start")
     failure = outcome(machine.result)
-    assert "unreachable" in failure.value.message and failure.value.http_code == 502
+    assert "unreachable" in failure.value.message and status_of(failure.value) == 502
     assert world["local"].current is None and world["keys"].master() is None
 
 
@@ -128,9 +129,9 @@ def test_save_failure_rolls_the_master_key_back(world, monkeypatch):
 
 
 def test_bad_username_is_refused_before_anything(world):
-    from bitdust.main.errors import BadRequest
+    from bitdust.main.errors import InvalidInput
 
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         world["make"](username="Al")
     assert len(world["registry"]) == 0
 

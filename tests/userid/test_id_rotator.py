@@ -6,6 +6,7 @@ import pytest
 from twisted.internet import defer, task
 
 from bitdust.crypt.key_registry import KeyRegistry
+from bitdust.interface.error_statuses import status_of
 from bitdust.main.errors import Conflict
 from bitdust.main.network_config import IdServerAddress
 from bitdust.userid.id_publish import IdentityPublishError, publish
@@ -120,7 +121,7 @@ def test_failed_publish_changes_nothing_locally(world):
 
     fleet.http_post = refusing_c
     failure = world["run"](force=True)
-    assert isinstance(failure.value, IdentityPublishError) and failure.value.http_code == 409
+    assert isinstance(failure.value, IdentityPublishError) and status_of(failure.value) == 409
     assert world["local"].current is world["current"]
     assert world["keys"].master().key_id == "master$alice@127.0.0.1_9001"
 

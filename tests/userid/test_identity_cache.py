@@ -8,7 +8,8 @@ import pytest
 from twisted.internet import defer, task
 
 from bitdust.crypt.rsa_key import RsaKey
-from bitdust.main.errors import BadRequest
+from bitdust.interface.error_statuses import status_of
+from bitdust.main.errors import InvalidInput
 from bitdust.userid.errors import IdentityFetchError
 from bitdust.userid.identity import Identity
 from bitdust.userid.identity_cache import IdentityCache
@@ -171,9 +172,9 @@ def test_remember_rotation(cache: IdentityCache, key_a: RsaKey) -> None:
     cache.put(alice)
     cache.remember_rotation(A_URL, B_URL)
     assert cache.get(A_URL) is alice
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         cache.remember_rotation(B_URL, A_URL)
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         cache.remember_rotation(A_URL, A_URL)
 
 
@@ -325,7 +326,7 @@ def test_fetch_failures(cache: IdentityCache, http: FakeHttp, answer: Any, reaso
     http.answers[A_URL] = answer
     error = _fetch_error(cache.fetch(A_URL))
     assert error.reason == reason
-    assert error.http_code == 502
+    assert status_of(error) == 502
     assert cache.get(A_URL) is None
 
 
@@ -376,4 +377,4 @@ def test_fetch_stale_returns_held(cache: IdentityCache, http: FakeHttp, key_a: R
 
 def test_fetch_bad_idurl(cache: IdentityCache) -> None:
     failure = _result(cache.fetch("not a user"))
-    assert failure.check(BadRequest)
+    assert failure.check(InvalidInput)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 from bitdust.userid.idurl import (
     IdUrl,
     check_host,
@@ -83,7 +83,7 @@ def test_scheme_and_host_are_case_insensitive() -> None:
     ],
 )
 def test_bad_idurls(text: str, reason: str) -> None:
-    with pytest.raises(BadRequest) as info:
+    with pytest.raises(InvalidInput) as info:
         IdUrl.parse(text)
     assert reason in info.value.message
 
@@ -108,18 +108,18 @@ def test_bad_idurls(text: str, reason: str) -> None:
     ],
 )
 def test_bad_global_ids(text: object) -> None:
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         IdUrl.from_global_id(text)  # type: ignore[arg-type]
 
 
 def test_constructor_validates() -> None:
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         IdUrl("h.com", 0, "alice")
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         IdUrl("h.com", True, "alice")  # type: ignore[arg-type]
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         IdUrl("H.com", 80, "alice")
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         IdUrl("h.com", 80, "a")
 
 
@@ -130,7 +130,7 @@ def test_good_usernames(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["ab", "", "a" * 21, "Alice", "al ice", "al.ce", "alicé", None, 123])
 def test_bad_usernames(name: object) -> None:
-    with pytest.raises(BadRequest) as info:
+    with pytest.raises(InvalidInput) as info:
         check_username(name)  # type: ignore[arg-type]
     assert "3 to 20" in info.value.message
 
@@ -138,19 +138,19 @@ def test_bad_usernames(name: object) -> None:
 def test_hosts() -> None:
     assert check_host("a.b-c.d") == "a.b-c.d"
     for bad in ["", "a.", "a..b", "a-.b", "a" * 254, "a b", "a/b"]:
-        with pytest.raises(BadRequest):
+        with pytest.raises(InvalidInput):
             check_host(bad)
 
 
 def test_user_refs() -> None:
-    with pytest.raises(BadRequest) as info:
+    with pytest.raises(InvalidInput) as info:
         parse_user_ref("alice")
     assert "DHT" in info.value.message
-    with pytest.raises(BadRequest) as info:
+    with pytest.raises(InvalidInput) as info:
         parse_user_ref("master$alice@host")
     assert "key id" in info.value.message
     for bad in ["", "!!", None, "http://x"]:
-        with pytest.raises(BadRequest):
+        with pytest.raises(InvalidInput):
             parse_user_ref(bad)  # type: ignore[arg-type]
 
 
@@ -159,9 +159,9 @@ def test_key_ids() -> None:
     assert key_id_of("share_1", "http://host.net/bob.xml") == "share_1$bob@host.net"
     assert key_id_of("group", "carol@h_81") == "group$carol@h_81"
     assert parse_key_id("master$alice@localhost_8084") == ("master", IdUrl("localhost", 8084, "alice"))
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         key_id_of("Bad Alias", "alice@host")
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         parse_key_id("master$al@host")
 
 
@@ -184,6 +184,6 @@ def test_random_text_is_refused_or_round_trips(text: str) -> None:
     for parse in (IdUrl.parse, IdUrl.from_global_id, parse_user_ref):
         try:
             idurl = parse(text)
-        except BadRequest:
+        except InvalidInput:
             continue
         assert IdUrl.parse(idurl.url) == idurl

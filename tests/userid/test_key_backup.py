@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 from bitdust.userid import key_backup
 from bitdust.userid.key_backup import check_backup_path, write_new_file
 
@@ -44,7 +44,7 @@ def listing(folder: Path) -> dict[str, bytes | str]:
     ],
 )
 def test_paths_that_cannot_name_a_new_file_are_refused_before_any_disk_access(text, reason) -> None:
-    with pytest.raises(BadRequest, match=reason):
+    with pytest.raises(InvalidInput, match=reason):
         check_backup_path(text)
 
 
@@ -74,16 +74,16 @@ def make_existing(tmp_path: Path, kind: str) -> Path:
 def test_an_existing_path_is_refused_and_left_alone(tmp_path: Path, kind: str) -> None:
     target = make_existing(tmp_path, kind)
     before = listing(tmp_path)
-    with pytest.raises(BadRequest, match="already exists"):
+    with pytest.raises(InvalidInput, match="already exists"):
         write_new_file(check_backup_path(str(target)), DATA)
     assert listing(tmp_path) == before
 
 
 def test_a_missing_folder_or_a_file_as_folder_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(BadRequest, match="does not exist"):
+    with pytest.raises(InvalidInput, match="does not exist"):
         write_new_file(check_backup_path(str(tmp_path / "missing" / "backup.txt")), DATA)
     (tmp_path / "plain").write_bytes(b"x")
-    with pytest.raises(BadRequest, match="is not a folder"):
+    with pytest.raises(InvalidInput, match="is not a folder"):
         write_new_file(check_backup_path(str(tmp_path / "plain" / "backup.txt")), DATA)
     assert listing(tmp_path) == {"plain": b"x"}
 
@@ -93,7 +93,7 @@ def test_a_folder_we_may_not_write_to_is_a_bad_request(tmp_path: Path, monkeypat
         raise PermissionError(errno.EACCES, "Permission denied")
 
     monkeypatch.setattr(key_backup.tempfile, "mkstemp", denied)
-    with pytest.raises(BadRequest, match="cannot write in .*Permission denied"):
+    with pytest.raises(InvalidInput, match="cannot write in .*Permission denied"):
         write_new_file(check_backup_path(str(tmp_path / "backup.txt")), DATA)
     assert list(tmp_path.iterdir()) == []
 
@@ -108,7 +108,7 @@ def test_a_file_created_meanwhile_is_not_overwritten(tmp_path: Path, monkeypatch
         return real_link(src, dst, **kwargs)
 
     monkeypatch.setattr(key_backup.os, "link", racing_link)
-    with pytest.raises(BadRequest, match="already exists"):
+    with pytest.raises(InvalidInput, match="already exists"):
         write_new_file(target, DATA)
     assert listing(tmp_path) == {"backup.txt": b"written by somebody else"}
 
@@ -122,7 +122,7 @@ def test_without_hard_links_the_file_is_still_created_exclusively(tmp_path: Path
     write_new_file(target, DATA)
     assert listing(tmp_path) == {"backup.txt": DATA}
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
-    with pytest.raises(BadRequest, match="already exists"):
+    with pytest.raises(InvalidInput, match="already exists"):
         write_new_file(target, b"again")
     assert listing(tmp_path) == {"backup.txt": DATA}
 

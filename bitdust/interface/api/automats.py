@@ -10,7 +10,7 @@ from bitdust.automats import diagram
 from bitdust.automats.source import parse_source
 from bitdust.interface.api.constraints import one_of, text
 from bitdust.interface.api.spec import api_method
-from bitdust.main.errors import BadRequest, NotFound
+from bitdust.main.errors import InvalidInput, NotFound
 
 #: the copy of ``automats/*.md`` that an installed package carries (written by setup.py's build_py)
 SHIPPED_SOURCES = Path(__file__).resolve().parents[2] / "automats" / "sources"
@@ -71,7 +71,7 @@ def render(name: str, states: dict[str, int], fmt: str) -> str:
 def automat_diagram(engine: Any, name: str, live: bool = True, format: str = "dot") -> Any:  # noqa: A002
     """The diagram of a state machine as DOT or SVG text, live states highlighted."""
     if format not in ("dot", "svg"):
-        raise BadRequest("parameter format: expected 'dot' or 'svg'")
+        raise InvalidInput("parameter format: expected 'dot' or 'svg'")
     states = live_states(engine, name) if live else {}
     d = engine.run_blocking(render, name, states, format)
     d.addCallback(lambda text: {"name": name, "format": format, "live_states": states, "diagram": text})

@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 
 _NUMBER_KINDS = ("int", "float")
 
@@ -221,10 +221,10 @@ def each(item: Constraint, *, min_items: int | None = None, max_items: int | Non
 
 
 def check(name: str, constraint: Constraint | None, value: Any) -> Any:
-    """``value`` when it satisfies ``constraint``; else a BadRequest naming the parameter."""
+    """``value`` when it satisfies ``constraint``; else an InvalidInput naming the parameter."""
     if constraint is None:
         return value
     reason = constraint.problem(value)
     if reason is not None:
-        raise BadRequest(f"parameter {name}: {reason}")
+        raise InvalidInput(f"parameter {name}: {reason}", parameter=name)
     return value

@@ -14,7 +14,7 @@ from bitdust.dht.records import RECORD_TYPES, encode_record, make_record, record
 from bitdust.interface.api.constraints import between, one_of, text
 from bitdust.interface.api.spec import api_method
 from bitdust.main import strict_json
-from bitdust.main.errors import BadRequest, ServiceUnavailable
+from bitdust.main.errors import InvalidInput, Unavailable
 from bitdust.services.service_entangled_dht import MAX_NICKNAME_POSITIONS, dht_service
 from bitdust.userid.idurl import IdUrl
 
@@ -31,7 +31,7 @@ _ATTEMPTS = between(1, MAX_NICKNAME_POSITIONS)
 def _node(engine: Any) -> DhtNode:
     service = dht_service(engine)
     if service is None:
-        raise ServiceUnavailable("service_entangled_dht is not running; start it with service_start")
+        raise Unavailable("service_entangled_dht is not running; start it with service_start")
     return service.node
 
 
@@ -44,7 +44,7 @@ def _closest(result: LookupResult | None) -> list[dict[str, Any]]:
 def _user(idurl: str) -> dict[str, Any]:
     try:
         parsed = IdUrl.parse(idurl)
-    except BadRequest:
+    except InvalidInput:
         return {"idurl": idurl or None, "global_id": None}
     return {"idurl": parsed.url, "global_id": parsed.global_id}
 
@@ -82,7 +82,7 @@ def dht_user_random(engine: Any, layer_id: int = 0, count: int = 1) -> defer.Def
     node = _node(engine)
     layer = check_layer(layer_id)
     if not 1 <= count <= MAX_RANDOM_USERS:
-        raise BadRequest(f"count must be 1 to {MAX_RANDOM_USERS}")
+        raise InvalidInput(f"count must be 1 to {MAX_RANDOM_USERS}")
 
     def listed(responders: list[Any]) -> list[dict[str, Any]]:
         users = []
@@ -120,7 +120,7 @@ def dht_value_get(
     kind = _record_type(record_type)
     layer = check_layer(layer_id)
     if use_cache_ttl is not None and use_cache_ttl < 0:
-        raise BadRequest("use_cache_ttl cannot be negative")
+        raise InvalidInput("use_cache_ttl cannot be negative")
 
     def read(result: LookupResult) -> dict[str, Any]:
         answer: dict[str, Any] = {"my_dht_id": encode_id(node.node_id), "key": key}
@@ -165,13 +165,13 @@ def dht_value_set(
     kind = _record_type(record_type)
     layer = check_layer(layer_id)
     if expire is not None and expire <= 0:
-        raise BadRequest("expire must be a positive number of seconds")
+        raise InvalidInput("expire must be a positive number of seconds")
     if isinstance(value, str):
         try:
             value = strict_json.loads(value)
         except strict_json.NotStrictJson:
             if kind != "skip_validation":
-                raise BadRequest(f"value of a {kind} record must be a JSON object") from None
+                raise InvalidInput(f"value of a {kind} record must be a JSON object") from None
     record = make_record(kind, value)
     data = encode_record(record)
 
@@ -217,13 +217,13 @@ def _nickname(nickname: str) -> str:
         or ":" in nickname
         or not nickname.isprintable()
     ):
-        raise BadRequest("a nickname is 1 to 64 printable characters without ':'")
+        raise InvalidInput("a nickname is 1 to 64 printable characters without ':'")
     return nickname
 
 
 def _attempts(attempts: int) -> int:
     if not 1 <= attempts <= MAX_NICKNAME_POSITIONS:
-        raise BadRequest(f"attempts must be 1 to {MAX_NICKNAME_POSITIONS}")
+        raise InvalidInput(f"attempts must be 1 to {MAX_NICKNAME_POSITIONS}")
     return attempts
 
 

@@ -27,7 +27,7 @@ from twisted.internet import defer
 from bitdust.crypt.key_id import check_key_id, split_key_id
 from bitdust.interface.api.constraints import text
 from bitdust.interface.api.spec import ApiResult, api_method
-from bitdust.main.errors import BadRequest, ServiceUnavailable
+from bitdust.main.errors import InvalidInput, Unavailable
 from bitdust.storage.remote_path import RemotePath, parse_remote_path
 
 _REMOTE_PATH = "key_id:path/to/item, e.g. master$alice@host:docs/a.txt; without key_id: the master key"
@@ -38,7 +38,7 @@ def _catalog(engine: Any) -> Any:
     """The catalog, once service_backup_db runs; 503 otherwise."""
     catalog = getattr(engine, "catalog", None)
     if not engine.services.is_on("service_backup_db") or catalog is None:
-        raise ServiceUnavailable("service_backup_db is not running; start it with service_start")
+        raise Unavailable("service_backup_db is not running; start it with service_start")
     return catalog
 
 
@@ -46,7 +46,7 @@ def _known_key(engine: Any, key_id: str) -> str:
     """A key id the node holds; remote paths of other keys cannot be encrypted or read here."""
     check_key_id(key_id)
     if engine.keys.find(key_id) is None:
-        raise BadRequest(f"unknown key {key_id}")
+        raise InvalidInput(f"unknown key {key_id}")
     return key_id
 
 
@@ -266,7 +266,7 @@ def files_list(
 def _master_key_or_400(engine: Any) -> str:
     key = _master_key_id(engine)
     if key is None:
-        raise BadRequest("this node has no master key yet: pass key_id")
+        raise InvalidInput("this node has no master key yet: pass key_id")
     return key
 
 

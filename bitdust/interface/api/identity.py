@@ -10,7 +10,7 @@ from bitdust.crypt.rsa_key import RsaKey
 from bitdust.interface.api.constraints import each, text
 from bitdust.interface.api.keys import registry
 from bitdust.interface.api.spec import ApiResult, api_method
-from bitdust.main.errors import BadRequest, Conflict
+from bitdust.main.errors import Conflict, InvalidInput
 from bitdust.main.network_config import IdServerAddress, parse_server_address
 from bitdust.services.identity_part import rotate_identity, sync_key_owner
 from bitdust.userid.id_registrator import IdRegistrator
@@ -137,7 +137,7 @@ def identity_create(
 
     def register(servers: list[IdServerAddress]) -> defer.Deferred[Any]:
         if len(servers) < minimum:
-            raise BadRequest(
+            raise InvalidInput(
                 f"an identity needs at least {minimum} identity servers, {len(servers)} known: "
                 "pass preferred_servers or set up the network config"
             )
@@ -214,19 +214,19 @@ def identity_recover(
     keys = registry(engine)
     _no_identity_yet(engine)
     if len(private_key_source) > MAX_KEY_SOURCE:
-        raise BadRequest("private_key_source is too large")
+        raise InvalidInput("private_key_source is too large")
     idurl_text, key_text = split_key_source(private_key_source)
     idurl_text = known_idurl or idurl_text
     if not idurl_text:
-        raise BadRequest("no IDURL: put it on the first line of private_key_source or pass known_idurl")
+        raise InvalidInput("no IDURL: put it on the first line of private_key_source or pass known_idurl")
     idurl = IdUrl.parse(idurl_text)
     key = RsaKey.from_private_text(key_text)
     if not key.has_private:
-        raise BadRequest("private_key_source holds no private key")
+        raise InvalidInput("private_key_source holds no private key")
 
     def check(identity: Any) -> Any:
         if RsaKey.from_public_text(identity.public_key) != key:
-            raise BadRequest(f"the private key does not match the identity published at {idurl.url}")
+            raise InvalidInput(f"the private key does not match the identity published at {idurl.url}")
 
         def save() -> None:
             keys.install_master(key, identity.global_id, identity.idurl.url)

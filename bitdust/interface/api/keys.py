@@ -10,7 +10,7 @@ from bitdust.crypt.key_id import ALIAS_MAX_LENGTH, ALIAS_PATTERN
 from bitdust.crypt.rsa_key import KEY_SIZES
 from bitdust.interface.api.constraints import one_of, text
 from bitdust.interface.api.spec import api_method
-from bitdust.main.errors import BadRequest, ServiceUnavailable
+from bitdust.main.errors import InvalidInput, Unavailable
 
 _PRIVATE = "also return the private key (PEM text); it never leaves this machine otherwise"
 
@@ -18,7 +18,7 @@ _PRIVATE = "also return the private key (PEM text); it never leaves this machine
 def registry(engine: Any) -> Any:
     """The key registry, once service_keys_registry runs (it loads the keys from disk)."""
     if not engine.services.is_on("service_keys_registry"):
-        raise ServiceUnavailable("service_keys_registry is not running; start it with service_start")
+        raise Unavailable("service_keys_registry is not running; start it with service_start")
     return engine.keys
 
 
@@ -72,7 +72,7 @@ def key_create(
     keys = registry(engine)
     size = key_size if key_size is not None else engine.config.get("personal/private-key-size")
     if size not in KEY_SIZES:
-        raise BadRequest(f"key size {size} is not allowed: use 1024, 2048 or 4096")
+        raise InvalidInput(f"key size {size} is not allowed: use 1024, 2048 or 4096")
     d = engine.run_blocking(keys.create, key_alias, size=size, label=label)
 
     def created(record: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from twisted.python.failure import Failure
 
 from bitdust.interface.api.constraints import between, each, one_of, text
 from bitdust.interface.api.spec import ApiResult, api_method
-from bitdust.main.errors import BadRequest, ServiceUnavailable
+from bitdust.main.errors import InvalidInput, Unavailable
 from bitdust.p2p.errors import DeliveryFailed
 from bitdust.p2p.traffic import IdentityFetches
 from bitdust.userid.idurl import parse_user_ref
@@ -31,13 +31,13 @@ def _user(engine: Any, user_id: str) -> str:
         idurl = known.idurl.url
     me = engine.local_identity.current
     if me is not None and idurl in {source.url for source in me.sources}:
-        raise BadRequest("that is this node's own identity")
+        raise InvalidInput("that is this node's own identity")
     return idurl
 
 
 def _positive(name: str, value: float, *, at_most: float = 3600.0) -> float:
     if not 0 < value <= at_most:
-        raise BadRequest(f"{name} must be more than 0 and at most {at_most:g}, got {value!r}")
+        raise InvalidInput(f"{name} must be more than 0 and at most {at_most:g}, got {value!r}")
     return value
 
 
@@ -65,7 +65,7 @@ def user_ping(engine: Any, user_id: str, timeout: float = 15, retries: int = 2) 
     engine.p2p.require_contacts()
     _positive("timeout", timeout)
     if not 0 <= retries <= 10:
-        raise BadRequest(f"retries must be from 0 to 10, got {retries}")
+        raise InvalidInput(f"retries must be from 0 to 10, got {retries}")
     idurl = _user(engine, user_id)
     started = engine.reactor.seconds()
 
@@ -162,12 +162,12 @@ def _tcp_if_wanted(engine: Any, protocols: list[str] | None) -> Any:
     if protocols is not None:
         unknown = [p for p in protocols if p not in ("tcp", "udp", "proxy")]
         if unknown:
-            raise BadRequest(f"unknown protocols {unknown}: use tcp, udp or proxy")
+            raise InvalidInput(f"unknown protocols {unknown}: use tcp, udp or proxy")
         if "tcp" not in protocols:
             return None
     tcp = engine.p2p.tcp
     if tcp is None:
-        raise ServiceUnavailable("service_tcp_connections is not running")
+        raise Unavailable("service_tcp_connections is not running")
     return tcp
 
 
@@ -211,14 +211,14 @@ def network_connected(engine: Any, wait_timeout: float = 5) -> defer.Deferred[Ap
     """OK once the node is connected; an error with the reason if it is not within ``wait_timeout``."""
     connector = engine.p2p.require_connector()
     if not 0 <= wait_timeout <= 600:
-        raise BadRequest(f"wait_timeout must be from 0 to 600, got {wait_timeout}")
+        raise InvalidInput(f"wait_timeout must be from 0 to 600, got {wait_timeout}")
     if connector.state == "DISCONNECTED":
         connector.automat("reconnect")
 
     def settled(connected: bool) -> ApiResult:
         if not connected:
             reason = connector.problem or f"network_connector is {connector.state}"
-            raise ServiceUnavailable(f"the node is not connected: {reason}")
+            raise Unavailable(f"the node is not connected: {reason}")
         return ApiResult({"network_connector_state": connector.state}, message="connected")
 
     return connector.wait_settled(wait_timeout).addCallback(settled)

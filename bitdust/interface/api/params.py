@@ -3,7 +3,7 @@
 Values arrive in two shapes: strings (URL query string, path segments) and JSON values (a REST
 body, WebSocket ``kwargs``). Each is coerced by the parameter's declared kind, so a method body
 never sees ``"false"`` where it asked for a ``bool``. Every problem becomes a
-:class:`~bitdust.main.errors.BadRequest` naming the parameter; nothing else escapes from here,
+:class:`~bitdust.main.errors.InvalidInput` naming the parameter; nothing else escapes from here,
 which is what lets the transports answer 400 without guessing.
 
 Rules, per kind:
@@ -38,7 +38,7 @@ from typing import Any
 
 from bitdust.interface.api import constraints, decoding
 from bitdust.interface.api.spec import MethodSpec, Param
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 
 KIND_NAMES = {
     "str": "string",
@@ -60,7 +60,7 @@ _REPEATED: Any = object()  # a scalar parameter repeated in a query string
 
 
 class _Invalid(Exception):
-    """The value does not fit the kind; turned into a BadRequest by the caller.
+    """The value does not fit the kind; turned into an InvalidInput by the caller.
 
     ``problem`` is set when the value was JSON text holding something JSON does not allow.
     """
@@ -186,17 +186,19 @@ _CONVERTERS = {
 
 
 def coerce_value(param: Param, value: Any, *, from_string: bool) -> Any:
-    """One value coerced to ``param.kind``; raises BadRequest naming the parameter."""
+    """One value coerced to ``param.kind``; raises InvalidInput naming the parameter."""
     if value is None or (from_string and param.nullable and value == "null"):
         if param.nullable:
             return None
-        raise BadRequest(f"parameter {param.name}: expected {KIND_NAMES[param.kind]}, got null")
+        raise InvalidInput(f"parameter {param.name}: expected {KIND_NAMES[param.kind]}, got null", parameter=param.name)
     try:
         converted = _CONVERTERS[param.kind](value)
     except _Invalid as exc:
         if exc.problem is not None:
-            raise BadRequest(decoding.describe_value(param.name, exc.problem)) from None
-        raise BadRequest(f"parameter {param.name}: expected {KIND_NAMES[param.kind]}, got {_show(value)}") from None
+            raise InvalidInput(decoding.describe_value(param.name, exc.problem), parameter=param.name) from None
+        raise InvalidInput(
+            f"parameter {param.name}: expected {KIND_NAMES[param.kind]}, got {_show(value)}", parameter=param.name
+        ) from None
     return apply_constraint(param, converted)
 
 
@@ -244,7 +246,7 @@ def _parse(spec: MethodSpec, items: Iterable[tuple[str, Any, bool, str]]) -> dic
             continue
         try:
             found[param.name] = coerce_value(param, value, from_string=from_string)
-        except BadRequest as exc:
+        except InvalidInput as exc:
             problems.extend(exc.errors)
     for param in spec.params:
         if param.name in seen:
@@ -254,7 +256,7 @@ def _parse(spec: MethodSpec, items: Iterable[tuple[str, Any, bool, str]]) -> dic
         else:
             found[param.name] = _default_of(param)
     if problems:
-        raise BadRequest(problems[0], errors=problems)
+        raise InvalidInput(problems[0], errors=problems)
     return found
 
 

@@ -3,7 +3,8 @@
 REST and WebSocket both hand a method name (or a matched route) and raw values to
 :meth:`ApiRegistry.call` / :meth:`ApiRegistry.call_request`; parameters are parsed, the method
 runs, and every outcome is mapped to ``(http_code, envelope)`` here: a domain error
-(:class:`~bitdust.main.errors.BitDustError`) to its own code and messages, anything unexpected to
+(:class:`~bitdust.main.errors.BitDustError`) to the status of its kind
+(:mod:`bitdust.interface.error_statuses`) and its messages, anything unexpected to
 a logged 500 whose envelope never carries a traceback. The transports only move bytes.
 """
 
@@ -21,6 +22,7 @@ from twisted.python.failure import Failure
 from bitdust.interface.api import envelope
 from bitdust.interface.api.params import parse_params, parse_request_params
 from bitdust.interface.api.spec import ApiResult, MethodSpec, specs_of
+from bitdust.interface.error_statuses import status_of
 from bitdust.main.errors import BitDustError, NotFound
 
 CallResult = tuple[int, dict[str, Any]]
@@ -190,7 +192,7 @@ class ApiRegistry:
                 return failure
             if failure.check(BitDustError):
                 exc = failure.value
-                return exc.http_code, envelope.error(list(exc.errors), self._elapsed(started))
+                return status_of(exc), envelope.error(list(exc.errors), self._elapsed(started))
             return self._internal_error(failure, name, started, "failed")
 
         def report(result: CallResult | Failure) -> CallResult | Failure:

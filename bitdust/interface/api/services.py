@@ -8,7 +8,7 @@ from twisted.internet import defer
 
 from bitdust.interface.api.constraints import between
 from bitdust.interface.api.spec import api_method
-from bitdust.main.errors import BadRequest, ServiceUnavailable
+from bitdust.main.errors import InvalidInput, Unavailable
 
 
 @api_method("GET", "service/list/v1", params={"with_configs": "also list each service's config options"})
@@ -56,7 +56,7 @@ def service_stop(engine: Any, service_name: str) -> defer.Deferred[dict[str, Any
 def service_restart(engine: Any, service_name: str, wait_timeout: float = 10) -> defer.Deferred[dict[str, Any]]:
     """Stop an enabled service and start it again, with the services depending on it."""
     if wait_timeout <= 0 or wait_timeout > 3600:
-        raise BadRequest("parameter wait_timeout: expected seconds between 0 and 3600")
+        raise InvalidInput("parameter wait_timeout: expected seconds between 0 and 3600")
     engine.services.get(service_name)
     d = engine.services.restart(service_name)
 
@@ -73,7 +73,7 @@ def service_restart(engine: Any, service_name: str, wait_timeout: float = 10) ->
     def cancelled(failure: Any) -> Any:
         failure.trap(defer.CancelledError)
         if call.called:
-            raise ServiceUnavailable(
+            raise Unavailable(
                 f"{service_name} did not restart within {wait_timeout} s; it is now {engine.services.state(service_name)}"
             )
         return failure

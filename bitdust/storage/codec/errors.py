@@ -1,18 +1,16 @@
-"""Errors of the storage codec, all :class:`BitDustError` so the API layer can answer them."""
+"""Errors of the storage codec, each of a kind of :mod:`bitdust.errors` so the API layer can answer them."""
 
 from __future__ import annotations
 
-from bitdust.main.errors import BadRequest, BitDustError
+from bitdust.main.errors import InternalError, InvalidInput, Unavailable
 
 
-class CorruptFragment(BitDustError):
+class CorruptFragment(InternalError):
     """A fragment blob that fails any check; the downloader treats it as missing."""
 
 
-class BlockUnavailable(BitDustError):
+class BlockUnavailable(Unavailable):
     """Fewer than K good fragments for a block: the file cannot be rebuilt now."""
-
-    http_code = 503
 
     def __init__(self, block: int, *, found: int, required: int) -> None:
         super().__init__(f"block {block} is unavailable: {found} good fragments, {required} needed")
@@ -21,7 +19,7 @@ class BlockUnavailable(BitDustError):
         self.required = required
 
 
-class CorruptBlock(BitDustError):
+class CorruptBlock(InternalError):
     """K fragments verified but the rebuilt block did not decrypt or hash right: tampered data."""
 
     def __init__(self, block: int, reason: str) -> None:
@@ -29,9 +27,9 @@ class CorruptBlock(BitDustError):
         self.block = block
 
 
-class UnsafeArchive(BadRequest):
+class UnsafeArchive(InvalidInput):
     """A tar member that would write outside the destination (absolute, ``..``, escaping link)."""
 
 
-class BadManifest(BadRequest):
+class BadManifest(InvalidInput):
     """A manifest that is not one we wrote: unknown format, missing or inconsistent fields."""

@@ -26,7 +26,7 @@ import zstandard
 from bitdust.crypt import symmetric
 from bitdust.crypt.errors import CryptError
 from bitdust.crypt.rsa_key import RsaKey
-from bitdust.main.errors import BadRequest
+from bitdust.main.errors import InvalidInput
 from bitdust.raid import erasure
 from bitdust.raid.eccmap import EccMap, eccmap
 from bitdust.storage.codec import tarstream
@@ -49,7 +49,7 @@ def _as_ecc(ecc: EccMap | str) -> EccMap:
 
 def _require_blocking(store: Any, what: str) -> None:
     if not getattr(store, "blocking", True):
-        raise BadRequest(f"this {what} returns Deferreds: use the *_deferred pipeline, which bridges to the reactor")
+        raise InvalidInput(f"this {what} returns Deferreds: use the *_deferred pipeline, which bridges to the reactor")
 
 
 # -- upload ------------------------------------------------------------------------------------
@@ -147,14 +147,14 @@ def upload(
     ecc = _as_ecc(ecc)
     _require_blocking(sink, "sink")
     if block_size < 1:
-        raise BadRequest("block_size must be positive")
+        raise InvalidInput("block_size must be positive")
     source = Path(source_path)
     if source.is_file():
         kind = "file"
     elif source.is_dir():
         kind = "folder"
     else:
-        raise BadRequest(f"{source} is neither a regular file nor a folder")
+        raise InvalidInput(f"{source} is neither a regular file nor a folder")
     data_key = symmetric.new_data_key()
     wrapped = rsa_key.encrypt(data_key)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="codec-up") as pool:
@@ -334,7 +334,7 @@ def download(
     ecc = eccmap(manifest.ecc)
     destination = Path(destination_path)
     if destination.is_dir() and not destination.is_symlink():
-        raise BadRequest(f"{destination} is an existing folder")
+        raise InvalidInput(f"{destination} is an existing folder")
     data_key = rsa_key.decrypt(manifest.wrapped_key)
     temp = destination.parent / f"{destination.name}.partial-{secrets.token_hex(6)}"
     try:
