@@ -159,6 +159,7 @@ class Outbox:
             )
         )
         signed_d = self.run_blocking(sign_and_encode)
+        # gatherResults gives one result type to all its Deferreds; these two differ, hence list[Any].
         both: defer.Deferred[list[Any]] = defer.gatherResults([signed_d, identity_d], consumeErrors=True)
         both.addErrback(_first_error)
         return both.addCallback(lambda results: (results[0][0], results[0][1], results[1]))
