@@ -83,6 +83,9 @@ class _Cache:
     def fetch(self, idurl: Any) -> defer.Deferred[Identity]:
         return defer.fail(LookupError(f"{idurl} is not known"))
 
+    def refresh(self, idurl: Any, *, reason: str = "") -> defer.Deferred[Identity | None]:
+        return defer.succeed(self.get(idurl))
+
     def refresh_if_older(self, idurl: Any, revision: int) -> defer.Deferred[Identity | None]:
         return defer.succeed(self.get(idurl))
 

@@ -8,32 +8,36 @@ from typing import Any
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
+from bitdust.automats.runtime import Automat
 from bitdust.p2p.contact_status_machine import ContactStatusMachine
+from bitdust.p2p.packet import Packet
 
 
 class ContactStatus(ContactStatusMachine):
-    """``pinger(idurl)`` sends one check and fires on the peer's answer; ``report(idurl, state)`` is
-    told every change (events for API clients)."""
+    """``pinger(idurl)`` sends one check and fires on the peer's answer; ``report(idurl, old, new)`` is
+    told every change (events for API clients). ``ping_timeout`` is how long the next check may take."""
 
     def __init__(
         self,
         idurl: str,
         *,
-        pinger: Callable[[str], defer.Deferred[Any]],
+        pinger: Callable[[str], defer.Deferred[Packet | None]],
         report: Callable[[str, str, str], object] = lambda idurl, old, new: None,
+        ping_timeout: float = 10.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(instance_id=f"contact_status[{idurl}]", **kwargs)
         self.idurl = idurl
         self.pinger = pinger
         self.report = report
+        self.ping_timeout = ping_timeout
         self.since = self.clock.seconds()
         self.last_seen: float | None = None
         self.problem: str | None = None
-        self._ping: defer.Deferred[Any] | None = None
+        self._ping: defer.Deferred[Packet | None] | None = None
         self.add_state_changed_callback(self._changed_state)
 
-    def _changed_state(self, _automat: Any, old: str, new: str, _event: str) -> None:
+    def _changed_state(self, _automat: Automat, old: str, new: str, _event: str) -> None:
         self.since = self.clock.seconds()
         self.report(self.idurl, old, new)
 

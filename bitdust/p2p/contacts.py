@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from typing import Any
 
 from twisted.internet import defer
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
 
+from bitdust.automats.registry import AutomatRegistry
+from bitdust.automats.runtime import Automat
 from bitdust.p2p.contact_status import ContactStatus
+from bitdust.p2p.packet import Packet
 
 
 class ContactStatuses:
@@ -16,11 +22,11 @@ class ContactStatuses:
     def __init__(
         self,
         *,
-        clock: Any,
-        pinger: Callable[[str, float], defer.Deferred[Any]],
+        clock: IReactorTime,
+        pinger: Callable[[str, float], defer.Deferred[Packet | None]],
         report: Callable[[str, str, str], object] = lambda idurl, old, new: None,
-        automats: Any = None,
-        log: Any = None,
+        automats: AutomatRegistry | None = None,
+        log: Logger | None = None,
         ping_timeout: float = 10.0,
         max_peers: int = 10_000,
     ) -> None:
@@ -41,16 +47,25 @@ class ContactStatuses:
         if status is None:
             if len(self._peers) >= self.max_peers:
                 self._forget_oldest_offline()
-            status = ContactStatus(
-                idurl,
-                pinger=lambda peer: self.pinger(peer, status.ping_timeout),
-                report=self.report,
-                clock=self.clock,
-                registry=self.automats,
-                log=self.log,
-            )
-            status.ping_timeout = self.ping_timeout
-            self._peers[idurl] = status
+            status = self._peers[idurl] = self._new_status(idurl)
+        return status
+
+    def _new_status(self, idurl: str) -> ContactStatus:
+        """A machine for one more peer; its pings take the timeout it holds when each one starts."""
+        status: ContactStatus
+
+        def ping(peer: str) -> defer.Deferred[Packet | None]:
+            return self.pinger(peer, status.ping_timeout)
+
+        status = ContactStatus(
+            idurl,
+            pinger=ping,
+            report=self.report,
+            ping_timeout=self.ping_timeout,
+            clock=self.clock,
+            registry=self.automats,
+            log=self.log,
+        )
         return status
 
     def _forget_oldest_offline(self) -> None:
@@ -65,7 +80,7 @@ class ContactStatuses:
 
     # -- inputs -------------------------------------------------------------------------------
 
-    def on_gateway(self, event: str, idurl: str, detail: Any) -> None:
+    def on_gateway(self, event: str, idurl: str, detail: object) -> None:
         if event == "inbox-packet":
             status = self.get(idurl)
             status.seen()
@@ -92,7 +107,7 @@ class ContactStatuses:
             return defer.succeed(status.state)
         done: defer.Deferred[str] = defer.Deferred()
 
-        def changed(machine: Any, old: str, new: str, event: str) -> None:
+        def changed(machine: Automat, old: str, new: str, event: str) -> None:
             if new != "PING" and not done.called:
                 done.callback(new)
 
@@ -110,7 +125,7 @@ class ContactStatuses:
     def list(self) -> list[dict[str, Any]]:
         return [status.to_json() for status in self._peers.values()]
 
-    def connected(self) -> list[str]:
+    def connected(self) -> builtins.list[str]:
         return [idurl for idurl, status in self._peers.items() if status.state == "CONNECTED"]
 
     def destroy(self) -> None:

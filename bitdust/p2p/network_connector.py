@@ -12,12 +12,12 @@ from bitdust.p2p.network_connector_machine import NetworkConnectorMachine
 
 
 class NetworkConnector(NetworkConnectorMachine):
-    """``check()`` fires when the node is reachable as its identity says, fails otherwise."""
+    """``check()`` fires (or returns) when the node is reachable as its identity says, fails (or raises) otherwise."""
 
     def __init__(
         self,
         *,
-        check: Callable[[], defer.Deferred[Any]],
+        check: Callable[[], object],
         report: Callable[[str, str], object] = lambda state, reason: None,
         **kwargs: Any,
     ) -> None:
@@ -78,8 +78,13 @@ class NetworkConnector(NetworkConnectorMachine):
         d: defer.Deferred[bool] = defer.Deferred()
         self._waiters.append(d)
         call = self.clock.callLater(timeout, lambda: None if d.called else d.callback(False))
-        d.addBoth(lambda result: (call.cancel() if call.active() else None, result)[1])
-        return d
+
+        def settled(result: bool | Failure) -> bool | Failure:
+            if call.active():
+                call.cancel()
+            return result
+
+        return d.addBoth(settled)
 
     def destroy(self) -> None:
         self._settle(False)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 import msgpack
@@ -62,7 +62,7 @@ _WIRE_FIELDS = 11
 _UNPACK_ERRORS = (ValueError, TypeError, OverflowError, RecursionError, msgpack.exceptions.UnpackException)
 
 
-def _positive(_instance: object, attribute: attrs.Attribute, value: Any) -> None:
+def _positive(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
         raise ValueError(f"{attribute.name} must be a positive number, got {value!r}")
 
@@ -99,7 +99,7 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-def _to_date(value: Any) -> Any:
+def _to_date(value: object) -> object:
     # Code may pass an int timestamp; the wire and the signature always carry a float.
     if isinstance(value, int) and not isinstance(value, bool):
         return float(value)
@@ -185,7 +185,7 @@ def check_limits(packet: Packet, limits: Limits = DEFAULT_LIMITS) -> None:
 _PAYLOAD = 5  # position of the payload in _fields
 
 
-def _fields(packet: Packet) -> list[Any]:
+def _fields(packet: Packet) -> list[object]:
     return [
         packet.command,
         packet.owner_id,
@@ -208,7 +208,7 @@ def encode(packet: Packet, limits: Limits = DEFAULT_LIMITS) -> bytes:
     return blob
 
 
-def _refuse_ext(code: int, data: bytes) -> Any:
+def _refuse_ext(code: int, data: bytes) -> NoReturn:
     raise ValueError(f"msgpack extension type {code} is not allowed")
 
 

@@ -7,38 +7,42 @@ from typing import Any, Protocol, runtime_checkable
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
+from bitdust.automats.runtime import Automat
 from bitdust.p2p import commands
 from bitdust.p2p.errors import DeliveryFailed
 from bitdust.p2p.packet import Packet
 from bitdust.p2p.packet_out_machine import PacketOutMachine
 from bitdust.p2p.traffic import Transfer
+from bitdust.userid.identity import Identity
 
 
 @runtime_checkable
 class PacketOutGateway(Protocol):
     """What one outgoing packet needs of the node's gateway, and nothing more.
 
-    :class:`~bitdust.p2p.gateway.Gateway` satisfies it structurally; naming only these calls keeps
-    ``packet_out`` from importing the gateway (which imports ``packet_out``), and lets a test drive
+    :class:`~bitdust.p2p.outbox.Outbox` (and so the gateway) satisfies it structurally; naming only these
+    calls keeps ``packet_out`` from importing the outbox (which imports ``packet_out``), and lets a test drive
     the machine with a small recording fake. Every call goes through ``maybeDeferred``, so each
     may answer at once or with a Deferred.
     """
 
-    def prepare(self, packet: Packet, /) -> defer.Deferred[tuple[Packet, bytes, Any]] | tuple[Packet, bytes, Any]:
+    def prepare(
+        self, packet: Packet, /
+    ) -> defer.Deferred[tuple[Packet, bytes, Identity]] | tuple[Packet, bytes, Identity]:
         """Sign and encode ``packet`` and find its receiver: ``(signed packet, wire bytes, identity)``."""
         ...
 
     def transmit(
-        self, packet: Packet, wire: bytes, identity: Any, transfers: list[Transfer], /
+        self, packet: Packet, wire: bytes, identity: Identity, transfers: list[Transfer], /
     ) -> defer.Deferred[None] | None:
         """Hand one attempt to a transport, recording it in ``transfers``; fails when it cannot."""
         ...
 
-    def refresh_identity(self, idurl: str, /, *, reason: str) -> defer.Deferred[Any] | Any:
+    def refresh_identity(self, idurl: str, /, *, reason: str) -> defer.Deferred[Identity | None] | Identity | None:
         """Re-fetch the receiver's identity after a failed attempt; answers the identity held after."""
         ...
 
-    def route(self, identity: Any, /) -> Any | None:
+    def route(self, identity: Identity, /) -> object | None:
         """A way to reach ``identity`` with one of this node's transports, or None."""
         ...
 
@@ -65,7 +69,7 @@ class PacketOut(PacketOutMachine):
         self.response: Packet | None = None
         self.error: str | None = None
         self.wire: bytes | None = None
-        self.remote_identity: Any = None
+        self.remote_identity: Identity | None = None
         #: each attempt handed to a transport (``packets_list`` shows them as ``items``)
         self.transfers: list[Transfer] = []
         #: how many failed attempts refreshed the receiver's identity
@@ -183,7 +187,7 @@ class PacketOut(PacketOutMachine):
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _check_settled(self, _machine: Any, _old: str, new: str, _event: str) -> None:
+    def _check_settled(self, _machine: Automat, _old: str, new: str, _event: str) -> None:
         """A bug in an action lands in FAILED without its report; the caller must still hear of it."""
         if new == "FAILED" and self.finished is None:
             error = self.last_error

@@ -25,85 +25,36 @@ is fetched or its signature checked (a replay costs a dictionary lookup, not an 
 :meth:`ReplayGuard.check_and_remember` after verification, which is the one that decides. The state
 only ever grows from verified packets, so nobody can spend another creator's budget by naming it.
 
-Surviving a restart
--------------------
-Forgetting everything at a restart would reopen every packet accepted in the last ten minutes, so
-the guard's state goes to disk (:mod:`bitdust.p2p.replay_store`): :meth:`ReplayGuard.export` gives
-the creators' floors and the ids still inside the window, :meth:`ReplayGuard.restore` loads them
-back, dropping what expired meanwhile and applying the guard's bounds to the rest the same way
-(fold into floors, never forget above one). After a **clean stop** the last save was taken once
-the gateway had stopped accepting, so it holds everything and costs nobody anything.
-
-After a **crash** the last save misses what was accepted between it and the crash: unknown ids,
-from known or unknown creators, dated wherever the window allowed. That window still bounds them:
-a packet accepted at time ``t`` was dated at most ``t + future``, and every ``t`` of the previous
-run is before this start (and after the save's own ``saved_at``, whichever clock reads later). So
-a dirty state is restored together with one **common floor**, for every creator, at
-``max(now, saved_at) + future``: nothing the previous run accepted is dated above it, so nothing it
-accepted can be accepted again. It costs honest peers the future side of the window, a minute: a
-peer's packets are refused until they are dated after the common floor (for a peer whose clock is
-behind ours, that much longer), then the floor expires by itself like any other. The floor is part
-of the saved state, so a second crash within that minute keeps it. Cheaper rules are unsound: a
-per-creator floor at "the newest date seen at the save" lets through a packet accepted after the
-save and dated later, and a floor at ``saved_at + save interval + future`` trusts that the previous
-run never accepted a packet later than one interval after its last successful save, which a slow
-or failing disk breaks (and after a quick restart, the usual crash, ``now`` is hardly later). A
-state that cannot be read at all (a corrupt file) is treated like a crash whose save is lost:
-:meth:`ReplayGuard.cover_unknown_history` puts the common floor at ``now + future``.
+Across a restart the guard's state goes to disk and comes back (:meth:`ReplayGuard.export`,
+:meth:`ReplayGuard.restore`); :mod:`bitdust.p2p.replay_state` says what a saved state holds and why
+a state saved before a crash comes back with a common floor.
 """
 
 from __future__ import annotations
 
 import heapq
-import math
-from collections.abc import Iterator, Sequence
+from typing import Protocol
 
-import attrs
 from twisted.internet.interfaces import IReactorTime
 
-from bitdust.p2p.packet import DEFAULT_LIMITS, Packet
+from bitdust.p2p.packet import DEFAULT_LIMITS
+from bitdust.p2p.replay_state import NO_FLOOR, ReplayState, finite, live_creators
 
-_NO_FLOOR = -math.inf
 _FLOOR = ""
 """The packet id of a floor's heap item: no packet has an empty id."""
 
 
-@attrs.frozen
-class ReplayState:
-    """What a guard remembers, as plain values: what one run hands the next one.
-
-    ``clean`` says the state is complete (taken after the gateway stopped accepting packets);
-    ``floor_all`` is the common floor (every creator's packets dated at or before it count as seen).
-    The creators are flat, parallel lists (``names[i]`` has floor ``floors[i]``, None for none, and
-    the next ``counts[i]`` items of ``ids`` and ``dates``): copying them makes a handful of
-    containers instead of one per creator, which keeps :meth:`ReplayGuard.export` cheap on the
-    reactor thread even with 100,000 creators (the garbage collector, not the copying, is what a
-    dict per creator costs).
-    """
-
-    saved_at: float
-    clean: bool
-    floor_all: float | None
-    names: Sequence[str] = ()
-    floors: Sequence[float | None] = ()
-    counts: Sequence[int] = ()
-    ids: Sequence[str] = ()
-    dates: Sequence[float] = ()
+class Stamped(Protocol):
+    """What the guard reads of a packet (a :class:`~bitdust.p2p.packet.Packet`, or a stand-in in a benchmark)."""
 
     @property
-    def entries(self) -> int:
-        return len(self.ids)
+    def creator_id(self) -> str: ...
 
-    def creators(self) -> Iterator[tuple[str, float | None, Iterator[tuple[str, float]]]]:
-        """Each creator's name, floor and (packet_id, date) pairs."""
-        offset = 0
-        for name, floor, count in zip(self.names, self.floors, self.counts, strict=True):
-            yield name, floor, zip(self.ids[offset : offset + count], self.dates[offset : offset + count], strict=True)
-            offset += count
+    @property
+    def packet_id(self) -> str: ...
 
-    def by_creator(self) -> dict[str, tuple[float | None, dict[str, float]]]:
-        """The same as a dictionary (for reading it, not for the reactor thread)."""
-        return {name: (floor, dict(seen)) for name, floor, seen in self.creators()}
+    @property
+    def date(self) -> float: ...
 
 
 class _Creator:
@@ -112,7 +63,7 @@ class _Creator:
     __slots__ = ("floor", "seen")
 
     def __init__(self) -> None:
-        self.floor = _NO_FLOOR
+        self.floor = NO_FLOOR
         #: packet_id -> date; every date here is above ``floor``
         self.seen: dict[str, float] = {}
 
@@ -147,7 +98,7 @@ class ReplayGuard:
         self._creators: dict[str, _Creator] = {}
         self._entries = 0
         #: the common floor: every creator's packets dated at or before it count as seen
-        self._floor_all = _NO_FLOOR
+        self._floor_all = NO_FLOOR
         #: (date, creator, packet_id or _FLOOR): what to forget when; may hold stale items
         self._heap: list[tuple[float, str, str]] = []
         #: creators by how many ids they hold, to find the largest in O(1)
@@ -211,7 +162,7 @@ class ReplayGuard:
     def _expire(self, now: float) -> None:
         horizon = now - self._past
         if self._floor_all < horizon:
-            self._floor_all = _NO_FLOOR
+            self._floor_all = NO_FLOOR
         heap = self._heap
         while heap and heap[0][0] < horizon:
             date, name, packet_id = heapq.heappop(heap)
@@ -221,7 +172,7 @@ class ReplayGuard:
             if packet_id == _FLOOR:
                 if creator.floor != date:
                     continue  # a floor since raised
-                creator.floor = _NO_FLOOR
+                creator.floor = NO_FLOOR
             elif creator.seen.get(packet_id) == date:
                 del creator.seen[packet_id]
                 self._entries -= 1
@@ -238,7 +189,7 @@ class ReplayGuard:
         items: list[tuple[float, str, str]] = []
         for name, creator in self._creators.items():
             items.extend((date, name, packet_id) for packet_id, date in creator.seen.items())
-            if creator.floor != _NO_FLOOR:
+            if creator.floor != NO_FLOOR:
                 items.append((creator.floor, name, _FLOOR))
         heapq.heapify(items)
         self._heap = items
@@ -265,7 +216,7 @@ class ReplayGuard:
 
     # -- the two questions ----------------------------------------------------------------------
 
-    def seen(self, packet: Packet) -> bool:
+    def seen(self, packet: Stamped) -> bool:
         """True if ``packet`` is already remembered (by its id, or as dated under its creator's floor).
 
         A pure question, safe before verification: it changes nothing a sender could aim at.
@@ -276,7 +227,7 @@ class ReplayGuard:
         creator = self._creators.get(packet.creator_id)
         return creator is not None and (packet.date <= creator.floor or packet.packet_id in creator.seen)
 
-    def check_and_remember(self, packet: Packet) -> bool:
+    def check_and_remember(self, packet: Stamped) -> bool:
         """True means "do not act on it": a replay, outside the date window, or no creator to make room for.
 
         Call it only for verified packets: what it remembers is what a creator has spent of its budget.
@@ -337,9 +288,9 @@ class ReplayGuard:
         return ReplayState(
             saved_at=now,
             clean=clean,
-            floor_all=None if self._floor_all == _NO_FLOOR else self._floor_all,
+            floor_all=None if self._floor_all == NO_FLOOR else self._floor_all,
             names=list(self._creators),
-            floors=[None if creator.floor == _NO_FLOOR else creator.floor for creator in creators],
+            floors=[None if creator.floor == NO_FLOOR else creator.floor for creator in creators],
             counts=[len(creator.seen) for creator in creators],
             ids=ids,
             dates=dates,
@@ -357,36 +308,16 @@ class ReplayGuard:
         It may run in a worker thread while nothing else uses this guard yet (a gateway that is not
         handed packets before its replay memory is loaded): it only reads the clock.
         """
-        if self._creators or self._floor_all != _NO_FLOOR:
+        if self._creators or self._floor_all != NO_FLOOR:
             raise RuntimeError("restore only into a guard that remembers nothing yet")
         now = self._clock.seconds()
         horizon = now - self._past
-        latest = max(now, _finite(state.saved_at)) + self._future
-
-        def valid(date: float) -> float:
-            if _finite(date) > latest:
-                raise ValueError(f"a date {date} after the latest this guard could have accepted ({latest})")
-            return date
-
-        if any(isinstance(count, bool) or not isinstance(count, int) or count < 0 for count in state.counts):
-            raise ValueError("a count of ids that is not a number of ids")
-        if not len(state.names) == len(state.floors) == len(state.counts) or not (
-            sum(state.counts) == len(state.ids) == len(state.dates)
-        ):
-            raise ValueError("the lists of the state do not match")
-        if len(set(state.names)) != len(state.names):
-            raise ValueError("a creator listed twice")
+        live, floor_all = live_creators(state, now=now, past=self._past, future=self._future)
         loaded: dict[str, _Creator] = {}
-        for name, floor, seen in state.creators():
-            creator = _Creator()
-            if floor is not None and valid(floor) >= horizon:
-                creator.floor = floor
-            for packet_id, date in seen:
-                if valid(date) >= horizon and date > creator.floor:
-                    creator.seen[packet_id] = date
-            if creator.seen or creator.floor != _NO_FLOOR:
-                loaded[name] = creator
-        floor_all = _NO_FLOOR if state.floor_all is None else valid(state.floor_all)
+        for name, (floor, seen) in live.items():
+            creator = loaded[name] = _Creator()
+            creator.floor = floor
+            creator.seen = seen
         if len(loaded) > self._max_creators:
             # Keep the creators with the newest packets; the others' packets count as seen for everyone.
             by_newest = sorted(loaded, key=lambda name: _newest(loaded[name]), reverse=True)
@@ -418,17 +349,11 @@ class ReplayGuard:
         ``since`` is when that run's last save was taken, in case our clock now reads earlier.
         """
         now = self._clock.seconds()
-        floor = max(now, now if since is None else _finite(since)) + self._future
+        floor = max(now, now if since is None else finite(since)) + self._future
         if floor > self._floor_all:
             self._floor_all = floor
             self.changes += 1
 
 
-def _finite(value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{value!r} is not a finite date")
-    return float(value)
-
-
 def _newest(creator: _Creator) -> float:
-    return max(creator.floor, max(creator.seen.values(), default=_NO_FLOOR))
+    return max(creator.floor, max(creator.seen.values(), default=NO_FLOOR))

@@ -18,10 +18,10 @@
 
 A failed write is logged and retried at the next tick; the guard keeps working in memory. Why a
 dirty file is restored with a common floor, and why that floor is where it is, is explained in
-:mod:`bitdust.p2p.replay` ("Surviving a restart").
+:mod:`bitdust.p2p.replay_state` ("Surviving a restart").
 
 The file is msgpack: ``[MAGIC, VERSION, saved_at, clean, floor_all, names, floors, counts, ids,
-dates]``, the flat lists of :class:`~bitdust.p2p.replay.ReplayState`, ``None`` for "no floor". It
+dates]``, the flat lists of :class:`~bitdust.p2p.replay_state.ReplayState`, ``None`` for "no floor". It
 is read with a size bound derived from the guard's own bounds, so a file that no guard of this
 node could have written is refused before it is read into memory.
 """
@@ -30,19 +30,20 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import msgpack
 from twisted.internet import defer, task
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from bitdust.main.fileutil import atomic_write
 from bitdust.main.logs import log_failure
+from bitdust.p2p.collaborators import RunBlocking
 from bitdust.p2p.packet import DEFAULT_LIMITS, Limits
-from bitdust.p2p.replay import ReplayGuard, ReplayState
+from bitdust.p2p.replay import ReplayGuard
+from bitdust.p2p.replay_state import ReplayState
 
 MAGIC = "bitdust-replay-guard"
 VERSION = 1
@@ -149,7 +150,7 @@ class ReplayStore:
         path: Path,
         *,
         clock: IReactorTime,
-        run_blocking: Callable[..., defer.Deferred[Any]],
+        run_blocking: RunBlocking,
         interval: float = 5.0,
         log: Logger | None = None,
         limits: Limits = DEFAULT_LIMITS,
@@ -178,9 +179,8 @@ class ReplayStore:
         # The guard is restored in the worker thread too: with 100,000 creators that takes a second,
         # and no packet reaches the gateway before this Deferred fires.
         d = self.run_blocking(load_into, self.guard, self.path, max_bytes=self.max_bytes, limits=self.limits)
-        d.addCallbacks(self._restored, self._unreadable)
-        d.addCallback(lambda _: self.save())
-        return d
+        done: defer.Deferred[None] = d.addCallbacks(self._restored, self._unreadable)
+        return done.addCallback(lambda _: self.save())
 
     def _restored(self, state: ReplayState | None) -> None:
         if state is None:
@@ -194,7 +194,7 @@ class ReplayStore:
             how="clean" if state.clean else "unclean",
         )
 
-    def _unreadable(self, failure: Any) -> None:
+    def _unreadable(self, failure: Failure) -> None:
         failure.trap(ReplayStateError)
         self._ignore(failure.getErrorMessage())
 
@@ -231,7 +231,7 @@ class ReplayStore:
             self.saves += 1
             self.last_size = size
 
-        def failed(failure: Any) -> None:
+        def failed(failure: Failure) -> None:
             self.failed_saves += 1
             self.log.error(
                 "saving the replay memory to {path} failed: {reason}",
