@@ -20,6 +20,7 @@ from bitdust.interface.servers import ApiServers
 from bitdust.main.collaborators import LocalApiFactory, NodePart
 from bitdust.main.engine import Engine
 from bitdust.main.service_manager import ServiceFactory
+from bitdust.node.engine import NodeEngine
 from bitdust.services.identity_part import IdentityPart
 from bitdust.services.network_part import P2PPart
 from bitdust.services.service_backup_db import BackupDbService
@@ -34,7 +35,7 @@ from bitdust.services.service_tcp_connections import TcpConnectionsService
 from bitdust.services.service_tcp_transport import TcpTransportService
 
 
-def default_service_factories() -> tuple[ServiceFactory, ...]:
+def default_service_factories() -> tuple[ServiceFactory[NodeEngine], ...]:
     """Factories ``f(engine) -> BitDustService`` of every real service of the engine."""
     return (
         KeysRegistryService,
@@ -50,8 +51,8 @@ def default_service_factories() -> tuple[ServiceFactory, ...]:
     )
 
 
-def default_node_parts() -> tuple[NodePart, ...]:
-    """Parts of the node below the engine core that attach themselves to every engine."""
+def default_node_parts() -> tuple[NodePart[NodeEngine], ...]:
+    """Parts of the node below the engine core; each fills its slot of ``NodeEngine`` (``identity``, ``network``)."""
     return (IdentityPart(), P2PPart())
 
 
@@ -87,17 +88,17 @@ def create_engine(
     home: Path,
     *,
     reactor: Any,
-    service_factories: Iterable[ServiceFactory] | None = None,
-    node_parts: Iterable[NodePart] | None = None,
+    service_factories: Iterable[ServiceFactory[NodeEngine]] | None = None,
+    node_parts: Iterable[NodePart[NodeEngine]] | None = None,
     api_modules: Iterable[ModuleType] | None = None,
     **options: Any,
-) -> Engine:
+) -> NodeEngine:
     """A stopped engine on ``home``: the real node unless a test replaces one of its three parts.
 
     ``options`` are the Engine's own keyword arguments (ports, ``terminal``, ``owns_reactor``,
     ``wait_lock``, ``strict_automats``).
     """
-    return Engine(
+    return NodeEngine(
         home,
         reactor=reactor,
         service_factories=service_factories if service_factories is not None else default_service_factories(),

@@ -19,7 +19,7 @@ import ipaddress
 import os
 import random
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
 from twisted.python.failure import Failure
@@ -35,8 +35,11 @@ from bitdust.main.config_options import Option
 from bitdust.main.config_types import Bool, Int, Port, PositiveInt, String, StringList
 from bitdust.main.errors import BadRequest
 from bitdust.main.logs import log_failure
-from bitdust.main.service import BitDustService
 from bitdust.raid.eccmap import supplier_positions
+from bitdust.services.node_service import NodeService
+
+if TYPE_CHECKING:
+    from bitdust.node.engine import NodeEngine
 
 SERVICE_NAME = "service_entangled_dht"
 NICKNAME_KEY = "personal/nickname"
@@ -70,13 +73,13 @@ def parse_layers(items: tuple[str, ...]) -> set[int]:
     return layers
 
 
-class EntangledDhtService(BitDustService):
+class EntangledDhtService(NodeService):
     name = SERVICE_NAME
     depends_on = ("service_network",)
     layers = (0,)
     description = "Kademlia DHT over UDP: layers, validated records, nickname lookups"
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: NodeEngine) -> None:
         super().__init__(engine)
         self.node: DhtNode | None = None
         self.port: Any = None
@@ -406,7 +409,7 @@ def _load_node_id(folder: Path) -> bytes:
     return node_id
 
 
-def dht_service(engine: Any) -> EntangledDhtService | None:
+def dht_service(engine: NodeEngine) -> EntangledDhtService | None:
     """The running DHT service of ``engine``, or None."""
     if not engine.services.is_on(SERVICE_NAME):
         return None
@@ -414,7 +417,7 @@ def dht_service(engine: Any) -> EntangledDhtService | None:
     return service if isinstance(service, EntangledDhtService) and service.node is not None else None
 
 
-def network_status_part(engine: Any) -> dict[str, Any]:
+def network_status_part(engine: NodeEngine) -> dict[str, Any]:
     """The ``dht`` part of ``network_status``.
 
     ``{active, udp_port, bytes_received, bytes_sent, layers: [{layer_id, data_store_items,

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer, error
 
 from bitdust.main.config_options import Option
 from bitdust.main.config_types import Port, PositiveInt, String
 from bitdust.main.errors import BitDustError
-from bitdust.main.service import BitDustService
+from bitdust.services.node_service import NodeService
 from bitdust.userid.identity_quotas import (
     DEFAULT_MAX_IDENTITIES,
     DEFAULT_MAX_NEW_PER_ADDRESS,
@@ -18,13 +18,16 @@ from bitdust.userid.identity_quotas import (
 )
 from bitdust.userid.identity_server import DEFAULT_WEB_PORT, IdentityStore, make_identity_server_site
 
+if TYPE_CHECKING:
+    from bitdust.node.engine import NodeEngine
 
-class IdentityServerService(BitDustService):
+
+class IdentityServerService(NodeService):
     name = "service_identity_server"
     enabled_by_default = False
     description = "serves GET /<name>.xml and accepts signed registrations by POST"
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: NodeEngine) -> None:
         super().__init__(engine)
         self.port: Any = None
         self.store: IdentityStore | None = None

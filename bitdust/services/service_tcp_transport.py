@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bitdust.main.service import BitDustService
+from bitdust.services.node_service import NodeService
 
 
-class TcpTransportService(BitDustService):
+class TcpTransportService(NodeService):
     name = "service_tcp_transport"
     depends_on = ("service_tcp_connections", "service_gateway")
     description = "the TCP transport of the gateway"
