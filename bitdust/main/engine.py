@@ -23,6 +23,7 @@ from twisted.python.failure import Failure
 
 from bitdust import __version__
 from bitdust.automats.registry import AutomatRegistry
+from bitdust.automats.runtime import Automat
 from bitdust.main.api_secret import ensure_secret
 from bitdust.main.collaborators import LocalApi, NodePart
 from bitdust.main.config import Config
@@ -224,10 +225,13 @@ class Engine(Service):
         path = Path(configured).expanduser() if configured else self.paths.metadata / "networkconfig.json"
         return load_network_config(path)
 
-    def api_ports(self) -> tuple[int | None, int | None]:
-        """The REST and WebSocket ports to listen on: the command line's if given, else the config's."""
-        rest = self._rest_port_override if self._rest_port_override is not None else self.config.get(REST_PORT_KEY)
-        ws = self._ws_port_override if self._ws_port_override is not None else self.config.get(WS_PORT_KEY)
+    def api_ports(self) -> tuple[int, int]:
+        """The REST and WebSocket ports to listen on: the command line's if given, else the config's.
+
+        Both options are ``Port`` options with a default, so the config always has a number.
+        """
+        rest: int = self._rest_port_override if self._rest_port_override is not None else self.config.get(REST_PORT_KEY)
+        ws: int = self._ws_port_override if self._ws_port_override is not None else self.config.get(WS_PORT_KEY)
         return rest, ws
 
     def uptime(self) -> float:
@@ -262,7 +266,7 @@ class Engine(Service):
         self.services.add_all(self._service_factories, self)
         self.log.info("engine {version} starting in {home}", version=self.version, home=str(self.paths.home))
 
-    def start_interfaces(self: Self) -> defer.Deferred[Any]:
+    def start_interfaces(self: Self) -> defer.Deferred[None]:
         """Build the local API through the composition's factory and start listening."""
         self.api = self._local_api(self)
         self.events.subscribe(self._push_event)
@@ -293,7 +297,7 @@ class Engine(Service):
 
     # -- steps of the shutdowner --------------------------------------------------------------
 
-    def stop_interfaces(self) -> defer.Deferred[Any] | None:
+    def stop_interfaces(self) -> defer.Deferred[None] | None:
         self.events.unsubscribe(self._push_event)
         self.automats.remove_listener(self._push_state_change)
         if self.api is None:
@@ -317,7 +321,7 @@ class Engine(Service):
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _on_shutdowner_changed(self, automat: Any, old: str, new: str, event: str) -> None:
+    def _on_shutdowner_changed(self, automat: Automat, old: str, new: str, event: str) -> None:
         """Fire ``finished`` when the shutdowner has entered FINISHED, not from inside its last
         action: by then its timers are cancelled, so whoever waits on :meth:`stop` finds the engine
         with nothing of it left on the reactor (many engines share one reactor in a test)."""
@@ -330,11 +334,11 @@ class Engine(Service):
             return None
         return self.secret
 
-    def _on_config_changed(self, key: str, new: Any, old: Any) -> None:
+    def _on_config_changed(self, key: str, new: object, old: object) -> None:
         info = self.config.info(key)
         self.events.send("config-changed", {"key": key, "value": info["value"]})
 
-    def _log_transition(self, automat: Any, old: str, new: str, event: str) -> None:
+    def _log_transition(self, automat: Automat, old: str, new: str, event: str) -> None:
         if self.config.get("logs/automat-transitions-enabled"):
             self.log.info("{automat}: {old} -> {new} on {event}", automat=automat.id, old=old, new=new, event=event)
 
@@ -344,7 +348,7 @@ class Engine(Service):
                 {"type": "event", "payload": {"event_id": event["id"], "data": event["data"], "time": event["time"]}}
             )
 
-    def _push_state_change(self, automat: Any, old: str, new: str, event: str) -> None:
+    def _push_state_change(self, automat: Automat, old: str, new: str, event: str) -> None:
         if self.api is not None:
             data = dict(automat.to_json())
             data.update({"old_state": old, "event": event})

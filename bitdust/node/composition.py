@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from bitdust.interface.api import catalog as api_catalog
 from bitdust.interface.api.registry import ApiRegistry
@@ -33,6 +33,17 @@ from bitdust.services.service_network import NetworkService
 from bitdust.services.service_p2p_hookups import P2PHookupsService
 from bitdust.services.service_tcp_connections import TcpConnectionsService
 from bitdust.services.service_tcp_transport import TcpTransportService
+
+
+class EngineOptions(TypedDict, total=False):
+    """The Engine's own keyword arguments, which ``create_engine`` passes through."""
+
+    rest_port: int | None
+    ws_port: int | None
+    terminal: bool
+    owns_reactor: bool
+    wait_lock: float
+    strict_automats: bool
 
 
 def default_service_factories() -> tuple[ServiceFactory[NodeEngine], ...]:
@@ -91,7 +102,7 @@ def create_engine(
     service_factories: Iterable[ServiceFactory[NodeEngine]] | None = None,
     node_parts: Iterable[NodePart[NodeEngine]] | None = None,
     api_modules: Iterable[ModuleType] | None = None,
-    **options: Any,
+    **options: Unpack[EngineOptions],
 ) -> NodeEngine:
     """A stopped engine on ``home``: the real node unless a test replaces one of its three parts.
 

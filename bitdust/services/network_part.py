@@ -64,6 +64,11 @@ class P2PHub:
             raise ServiceUnavailable("service_p2p_hookups is not running")
         return self.contacts
 
+    def require_tcp(self) -> TcpTransport:
+        if self.tcp is None:
+            raise ServiceUnavailable("service_tcp_connections is not running")
+        return self.tcp
+
     def require_connector(self) -> NetworkConnector:
         if self.connector is None:
             raise ServiceUnavailable("service_network is not running")

@@ -291,12 +291,12 @@ class EntangledDhtService(NodeService):
         wanted = self.wanted_layers()
         for layer in sorted(wanted - set(node.attached_layers())):
             node.attach_layer(layer).addErrback(
-                self.engine.log.failure, "DHT attach to layer {layer} failed", layer=layer
+                log_failure(self.engine.log, "DHT attach to layer {layer} failed", layer=layer)
             )
             self.engine.events.send("dht-layer-connected", {"layer_id": layer})
         for layer in sorted(set(node.attached_layers()) - wanted):
             node.detach_layer(layer).addErrback(
-                self.engine.log.failure, "DHT detach from layer {layer} failed", layer=layer
+                log_failure(self.engine.log, "DHT detach from layer {layer} failed", layer=layer)
             )
 
     def _on_event(self, event: dict[str, Any]) -> None:

@@ -83,11 +83,13 @@ class IdentityServerService(NodeService):
             max_per_key=engine.config.get(f"{prefix}/max-identities-per-key"),
             max_new_per_address=engine.config.get(f"{prefix}/max-new-identities-per-address"),
         )
-        self.store = IdentityStore(engine.paths.sub("identityserver"), log=engine.logger("bitdust.identity_server"))
+        self.store = store = IdentityStore(
+            engine.paths.sub("identityserver"), log=engine.logger("bitdust.identity_server")
+        )
 
         def listen(_: Any) -> None:
             site = make_identity_server_site(
-                self.store,
+                store,
                 host=host,
                 port=port,
                 run_blocking=engine.run_blocking,
@@ -103,7 +105,7 @@ class IdentityServerService(NodeService):
                 ) from exc
             engine.log.info("identity server on http://{host}:{port}/", host=host, port=port)
 
-        return engine.run_blocking(self.store.load).addCallback(listen)
+        return engine.run_blocking(store.load).addCallback(listen)
 
     def stop(self) -> defer.Deferred[Any] | None:
         port, self.port = self.port, None

@@ -145,7 +145,7 @@ class P2PHookupsService(NodeService):
         hub = engine.p2p
         if hub.contacts is None or hub.gateway is None:
             return defer.succeed([])
-        peers = set(hub.contacts.connected())
+        peers: set[str] = set(hub.contacts.connected())
         if hub.tcp is not None:
             peers.update(conn.peer for conn in hub.tcp.connections if conn.peer and conn.verified)
         timeout = engine.config.get("services/gateway/p2p-timeout")

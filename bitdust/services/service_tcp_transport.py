@@ -12,7 +12,7 @@ class TcpTransportService(NodeService):
 
     def start(self) -> None:
         hub = self.engine.p2p
-        hub.require_gateway().add_transport(hub.tcp)
+        hub.require_gateway().add_transport(hub.require_tcp())
         # The connector's check publishes our contacts; run it now that there is something to publish.
         hub.reconnect()
 

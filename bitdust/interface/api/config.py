@@ -78,9 +78,11 @@ def config_set(engine: Engine, key: str, value: Any) -> defer.Deferred[list[dict
     with one item, ``{"key", "value", "type", "default", "label", "readonly", "old_value"}``, as
     the original returned it. Setting the current value again succeeds without a change event.
     """
-    d = engine.config.set_async(key.strip("/"), value, engine.run_blocking)
-    d.addCallback(lambda info: [info])
-    return d
+
+    def as_list(info: dict[str, Any]) -> list[dict[str, Any]]:
+        return [info]
+
+    return engine.config.set_async(key.strip("/"), value, engine.run_blocking).addCallback(as_list)
 
 
 @api_method(

@@ -33,9 +33,10 @@ _ATTEMPTS = between(1, MAX_NICKNAME_POSITIONS)
 
 def _node(engine: NodeEngine) -> DhtNode:
     service = dht_service(engine)
-    if service is None:
+    node = service.node if service is not None else None
+    if node is None:
         raise ServiceUnavailable("service_entangled_dht is not running; start it with service_start")
-    return service.node
+    return node
 
 
 def _closest(result: LookupResult | None) -> list[dict[str, Any]]:
@@ -70,9 +71,10 @@ def dht_node_find(
     def found(result: LookupResult) -> dict[str, Any]:
         return {"my_dht_id": encode_id(node.node_id), "lookup": encode_id(target), "closest_nodes": _closest(result)}
 
-    d = node.ensure_layer(layer)
-    d.addCallback(lambda _: node.find_node(target, layer))
-    return d.addCallback(found)
+    def lookup(_: None) -> defer.Deferred[LookupResult]:
+        return node.find_node(target, layer)
+
+    return node.ensure_layer(layer).addCallback(lookup).addCallback(found)
 
 
 @api_method(
@@ -141,9 +143,10 @@ def dht_value_get(
             answer.update(read="success", value=result.value.record, expires_in=result.value.ttl)
         return answer
 
-    d = node.ensure_layer(layer)
-    d.addCallback(lambda _: node.get_value(key, layer, kind, use_cache_ttl))
-    return d.addCallback(read)
+    def lookup(_: None) -> defer.Deferred[LookupResult]:
+        return node.get_value(key, layer, kind, use_cache_ttl)
+
+    return node.ensure_layer(layer).addCallback(lookup).addCallback(read)
 
 
 @api_method(

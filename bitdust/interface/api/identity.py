@@ -18,7 +18,10 @@ from bitdust.userid.idurl import USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH, USERN
 from bitdust.userid.key_backup import check_backup_path, write_new_file
 
 if TYPE_CHECKING:
+    from twisted.python.failure import Failure
+
     from bitdust.node.engine import NodeEngine
+    from bitdust.userid.identity import Identity
 
 MAX_KEY_SOURCE = 64 * 1024
 JOIN_WAIT = 30.0
@@ -158,12 +161,20 @@ def identity_create(
             log=engine.logger("bitdust.identity"),
         )
         machine.automat("start")
-        result = machine.result
-        result.addBoth(lambda outcome: (machine.destroy(), outcome)[1])
-        return result
 
-    d.addCallback(register).addCallback(lambda identity: _identity_appeared(engine, identity))
-    return d.addCallback(lambda result: _join(engine, join_network, result))
+        def destroyed(outcome: Identity | Failure) -> Identity | Failure:
+            machine.destroy()
+            return outcome
+
+        return machine.result.addBoth(destroyed)
+
+    def appeared(identity: Identity) -> dict[str, Any]:
+        return _identity_appeared(engine, identity)
+
+    def joined(result: dict[str, Any]) -> Any:
+        return _join(engine, join_network, result)
+
+    return d.addCallback(register).addCallback(appeared).addCallback(joined)
 
 
 @api_method(
