@@ -189,13 +189,13 @@ class KnownServers:
         return servers, ""
 
 
-def sync_key_owner(engine: NodeEngine) -> None:
-    """Tell the key registry who this node is (after start, creation, recovery, rotation, erase)."""
-    identity = engine.local_identity.current
+def sync_key_owner(local: LocalIdentity, keys: KeyRegistry) -> None:
+    """Tell ``keys`` who this node is, from ``local`` (after start, creation, recovery, rotation, erase)."""
+    identity = local.current
     if identity is None:
-        engine.keys.set_owner(None, None)
+        keys.set_owner(None, None)
     else:
-        engine.keys.set_owner(identity.global_id, identity.idurl.url)
+        keys.set_owner(identity.global_id, identity.idurl.url)
 
 
 def rotate_identity(engine: NodeEngine, *, force: bool) -> defer.Deferred[Rotation]:
@@ -220,7 +220,7 @@ def rotate_identity(engine: NodeEngine, *, force: bool) -> defer.Deferred[Rotati
 
     def rotated(rotation: Rotation) -> Rotation:
         if rotation.rotated:
-            sync_key_owner(engine)
+            sync_key_owner(engine.local_identity, engine.keys)
             engine.events.send(
                 "my-identity-rotated",
                 {

@@ -17,7 +17,7 @@ class KeysRegistryService(NodeService):
     def start(self) -> defer.Deferred[Any]:
         engine = self.engine
         d = engine.run_blocking(engine.keys.load)
-        d.addCallback(lambda _: sync_key_owner(engine))
+        d.addCallback(lambda _: sync_key_owner(engine.local_identity, engine.keys))
         return d
 
     def stop(self) -> None:

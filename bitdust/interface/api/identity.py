@@ -74,7 +74,7 @@ def _identity_appeared(engine: NodeEngine, identity: Any) -> dict[str, Any]:
     checked again, so they are no longer reported NOT_INSTALLED and ``network_reconnect`` or
     ``service_start`` can bring them up.
     """
-    sync_key_owner(engine)
+    sync_key_owner(engine.local_identity, engine.keys)
     engine.services.recheck_installed()
     engine.events.send("local-identity-set", {"global_id": identity.global_id, "idurl": identity.idurl.url})
     return identity.to_json(include_xml=True)
@@ -273,7 +273,7 @@ def identity_erase(engine: NodeEngine, erase_private_key: bool = False) -> defer
         return keys.erase_master() if erase_private_key else False
 
     def erased(key_erased: bool) -> dict[str, Any]:
-        sync_key_owner(engine)
+        sync_key_owner(engine.local_identity, engine.keys)
         engine.services.recheck_installed()
         engine.events.send("local-identity-erased", {"global_id": identity.global_id})
         return {"erased": True, "global_id": identity.global_id, "private_key_erased": key_erased}
