@@ -19,6 +19,7 @@ from twisted.internet import task
 
 from bitdust.crypt.key_registry import KeyRegistry
 from bitdust.main.engine import Engine, UndeclaredSlot
+from bitdust.main.errors import ServiceUnavailable
 from bitdust.node.composition import create_engine
 from bitdust.node.engine import MissingPart, NodeEngine
 from bitdust.services.identity_part import IdentityPart, NodeIdentity
@@ -118,3 +119,17 @@ def test_the_any_check_finds_one(tmp_path: Path) -> None:
     (tmp_path / "bitdust").mkdir()
     (tmp_path / "bitdust" / "x.py").write_text("from typing import Any\n\n\ndef f(engine: Any) -> None:\n    pass\n")
     assert _engine_any_parameters(tmp_path) == ["bitdust/x.py:4"]
+
+
+def test_the_hub_names_the_service_that_fills_each_empty_slot(tmp_path: Path) -> None:
+    engine = create_engine(tmp_path / "node", reactor=task.Clock(), service_factories=[])
+    hub = engine.p2p
+    expected = {
+        hub.require_gateway: "service_gateway",
+        hub.require_contacts: "service_p2p_hookups",
+        hub.require_connector: "service_network",
+        hub.require_tcp: "service_tcp_connections",
+    }
+    for require, service in expected.items():
+        with pytest.raises(ServiceUnavailable, match=service):
+            require()
