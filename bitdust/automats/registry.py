@@ -7,6 +7,7 @@ machines, finds them by index or name, and relays every state change to its list
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -54,7 +55,7 @@ class AutomatRegistry:
         """Live machines ordered by index (the order they were created)."""
         return [self._automats[index] for index in sorted(self._automats)]
 
-    def find(self, name: str) -> list[Automat]:
+    def find(self, name: str) -> builtins.list[Automat]:  # ``list`` here is the method above
         """Live machines of the machine type ``name``, ordered by index."""
         return [automat for automat in self.list() if automat.name == name]
 

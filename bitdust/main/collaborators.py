@@ -9,12 +9,15 @@ them in. The core only calls them through these narrow types (services through t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from twisted.internet import defer
 
 if TYPE_CHECKING:
     from bitdust.main.engine import Engine
+
+#: The engine class a part is made for (the node's parts need ``NodeEngine``'s slots).
+EngineT_contra = TypeVar("EngineT_contra", contravariant=True)
 
 
 class LocalApi(Protocol):
@@ -34,13 +37,13 @@ class LocalApi(Protocol):
         """Push ``frame`` to every connected WebSocket client."""
 
 
-class NodePart(Protocol):
-    """A part of the node below the core (keys, identity, p2p) that fastens itself to the engine."""
+class NodePart(Protocol[EngineT_contra]):
+    """A part of the node below the core (keys, identity, p2p), held in a slot the engine declares."""
 
-    def attach(self, engine: Engine) -> None:
-        """Reactor thread, at construction: add the part's attributes to ``engine``."""
+    def attach(self, engine: EngineT_contra) -> None:
+        """Reactor thread, at construction: build the part and fill the engine's slot for it."""
 
-    def load(self, engine: Engine) -> None:
+    def load(self, engine: EngineT_contra) -> None:
         """Worker thread, during startup: read what the part keeps on disk."""
 
 

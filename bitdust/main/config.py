@@ -30,6 +30,7 @@ from typing import Any
 import attrs
 from twisted.internet import defer
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from bitdust.main.config_options import DEFAULT_OPTIONS, Option, check_key
 from bitdust.main.config_types import ConfigValueError
@@ -182,7 +183,7 @@ class Config:
                 if not self._reading.pop(option.key, False):
                     self._apply(option, result)
 
-        def failed(failure: Any) -> None:
+        def failed(failure: Failure) -> None:
             # Not an OSError (those are in the results): a bug; the options keep their defaults.
             for option in options:
                 self._reading.pop(option.key, None)

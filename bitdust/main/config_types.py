@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from fractions import Fraction
 from typing import Any, ClassVar, Protocol
 
@@ -315,6 +315,11 @@ class Size(_Type):
         return self.serialize(value)
 
 
+def _as_choices(choices: Iterable[str | int]) -> tuple[str | int, ...]:
+    """``Enum``'s converter: any iterable of choices, kept as a tuple (typed, unlike ``tuple`` itself)."""
+    return tuple(choices)
+
+
 @attrs.frozen
 class Enum(_Type):
     """One of a fixed set of choices, all strings or all integers; strings match case-sensitively.
@@ -324,7 +329,7 @@ class Enum(_Type):
     """
 
     name: ClassVar[str] = "enum"
-    choices: tuple[str | int, ...] = attrs.field(converter=tuple)
+    choices: tuple[str | int, ...] = attrs.field(converter=_as_choices)
 
     @choices.validator
     def _check_choices(self, _attribute: Any, choices: tuple[str | int, ...]) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from twisted.application.service import Service
 from twisted.internet import defer, error, threads
@@ -23,8 +23,9 @@ from twisted.python.failure import Failure
 
 from bitdust import __version__
 from bitdust.automats.registry import AutomatRegistry
+from bitdust.automats.runtime import Automat
 from bitdust.main.api_secret import ensure_secret
-from bitdust.main.collaborators import LocalApi, LocalApiFactory, NodePart
+from bitdust.main.collaborators import LocalApi, NodePart
 from bitdust.main.config import Config
 from bitdust.main.events import EventBus
 from bitdust.main.home_lock import HomeLock
@@ -32,15 +33,71 @@ from bitdust.main.initializer import Initializer
 from bitdust.main.logs import EngineLog
 from bitdust.main.network_config import NetworkConfig, load_network_config
 from bitdust.main.paths import HomePaths
-from bitdust.main.service_manager import ServiceFactory, ServiceManager
+from bitdust.main.service import BitDustService
+from bitdust.main.service_manager import ServiceManager
 from bitdust.main.shutdowner import Shutdowner
 
 REST_PORT_KEY = "interface/api/rest-http-port"
 WS_PORT_KEY = "interface/api/web-socket-port"
 
 
+def declared_slots(cls: type) -> frozenset[str]:
+    """The attribute names ``cls`` and its bases declare: annotations and class attributes.
+
+    Class attributes count so that Twisted's ``Service`` fields (``name``, ``parent``,
+    ``running``), properties and methods (a test replacing ``run_blocking``) stay settable.
+    Not cached: an engine sets a few dozen attributes in its life, and a cache would be state
+    outside the engine.
+    """
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        names.update(vars(klass).get("__annotations__", {}))
+        names.update(vars(klass))
+    return frozenset(names)
+
+
+class UndeclaredSlot(AttributeError):
+    """Something tried to fasten an attribute onto an engine that its class does not declare."""
+
+
 class Engine(Service):
-    """One BitDust node: paths, config, events, machines, services and the local API."""
+    """One BitDust node: paths, config, events, machines, services and the local API.
+
+    Every attribute an engine holds is declared below (a subclass may declare more, as
+    :class:`bitdust.node.engine.NodeEngine` does for the parts that live below the core):
+    :meth:`__setattr__` refuses any other, so a part or a service cannot invent one at run time
+    and a reader finds the whole object graph here.
+    """
+
+    paths: HomePaths
+    reactor: Any  # the running reactor: no one zope interface names all it provides (time, threads, TCP, UDP)
+    terminal: bool
+    owns_reactor: bool
+    version: str
+    pid: int
+    logging: EngineLog
+    log: Logger
+    lock: HomeLock
+    automats: AutomatRegistry
+    config: Config
+    events: EventBus
+    services: ServiceManager
+    #: the composition's node parts, in the order they attach and load
+    parts: tuple[NodePart[Self], ...]
+    api: LocalApi | None
+    secret: str | None
+    started_at: float | None
+    startup_error: str | None
+    restart_requested: bool
+    ready: defer.Deferred[Engine]
+    finished: defer.Deferred[bool]
+    initializer: Initializer
+    shutdowner: Shutdowner
+    _rest_port_override: int | None
+    _ws_port_override: int | None
+    _wait_lock: float
+    _service_factories: tuple[Callable[[Self], BitDustService], ...]
+    _local_api: Callable[[Self], LocalApi]
 
     def __init__(
         self,
@@ -52,15 +109,17 @@ class Engine(Service):
         terminal: bool = False,
         owns_reactor: bool = False,
         wait_lock: float = 0.0,
-        service_factories: Iterable[ServiceFactory],
-        node_parts: Iterable[NodePart],
-        local_api: LocalApiFactory,
+        service_factories: Iterable[Callable[[Self], BitDustService]],
+        node_parts: Iterable[NodePart[Self]],
+        local_api: Callable[[Self], LocalApi],
         strict_automats: bool = False,
     ) -> None:
         """Build a stopped engine; the composition (services, parts, local API) is required.
 
         Nothing here defaults to "the real node": :mod:`bitdust.node.composition` is the one place that
-        knows it, so an engine built elsewhere says explicitly what it is made of.
+        knows it, so an engine built elsewhere says explicitly what it is made of. The factories
+        and parts are typed by the engine class they are given to (``Self``): the node's services
+        and parts need :class:`bitdust.node.engine.NodeEngine`, and a bare core cannot take them.
         """
         super().__init__()
         self.setName("bitdust")
@@ -96,16 +155,24 @@ class Engine(Service):
         self.parts = tuple(node_parts)
         for part in self.parts:
             part.attach(self)
-        self.api: LocalApi | None = None
-        self.secret: str | None = None
-        self.started_at: float | None = None
-        self.startup_error: str | None = None
+        self.api = None
+        self.secret = None
+        self.started_at = None
+        self.startup_error = None
         self.restart_requested = False
-        self.ready: defer.Deferred[Engine] = defer.Deferred()
-        self.finished: defer.Deferred[bool] = defer.Deferred()
+        self.ready = defer.Deferred()
+        self.finished = defer.Deferred()
         self.initializer = Initializer(self, clock=reactor, registry=self.automats, log=self.logger("bitdust.automats"))
         self.shutdowner = Shutdowner(self, clock=reactor, registry=self.automats, log=self.logger("bitdust.automats"))
         self.shutdowner.add_state_changed_callback(self._on_shutdowner_changed)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name not in declared_slots(type(self)):
+            raise UndeclaredSlot(
+                f"{type(self).__name__} declares no attribute {name!r}: declare it on the class"
+                " (the engine's object graph is written down, never invented at run time)"
+            )
+        super().__setattr__(name, value)
 
     def logger(self, namespace: str) -> Logger:
         """A logger of this engine (not the process-global one)."""
@@ -117,7 +184,7 @@ class Engine(Service):
         super().startService()
         self.initializer.automat("run")
 
-    def stopService(self) -> defer.Deferred[Any]:  # noqa: N802 - Twisted hook
+    def stopService(self) -> defer.Deferred[bool]:  # noqa: N802 - Twisted hook
         super().stopService()
         return self.stop()
 
@@ -130,17 +197,22 @@ class Engine(Service):
             return "STOPPING" if self.shutdowner.state != "FINISHED" else "STOPPED"
         return self.initializer.state
 
-    def stop(self, restart: bool = False) -> defer.Deferred[Any]:
-        """Begin an orderly shutdown (or restart); the Deferred fires when it is complete."""
+    def stop(self, restart: bool = False) -> defer.Deferred[bool]:
+        """Begin an orderly shutdown (or restart); the Deferred fires, with ``restart``, when it is complete."""
         if self.shutdowner.state == "RUNNING" and self.initializer.state not in ("STOPPING", "FAILED"):
             self.initializer.automat("shutdown", restart=restart)
         elif self.shutdowner.state == "RUNNING":
             self.shutdowner.automat("restart" if restart else "stop", restart=restart)
-        waiter: defer.Deferred[Any] = defer.Deferred()
+        waiter: defer.Deferred[bool] = defer.Deferred()
         if self.finished.called:
             waiter.callback(self.restart_requested)
         else:
-            self.finished.addBoth(lambda result: (waiter.callback(result), result)[1])
+
+            def relay(result: bool) -> bool:
+                waiter.callback(result)
+                return result
+
+            self.finished.addCallback(relay)
         return waiter
 
     def run_blocking(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> defer.Deferred[Any]:
@@ -153,10 +225,13 @@ class Engine(Service):
         path = Path(configured).expanduser() if configured else self.paths.metadata / "networkconfig.json"
         return load_network_config(path)
 
-    def api_ports(self) -> tuple[int | None, int | None]:
-        """The REST and WebSocket ports to listen on: the command line's if given, else the config's."""
-        rest = self._rest_port_override if self._rest_port_override is not None else self.config.get(REST_PORT_KEY)
-        ws = self._ws_port_override if self._ws_port_override is not None else self.config.get(WS_PORT_KEY)
+    def api_ports(self) -> tuple[int, int]:
+        """The REST and WebSocket ports to listen on: the command line's if given, else the config's.
+
+        Both options are ``Port`` options with a default, so the config always has a number.
+        """
+        rest: int = self._rest_port_override if self._rest_port_override is not None else self.config.get(REST_PORT_KEY)
+        ws: int = self._ws_port_override if self._ws_port_override is not None else self.config.get(WS_PORT_KEY)
         return rest, ws
 
     def uptime(self) -> float:
@@ -164,7 +239,7 @@ class Engine(Service):
 
     # -- steps of the initializer (the first one runs in a worker thread) ---------------------
 
-    def init_local(self) -> None:
+    def init_local(self: Self) -> None:
         """Blocking part of startup: folders, lock, log file, configuration, API secret."""
         self.paths.create()
         self.lock.acquire(wait=self._wait_lock)
@@ -182,7 +257,7 @@ class Engine(Service):
         for part in self.parts:
             part.load(self)
 
-    def after_local(self) -> None:
+    def after_local(self: Self) -> None:
         """Reactor-thread part of the local step: log level, config events, service registry."""
         self.logging.set_debug_level(self.config.get("logs/debug-level"))
         self.config.watch("logs/debug-level", lambda key, new, old: self.logging.set_debug_level(new))
@@ -191,7 +266,7 @@ class Engine(Service):
         self.services.add_all(self._service_factories, self)
         self.log.info("engine {version} starting in {home}", version=self.version, home=str(self.paths.home))
 
-    def start_interfaces(self) -> defer.Deferred[Any]:
+    def start_interfaces(self: Self) -> defer.Deferred[None]:
         """Build the local API through the composition's factory and start listening."""
         self.api = self._local_api(self)
         self.events.subscribe(self._push_event)
@@ -222,7 +297,7 @@ class Engine(Service):
 
     # -- steps of the shutdowner --------------------------------------------------------------
 
-    def stop_interfaces(self) -> defer.Deferred[Any] | None:
+    def stop_interfaces(self) -> defer.Deferred[None] | None:
         self.events.unsubscribe(self._push_event)
         self.automats.remove_listener(self._push_state_change)
         if self.api is None:
@@ -246,7 +321,7 @@ class Engine(Service):
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _on_shutdowner_changed(self, automat: Any, old: str, new: str, event: str) -> None:
+    def _on_shutdowner_changed(self, automat: Automat, old: str, new: str, event: str) -> None:
         """Fire ``finished`` when the shutdowner has entered FINISHED, not from inside its last
         action: by then its timers are cancelled, so whoever waits on :meth:`stop` finds the engine
         with nothing of it left on the reactor (many engines share one reactor in a test)."""
@@ -259,11 +334,11 @@ class Engine(Service):
             return None
         return self.secret
 
-    def _on_config_changed(self, key: str, new: Any, old: Any) -> None:
+    def _on_config_changed(self, key: str, new: object, old: object) -> None:
         info = self.config.info(key)
         self.events.send("config-changed", {"key": key, "value": info["value"]})
 
-    def _log_transition(self, automat: Any, old: str, new: str, event: str) -> None:
+    def _log_transition(self, automat: Automat, old: str, new: str, event: str) -> None:
         if self.config.get("logs/automat-transitions-enabled"):
             self.log.info("{automat}: {old} -> {new} on {event}", automat=automat.id, old=old, new=new, event=event)
 
@@ -273,7 +348,7 @@ class Engine(Service):
                 {"type": "event", "payload": {"event_id": event["id"], "data": event["data"], "time": event["time"]}}
             )
 
-    def _push_state_change(self, automat: Any, old: str, new: str, event: str) -> None:
+    def _push_state_change(self, automat: Automat, old: str, new: str, event: str) -> None:
         if self.api is not None:
             data = dict(automat.to_json())
             data.update({"old_state": old, "event": event})

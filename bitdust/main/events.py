@@ -21,8 +21,9 @@ from typing import Any
 
 import attrs
 from twisted.internet import defer
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
+from twisted.python.logfile import LogFile
 
 from bitdust.main import strict_json
 from bitdust.main.errors import InvalidInput
@@ -54,8 +55,8 @@ class _Consumer:
     created: float
     buffer: deque[dict[str, Any]] = attrs.field(factory=deque)
     waiter: defer.Deferred[list[dict[str, Any]]] | None = None
-    timeout_call: Any = None
-    idle_call: Any = None
+    timeout_call: IDelayedCall | None = None
+    idle_call: IDelayedCall | None = None
     idle_timeout: float = DEFAULT_CONSUMER_IDLE
     delivered: int = 0
 
@@ -79,7 +80,7 @@ class EventBus:
         self._clock = clock
         self._log = log or Logger()
         self._event_log_path: Path | None = None
-        self._event_log_file: Any = None
+        self._event_log_file: LogFile | None = None
         self._subscribers: list[Subscriber] = []
         self._consumers: dict[str, _Consumer] = {}
         self._consumer_limit = consumer_limit

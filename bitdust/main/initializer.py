@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
@@ -22,7 +23,7 @@ class Initializer(InitializerMachine):
         self.failure: Failure | None = None
         super().__init__(**automat_kwargs)
 
-    def _step(self, work: Any, done: str, failed: str | None) -> None:
+    def _step(self, work: Callable[[], object], done: str, failed: str | None) -> None:
         d = defer.maybeDeferred(work)
         if failed is None:
             d.addCallback(lambda _: self.automat(done))

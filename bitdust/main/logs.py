@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, cast
 
 from twisted.logger import (
     FilteringLogObserver,
@@ -53,7 +53,8 @@ class EngineLog:
 
     def open_file(self, folder: Path, *, rotate_bytes: int, max_files: int, name: str = "main.log") -> None:
         self._file = rotated_file(folder / name, rotate_bytes=rotate_bytes, max_files=max_files)
-        self._add(textFileLogObserver(self._file))
+        # LogFile is file-like (write, flush) without being an ``IO`` subclass, as the stubs want.
+        self._add(textFileLogObserver(cast("IO[Any]", self._file)))
 
     def to_stream(self, stream: IO[str] = sys.stdout) -> None:
         """Also print the log to a terminal (``bitdust run`` in the foreground)."""
@@ -84,6 +85,6 @@ def log_failure(log: Logger, message: str, **fields: object) -> Callable[[Failur
     """
 
     def errback(failure: Failure) -> None:
-        log.failure(message, failure, **fields)
+        log.failure(message, failure, LogLevel.critical, **fields)
 
     return errback

@@ -13,6 +13,7 @@ from twisted.internet import defer
 
 if TYPE_CHECKING:
     from bitdust.main.config_options import Option
+    from bitdust.main.engine import Engine
 
 
 class BitDustService:
@@ -27,7 +28,7 @@ class BitDustService:
     layers: tuple[int, ...] = ()
     description: str = ""
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def config_prefix(self) -> str:

@@ -8,7 +8,7 @@ where it is. Enabled flags live in the config (``services/<name>/enabled``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -20,7 +20,10 @@ from bitdust.main.errors import Conflict, InvalidInput, NotFound
 from bitdust.main.service import BitDustService
 from bitdust.main.service_state import ServiceState
 
-ServiceFactory = Callable[[Any], BitDustService]
+EngineT = TypeVar("EngineT")
+
+#: Builds one service for an engine; generic in the engine class (the node's services need ``NodeEngine``).
+ServiceFactory = Callable[[EngineT], BitDustService]
 
 
 class ServiceError(Conflict):
@@ -66,7 +69,7 @@ class ServiceManager:
             service, manager=self, events=self._events, clock=self._clock, registry=self._automats, log=self._log
         )
 
-    def add_all(self, factories: Iterable[ServiceFactory], engine: Any) -> None:
+    def add_all(self, factories: Iterable[ServiceFactory[EngineT]], engine: EngineT) -> None:
         """Add every service; their options' files are read in one blocking job of the config,
         and no operation (``start_enabled`` first) runs before it is done."""
         with self._config.registering():

@@ -35,7 +35,7 @@ class _NonStandardNumber:
     token: str
 
 
-class _KeysRepeated(dict):  # type: ignore[type-arg]
+class _KeysRepeated(dict[str, Any]):
     """An object in which some key appeared more than once (the last value is kept)."""
 
     repeated: list[str]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from bitdust.interface.api import catalog as api_catalog
 from bitdust.interface.api.registry import ApiRegistry
@@ -20,6 +20,7 @@ from bitdust.interface.servers import ApiServers
 from bitdust.main.collaborators import LocalApiFactory, NodePart
 from bitdust.main.engine import Engine
 from bitdust.main.service_manager import ServiceFactory
+from bitdust.node.engine import NodeEngine
 from bitdust.services.identity_part import IdentityPart
 from bitdust.services.network_part import P2PPart
 from bitdust.services.service_backup_db import BackupDbService
@@ -34,7 +35,18 @@ from bitdust.services.service_tcp_connections import TcpConnectionsService
 from bitdust.services.service_tcp_transport import TcpTransportService
 
 
-def default_service_factories() -> tuple[ServiceFactory, ...]:
+class EngineOptions(TypedDict, total=False):
+    """The Engine's own keyword arguments, which ``create_engine`` passes through."""
+
+    rest_port: int | None
+    ws_port: int | None
+    terminal: bool
+    owns_reactor: bool
+    wait_lock: float
+    strict_automats: bool
+
+
+def default_service_factories() -> tuple[ServiceFactory[NodeEngine], ...]:
     """Factories ``f(engine) -> BitDustService`` of every real service of the engine."""
     return (
         KeysRegistryService,
@@ -50,8 +62,8 @@ def default_service_factories() -> tuple[ServiceFactory, ...]:
     )
 
 
-def default_node_parts() -> tuple[NodePart, ...]:
-    """Parts of the node below the engine core that attach themselves to every engine."""
+def default_node_parts() -> tuple[NodePart[NodeEngine], ...]:
+    """Parts of the node below the engine core; each fills its slot of ``NodeEngine`` (``identity``, ``network``)."""
     return (IdentityPart(), P2PPart())
 
 
@@ -87,17 +99,17 @@ def create_engine(
     home: Path,
     *,
     reactor: Any,
-    service_factories: Iterable[ServiceFactory] | None = None,
-    node_parts: Iterable[NodePart] | None = None,
+    service_factories: Iterable[ServiceFactory[NodeEngine]] | None = None,
+    node_parts: Iterable[NodePart[NodeEngine]] | None = None,
     api_modules: Iterable[ModuleType] | None = None,
-    **options: Any,
-) -> Engine:
+    **options: Unpack[EngineOptions],
+) -> NodeEngine:
     """A stopped engine on ``home``: the real node unless a test replaces one of its three parts.
 
     ``options`` are the Engine's own keyword arguments (ports, ``terminal``, ``owns_reactor``,
     ``wait_lock``, ``strict_automats``).
     """
-    return Engine(
+    return NodeEngine(
         home,
         reactor=reactor,
         service_factories=service_factories if service_factories is not None else default_service_factories(),

@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -62,16 +61,17 @@ def run_engine(
     if echo:
         engine.logging.to_stream(sys.stdout)
 
-    def announce(_: Any) -> None:
-        if not echo:
+    def announce(_: object) -> None:
+        api = engine.api
+        if not echo or api is None:  # the engine is ready only once its local API has started
             return
         print(
             f"BitDust engine ready (pid {engine.pid}) in {engine.paths.home}\n"
-            f"  REST:      http://127.0.0.1:{engine.api.rest_port}/process/health/v1\n"
-            f"  WebSocket: ws://127.0.0.1:{engine.api.ws_port}/?api_secret=<secret>\n"
+            f"  REST:      http://127.0.0.1:{api.rest_port}/process/health/v1\n"
+            f"  WebSocket: ws://127.0.0.1:{api.ws_port}/?api_secret=<secret>\n"
             f"  secret:    {engine.paths.api_secret}\n"
             f'  try:       curl -H "api_secret: $(cat {engine.paths.api_secret})" '
-            f"http://127.0.0.1:{engine.api.rest_port}/process/info/v1",
+            f"http://127.0.0.1:{api.rest_port}/process/info/v1",
             flush=True,
         )
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from twisted.python import usage
 
 from bitdust.main.paths import default_home
+
+if TYPE_CHECKING:
+    from bitdust.node.engine import NodeEngine
 
 
 class Options(usage.Options):
@@ -17,7 +20,7 @@ class Options(usage.Options):
     ]
 
 
-def makeService(options: Options) -> Any:  # noqa: N802 - Twisted plugin hook
+def makeService(options: Options) -> NodeEngine:  # noqa: N802 - Twisted plugin hook
     from twisted.internet import reactor
 
     from bitdust.node.composition import create_engine

@@ -1,35 +1,47 @@
-"""Wires the node's keys and identity into the engine (they live below the engine core).
+"""The node's keys and identity: a part of the node below the engine core.
 
-``attach`` puts on the engine: ``keys`` (the key registry), ``local_identity`` (our own signed
-document), ``identity_cache`` (other users' identities), ``known_servers`` (which identity servers
-get the larger fetch room, kept current as our identity and the network config change) and
-``http_get``/``http_post`` (size-limited HTTP for identity servers). ``load`` reads our identity and the cache from disk during startup,
-in the worker thread; the key registry is loaded by ``service_keys_registry``.
+``attach`` builds a :class:`NodeIdentity` and puts it in the engine's declared ``identity`` slot:
+``keys`` (the key registry), ``local_identity`` (our own signed document), ``identity_cache``
+(other users' identities), ``known_servers`` (which identity servers get the larger fetch room,
+kept current as our identity and the network config change), ``identity_lock`` and
+``http_get``/``http_post`` (size-limited HTTP for identity servers). ``NodeEngine`` offers each
+of them under the same name (``engine.keys`` ...). ``load`` reads our identity and the cache
+from disk during startup, in the worker thread; the key registry is loaded by
+``service_keys_registry``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
+import attrs
 from twisted.internet import defer
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
 
 from bitdust.crypt.key_registry import KeyRegistry
 from bitdust.main.config import CONFIG_CHANGED_EVENT
 from bitdust.main.errors import InvalidInput
 from bitdust.main.logs import log_failure
-from bitdust.userid.http_fetch import make_http_get, make_http_post
+from bitdust.main.network_config import NetworkConfig
+from bitdust.userid.http_fetch import HttpGet, HttpPost, make_http_get, make_http_post
 from bitdust.userid.identity_cache import IdentityCache
 from bitdust.userid.idurl import DEFAULT_PORT
 from bitdust.userid.local_identity import LocalIdentity
+
+if TYPE_CHECKING:
+    from bitdust.node.engine import NodeEngine
+    from bitdust.userid.id_rotator import Rotation
 
 
 class _LazyHttp:
     """Builds the treq clients on first use, so an engine that never fetches pays nothing."""
 
-    def __init__(self, reactor: Any) -> None:
+    def __init__(self, reactor: IReactorTime) -> None:
         self._reactor = reactor
-        self._get: Any = None
-        self._post: Any = None
+        self._get: HttpGet | None = None
+        self._post: HttpPost | None = None
 
     def get(self, url: str, timeout: float) -> defer.Deferred[tuple[int, bytes]]:
         if self._get is None:
@@ -42,28 +54,44 @@ class _LazyHttp:
         return self._post(url, body, timeout)
 
 
+@attrs.frozen
+class NodeIdentity:
+    """What the identity part holds: one object per engine, in ``NodeEngine.identity``."""
+
+    keys: KeyRegistry
+    local_identity: LocalIdentity
+    identity_cache: IdentityCache
+    known_servers: KnownServers
+    #: rotation and contact updates both publish a next revision: one at a time
+    identity_lock: defer.DeferredLock
+    http_get: HttpGet
+    http_post: HttpPost
+
+
 class IdentityPart:
-    def attach(self, engine: Any) -> None:
+    def attach(self, engine: NodeEngine) -> None:
         http = _LazyHttp(engine.reactor)
-        engine.http_get = http.get
-        engine.http_post = http.post
-        # Rotation and contact updates both publish a next revision: one at a time.
-        engine.identity_lock = defer.DeferredLock()
-        engine.keys = KeyRegistry(engine.paths.sub("keys"), log=engine.logger("bitdust.keys"))
-        engine.local_identity = LocalIdentity(
-            engine.paths.metadata / "localidentity", log=engine.logger("bitdust.identity")
-        )
-        engine.identity_cache = IdentityCache(
+        local = LocalIdentity(engine.paths.metadata / "localidentity", log=engine.logger("bitdust.identity"))
+        cache = IdentityCache(
             engine.paths.sub("identitycache"),
             http_get=http.get,
             clock=engine.reactor,
             run_blocking=engine.run_blocking,
             log=engine.logger("bitdust.identity"),
         )
-        engine.known_servers = KnownServers(engine)
-        engine.events.subscribe(engine.known_servers.on_event)
+        known = KnownServers(engine, local=local, cache=cache)
+        engine.identity = NodeIdentity(
+            keys=KeyRegistry(engine.paths.sub("keys"), log=engine.logger("bitdust.keys")),
+            local_identity=local,
+            identity_cache=cache,
+            known_servers=known,
+            identity_lock=defer.DeferredLock(),
+            http_get=http.get,
+            http_post=http.post,
+        )
+        engine.events.subscribe(known.on_event)
 
-    def load(self, engine: Any) -> None:
+    def load(self, engine: NodeEngine) -> None:
         engine.local_identity.load()
         engine.identity_cache.load()
         engine.known_servers.load()
@@ -72,6 +100,18 @@ class IdentityPart:
 #: events after which our own identity's sources may differ (sent once ``local_identity`` is updated)
 OWN_IDENTITY_EVENTS = ("local-identity-set", "local-identity-modified", "my-identity-rotated", "local-identity-erased")
 NETWORK_CONFIG_OPTION = "services/network/network-config"
+
+
+class NetworkConfigReader(Protocol):
+    """What :class:`KnownServers` asks of the engine, at each use (a test may swap ``run_blocking``)."""
+
+    log: Logger
+
+    def network_config(self) -> NetworkConfig:
+        """Blocking: read the network config file."""
+
+    def run_blocking(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> defer.Deferred[Any]:
+        """Run ``fn`` in a worker thread."""
 
 
 class KnownServers:
@@ -85,8 +125,10 @@ class KnownServers:
     only the one asked for last is applied, so a slow older read cannot undo a newer one).
     """
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: NetworkConfigReader, *, local: LocalIdentity, cache: IdentityCache) -> None:
         self._engine = engine
+        self._local = local
+        self._cache = cache
         self._network: frozenset[str] = frozenset()
         self._reads = 0
 
@@ -94,7 +136,7 @@ class KnownServers:
     def servers(self) -> frozenset[str]:
         """The network config's identity servers and our own sources, as ``IdUrl.server`` strings."""
         servers = set(self._network)
-        me = self._engine.local_identity.current
+        me = self._local.current
         if me is not None:
             servers.update(source.server for source in me.sources)
         return frozenset(servers)
@@ -107,7 +149,7 @@ class KnownServers:
         self.apply()
 
     def apply(self) -> None:
-        self._engine.identity_cache.limits.set_known_servers(self.servers)
+        self._cache.limits.set_known_servers(self.servers)
 
     def on_event(self, event: dict[str, Any]) -> None:
         event_id = event.get("id")
@@ -147,23 +189,23 @@ class KnownServers:
         return servers, ""
 
 
-def sync_key_owner(engine: Any) -> None:
-    """Tell the key registry who this node is (after start, creation, recovery, rotation, erase)."""
-    identity = engine.local_identity.current
+def sync_key_owner(local: LocalIdentity, keys: KeyRegistry) -> None:
+    """Tell ``keys`` who this node is, from ``local`` (after start, creation, recovery, rotation, erase)."""
+    identity = local.current
     if identity is None:
-        engine.keys.set_owner(None, None)
+        keys.set_owner(None, None)
     else:
-        engine.keys.set_owner(identity.global_id, identity.idurl.url)
+        keys.set_owner(identity.global_id, identity.idurl.url)
 
 
-def rotate_identity(engine: Any, *, force: bool) -> defer.Deferred[Any]:
+def rotate_identity(engine: NodeEngine, *, force: bool) -> defer.Deferred[Rotation]:
     """Run a rotation with this engine's collaborators; fires with a ``Rotation``.
 
     ``force``: the API call (always move); otherwise only when a source is unhealthy.
     """
     from bitdust.userid.id_rotator import rotate
 
-    def run(network: Any) -> defer.Deferred[Any]:
+    def run(network: NetworkConfig) -> defer.Deferred[Rotation]:
         return rotate(
             local=engine.local_identity,
             keys=engine.keys,
@@ -176,9 +218,9 @@ def rotate_identity(engine: Any, *, force: bool) -> defer.Deferred[Any]:
             force=force,
         )
 
-    def rotated(rotation: Any) -> Any:
+    def rotated(rotation: Rotation) -> Rotation:
         if rotation.rotated:
-            sync_key_owner(engine)
+            sync_key_owner(engine.local_identity, engine.keys)
             engine.events.send(
                 "my-identity-rotated",
                 {
@@ -189,7 +231,7 @@ def rotate_identity(engine: Any, *, force: bool) -> defer.Deferred[Any]:
             )
         return rotation
 
-    def locked() -> defer.Deferred[Any]:
+    def locked() -> defer.Deferred[Rotation]:
         return engine.run_blocking(engine.network_config).addCallback(run).addCallback(rotated)
 
     return engine.identity_lock.run(locked)

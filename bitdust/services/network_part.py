@@ -9,11 +9,20 @@ transport listening, and our identity listing the contacts they really have.
 from __future__ import annotations
 
 import socket
-from typing import Any
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
 
 from bitdust.main.errors import Unavailable
+
+if TYPE_CHECKING:
+    from bitdust.node.engine import NodeEngine
+    from bitdust.p2p.contacts import ContactStatuses
+    from bitdust.p2p.gateway import Gateway
+    from bitdust.p2p.network_connector import NetworkConnector
+    from bitdust.transport.tcp.connections import TcpTransport
+    from bitdust.userid.identity import Identity
 
 
 def _local_address_towards(host: str, port: int) -> str:
@@ -24,36 +33,43 @@ def _local_address_towards(host: str, port: int) -> str:
 
 
 class P2PPart:
-    def attach(self, engine: Any) -> None:
-        engine.p2p = P2PHub(engine)
+    def attach(self, engine: NodeEngine) -> None:
+        engine.network = P2PHub(engine)
 
-    def load(self, engine: Any) -> None:
+    def load(self, engine: NodeEngine) -> None:
         """Nothing to read from disk: the network state is rebuilt on every start."""
 
 
 class P2PHub:
-    def __init__(self, engine: Any) -> None:
+    """What ``P2PPart`` holds: one per engine, in ``NodeEngine.network`` (offered as ``engine.p2p``)."""
+
+    def __init__(self, engine: NodeEngine) -> None:
         self.engine = engine
-        self.connector: Any = None
-        self.gateway: Any = None
-        self.tcp: Any = None
-        self.contacts: Any = None
+        self.connector: NetworkConnector | None = None
+        self.gateway: Gateway | None = None
+        self.tcp: TcpTransport | None = None
+        self.contacts: ContactStatuses | None = None
         self.dropped_without_gateway = 0
         self._contacts_lock = defer.DeferredLock()
 
     # -- access for the API ------------------------------------------------------------------------
 
-    def require_gateway(self) -> Any:
+    def require_gateway(self) -> Gateway:
         if self.gateway is None:
             raise Unavailable("service_gateway is not running (it needs an identity and service_network)")
         return self.gateway
 
-    def require_contacts(self) -> Any:
+    def require_contacts(self) -> ContactStatuses:
         if self.contacts is None:
             raise Unavailable("service_p2p_hookups is not running")
         return self.contacts
 
-    def require_connector(self) -> Any:
+    def require_tcp(self) -> TcpTransport:
+        if self.tcp is None:
+            raise Unavailable("service_tcp_connections is not running")
+        return self.tcp
+
+    def require_connector(self) -> NetworkConnector:
         if self.connector is None:
             raise Unavailable("service_network is not running")
         return self.connector
@@ -78,7 +94,7 @@ class P2PHub:
     # -- the network check --------------------------------------------------------------------
 
     @defer.inlineCallbacks
-    def check(self) -> Any:
+    def check(self) -> Generator[defer.Deferred[Any], Any, None]:
         """Fires when every transport listens and our identity lists their contacts; fails with why not."""
         if self.gateway is None:
             raise Unavailable("the gateway is not running (no identity yet?)")
@@ -111,13 +127,13 @@ class P2PHub:
 
         return self.engine.run_blocking(detect)
 
-    def publish_contacts(self, contacts: list[str]) -> defer.Deferred[Any]:
+    def publish_contacts(self, contacts: list[str]) -> defer.Deferred[Identity | None]:
         """Re-publish our identity when its contacts differ from ``contacts`` (one change at a time)."""
         from bitdust.userid.id_contacts import update_contacts
 
         engine = self.engine
 
-        def run() -> defer.Deferred[Any]:
+        def run() -> defer.Deferred[Identity | None]:
             return update_contacts(
                 local=engine.local_identity,
                 keys=engine.keys,
@@ -127,7 +143,7 @@ class P2PHub:
                 contacts=contacts,
             )
 
-        def changed(identity: Any) -> Any:
+        def changed(identity: Identity | None) -> Identity | None:
             if identity is not None:
                 engine.events.send(
                     "local-identity-modified",

@@ -10,11 +10,11 @@ from typing import Any
 
 from twisted.internet import defer
 
-from bitdust.main.service import BitDustService
+from bitdust.services.node_service import NodeService
 from bitdust.storage.catalog import Catalog
 
 
-class BackupDbService(BitDustService):
+class BackupDbService(NodeService):
     name = "service_backup_db"
     depends_on = ("service_keys_registry",)
     description = "keeps the catalog of remote files and folders, their path ids and versions"

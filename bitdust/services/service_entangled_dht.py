@@ -37,15 +37,17 @@ from bitdust.dht.settings import DhtSettings
 from bitdust.dht.store import DhtStore, SqliteBackend
 from bitdust.main.config_options import Option
 from bitdust.main.errors import InvalidInput
-from bitdust.main.service import BitDustService
+from bitdust.main.logs import log_failure
 from bitdust.raid.eccmap import supplier_positions
 from bitdust.services.entangled_dht_options import NICKNAME_KEY, entangled_dht_options
+from bitdust.services.node_service import NodeService
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IListeningPort
 
     from bitdust.crypt.rsa_key import RsaKey
     from bitdust.main.config import WatchHandle
+    from bitdust.node.engine import NodeEngine
 
 SERVICE_NAME = "service_entangled_dht"
 MAX_NICKNAME_POSITIONS = NICKNAME_POSITIONS
@@ -77,13 +79,13 @@ def parse_layers(items: tuple[str, ...]) -> set[int]:
     return layers
 
 
-class EntangledDhtService(BitDustService):
+class EntangledDhtService(NodeService):
     name = SERVICE_NAME
     depends_on = ("service_network",)
     layers = (0,)
     description = "Kademlia DHT over UDP: layers, validated records, nickname lookups"
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: NodeEngine) -> None:
         super().__init__(engine)
         self.node: DhtNode | None = None
         self.port: IListeningPort | None = None
@@ -259,12 +261,12 @@ class EntangledDhtService(BitDustService):
         wanted = self.wanted_layers()
         for layer in sorted(wanted - set(node.attached_layers())):
             node.attach_layer(layer).addErrback(
-                self.engine.log.failure, "DHT attach to layer {layer} failed", layer=layer
+                log_failure(self.engine.log, "DHT attach to layer {layer} failed", layer=layer)
             )
             self.engine.events.send("dht-layer-connected", {"layer_id": layer})
         for layer in sorted(set(node.attached_layers()) - wanted):
             node.detach_layer(layer).addErrback(
-                self.engine.log.failure, "DHT detach from layer {layer} failed", layer=layer
+                log_failure(self.engine.log, "DHT detach from layer {layer} failed", layer=layer)
             )
 
     def _on_event(self, event: dict[str, Any]) -> None:
@@ -372,7 +374,7 @@ def _load_node_id(folder: Path) -> bytes:
     return node_id
 
 
-def dht_service(engine: Any) -> EntangledDhtService | None:
+def dht_service(engine: NodeEngine) -> EntangledDhtService | None:
     """The running DHT service of ``engine``, or None."""
     if not engine.services.is_on(SERVICE_NAME):
         return None
@@ -380,7 +382,7 @@ def dht_service(engine: Any) -> EntangledDhtService | None:
     return service if isinstance(service, EntangledDhtService) and service.node is not None else None
 
 
-def network_status_part(engine: Any) -> dict[str, Any]:
+def network_status_part(engine: NodeEngine) -> dict[str, Any]:
     """The ``dht`` part of ``network_status``.
 
     ``{active, udp_port, bytes_received, bytes_sent, layers: [{layer_id, data_store_items,

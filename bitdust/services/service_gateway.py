@@ -7,23 +7,26 @@ while it changes, and saved clean at stop once the gateway accepts nothing more.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
 
 from bitdust.main.config_options import Option
 from bitdust.main.config_types import Float, Int
-from bitdust.main.service import BitDustService
 from bitdust.p2p.gateway import Gateway
 from bitdust.p2p.replay_store import ReplayStore
+from bitdust.services.node_service import NodeService
+
+if TYPE_CHECKING:
+    from bitdust.node.engine import NodeEngine
 
 
-class GatewayService(BitDustService):
+class GatewayService(NodeService):
     name = "service_gateway"
     depends_on = ("service_network", "service_keys_registry")
     description = "routes packets between the transports and the services that handle them"
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: NodeEngine) -> None:
         super().__init__(engine)
         self.replay_store: ReplayStore | None = None
 

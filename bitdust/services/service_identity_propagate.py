@@ -7,7 +7,7 @@ document or was taken over, the identity is rotated to healthy servers of the ne
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer, task
 from twisted.python.failure import Failure
@@ -15,16 +15,19 @@ from twisted.python.failure import Failure
 from bitdust.main.config_options import Option
 from bitdust.main.config_types import Bool, PositiveInt
 from bitdust.main.logs import log_failure
-from bitdust.main.service import BitDustService
 from bitdust.services.identity_part import rotate_identity
+from bitdust.services.node_service import NodeService
+
+if TYPE_CHECKING:
+    from bitdust.node.engine import NodeEngine
 
 
-class IdentityPropagateService(BitDustService):
+class IdentityPropagateService(NodeService):
     name = "service_identity_propagate"
     depends_on = ("service_keys_registry",)
     description = "checks our identity servers and rotates away from broken ones"
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: NodeEngine) -> None:
         super().__init__(engine)
         self._loop: task.LoopingCall | None = None
         self._running: defer.Deferred[Any] | None = None

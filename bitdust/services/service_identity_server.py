@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer, error
 
 from bitdust.main.config_options import Option
 from bitdust.main.config_types import Port, PositiveInt, String
 from bitdust.main.errors import BitDustError
-from bitdust.main.service import BitDustService
+from bitdust.services.node_service import NodeService
 from bitdust.userid.identity_quotas import (
     DEFAULT_MAX_IDENTITIES,
     DEFAULT_MAX_NEW_PER_ADDRESS,
@@ -18,13 +18,16 @@ from bitdust.userid.identity_quotas import (
 )
 from bitdust.userid.identity_server import DEFAULT_WEB_PORT, IdentityStore, make_identity_server_site
 
+if TYPE_CHECKING:
+    from bitdust.node.engine import NodeEngine
 
-class IdentityServerService(BitDustService):
+
+class IdentityServerService(NodeService):
     name = "service_identity_server"
     enabled_by_default = False
     description = "serves GET /<name>.xml and accepts signed registrations by POST"
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: NodeEngine) -> None:
         super().__init__(engine)
         self.port: Any = None
         self.store: IdentityStore | None = None
@@ -80,11 +83,13 @@ class IdentityServerService(BitDustService):
             max_per_key=engine.config.get(f"{prefix}/max-identities-per-key"),
             max_new_per_address=engine.config.get(f"{prefix}/max-new-identities-per-address"),
         )
-        self.store = IdentityStore(engine.paths.sub("identityserver"), log=engine.logger("bitdust.identity_server"))
+        self.store = store = IdentityStore(
+            engine.paths.sub("identityserver"), log=engine.logger("bitdust.identity_server")
+        )
 
         def listen(_: Any) -> None:
             site = make_identity_server_site(
-                self.store,
+                store,
                 host=host,
                 port=port,
                 run_blocking=engine.run_blocking,
@@ -100,7 +105,7 @@ class IdentityServerService(BitDustService):
                 ) from exc
             engine.log.info("identity server on http://{host}:{port}/", host=host, port=port)
 
-        return engine.run_blocking(self.store.load).addCallback(listen)
+        return engine.run_blocking(store.load).addCallback(listen)
 
     def stop(self) -> defer.Deferred[Any] | None:
         port, self.port = self.port, None

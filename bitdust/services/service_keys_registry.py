@@ -6,18 +6,18 @@ from typing import Any
 
 from twisted.internet import defer
 
-from bitdust.main.service import BitDustService
 from bitdust.services.identity_part import sync_key_owner
+from bitdust.services.node_service import NodeService
 
 
-class KeysRegistryService(BitDustService):
+class KeysRegistryService(NodeService):
     name = "service_keys_registry"
     description = "holds the master key and the other keys of this node"
 
     def start(self) -> defer.Deferred[Any]:
         engine = self.engine
         d = engine.run_blocking(engine.keys.load)
-        d.addCallback(lambda _: sync_key_owner(engine))
+        d.addCallback(lambda _: sync_key_owner(engine.local_identity, engine.keys))
         return d
 
     def stop(self) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bitdust.main.service import BitDustService
 from bitdust.p2p.network_connector import NetworkConnector
+from bitdust.services.node_service import NodeService
 
 
-class NetworkService(BitDustService):
+class NetworkService(NodeService):
     name = "service_network"
     description = "the node's online/offline state (network_connector) and network-wide options"
 

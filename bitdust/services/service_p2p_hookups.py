@@ -7,27 +7,30 @@ delivery feeds the per-peer contact_status machines.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
 from bitdust.main.config_options import Option
 from bitdust.main.config_types import Float
-from bitdust.main.service import BitDustService
 from bitdust.p2p import commands
 from bitdust.p2p.contacts import ContactStatuses
 from bitdust.p2p.gateway import Refused
 from bitdust.p2p.packet import Packet
+from bitdust.services.node_service import NodeService
 from bitdust.userid.errors import IdentityError
 from bitdust.userid.identity import Identity
 from bitdust.userid.identity_cache import ACCEPTED
+
+if TYPE_CHECKING:
+    from bitdust.node.engine import NodeEngine
 
 IDENTITY_EVENTS = ("local-identity-modified", "my-identity-rotated", "local-identity-set")
 MAX_REMEMBERED_DOCUMENTS = 10_000
 
 
-def ping(engine: Any, idurl: str, *, timeout: float, retries: int) -> defer.Deferred[Packet | None]:
+def ping(engine: NodeEngine, idurl: str, *, timeout: float, retries: int) -> defer.Deferred[Packet | None]:
     """Send our identity to ``idurl`` and fire with its Ack (DeliveryFailed otherwise)."""
     gateway = engine.p2p.require_gateway()
     me = engine.local_identity.current
@@ -35,12 +38,12 @@ def ping(engine: Any, idurl: str, *, timeout: float, retries: int) -> defer.Defe
     return gateway.send(commands.IDENTITY, idurl, payload, timeout=timeout, retries=retries)
 
 
-class P2PHookupsService(BitDustService):
+class P2PHookupsService(NodeService):
     name = "service_p2p_hookups"
     depends_on = ("service_gateway", "service_identity_propagate", "service_tcp_transport")
     description = "contact status of peers, user_ping, and identity updates sent to connected peers"
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: NodeEngine) -> None:
         super().__init__(engine)
         #: the identity document each sender's last accepted Identity packet carried, as bytes
         self._accepted_documents: dict[str, bytes] = {}
@@ -142,7 +145,7 @@ class P2PHookupsService(BitDustService):
         hub = engine.p2p
         if hub.contacts is None or hub.gateway is None:
             return defer.succeed([])
-        peers = set(hub.contacts.connected())
+        peers: set[str] = set(hub.contacts.connected())
         if hub.tcp is not None:
             peers.update(conn.peer for conn in hub.tcp.connections if conn.peer and conn.verified)
         timeout = engine.config.get("services/gateway/p2p-timeout")

@@ -14,8 +14,8 @@ from twisted.internet import defer
 from bitdust.main.config_options import Option
 from bitdust.main.config_types import Port, PositiveInt, Size, String
 from bitdust.main.errors import BitDustError
-from bitdust.main.service import BitDustService
 from bitdust.p2p.packet import DEFAULT_LIMITS
+from bitdust.services.node_service import NodeService
 from bitdust.transport.tcp import frames
 from bitdust.transport.tcp.auth import Authenticator
 from bitdust.transport.tcp.budget import BudgetLimits
@@ -26,7 +26,7 @@ KB = 1024
 MB = 1024 * KB
 
 
-class TcpConnectionsService(BitDustService):
+class TcpConnectionsService(NodeService):
     name = "service_tcp_connections"
     depends_on = ("service_network",)
     description = "listens for TCP connections from peers and keeps one connection per peer"

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from bitdust.main.service import BitDustService
+from bitdust.services.node_service import NodeService
 
 
-class TcpTransportService(BitDustService):
+class TcpTransportService(NodeService):
     name = "service_tcp_transport"
     depends_on = ("service_tcp_connections", "service_gateway")
     description = "the TCP transport of the gateway"
 
     def start(self) -> None:
         hub = self.engine.p2p
-        hub.require_gateway().add_transport(hub.tcp)
+        hub.require_gateway().add_transport(hub.require_tcp())
         # The connector's check publishes our contacts; run it now that there is something to publish.
         hub.reconnect()
 

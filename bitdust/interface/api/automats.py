@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bitdust.automats import diagram
 from bitdust.automats.source import parse_source
 from bitdust.interface.api.constraints import one_of, text
 from bitdust.interface.api.spec import api_method
 from bitdust.main.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from bitdust.main.engine import Engine
 
 #: the copy of ``automats/*.md`` that an installed package carries (written by setup.py's build_py)
 SHIPPED_SOURCES = Path(__file__).resolve().parents[2] / "automats" / "sources"
@@ -30,13 +33,13 @@ def sources_dir() -> Path:
 
 
 @api_method("GET", "automat/list/v1")
-def automats_list(engine: Any) -> list[dict[str, Any]]:
+def automats_list(engine: Engine) -> list[dict[str, Any]]:
     """Every live state machine of the engine with its index, id, name and state."""
     return [automat.to_json() for automat in engine.automats.list()]
 
 
 @api_method("GET", "automat/info/v1", params={"index": "the machine's index from automats_list"}, answers=(404,))
-def automat_info(engine: Any, index: int) -> dict[str, Any]:
+def automat_info(engine: Engine, index: int) -> dict[str, Any]:
     """One live state machine with its recent transitions."""
     automat = engine.automats.get(index)
     if automat is None:
@@ -44,7 +47,7 @@ def automat_info(engine: Any, index: int) -> dict[str, Any]:
     return automat.info()
 
 
-def live_states(engine: Any, name: str) -> dict[str, int]:
+def live_states(engine: Engine, name: str) -> dict[str, int]:
     return dict(Counter(a.state for a in engine.automats.find(name)))
 
 
@@ -68,7 +71,7 @@ def render(name: str, states: dict[str, int], fmt: str) -> str:
     constraints={"name": text(), "format": one_of("dot", "svg")},
     answers=(404, 503),
 )
-def automat_diagram(engine: Any, name: str, live: bool = True, format: str = "dot") -> Any:  # noqa: A002
+def automat_diagram(engine: Engine, name: str, live: bool = True, format: str = "dot") -> Any:  # noqa: A002
     """The diagram of a state machine as DOT or SVG text, live states highlighted."""
     if format not in ("dot", "svg"):
         raise InvalidInput("parameter format: expected 'dot' or 'svg'")

@@ -6,13 +6,16 @@ Values are passed through to the option's type unparsed (the ``value`` parameter
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
 
 from bitdust.interface.api.constraints import text
 from bitdust.interface.api.spec import api_method
 from bitdust.main.errors import NotFound
+
+if TYPE_CHECKING:
+    from bitdust.main.engine import Engine
 
 _INCLUDE_INFO = "also return type, default, label (description) and readonly of each option"
 
@@ -32,7 +35,7 @@ def _entry(config: Any, key: str, include_info: bool) -> dict[str, Any]:
     },
     answers=(404,),
 )
-def config_get(engine: Any, key: str, include_info: bool = False) -> list[dict[str, Any]]:
+def config_get(engine: Engine, key: str, include_info: bool = False) -> list[dict[str, Any]]:
     """Returns current key/value from the program settings.
 
     For an option the result is a list with one item, ``{"key", "value"}`` (plus ``type``,
@@ -67,7 +70,7 @@ def config_get(engine: Any, key: str, include_info: bool = False) -> list[dict[s
     constraints={"key": text()},
     answers=(404,),
 )
-def config_set(engine: Any, key: str, value: Any) -> defer.Deferred[list[dict[str, Any]]]:
+def config_set(engine: Engine, key: str, value: Any) -> defer.Deferred[list[dict[str, Any]]]:
     """Set a value for given key option.
 
     The value is checked against the option's type first; a wrong type or an out-of-range value
@@ -75,9 +78,11 @@ def config_set(engine: Any, key: str, value: Any) -> defer.Deferred[list[dict[st
     with one item, ``{"key", "value", "type", "default", "label", "readonly", "old_value"}``, as
     the original returned it. Setting the current value again succeeds without a change event.
     """
-    d = engine.config.set_async(key.strip("/"), value, engine.run_blocking)
-    d.addCallback(lambda info: [info])
-    return d
+
+    def as_list(info: dict[str, Any]) -> list[dict[str, Any]]:
+        return [info]
+
+    return engine.config.set_async(key.strip("/"), value, engine.run_blocking).addCallback(as_list)
 
 
 @api_method(
@@ -85,7 +90,7 @@ def config_set(engine: Any, key: str, value: Any) -> defer.Deferred[list[dict[st
     "config/list/v1",
     params={"sort": "sort the options by key instead of definition order", "include_info": _INCLUDE_INFO},
 )
-def configs_list(engine: Any, sort: bool = False, include_info: bool = False) -> list[dict[str, Any]]:
+def configs_list(engine: Engine, sort: bool = False, include_info: bool = False) -> list[dict[str, Any]]:
     """Provide detailed info about all program settings.
 
     A list of ``{"key", "value"}`` for every option (plus ``type``, ``default``, ``label`` and
@@ -97,7 +102,7 @@ def configs_list(engine: Any, sort: bool = False, include_info: bool = False) ->
 
 
 @api_method("GET", "config/tree/v1", params={"include_info": _INCLUDE_INFO})
-def configs_tree(engine: Any, include_info: bool = False) -> dict[str, Any]:
+def configs_tree(engine: Engine, include_info: bool = False) -> dict[str, Any]:
     """Returns all options as a tree structure, can be more suitable for UI operations.
 
     Folders are nested objects keyed by key segment (``{"logs": {"debug-level": 0, ...}}``);

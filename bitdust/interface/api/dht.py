@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
 
@@ -18,6 +18,9 @@ from bitdust.main.errors import InvalidInput, Unavailable
 from bitdust.services.service_entangled_dht import MAX_NICKNAME_POSITIONS, dht_service
 from bitdust.userid.idurl import IdUrl
 
+if TYPE_CHECKING:
+    from bitdust.node.engine import NodeEngine
+
 _LAYER = "DHT layer 0-9: 0 base, 1 identity servers, 2 proxy routers, 3 suppliers, 4 rebuilders, ..."
 _TYPES = "record type: " + ", ".join(RECORD_TYPES)
 MAX_RANDOM_USERS = 100
@@ -28,11 +31,12 @@ _NICKNAME = text(max_length=64, pattern="[^:]{1,64}", explain="a nickname is 1 t
 _ATTEMPTS = between(1, MAX_NICKNAME_POSITIONS)
 
 
-def _node(engine: Any) -> DhtNode:
+def _node(engine: NodeEngine) -> DhtNode:
     service = dht_service(engine)
-    if service is None:
+    node = service.node if service is not None else None
+    if node is None:
         raise Unavailable("service_entangled_dht is not running; start it with service_start")
-    return service.node
+    return node
 
 
 def _closest(result: LookupResult | None) -> list[dict[str, Any]]:
@@ -56,7 +60,9 @@ def _user(idurl: str) -> dict[str, Any]:
     constraints={"layer_id": _LAYER_ID},
     answers=(503,),
 )
-def dht_node_find(engine: Any, node_id_64: str | None = None, layer_id: int = 0) -> defer.Deferred[dict[str, Any]]:
+def dht_node_find(
+    engine: NodeEngine, node_id_64: str | None = None, layer_id: int = 0
+) -> defer.Deferred[dict[str, Any]]:
     """The live nodes nearest to a node id on a layer (an iterative FIND_NODE lookup)."""
     node = _node(engine)
     layer = check_layer(layer_id)
@@ -65,9 +71,10 @@ def dht_node_find(engine: Any, node_id_64: str | None = None, layer_id: int = 0)
     def found(result: LookupResult) -> dict[str, Any]:
         return {"my_dht_id": encode_id(node.node_id), "lookup": encode_id(target), "closest_nodes": _closest(result)}
 
-    d = node.ensure_layer(layer)
-    d.addCallback(lambda _: node.find_node(target, layer))
-    return d.addCallback(found)
+    def lookup(_: None) -> defer.Deferred[LookupResult]:
+        return node.find_node(target, layer)
+
+    return node.ensure_layer(layer).addCallback(lookup).addCallback(found)
 
 
 @api_method(
@@ -77,7 +84,7 @@ def dht_node_find(engine: Any, node_id_64: str | None = None, layer_id: int = 0)
     constraints={"layer_id": _LAYER_ID, "count": between(1, MAX_RANDOM_USERS)},
     answers=(503,),
 )
-def dht_user_random(engine: Any, layer_id: int = 0, count: int = 1) -> defer.Deferred[list[dict[str, Any]]]:
+def dht_user_random(engine: NodeEngine, layer_id: int = 0, count: int = 1) -> defer.Deferred[list[dict[str, Any]]]:
     """Random live nodes attached to a layer (e.g. layer 3: suppliers), as they answered just now."""
     node = _node(engine)
     layer = check_layer(layer_id)
@@ -112,7 +119,11 @@ def dht_user_random(engine: Any, layer_id: int = 0, count: int = 1) -> defer.Def
     answers=(503,),
 )
 def dht_value_get(
-    engine: Any, key: str, record_type: str = "skip_validation", layer_id: int = 0, use_cache_ttl: int | None = None
+    engine: NodeEngine,
+    key: str,
+    record_type: str = "skip_validation",
+    layer_id: int = 0,
+    use_cache_ttl: int | None = None,
 ) -> defer.Deferred[dict[str, Any]]:
     """Read a value: a record of ``record_type`` that passes that type's rules (others are ignored)."""
     node = _node(engine)
@@ -132,9 +143,10 @@ def dht_value_get(
             answer.update(read="success", value=result.value.record, expires_in=result.value.ttl)
         return answer
 
-    d = node.ensure_layer(layer)
-    d.addCallback(lambda _: node.get_value(key, layer, kind, use_cache_ttl))
-    return d.addCallback(read)
+    def lookup(_: None) -> defer.Deferred[LookupResult]:
+        return node.get_value(key, layer, kind, use_cache_ttl)
+
+    return node.ensure_layer(layer).addCallback(lookup).addCallback(read)
 
 
 @api_method(
@@ -152,7 +164,7 @@ def dht_value_get(
     links={"dht_value_get": {"key": "key"}},
 )
 def dht_value_set(
-    engine: Any,
+    engine: NodeEngine,
     key: str,
     value: Any,
     expire: int | None = None,
@@ -196,7 +208,7 @@ def dht_value_set(
 
 
 @api_method("GET", "dht/db/dump/v1", answers=(503,))
-def dht_local_db_dump(engine: Any) -> defer.Deferred[list[dict[str, Any]]]:
+def dht_local_db_dump(engine: NodeEngine) -> defer.Deferred[list[dict[str, Any]]]:
     """Every value this node stores, on every layer (with the time each has left).
 
     A value that is not a strict JSON record (left by an older version) is left out, with a log
@@ -228,7 +240,7 @@ def _attempts(attempts: int) -> int:
 
 
 @defer.inlineCallbacks
-def _positions(engine: Any, nickname: str, attempts: int, first_only: bool) -> Any:
+def _positions(engine: NodeEngine, nickname: str, attempts: int, first_only: bool) -> Any:
     node = _node(engine)
     found = []
     for position in range(attempts):
@@ -254,7 +266,7 @@ def _positions(engine: Any, nickname: str, attempts: int, first_only: bool) -> A
     constraints={"nickname": _NICKNAME, "attempts": _ATTEMPTS},
     answers=(503,),
 )
-def user_search(engine: Any, nickname: str, attempts: int = 1) -> defer.Deferred[dict[str, Any]]:
+def user_search(engine: NodeEngine, nickname: str, attempts: int = 1) -> defer.Deferred[dict[str, Any]]:
     """The first user who published ``nickname`` in the DHT (signed nickname records)."""
     _node(engine)
     nickname, attempts = _nickname(nickname), _attempts(attempts)
@@ -274,7 +286,7 @@ def user_search(engine: Any, nickname: str, attempts: int = 1) -> defer.Deferred
     constraints={"nickname": _NICKNAME, "attempts": _ATTEMPTS},
     answers=(503,),
 )
-def user_observe(engine: Any, nickname: str, attempts: int = 3) -> defer.Deferred[list[dict[str, Any]]]:
+def user_observe(engine: NodeEngine, nickname: str, attempts: int = 3) -> defer.Deferred[list[dict[str, Any]]]:
     """Every user who published ``nickname`` (two users may share one, at different positions)."""
     _node(engine)
     return _positions(engine, _nickname(nickname), _attempts(attempts), first_only=False)

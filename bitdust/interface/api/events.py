@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
 
 from bitdust.interface.api.constraints import text
 from bitdust.interface.api.spec import api_method
+
+if TYPE_CHECKING:
+    from bitdust.main.engine import Engine
 
 # The names the event bus accepts (bitdust.main.events.EVENT_ID_RE / CONSUMER_ID_RE).
 _NAME = text(
@@ -23,7 +26,7 @@ _NAME = text(
     params={"event_id": "name of the event, e.g. client-event-abc", "data": "any JSON value carried by the event"},
     constraints={"event_id": _NAME},
 )
-def event_send(engine: Any, event_id: str, data: Any = None) -> dict[str, Any]:
+def event_send(engine: Engine, event_id: str, data: Any = None) -> dict[str, Any]:
     """Inject an event into the engine, as if a part of it had fired it (testing, development)."""
     return engine.events.send(event_id, data)
 
@@ -35,7 +38,7 @@ def event_send(engine: Any, event_id: str, data: Any = None) -> dict[str, Any]:
     constraints={"consumer_callback_id": _NAME},
     long_poll=True,
 )
-def event_listen(engine: Any, consumer_callback_id: str) -> defer.Deferred[list[dict[str, Any]]]:
+def event_listen(engine: Engine, consumer_callback_id: str) -> defer.Deferred[list[dict[str, Any]]]:
     """Wait for the engine's events (long polling).
 
     Returns the events fired since the consumer's previous call at once, or blocks until the

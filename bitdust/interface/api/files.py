@@ -20,7 +20,7 @@ import functools
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
 
@@ -30,11 +30,14 @@ from bitdust.interface.api.spec import ApiResult, api_method
 from bitdust.main.errors import InvalidInput, Unavailable
 from bitdust.storage.remote_path import RemotePath, parse_remote_path
 
+if TYPE_CHECKING:
+    from bitdust.node.engine import NodeEngine
+
 _REMOTE_PATH = "key_id:path/to/item, e.g. master$alice@host:docs/a.txt; without key_id: the master key"
 _INCLUDE = "report running and pending transfers (empty until the upload pipeline is wired in)"
 
 
-def _catalog(engine: Any) -> Any:
+def _catalog(engine: NodeEngine) -> Any:
     """The catalog, once service_backup_db runs; 503 otherwise."""
     catalog = getattr(engine, "catalog", None)
     if not engine.services.is_on("service_backup_db") or catalog is None:
@@ -42,7 +45,7 @@ def _catalog(engine: Any) -> Any:
     return catalog
 
 
-def _known_key(engine: Any, key_id: str) -> str:
+def _known_key(engine: NodeEngine, key_id: str) -> str:
     """A key id the node holds; remote paths of other keys cannot be encrypted or read here."""
     check_key_id(key_id)
     if engine.keys.find(key_id) is None:
@@ -50,11 +53,13 @@ def _known_key(engine: Any, key_id: str) -> str:
     return key_id
 
 
-def _master_key_id(engine: Any) -> str | None:
+def _master_key_id(engine: NodeEngine) -> str | None:
     return getattr(engine.keys, "master_key_id", None)
 
 
-def _parse(engine: Any, remote_path: str, *, default_key_id: str | None = None, allow_root: bool = False) -> RemotePath:
+def _parse(
+    engine: NodeEngine, remote_path: str, *, default_key_id: str | None = None, allow_root: bool = False
+) -> RemotePath:
     rp = parse_remote_path(remote_path, default_key_id or _master_key_id(engine), allow_root=allow_root)
     _known_key(engine, rp.key_id)
     return rp
@@ -94,7 +99,7 @@ def _with_local_sizes(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**item, "local_size": local_size(item.get("local_path"))} for item in items]
 
 
-def item_json(engine: Any, item: dict[str, Any]) -> dict[str, Any]:
+def item_json(engine: NodeEngine, item: dict[str, Any]) -> dict[str, Any]:
     """One catalog item in the original's shape (``files_list`` item, ``file_info`` result).
 
     ``local_size`` is read from ``item`` (put there by :func:`_with_local_sizes` in the thread
@@ -147,7 +152,11 @@ def item_json(engine: Any, item: dict[str, Any]) -> dict[str, Any]:
     links={name: {"remote_path": "remote_path"} for name in ("file_exists", "file_info", "file_delete")},
 )
 def file_create(
-    engine: Any, remote_path: str, as_folder: bool = False, exist_ok: bool = False, force_path_id: str | None = None
+    engine: NodeEngine,
+    remote_path: str,
+    as_folder: bool = False,
+    exist_ok: bool = False,
+    force_path_id: str | None = None,
 ) -> defer.Deferred[ApiResult]:
     """Create a file or folder in the catalog (missing parent folders too); no data is uploaded.
 
@@ -168,7 +177,7 @@ def file_create(
 @api_method(
     "GET", "file/exists/v1", params={"remote_path": _REMOTE_PATH}, constraints={"remote_path": text()}, answers=(503,)
 )
-def file_exists(engine: Any, remote_path: str) -> defer.Deferred[dict[str, Any]]:
+def file_exists(engine: NodeEngine, remote_path: str) -> defer.Deferred[dict[str, Any]]:
     """Whether a file or folder with this remote path is in the catalog."""
     catalog = _catalog(engine)
     rp = _parse(engine, remote_path)
@@ -187,7 +196,7 @@ def file_exists(engine: Any, remote_path: str) -> defer.Deferred[dict[str, Any]]
     answers=(404, 503),
 )
 def file_info(
-    engine: Any, remote_path: str, include_uploads: bool = True, include_downloads: bool = True
+    engine: NodeEngine, remote_path: str, include_uploads: bool = True, include_downloads: bool = True
 ) -> defer.Deferred[dict[str, Any]]:
     """Details of one file or folder: path id, size, versions, transfers; 404 if unknown.
 
@@ -224,7 +233,7 @@ def file_info(
     answers=(404, 503),
 )
 def files_list(
-    engine: Any,
+    engine: NodeEngine,
     remote_path: str | None = None,
     key_id: str | None = None,
     recursive: bool = True,
@@ -263,7 +272,7 @@ def files_list(
     return engine.run_blocking(work).addCallback(listed)
 
 
-def _master_key_or_400(engine: Any) -> str:
+def _master_key_or_400(engine: NodeEngine) -> str:
     key = _master_key_id(engine)
     if key is None:
         raise InvalidInput("this node has no master key yet: pass key_id")
@@ -277,7 +286,7 @@ def _master_key_or_400(engine: Any) -> str:
     constraints={"remote_path": text()},
     answers=(404, 503),
 )
-def file_delete(engine: Any, remote_path: str) -> defer.Deferred[ApiResult]:
+def file_delete(engine: NodeEngine, remote_path: str) -> defer.Deferred[ApiResult]:
     """Remove a file or a folder with everything under it from the catalog; 404 if unknown.
 
     Asking suppliers to drop the uploaded fragments joins once the upload pipeline exists.

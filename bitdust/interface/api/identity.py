@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
 
@@ -17,25 +17,31 @@ from bitdust.userid.id_registrator import IdRegistrator
 from bitdust.userid.idurl import USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH, USERNAME_RE, IdUrl, check_username
 from bitdust.userid.key_backup import check_backup_path, write_new_file
 
+if TYPE_CHECKING:
+    from twisted.python.failure import Failure
+
+    from bitdust.node.engine import NodeEngine
+    from bitdust.userid.identity import Identity
+
 MAX_KEY_SOURCE = 64 * 1024
 JOIN_WAIT = 30.0
 """Seconds ``join_network`` waits for the node to connect before answering anyway."""
 
 
-def _current(engine: Any) -> Any:
+def _current(engine: NodeEngine) -> Any:
     identity = engine.local_identity.current
     if identity is None:
         raise Conflict("this node has no identity yet: use identity_create or identity_recover")
     return identity
 
 
-def _no_identity_yet(engine: Any) -> None:
+def _no_identity_yet(engine: NodeEngine) -> None:
     identity = engine.local_identity.current
     if identity is not None:
         raise Conflict(f"this node already has the identity {identity.global_id}; erase it first with identity_erase")
 
 
-def _join(engine: Any, join_network: bool, result: dict[str, Any]) -> Any:
+def _join(engine: NodeEngine, join_network: bool, result: dict[str, Any]) -> Any:
     """``join_network``: start the enabled services that are not running (the network ones) and
     wait until the node is connected, so that the identity we answer with lists its contacts
     and peers that fetch it now can reach us. ``join_network=False``: connect later
@@ -61,20 +67,20 @@ def _join(engine: Any, join_network: bool, result: dict[str, Any]) -> Any:
     return engine.services.start_enabled().addCallback(connected)
 
 
-def _identity_appeared(engine: Any, identity: Any) -> dict[str, Any]:
+def _identity_appeared(engine: NodeEngine, identity: Any) -> dict[str, Any]:
     """What follows a new identity (created or recovered): the key owner, the event, the services.
 
     Services whose "installed" check needs an identity (the gateway and what depends on it) are
     checked again, so they are no longer reported NOT_INSTALLED and ``network_reconnect`` or
     ``service_start`` can bring them up.
     """
-    sync_key_owner(engine)
+    sync_key_owner(engine.local_identity, engine.keys)
     engine.services.recheck_installed()
     engine.events.send("local-identity-set", {"global_id": identity.global_id, "idurl": identity.idurl.url})
     return identity.to_json(include_xml=True)
 
 
-def _servers(engine: Any, preferred: list[str]) -> defer.Deferred[list[IdServerAddress]]:
+def _servers(engine: NodeEngine, preferred: list[str]) -> defer.Deferred[list[IdServerAddress]]:
     """Preferred servers first (API argument, then the config option), then the network config's."""
     chosen = [parse_server_address(text) for text in preferred]
     chosen += [
@@ -93,7 +99,7 @@ def _servers(engine: Any, preferred: list[str]) -> defer.Deferred[list[IdServerA
 @api_method(
     "GET", "identity/get/v1", params={"include_xml_source": "also return the signed XML document"}, answers=(409,)
 )
-def identity_get(engine: Any, include_xml_source: bool = False) -> dict[str, Any]:
+def identity_get(engine: NodeEngine, include_xml_source: bool = False) -> dict[str, Any]:
     """This node's identity."""
     return _current(engine).to_json(include_xml=include_xml_source)
 
@@ -118,7 +124,7 @@ def identity_get(engine: Any, include_xml_source: bool = False) -> dict[str, Any
     answers=(409, 502, 503),
 )
 def identity_create(
-    engine: Any, username: str, preferred_servers: list[str] | None = None, join_network: bool = False
+    engine: NodeEngine, username: str, preferred_servers: list[str] | None = None, join_network: bool = False
 ) -> defer.Deferred[dict[str, Any]]:
     """Generate a master key and register a new identity on at least two identity servers.
 
@@ -155,12 +161,20 @@ def identity_create(
             log=engine.logger("bitdust.identity"),
         )
         machine.automat("start")
-        result = machine.result
-        result.addBoth(lambda outcome: (machine.destroy(), outcome)[1])
-        return result
 
-    d.addCallback(register).addCallback(lambda identity: _identity_appeared(engine, identity))
-    return d.addCallback(lambda result: _join(engine, join_network, result))
+        def destroyed(outcome: Identity | Failure) -> Identity | Failure:
+            machine.destroy()
+            return outcome
+
+        return machine.result.addBoth(destroyed)
+
+    def appeared(identity: Identity) -> dict[str, Any]:
+        return _identity_appeared(engine, identity)
+
+    def joined(result: dict[str, Any]) -> Any:
+        return _join(engine, join_network, result)
+
+    return d.addCallback(register).addCallback(appeared).addCallback(joined)
 
 
 @api_method(
@@ -170,7 +184,7 @@ def identity_create(
     constraints={"destination_filepath": text()},
     answers=(409, 503),
 )
-def identity_backup(engine: Any, destination_filepath: str) -> defer.Deferred[dict[str, Any]]:
+def identity_backup(engine: NodeEngine, destination_filepath: str) -> defer.Deferred[dict[str, Any]]:
     """Write the IDURL and the master private key to a new file, the one way to recover this identity.
 
     The file is created, never replaced: an existing path (file, folder or symbolic link), a
@@ -208,7 +222,7 @@ def split_key_source(text: str) -> tuple[str | None, str]:
     answers=(409, 502, 503),
 )
 def identity_recover(
-    engine: Any, private_key_source: str, known_idurl: str | None = None, join_network: bool = False
+    engine: NodeEngine, private_key_source: str, known_idurl: str | None = None, join_network: bool = False
 ) -> defer.Deferred[dict[str, Any]]:
     """Restore an identity from its backup: fetch the published document, check the key, save both."""
     keys = registry(engine)
@@ -249,7 +263,7 @@ def identity_recover(
     params={"erase_private_key": "also delete the master key (without a backup the identity is lost for good)"},
     answers=(409,),
 )
-def identity_erase(engine: Any, erase_private_key: bool = False) -> defer.Deferred[dict[str, Any]]:
+def identity_erase(engine: NodeEngine, erase_private_key: bool = False) -> defer.Deferred[dict[str, Any]]:
     """Forget this node's identity (and optionally its master key); network services stop first."""
     identity = _current(engine)
     keys = engine.keys
@@ -259,7 +273,7 @@ def identity_erase(engine: Any, erase_private_key: bool = False) -> defer.Deferr
         return keys.erase_master() if erase_private_key else False
 
     def erased(key_erased: bool) -> dict[str, Any]:
-        sync_key_owner(engine)
+        sync_key_owner(engine.local_identity, engine.keys)
         engine.services.recheck_installed()
         engine.events.send("local-identity-erased", {"global_id": identity.global_id})
         return {"erased": True, "global_id": identity.global_id, "private_key_erased": key_erased}
@@ -271,7 +285,7 @@ def identity_erase(engine: Any, erase_private_key: bool = False) -> defer.Deferr
 
 
 @api_method("PUT", "identity/rotate/v1", answers=(409, 502, 503))
-def identity_rotate(engine: Any) -> defer.Deferred[dict[str, Any]]:
+def identity_rotate(engine: NodeEngine) -> defer.Deferred[dict[str, Any]]:
     """Move the identity to other identity servers of the network config, even if all are healthy.
 
     Unhealthy sources are replaced, the primary source moves to a server not used before, the
@@ -289,6 +303,6 @@ def identity_rotate(engine: Any) -> defer.Deferred[dict[str, Any]]:
 
 
 @api_method("GET", "identity/cache/list/v1")
-def identity_cache_list(engine: Any) -> list[dict[str, Any]]:
+def identity_cache_list(engine: NodeEngine) -> list[dict[str, Any]]:
     """Identities of other users this node has fetched and cached."""
     return engine.identity_cache.list()

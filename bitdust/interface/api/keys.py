@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
 
@@ -12,10 +12,13 @@ from bitdust.interface.api.constraints import one_of, text
 from bitdust.interface.api.spec import api_method
 from bitdust.main.errors import InvalidInput, Unavailable
 
+if TYPE_CHECKING:
+    from bitdust.node.engine import NodeEngine
+
 _PRIVATE = "also return the private key (PEM text); it never leaves this machine otherwise"
 
 
-def registry(engine: Any) -> Any:
+def registry(engine: NodeEngine) -> Any:
     """The key registry, once service_keys_registry runs (it loads the keys from disk)."""
     if not engine.services.is_on("service_keys_registry"):
         raise Unavailable("service_keys_registry is not running; start it with service_start")
@@ -29,13 +32,13 @@ def registry(engine: Any) -> Any:
     constraints={"key_id": text()},
     answers=(404, 503),
 )
-def key_get(engine: Any, key_id: str, include_private: bool = False) -> dict[str, Any]:
+def key_get(engine: NodeEngine, key_id: str, include_private: bool = False) -> dict[str, Any]:
     """Details of one registered key."""
     return registry(engine).get(key_id).to_json(include_private=include_private)
 
 
 @api_method("GET", "key/list/v1", params={"sort": "sort by key id", "include_private": _PRIVATE}, answers=(503,))
-def keys_list(engine: Any, sort: bool = False, include_private: bool = False) -> list[dict[str, Any]]:
+def keys_list(engine: NodeEngine, sort: bool = False, include_private: bool = False) -> list[dict[str, Any]]:
     """Every registered key, the master key first."""
     return [record.to_json(include_private=include_private) for record in registry(engine).list(sort=sort)]
 
@@ -62,7 +65,7 @@ def keys_list(engine: Any, sort: bool = False, include_private: bool = False) ->
     links={name: {"key_id": "key_id"} for name in ("key_get", "key_label", "key_erase")},
 )
 def key_create(
-    engine: Any, key_alias: str, key_size: int | None = None, label: str = "", include_private: bool = False
+    engine: NodeEngine, key_alias: str, key_size: int | None = None, label: str = "", include_private: bool = False
 ) -> defer.Deferred[dict[str, Any]]:
     """Generate a new RSA key and register it as key_alias$<my global id>.
 
@@ -89,7 +92,7 @@ def key_create(
     constraints={"key_id": text()},
     answers=(404, 503),
 )
-def key_label(engine: Any, key_id: str, label: str) -> defer.Deferred[dict[str, Any]]:
+def key_label(engine: NodeEngine, key_id: str, label: str) -> defer.Deferred[dict[str, Any]]:
     """Set a new label for a key (the master key's label is fixed)."""
     keys = registry(engine)
     keys.get(key_id)  # 404 before any work
@@ -108,7 +111,7 @@ def key_label(engine: Any, key_id: str, label: str) -> defer.Deferred[dict[str, 
     constraints={"key_id": text()},
     answers=(404, 503),
 )
-def key_erase(engine: Any, key_id: str) -> defer.Deferred[dict[str, Any]]:
+def key_erase(engine: NodeEngine, key_id: str) -> defer.Deferred[dict[str, Any]]:
     """Unregister a key and erase its file (never the master key)."""
     keys = registry(engine)
     keys.get(key_id)  # 404 and the master-key refusal happen in erase(); this gives 404 at once

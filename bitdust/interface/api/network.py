@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
 from twisted.python.failure import Failure
@@ -14,12 +14,15 @@ from bitdust.p2p.errors import DeliveryFailed
 from bitdust.p2p.traffic import IdentityFetches
 from bitdust.userid.idurl import parse_user_ref
 
+if TYPE_CHECKING:
+    from bitdust.node.engine import NodeEngine
+
 _USER = "IDURL or global id (name@host) of the user"
 _TIMEOUT = between(0, 3600, exclusive_minimum=True)
 _PROTOCOLS = each(one_of("tcp", "udp", "proxy"))
 
 
-def _user(engine: Any, user_id: str) -> str:
+def _user(engine: NodeEngine, user_id: str) -> str:
     """The current primary IDURL of ``user_id``; 400 for bad input or ourselves.
 
     Peers are known by their identity's primary IDURL (what the gateway reports), whichever of
@@ -41,7 +44,7 @@ def _positive(name: str, value: float, *, at_most: float = 3600.0) -> float:
     return value
 
 
-def _status(engine: Any, idurl: str) -> dict[str, Any]:
+def _status(engine: NodeEngine, idurl: str) -> dict[str, Any]:
     contacts = engine.p2p.require_contacts()
     status = contacts.find(idurl)
     parsed = parse_user_ref(idurl)
@@ -58,7 +61,7 @@ def _status(engine: Any, idurl: str) -> dict[str, Any]:
     constraints={"user_id": text(), "timeout": _TIMEOUT, "retries": between(0, 10)},
     answers=(502, 503, 504),
 )
-def user_ping(engine: Any, user_id: str, timeout: float = 15, retries: int = 2) -> defer.Deferred[ApiResult]:
+def user_ping(engine: NodeEngine, user_id: str, timeout: float = 15, retries: int = 2) -> defer.Deferred[ApiResult]:
     """Send our Identity packet to the user and wait for the Ack; the result has the round-trip time."""
     from bitdust.services.service_p2p_hookups import ping
 
@@ -82,7 +85,7 @@ def user_ping(engine: Any, user_id: str, timeout: float = 15, retries: int = 2) 
 
 
 @api_method("GET", "user/status/v1", params={"user_id": _USER}, constraints={"user_id": text()}, answers=(503,))
-def user_status(engine: Any, user_id: str) -> dict[str, Any]:
+def user_status(engine: NodeEngine, user_id: str) -> dict[str, Any]:
     """What this node believes about the user now (CONNECTED, PING or OFFLINE), without asking them."""
     return _status(engine, _user(engine, user_id))
 
@@ -94,7 +97,9 @@ def user_status(engine: Any, user_id: str) -> dict[str, Any]:
     constraints={"user_id": text(), "timeout": _TIMEOUT},
     answers=(502, 503, 504),
 )
-def user_status_check(engine: Any, user_id: str, timeout: float = 5) -> defer.Deferred[dict[str, Any]] | dict[str, Any]:
+def user_status_check(
+    engine: NodeEngine, user_id: str, timeout: float = 5
+) -> defer.Deferred[dict[str, Any]] | dict[str, Any]:
     """The user's status; a user not known to be CONNECTED is pinged first."""
     contacts = engine.p2p.require_contacts()
     _positive("timeout", timeout)
@@ -105,7 +110,7 @@ def user_status_check(engine: Any, user_id: str, timeout: float = 5) -> defer.De
 
 
 @api_method("GET", "packet/list/v1", answers=(503,))
-def packets_list(engine: Any) -> list[dict[str, Any]]:
+def packets_list(engine: NodeEngine) -> list[dict[str, Any]]:
     """Packets as a list of rows, each with ``direction`` ("outgoing" or "incoming"), ``command``, ``packet_id``.
 
     Outgoing rows: the packets in flight (``in_flight`` true, with their state machine's state), then
@@ -140,7 +145,7 @@ def _incoming_stream_row(stream: dict[str, Any]) -> dict[str, Any]:
 
 
 @api_method("GET", "packet/stats/v1", answers=(503,))
-def packets_stats(engine: Any) -> dict[str, Any]:
+def packets_stats(engine: NodeEngine) -> dict[str, Any]:
     """Packets and bytes in and out: the original's ``in``/``out`` totals, and ours per command and peer.
 
     ``in`` and ``out`` carry the original BitDust's counters (``total_bytes``, ``unknown_bytes``,
@@ -157,7 +162,7 @@ def packets_stats(engine: Any) -> dict[str, Any]:
     return stats
 
 
-def _tcp_if_wanted(engine: Any, protocols: list[str] | None) -> Any:
+def _tcp_if_wanted(engine: NodeEngine, protocols: list[str] | None) -> Any:
     """The TCP transport when ``protocols`` asks for tcp (None: every protocol), else None."""
     if protocols is not None:
         unknown = [p for p in protocols if p not in ("tcp", "udp", "proxy")]
@@ -178,7 +183,7 @@ def _tcp_if_wanted(engine: Any, protocols: list[str] | None) -> Any:
     constraints={"protocols": _PROTOCOLS},
     answers=(503,),
 )
-def connections_list(engine: Any, protocols: list[str] | None = None) -> list[dict[str, Any]]:
+def connections_list(engine: NodeEngine, protocols: list[str] | None = None) -> list[dict[str, Any]]:
     """Open connections to peers, with bytes and packets each way."""
     tcp = _tcp_if_wanted(engine, protocols)
     rows = tcp.connections_json() if tcp is not None else []
@@ -194,7 +199,7 @@ def connections_list(engine: Any, protocols: list[str] | None = None) -> list[di
     constraints={"protocols": _PROTOCOLS},
     answers=(503,),
 )
-def streams_list(engine: Any, protocols: list[str] | None = None) -> list[dict[str, Any]]:
+def streams_list(engine: NodeEngine, protocols: list[str] | None = None) -> list[dict[str, Any]]:
     """Large packets being streamed right now, each way, with their progress."""
     tcp = _tcp_if_wanted(engine, protocols)
     return tcp.streams_json() if tcp is not None else []
@@ -207,7 +212,7 @@ def streams_list(engine: Any, protocols: list[str] | None = None) -> list[dict[s
     constraints={"wait_timeout": between(0, 600)},
     answers=(503,),
 )
-def network_connected(engine: Any, wait_timeout: float = 5) -> defer.Deferred[ApiResult]:
+def network_connected(engine: NodeEngine, wait_timeout: float = 5) -> defer.Deferred[ApiResult]:
     """OK once the node is connected; an error with the reason if it is not within ``wait_timeout``."""
     connector = engine.p2p.require_connector()
     if not 0 <= wait_timeout <= 600:
@@ -225,7 +230,7 @@ def network_connected(engine: Any, wait_timeout: float = 5) -> defer.Deferred[Ap
 
 
 @api_method("GET", "network/reconnect/v1", answers=(503,))
-def network_reconnect(engine: Any) -> defer.Deferred[ApiResult]:
+def network_reconnect(engine: NodeEngine) -> defer.Deferred[ApiResult]:
     """Start the enabled network services that are not running, then check the transports and our
     published contacts again.
 
@@ -268,7 +273,7 @@ _NOT_HERE = {
     },
 )
 def network_status(
-    engine: Any,
+    engine: NodeEngine,
     suppliers: bool = False,
     customers: bool = False,
     cache: bool = False,
@@ -329,7 +334,7 @@ def p2p_connector_state(hub: Any) -> str:
     return str(hub.connector_state())
 
 
-def _dht_part(engine: Any) -> dict[str, Any]:
+def _dht_part(engine: NodeEngine) -> dict[str, Any]:
     try:
         from bitdust.services.service_entangled_dht import network_status_part
     except ImportError:
@@ -338,6 +343,6 @@ def _dht_part(engine: Any) -> dict[str, Any]:
 
 
 @api_method("GET", "network/configuration/v1")
-def network_configuration(engine: Any) -> dict[str, Any]:
+def network_configuration(engine: NodeEngine) -> dict[str, Any]:
     """The network services, their options and what the node publishes in its identity."""
     return engine.p2p.configuration()

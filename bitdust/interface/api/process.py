@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import resource
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
 
 from bitdust.interface.api.spec import ApiResult, api_method
 from bitdust.main.errors import Conflict
+
+if TYPE_CHECKING:
+    from bitdust.node.engine import NodeEngine
 
 
 def _rss_bytes() -> int:
@@ -24,7 +27,7 @@ def _rss_bytes() -> int:
 
 
 @api_method("GET", "process/stop/v1")
-def process_stop(engine: Any) -> ApiResult:
+def process_stop(engine: NodeEngine) -> ApiResult:
     """Stop the engine process.
 
     Services stop first, then the API servers; the process exits and its pid file is removed.
@@ -35,7 +38,7 @@ def process_stop(engine: Any) -> ApiResult:
 
 
 @api_method("GET", "process/restart/v1")
-def process_restart(engine: Any) -> ApiResult:
+def process_restart(engine: NodeEngine) -> ApiResult:
     """Restart the engine process.
 
     The engine shuts down in order and a new process (with a new pid) starts on the same home
@@ -46,13 +49,13 @@ def process_restart(engine: Any) -> ApiResult:
 
 
 @api_method("GET", "process/health/v1")
-def process_health(engine: Any) -> dict[str, Any]:
+def process_health(engine: NodeEngine) -> dict[str, Any]:
     """Positive answer while the engine runs; meant for health checks."""
     return {"alive": True, "state": engine.state}
 
 
 @api_method("GET", "process/info/v1")
-def process_info(engine: Any) -> defer.Deferred[dict[str, Any]]:
+def process_info(engine: NodeEngine) -> defer.Deferred[dict[str, Any]]:
     """Overall information about the engine process, for monitoring.
 
     Ours: ``pid``, ``version``, ``home``, ``engine_state``, ``started``, ``uptime``, ``memory``,
@@ -118,7 +121,7 @@ _NO_FILES = {
 _STREAM_COUNTERS = ("queues", "consumers", "producers", "keepers", "peddlers", "supplier_queues")
 
 
-def _identity_info(engine: Any) -> dict[str, Any]:
+def _identity_info(engine: NodeEngine) -> dict[str, Any]:
     """``cache``: identities held; ``cache_ids``: the IDURLs they are known by; ``cache_contacts``: their contacts."""
     local = getattr(engine, "local_identity", None)
     current = local.current if local is not None else None
@@ -135,7 +138,7 @@ def _identity_info(engine: Any) -> dict[str, Any]:
     }
 
 
-def _contact_info(engine: Any) -> dict[str, Any]:
+def _contact_info(engine: NodeEngine) -> dict[str, Any]:
     contacts = engine.p2p.contacts
     return {
         "active": len(contacts.connected()) if contacts is not None else 0,
@@ -148,7 +151,7 @@ def _contact_info(engine: Any) -> dict[str, Any]:
     }
 
 
-def _network_info(engine: Any) -> dict[str, Any]:
+def _network_info(engine: NodeEngine) -> dict[str, Any]:
     """``packets_out``/``packets_in``: in flight now; ``*_total``: since the gateway started."""
     hub = engine.p2p
     gateway = hub.gateway
@@ -164,7 +167,7 @@ def _network_info(engine: Any) -> dict[str, Any]:
     }
 
 
-def _dht_info(engine: Any) -> dict[str, Any]:
+def _dht_info(engine: NodeEngine) -> dict[str, Any]:
     """Per layer: ``cache`` (values stored here), ``packets_in``/``packets_out``; bytes each way."""
     from bitdust.services.service_entangled_dht import network_status_part
 
@@ -181,7 +184,7 @@ def _dht_info(engine: Any) -> dict[str, Any]:
 
 
 @api_method("GET", "process/debug/v1", answers=(409,))
-def process_debug(engine: Any) -> ApiResult:
+def process_debug(engine: NodeEngine) -> ApiResult:
     """Break into the Python debugger (pdb) in the engine's terminal.
 
     Only works when the engine runs in the foreground in a terminal (`bitdust run`); the

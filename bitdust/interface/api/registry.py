@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -24,6 +24,9 @@ from bitdust.interface.api.params import parse_params, parse_request_params
 from bitdust.interface.api.spec import ApiResult, MethodSpec, specs_of
 from bitdust.interface.error_statuses import status_of
 from bitdust.main.errors import BitDustError, NotFound
+
+if TYPE_CHECKING:
+    from bitdust.main.engine import Engine
 
 CallResult = tuple[int, dict[str, Any]]
 
@@ -69,7 +72,7 @@ class ApiRegistry:
 
     def __init__(
         self,
-        engine: Any,
+        engine: Engine,
         specs: Iterable[MethodSpec],
         *,
         log: Logger | None = None,
@@ -99,7 +102,7 @@ class ApiRegistry:
             self._routes.append(route)
 
     @classmethod
-    def from_modules(cls, engine: Any, modules: Iterable[ModuleType], **kwargs: Any) -> ApiRegistry:
+    def from_modules(cls, engine: Engine, modules: Iterable[ModuleType], **kwargs: Any) -> ApiRegistry:
         """A registry of every method declared in ``modules``, in module then source order."""
         return cls(engine, [spec for module in modules for spec in specs_of(module)], **kwargs)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
 
@@ -10,15 +10,18 @@ from bitdust.interface.api.constraints import between
 from bitdust.interface.api.spec import api_method
 from bitdust.main.errors import InvalidInput, Unavailable
 
+if TYPE_CHECKING:
+    from bitdust.main.engine import Engine
+
 
 @api_method("GET", "service/list/v1", params={"with_configs": "also list each service's config options"})
-def services_list(engine: Any, with_configs: bool = False) -> list[dict[str, Any]]:
+def services_list(engine: Engine, with_configs: bool = False) -> list[dict[str, Any]]:
     """Every service of the engine with its state, in dependency order."""
     return engine.services.list(with_configs=with_configs)
 
 
 @api_method("GET", "service/info/{service_name}/v1", params={"service_name": "e.g. service_supplier"}, answers=(404,))
-def service_info(engine: Any, service_name: str) -> dict[str, Any]:
+def service_info(engine: Engine, service_name: str) -> dict[str, Any]:
     """Details of one service."""
     return engine.services.info(service_name, with_configs=True)
 
@@ -26,7 +29,7 @@ def service_info(engine: Any, service_name: str) -> dict[str, Any]:
 @api_method(
     "POST", "service/start/{service_name}/v1", params={"service_name": "e.g. service_supplier"}, answers=(404, 409)
 )
-def service_start(engine: Any, service_name: str) -> defer.Deferred[dict[str, Any]]:
+def service_start(engine: Engine, service_name: str) -> defer.Deferred[dict[str, Any]]:
     """Start a service now and mark it enabled.
 
     Its dependencies that are enabled but stopped are started first; a dependency that is
@@ -38,7 +41,7 @@ def service_start(engine: Any, service_name: str) -> defer.Deferred[dict[str, An
 @api_method(
     "POST", "service/stop/{service_name}/v1", params={"service_name": "e.g. service_supplier"}, answers=(404, 409)
 )
-def service_stop(engine: Any, service_name: str) -> defer.Deferred[dict[str, Any]]:
+def service_stop(engine: Engine, service_name: str) -> defer.Deferred[dict[str, Any]]:
     """Stop a service now and mark it disabled; services depending on it stop too but stay enabled."""
     return engine.services.stop(service_name)
 
@@ -53,7 +56,7 @@ def service_stop(engine: Any, service_name: str) -> defer.Deferred[dict[str, Any
     constraints={"wait_timeout": between(0, 3600, exclusive_minimum=True)},
     answers=(404, 409, 503),
 )
-def service_restart(engine: Any, service_name: str, wait_timeout: float = 10) -> defer.Deferred[dict[str, Any]]:
+def service_restart(engine: Engine, service_name: str, wait_timeout: float = 10) -> defer.Deferred[dict[str, Any]]:
     """Stop an enabled service and start it again, with the services depending on it."""
     if wait_timeout <= 0 or wait_timeout > 3600:
         raise InvalidInput("parameter wait_timeout: expected seconds between 0 and 3600")

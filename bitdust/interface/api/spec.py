@@ -132,6 +132,24 @@ def _kind_of(annotation: Any) -> tuple[str, bool]:
     raise TypeError(f"unsupported API parameter type {annotation!r}")
 
 
+def _parameter_hints(func: Callable[..., Any]) -> dict[str, Any]:
+    """The evaluated types of ``func``'s parameters after the first (the engine, skipped).
+
+    An API module names the engine's class only under ``TYPE_CHECKING`` (the composition imports
+    the API modules, so a runtime import would be a cycle); that name does not exist when the
+    decorator runs, and nothing here needs it.
+    """
+    first = next(iter(inspect.signature(func).parameters), None)
+    rest = {name: hint for name, hint in func.__annotations__.items() if name not in (first, "return")}
+    holder = types.FunctionType(_no_op.__code__, func.__globals__)
+    holder.__annotations__ = rest
+    return typing.get_type_hints(holder)
+
+
+def _no_op() -> None:
+    """The body lent to the annotation holder of :func:`_parameter_hints`."""
+
+
 def api_method(
     verb: str,
     path: str,
@@ -166,7 +184,7 @@ def api_method(
     statuses = tuple(sorted(set(COMMON_STATUSES) | set(answers)))
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        hints = typing.get_type_hints(func)
+        hints = _parameter_hints(func)
         signature = inspect.signature(func)
         found: list[Param] = []
         for index, (name, parameter) in enumerate(signature.parameters.items()):
