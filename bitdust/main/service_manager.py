@@ -3,13 +3,23 @@
 Operations are serialized through one lock so that a ``service_stop`` cannot interleave with
 a ``service_start`` of a dependency; each service's own machine (``ServiceState``) records
 where it is. Enabled flags live in the config (``services/<name>/enabled``).
+
+The manager is the root of the engine's Twisted service tree: every service is its child (and
+the service's ports and timers are the service's children). The dependencies between services
+are a graph, not a tree (``service_p2p_hookups`` needs the gateway, the transport and identity
+propagation; the gateway is needed by two services), and a ``MultiService`` starts its children
+at once, in the order they were added, without waiting for one to finish starting. So the tree
+is flat under the manager, and the order and the waiting are the manager's, one service machine
+at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+import builtins
+from collections.abc import Callable, Generator, Iterable
+from typing import TYPE_CHECKING, Any
 
+from twisted.application.service import IService, MultiService, Service
 from twisted.internet import defer
 from twisted.logger import Logger
 
@@ -17,10 +27,21 @@ from bitdust.main import service_graph
 from bitdust.main.config_options import Option
 from bitdust.main.config_types import Bool
 from bitdust.main.errors import BadRequest, BitDustError, NotFound
+from bitdust.main.logs import log_failure
 from bitdust.main.service import BitDustService
 from bitdust.main.service_state import ServiceState
 
+if TYPE_CHECKING:
+    from twisted.internet.interfaces import IReactorTime
+
+    from bitdust.automats.registry import AutomatRegistry
+    from bitdust.main.config import Config
+    from bitdust.main.events import EventBus
+
+#: ``f(engine) -> service``; the engine's type is the engine's (bitdust.main.engine), not named here.
 ServiceFactory = Callable[[Any], BitDustService]
+#: What the manager's ``inlineCallbacks`` generators yield and return.
+_Steps = Generator["defer.Deferred[Any]", Any, Any]
 
 
 class ServiceError(BitDustError):
@@ -29,10 +50,20 @@ class ServiceError(BitDustError):
     http_code = 409
 
 
-class ServiceManager:
-    """Owns the services of one engine and their state machines."""
+class ServiceManager(MultiService):
+    """Owns the services of one engine (its Twisted children) and their state machines."""
 
-    def __init__(self, *, config: Any, events: Any, automats: Any, clock: Any, log: Logger | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        config: Config,
+        events: EventBus,
+        automats: AutomatRegistry,
+        clock: IReactorTime,
+        log: Logger | None = None,
+    ) -> None:
+        super().__init__()
+        self.setName("services")
         self._config = config
         self._events = events
         self._automats = automats
@@ -64,6 +95,8 @@ class ServiceManager:
         for option in service.options():
             self._config.register(option)
         self._services[name] = service
+        service.children_log = self._log
+        service.setServiceParent(self)
         self._machines[name] = ServiceState(
             service, manager=self, events=self._events, clock=self._clock, registry=self._automats, log=self._log
         )
@@ -77,9 +110,36 @@ class ServiceManager:
         settled = self._config.settled()
         self._lock.run(lambda: settled)
 
+    # -- twisted.application ------------------------------------------------------------------
+
+    def addService(self, service: IService) -> None:  # noqa: N802 - Twisted hook
+        """Hold ``service`` as a child without starting it: its machine starts it, in dependency order.
+
+        ``MultiService`` would start a child added to a running parent at once, past the
+        service's machine and its dependencies; services come in through :meth:`add`.
+        """
+        if not isinstance(service, BitDustService) or self._services.get(service.name) is not service:
+            raise ValueError("services are added to the manager with ServiceManager.add")
+        self.namedServices[service.name] = service
+        self.services.append(service)
+
+    def privilegedStartService(self) -> None:  # noqa: N802 - Twisted hook
+        """Nothing to do before privileges are dropped: services open their ports when they start."""
+        Service.privilegedStartService(self)
+
+    def startService(self) -> None:  # noqa: N802 - Twisted hook
+        """As a child of a Twisted service tree: start the enabled services (:meth:`start_enabled`)."""
+        Service.startService(self)
+        self.start_enabled().addErrback(log_failure(self._log, "starting the enabled services failed"))
+
+    def stopService(self) -> defer.Deferred[None]:  # noqa: N802 - Twisted hook
+        """Stop every running service, dependents first (:meth:`stop_all`)."""
+        Service.stopService(self)
+        return self.stop_all()
+
     # -- queries ------------------------------------------------------------------------------
 
-    def names(self) -> list[str]:
+    def names(self) -> builtins.list[str]:
         return service_graph.start_order(self._depends())
 
     def get(self, name: str) -> BitDustService:
@@ -98,7 +158,7 @@ class ServiceManager:
     def is_enabled(self, name: str) -> bool:
         return bool(self._config.get(self.get(name).enabled_key()))
 
-    def dependencies_not_on(self, name: str) -> list[str]:
+    def dependencies_not_on(self, name: str) -> builtins.list[str]:
         """Direct dependencies of ``name`` that are not ON (unknown ones included)."""
         return [dep for dep in self.get(name).depends_on if not self.is_on(dep)]
 
@@ -125,12 +185,12 @@ class ServiceManager:
             result["configs"] = [self._config.info(key) for key in self._config.keys() if key.startswith(prefix + "/")]
         return result
 
-    def list(self, *, with_configs: bool = False) -> list[dict[str, Any]]:
+    def list(self, *, with_configs: bool = False) -> builtins.list[dict[str, Any]]:
         return [self.info(name, with_configs=with_configs) for name in self.names()]
 
     # -- operations ---------------------------------------------------------------------------
 
-    def start_enabled(self, within: str | None = None) -> defer.Deferred[list[str]]:
+    def start_enabled(self, within: str | None = None) -> defer.Deferred[builtins.list[str]]:
         """Start every enabled service whose dependencies run; returns the names now ON.
 
         ``within``: only that service and the services that depend on it (``network_reconnect``
@@ -140,7 +200,7 @@ class ServiceManager:
             self.get(within)
         return self._lock.run(self._start_enabled, within)
 
-    def recheck_installed(self) -> list[str]:
+    def recheck_installed(self) -> builtins.list[str]:
         """Ask every stopped service's "installed" check again; returns the services whose state changed.
 
         Called when what the checks depend on changed (an identity was created, recovered or
@@ -199,14 +259,14 @@ class ServiceManager:
             return False
 
     @defer.inlineCallbacks
-    def _run(self, name: str, event: str) -> Any:
+    def _run(self, name: str, event: str) -> _Steps:
         machine = self._machines[name]
         machine.automat(event)
         state = yield machine.wait_settled()
         return state
 
     @defer.inlineCallbacks
-    def _start_enabled(self, within: str | None = None) -> Any:
+    def _start_enabled(self, within: str | None = None) -> _Steps:
         started = []
         names = self.names()
         if within is not None:
@@ -223,13 +283,13 @@ class ServiceManager:
         return started
 
     @defer.inlineCallbacks
-    def _stop_many(self, names: list[str]) -> Any:
+    def _stop_many(self, names: builtins.list[str]) -> _Steps:
         for name in names:
             if self._machines[name].state == "ON":
                 yield self._run(name, "stop")
 
     @defer.inlineCallbacks
-    def _start_one(self, name: str) -> Any:
+    def _start_one(self, name: str) -> _Steps:
         depends = self._depends()
         missing = service_graph.missing_dependencies(depends).get(name)
         if missing:
@@ -242,7 +302,7 @@ class ServiceManager:
         return self.info(name)
 
     @defer.inlineCallbacks
-    def _start_with_dependencies(self, name: str) -> Any:
+    def _start_with_dependencies(self, name: str) -> _Steps:
         """Start the stopped, enabled dependencies of ``name``, then ``name``; fires with why not, or None."""
         for dep in service_graph.all_dependencies(self._depends(), name):
             if self.is_on(dep):
@@ -259,7 +319,7 @@ class ServiceManager:
         return None
 
     @defer.inlineCallbacks
-    def _start_dependents(self, name: str) -> Any:
+    def _start_dependents(self, name: str) -> _Steps:
         """The seed's ``service_start``: services needing ``name`` that are enabled but stopped start too.
 
         Best effort: ``name`` is running either way, and a dependent that cannot start says why
@@ -277,13 +337,13 @@ class ServiceManager:
         return started
 
     @defer.inlineCallbacks
-    def _stop_one(self, name: str) -> Any:
+    def _stop_one(self, name: str) -> _Steps:
         yield self._stop_many(service_graph.all_dependents(self._depends(), name) + [name])
         self._config.set(self.get(name).enabled_key(), False)
         return self.info(name)
 
     @defer.inlineCallbacks
-    def _restart_one(self, name: str) -> Any:
+    def _restart_one(self, name: str) -> _Steps:
         dependents = service_graph.all_dependents(self._depends(), name)
         was_on = [d for d in dependents if self.is_on(d)]
         yield self._stop_many(dependents + [name])
