@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from twisted.internet import defer, error
+from twisted.internet import defer, endpoints, error
+from twisted.internet.interfaces import IListeningPort
+from twisted.python.failure import Failure
 
 from bitdust.main.config_options import Option
 from bitdust.main.config_types import Port, PositiveInt, String
@@ -26,7 +28,8 @@ class IdentityServerService(BitDustService):
 
     def __init__(self, engine: Any) -> None:
         super().__init__(engine)
-        self.port: Any = None
+        #: The HTTP port while the service runs: a child ListeningService holds it.
+        self.port: IListeningPort | None = None
         self.store: IdentityStore | None = None
 
     def options(self) -> tuple[Option, ...]:
@@ -80,11 +83,14 @@ class IdentityServerService(BitDustService):
             max_per_key=engine.config.get(f"{prefix}/max-identities-per-key"),
             max_new_per_address=engine.config.get(f"{prefix}/max-new-identities-per-address"),
         )
-        self.store = IdentityStore(engine.paths.sub("identityserver"), log=engine.logger("bitdust.identity_server"))
 
-        def listen(_: Any) -> None:
+        store = self.store = IdentityStore(
+            engine.paths.sub("identityserver"), log=engine.logger("bitdust.identity_server")
+        )
+
+        def listen(_: object) -> defer.Deferred[None]:
             site = make_identity_server_site(
-                self.store,
+                store,
                 host=host,
                 port=port,
                 run_blocking=engine.run_blocking,
@@ -92,16 +98,21 @@ class IdentityServerService(BitDustService):
                 reactor=engine.reactor,
                 limits=limits,
             )
-            try:
-                self.port = engine.reactor.listenTCP(port, site, interface=interface)
-            except error.CannotListenError as exc:
-                raise BitDustError(
-                    f"identity server cannot listen on {interface}:{port} ({prefix}/web-port): {exc}"
-                ) from exc
+            endpoint = endpoints.TCP4ServerEndpoint(engine.reactor, port, interface=interface)
+            return self.listen_on(endpoint, site).addCallbacks(listening, refused)
+
+        def listening(listening_port: IListeningPort) -> None:
+            self.port = listening_port
             engine.log.info("identity server on http://{host}:{port}/", host=host, port=port)
 
-        return engine.run_blocking(self.store.load).addCallback(listen)
+        def refused(failure: Failure) -> None:
+            failure.trap(error.CannotListenError)
+            raise BitDustError(
+                f"identity server cannot listen on {interface}:{port} ({prefix}/web-port): {failure.value}"
+            )
 
-    def stop(self) -> defer.Deferred[Any] | None:
-        port, self.port = self.port, None
-        return defer.maybeDeferred(port.stopListening) if port is not None else None
+        return engine.run_blocking(store.load).addCallback(listen)
+
+    def stop(self) -> None:
+        """The port closed with the service's children; only our reference to it is left."""
+        self.port = None
