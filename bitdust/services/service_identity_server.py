@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from twisted.internet import defer, endpoints, error
+from twisted.internet.address import IPv4Address
 from twisted.internet.interfaces import IListeningPort
 from twisted.python.failure import Failure
 
@@ -70,7 +71,9 @@ class IdentityServerService(BitDustService):
 
     @property
     def web_port(self) -> int | None:
-        return self.port.getHost().port if self.port is not None else None
+        """The port actually listened on (the option may be 0: any free port), while the service runs."""
+        address = self.port.getHost() if self.port is not None else None
+        return address.port if isinstance(address, IPv4Address) else None
 
     def start(self) -> defer.Deferred[Any]:
         engine = self.engine

@@ -25,7 +25,7 @@ def test_the_http_port_is_a_child_of_the_running_service(tmp_path: Path) -> None
     assert (port, interface) == (8084, "127.0.0.1") and isinstance(site, Site)
     [child] = list(service)
     assert isinstance(child, ListeningService) and child.port is service.port
-    assert service.web_port is not None
+    assert service.web_port == 8084
     settle(manager.stop("service_identity_server"), reactor)
     assert list(service) == [] and service.port is None and service.web_port is None
 
