@@ -8,7 +8,7 @@ service's machine (:class:`~bitdust.main.service_state.ServiceState`, source
 and :meth:`stop_running`.
 
 What a service listens on and what it does periodically are its child services
-(:meth:`listen_on`, :meth:`run_every`), so the Twisted tree says what a running service holds and
+(:meth:`listen_on`, :meth:`open_port`, :meth:`run_every`), so the Twisted tree says what a running service holds and
 stopping the service closes them in reverse order before its own :meth:`stop` runs. Twisted's
 ``startService`` cannot report a failure or wait, which a service's start must (a port in use, a
 database to open in a worker thread): hence the two ``*_running`` methods around the hooks.
@@ -24,7 +24,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from bitdust.main.service_children import IntervalService, ListeningService
+from bitdust.main.service_children import IntervalService, ListeningService, OpenedPortService
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IListeningPort, IProtocolFactory, IReactorTime, IStreamServerEndpoint
@@ -94,6 +94,17 @@ class BitDustService(MultiService):
         child = ListeningService(endpoint, factory)
         self._adopt(child)
         return child.when_listening()
+
+    def open_port(self, open_port: Callable[[], IListeningPort]) -> IListeningPort:
+        """Open a port by calling ``open_port`` (a UDP port: no endpoint) as a child of this run.
+
+        Raises what ``open_port`` raises (``CannotListenError``); the child is dropped with the
+        failed start then.
+        """
+        child = OpenedPortService(open_port)
+        self._adopt(child)
+        assert child.port is not None, "a running parent starts its child at once"
+        return child.port
 
     def run_every(
         self, interval: float, work: Callable[[], object], *, clock: IReactorTime, now: bool = False

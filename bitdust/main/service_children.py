@@ -8,7 +8,9 @@ two subclasses here add what a service's start needs and Twisted does not offer:
 - :class:`ListeningService` says when its port listens, or why it cannot (a port in use must fail
   the service's start with a reason, not only be written to the global log);
 - :class:`IntervalService` can wait one interval before the first call, as the services' timers
-  always did (Twisted's ``TimerService`` calls at once).
+  always did (Twisted's ``TimerService`` calls at once);
+- :class:`OpenedPortService` holds a port that is opened by a call rather than an endpoint (the
+  DHT's UDP port: datagram ports have no endpoint API in Twisted).
 """
 
 from __future__ import annotations
@@ -128,3 +130,20 @@ class IntervalService(TimerService):
     def _ended_by_failure(self, failure: Failure) -> None:
         self._loop.running = False
         log_failure(self._log, "periodic work {work} failed", work=getattr(self.call[0], "__name__", "?"))(failure)
+
+
+class OpenedPortService(Service):
+    """A port that ``open`` opens when the service starts (it raises if it cannot) and stopping closes."""
+
+    def __init__(self, open_port: Callable[[], IListeningPort]) -> None:
+        self._open = open_port
+        self.port: IListeningPort | None = None
+
+    def startService(self) -> None:  # noqa: N802 - Twisted hook
+        Service.startService(self)
+        self.port = self._open()
+
+    def stopService(self) -> defer.Deferred[None]:  # noqa: N802 - Twisted hook
+        Service.stopService(self)
+        port, self.port = self.port, None
+        return defer.maybeDeferred(port.stopListening) if port is not None else defer.succeed(None)

@@ -181,7 +181,8 @@ class EntangledDhtService(BitDustService):
                 log=engine.logger("bitdust.dht"),
                 automats=engine.automats,
             )
-            self.port = node.listen(engine.reactor, port, interface=self.option("interface"))
+            # A child of this service: stopping the service closes it (before stop() below runs).
+            self.port = self.open_port(lambda: node.listen(engine.reactor, port, interface=self.option("interface")))
             self.udp_port = self.port.getHost().port
             self.node = node
             if self.option("seed-mode"):
@@ -221,12 +222,11 @@ class EntangledDhtService(BitDustService):
             watch.cancel()
         self._watches = []
         node, self.node = self.node, None
-        port, self.port = self.port, None
+        self.port = None  # closed with the service's children
         if node is None:
             return defer.succeed(None)
         node.stop()
-        stopped = defer.maybeDeferred(port.stopListening) if port is not None else defer.succeed(None)
-        stopped.addCallback(lambda _: node.flushed())
+        stopped = node.flushed()
         stopped.addCallback(lambda _: engine.run_blocking(node.close_store))
         return stopped
 

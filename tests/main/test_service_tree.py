@@ -24,7 +24,7 @@ from bitdust.automats.registry import AutomatRegistry
 from bitdust.main.config import Config
 from bitdust.main.events import EventBus
 from bitdust.main.service import BitDustService
-from bitdust.main.service_children import IntervalService, ListeningService
+from bitdust.main.service_children import IntervalService, ListeningService, OpenedPortService
 from bitdust.main.service_manager import ServiceManager
 
 
@@ -264,3 +264,33 @@ def test_the_manager_as_an_iservice_starts_the_enabled_services_and_stops_them(w
     stopped = settle(defer.maybeDeferred(root.stopService), clock)
     assert stopped is not None and not isinstance(stopped, Failure)
     assert not manager.running and manager.state("service_timer") == "OFF" and not service.running
+
+
+def test_a_port_opened_by_a_call_is_a_child_for_one_run(world: dict[str, Any]) -> None:
+    ports: list[RecordingPort] = []
+
+    class Datagrams(BitDustService):
+        name = "service_datagrams"
+        refuse = False
+
+        def start(self) -> None:
+            def open_udp() -> RecordingPort:
+                if self.refuse:
+                    raise error.CannotListenError("127.0.0.1", 7000, OSError("address in use"))
+                ports.append(RecordingPort())
+                return ports[-1]
+
+            assert self.open_port(open_udp) is ports[-1]
+
+    service = Datagrams(None)
+    world["manager"].add(service)
+    settle(world["manager"].start("service_datagrams"), world["clock"])
+    [child] = list(service)
+    assert isinstance(child, OpenedPortService) and child.port is ports[0] and ports[0].listening
+    settle(world["manager"].stop("service_datagrams"), world["clock"])
+    assert not ports[0].listening and list(service) == [] and child.port is None
+    service.refuse = True
+    settle(world["manager"].start("service_datagrams"), world["clock"])
+    assert world["manager"].state("service_datagrams") == "FAILED"
+    assert "address in use" in world["manager"].info("service_datagrams")["reason"]
+    assert list(service) == [] and not service.running and len(ports) == 1
