@@ -146,4 +146,5 @@ class OpenedPortService(Service):
     def stopService(self) -> defer.Deferred[None]:  # noqa: N802 - Twisted hook
         Service.stopService(self)
         port, self.port = self.port, None
-        return defer.maybeDeferred(port.stopListening) if port is not None else defer.succeed(None)
+        stopping = port.stopListening() if port is not None else None
+        return stopping if stopping is not None else defer.succeed(None)
