@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from twisted.application.service import IService, MultiService
+from twisted.application.service import IService, MultiService, Service
 from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -145,12 +145,15 @@ class BitDustService(MultiService):
         return stopped.addCallback(lambda _: None)
 
     def stopService(self) -> defer.Deferred[None]:  # noqa: N802 - Twisted hook
-        """Twisted's stop (children in reverse order), then forget this run's children.
+        """``MultiService``'s stop (children in reverse order), then forget this run's children.
 
-        A child that fails to stop is logged here: ``MultiService`` would keep it in a list
-        nobody reads.
+        Written out rather than inherited because a child that fails to stop must be logged here:
+        ``MultiService`` keeps that failure in a list nobody reads, unconsumed (printed as an
+        unhandled error when collected).
         """
-        stopped = super().stopService()
+        Service.stopService(self)
+        stops = [defer.maybeDeferred(child.stopService) for child in reversed(list(self))]
+        stopped = defer.DeferredList(stops, consumeErrors=True)
 
         def forget(results: list[tuple[bool, object]]) -> None:
             for ok, result in results:

@@ -294,3 +294,21 @@ def test_a_port_opened_by_a_call_is_a_child_for_one_run(world: dict[str, Any]) -
     assert world["manager"].state("service_datagrams") == "FAILED"
     assert "address in use" in world["manager"].info("service_datagrams")["reason"]
     assert list(service) == [] and not service.running and len(ports) == 1
+
+
+def test_a_child_that_fails_to_stop_is_logged_and_the_service_still_stops(world: dict[str, Any]) -> None:
+    class Stuck(RecordingPort):
+        def stopListening(self) -> None:  # noqa: N802 - Twisted interface
+            raise OSError("bad file descriptor")
+
+    endpoint = RecordingEndpoint()
+    endpoint.ports.append(Stuck())
+    endpoint.listen = lambda factory: defer.succeed(endpoint.ports[0])  # type: ignore[method-assign]
+    service = PortService(endpoint)
+    world["manager"].add(service)
+    settle(world["manager"].start("service_port"), world["clock"])
+    info = settle(world["manager"].stop("service_port"), world["clock"])
+    assert info["state"] == "OFF" and list(service) == [] and service.calls[-1].startswith("stop")
+    failures = [e for e in world["log"].events if "log_failure" in e]
+    assert [e["log_failure"].type for e in failures] == [OSError]
+    assert "service_port" in failures[0]["name"]
