@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Generator, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from twisted.application.service import IService, MultiService, Service
 from twisted.internet import defer
@@ -40,8 +40,28 @@ if TYPE_CHECKING:
 
 #: ``f(engine) -> service``; the engine's type is the engine's (bitdust.main.engine), not named here.
 ServiceFactory = Callable[[Any], BitDustService]
-#: What the manager's ``inlineCallbacks`` generators yield and return.
-_Steps = Generator["defer.Deferred[Any]", Any, Any]
+#: An ``inlineCallbacks`` generator of the manager: it waits on Deferreds of any kind (what it gets
+#: back is read where it is used) and returns a ``_T``.
+_T = TypeVar("_T")
+_Steps = Generator["defer.Deferred[Any]", Any, _T]
+
+
+class ServiceInfo(TypedDict, total=False):
+    """One service as ``services_list``/``service_info`` answer it (``configs`` only when asked)."""
+
+    index: int
+    id: str
+    name: str
+    state: str
+    enabled: bool
+    installed: bool
+    config_path: str
+    depends: builtins.list[str]
+    missing_depends: builtins.list[str]
+    root_distance: int
+    reason: str | None
+    description: str
+    configs: builtins.list[dict[str, Any]]
 
 
 class ServiceError(BitDustError):
@@ -162,11 +182,11 @@ class ServiceManager(MultiService):
         """Direct dependencies of ``name`` that are not ON (unknown ones included)."""
         return [dep for dep in self.get(name).depends_on if not self.is_on(dep)]
 
-    def info(self, name: str, *, with_configs: bool = False) -> dict[str, Any]:
+    def info(self, name: str, *, with_configs: bool = False) -> ServiceInfo:
         service = self.get(name)
         machine = self._machines[name]
         depends = self._depends()
-        result: dict[str, Any] = {
+        result: ServiceInfo = {
             "index": machine.index,
             "id": machine.id,
             "name": name,
@@ -185,7 +205,7 @@ class ServiceManager(MultiService):
             result["configs"] = [self._config.info(key) for key in self._config.keys() if key.startswith(prefix + "/")]
         return result
 
-    def list(self, *, with_configs: bool = False) -> builtins.list[dict[str, Any]]:
+    def list(self, *, with_configs: bool = False) -> builtins.list[ServiceInfo]:
         return [self.info(name, with_configs=with_configs) for name in self.names()]
 
     # -- operations ---------------------------------------------------------------------------
@@ -229,18 +249,18 @@ class ServiceManager(MultiService):
         self.get(name)
         return self._lock.run(self._stop_many, service_graph.all_dependents(self._depends(), name) + [name])
 
-    def start(self, name: str) -> defer.Deferred[dict[str, Any]]:
+    def start(self, name: str) -> defer.Deferred[ServiceInfo]:
         """``service_start``: start ``name`` and its stopped, enabled dependencies; enable it; then
         start the enabled services that depend on it and were stopped (because it was)."""
         self.get(name)
         return self._lock.run(self._start_one, name)
 
-    def stop(self, name: str) -> defer.Deferred[dict[str, Any]]:
+    def stop(self, name: str) -> defer.Deferred[ServiceInfo]:
         """``service_stop``: stop what depends on ``name`` (left enabled), then ``name`` (disabled)."""
         self.get(name)
         return self._lock.run(self._stop_one, name)
 
-    def restart(self, name: str) -> defer.Deferred[dict[str, Any]]:
+    def restart(self, name: str) -> defer.Deferred[ServiceInfo]:
         """``service_restart``: stop and start ``name`` and the dependents that were running."""
         if not self.is_enabled(name):
             raise BadRequest(f"service {name} is not enabled; use service_start")
@@ -259,14 +279,14 @@ class ServiceManager(MultiService):
             return False
 
     @defer.inlineCallbacks
-    def _run(self, name: str, event: str) -> _Steps:
+    def _run(self, name: str, event: str) -> _Steps[str]:
         machine = self._machines[name]
         machine.automat(event)
         state = yield machine.wait_settled()
         return state
 
     @defer.inlineCallbacks
-    def _start_enabled(self, within: str | None = None) -> _Steps:
+    def _start_enabled(self, within: str | None = None) -> _Steps[builtins.list[str]]:
         started = []
         names = self.names()
         if within is not None:
@@ -283,13 +303,13 @@ class ServiceManager(MultiService):
         return started
 
     @defer.inlineCallbacks
-    def _stop_many(self, names: builtins.list[str]) -> _Steps:
+    def _stop_many(self, names: builtins.list[str]) -> _Steps[None]:
         for name in names:
             if self._machines[name].state == "ON":
                 yield self._run(name, "stop")
 
     @defer.inlineCallbacks
-    def _start_one(self, name: str) -> _Steps:
+    def _start_one(self, name: str) -> _Steps[ServiceInfo]:
         depends = self._depends()
         missing = service_graph.missing_dependencies(depends).get(name)
         if missing:
@@ -302,7 +322,7 @@ class ServiceManager(MultiService):
         return self.info(name)
 
     @defer.inlineCallbacks
-    def _start_with_dependencies(self, name: str) -> _Steps:
+    def _start_with_dependencies(self, name: str) -> _Steps[str | None]:
         """Start the stopped, enabled dependencies of ``name``, then ``name``; fires with why not, or None."""
         for dep in service_graph.all_dependencies(self._depends(), name):
             if self.is_on(dep):
@@ -319,7 +339,7 @@ class ServiceManager(MultiService):
         return None
 
     @defer.inlineCallbacks
-    def _start_dependents(self, name: str) -> _Steps:
+    def _start_dependents(self, name: str) -> _Steps[builtins.list[str]]:
         """The seed's ``service_start``: services needing ``name`` that are enabled but stopped start too.
 
         Best effort: ``name`` is running either way, and a dependent that cannot start says why
@@ -337,13 +357,13 @@ class ServiceManager(MultiService):
         return started
 
     @defer.inlineCallbacks
-    def _stop_one(self, name: str) -> _Steps:
+    def _stop_one(self, name: str) -> _Steps[ServiceInfo]:
         yield self._stop_many(service_graph.all_dependents(self._depends(), name) + [name])
         self._config.set(self.get(name).enabled_key(), False)
         return self.info(name)
 
     @defer.inlineCallbacks
-    def _restart_one(self, name: str) -> _Steps:
+    def _restart_one(self, name: str) -> _Steps[ServiceInfo]:
         dependents = service_graph.all_dependents(self._depends(), name)
         was_on = [d for d in dependents if self.is_on(d)]
         yield self._stop_many(dependents + [name])
