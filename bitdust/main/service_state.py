@@ -65,12 +65,12 @@ class ServiceState(ServiceStateMachine):
 
     def do_start(self, *args: Any, **kwargs: Any) -> None:
         self.reason = None
-        d = defer.maybeDeferred(self.service.start)
+        d = self.service.start_running()
         d.addCallbacks(lambda _: self.automat("started"), lambda f: self.automat("start-failed", f))
         d.addErrback(log_failure(self.log, "service {name} start bookkeeping failed", name=self.service.name))
 
     def do_stop(self, *args: Any, **kwargs: Any) -> None:
-        d = defer.maybeDeferred(self.service.stop)
+        d = self.service.stop_running()
         d.addCallbacks(lambda _: self.automat("stopped"), lambda f: self.automat("stop-failed", f))
         d.addErrback(log_failure(self.log, "service {name} stop bookkeeping failed", name=self.service.name))
 

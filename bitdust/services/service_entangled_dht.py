@@ -150,7 +150,8 @@ class EntangledDhtService(NodeService):
                 log=engine.logger("bitdust.dht"),
                 automats=engine.automats,
             )
-            self.port = node.listen(engine.reactor, port, interface=self.option("interface"))
+            # A child of this service: stopping the service closes it (before stop() below runs).
+            self.port = self.open_port(lambda: node.listen(engine.reactor, port, interface=self.option("interface")))
             address = self.port.getHost()
             self.udp_port = address.port if isinstance(address, IPv4Address | IPv6Address) else port
             self.node = node
@@ -189,19 +190,15 @@ class EntangledDhtService(NodeService):
             watch.cancel()
         self._watches = []
         node, self.node = self.node, None
-        port, self.port = self.port, None
+        self.port = None  # closed with the service's children
         if node is None:
             return defer.succeed(None)
         node.stop()
 
-        def flush(_: object) -> defer.Deferred[None]:
-            return node.flushed()
-
         def close(_: object) -> defer.Deferred[None]:
             return engine.run_blocking(node.close_store)
 
-        flushed = defer.maybeDeferred(port.stopListening).addCallback(flush) if port is not None else flush(None)
-        return flushed.addCallback(close)
+        return node.flushed().addCallback(close)
 
     def _is_me(self, address: tuple[str, int]) -> bool:
         host, port = address

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet import defer, task
+from twisted.internet import defer
 from twisted.python.failure import Failure
 
 from bitdust.main.config_options import Option
 from bitdust.main.config_types import Bool, PositiveInt
-from bitdust.main.logs import log_failure
 from bitdust.services.identity_part import rotate_identity
 from bitdust.services.node_service import NodeService
 
@@ -29,7 +28,6 @@ class IdentityPropagateService(NodeService):
 
     def __init__(self, engine: NodeEngine) -> None:
         super().__init__(engine)
-        self._loop: task.LoopingCall | None = None
         self._running: defer.Deferred[Any] | None = None
         self.checks = 0
 
@@ -51,15 +49,12 @@ class IdentityPropagateService(NodeService):
         )
 
     def start(self) -> None:
+        """Check every ``health-check-interval-seconds``, the first time one interval from now."""
         interval = self.engine.config.get(f"{self.config_prefix()}/health-check-interval-seconds")
-        self._loop = task.LoopingCall(self.check)
-        self._loop.clock = self.engine.reactor
-        self._loop.start(interval, now=False).addErrback(log_failure(self.engine.log, "identity health loop failed"))
+        self.run_every(interval, self.check, clock=self.engine.reactor)
 
     def stop(self) -> defer.Deferred[Any] | None:
-        if self._loop is not None and self._loop.running:
-            self._loop.stop()
-        self._loop = None
+        """The timer stopped with the service's children; wait for a check started another way."""
         running, self._running = self._running, None
         return running
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet import defer, error
+from twisted.internet import defer, endpoints, error
+from twisted.internet.address import IPv4Address
+from twisted.internet.interfaces import IListeningPort
+from twisted.python.failure import Failure
 
 from bitdust.main.config_options import Option
 from bitdust.main.config_types import Port, PositiveInt, String
@@ -29,7 +32,8 @@ class IdentityServerService(NodeService):
 
     def __init__(self, engine: NodeEngine) -> None:
         super().__init__(engine)
-        self.port: Any = None
+        #: The HTTP port while the service runs: a child ListeningService holds it.
+        self.port: IListeningPort | None = None
         self.store: IdentityStore | None = None
 
     def options(self) -> tuple[Option, ...]:
@@ -70,7 +74,9 @@ class IdentityServerService(NodeService):
 
     @property
     def web_port(self) -> int | None:
-        return self.port.getHost().port if self.port is not None else None
+        """The port actually listened on (the option may be 0: any free port), while the service runs."""
+        address = self.port.getHost() if self.port is not None else None
+        return address.port if isinstance(address, IPv4Address) else None
 
     def start(self) -> defer.Deferred[Any]:
         engine = self.engine
@@ -83,11 +89,12 @@ class IdentityServerService(NodeService):
             max_per_key=engine.config.get(f"{prefix}/max-identities-per-key"),
             max_new_per_address=engine.config.get(f"{prefix}/max-new-identities-per-address"),
         )
-        self.store = store = IdentityStore(
+
+        store = self.store = IdentityStore(
             engine.paths.sub("identityserver"), log=engine.logger("bitdust.identity_server")
         )
 
-        def listen(_: Any) -> None:
+        def listen(_: object) -> defer.Deferred[None]:
             site = make_identity_server_site(
                 store,
                 host=host,
@@ -97,16 +104,21 @@ class IdentityServerService(NodeService):
                 reactor=engine.reactor,
                 limits=limits,
             )
-            try:
-                self.port = engine.reactor.listenTCP(port, site, interface=interface)
-            except error.CannotListenError as exc:
-                raise BitDustError(
-                    f"identity server cannot listen on {interface}:{port} ({prefix}/web-port): {exc}"
-                ) from exc
+            endpoint = endpoints.TCP4ServerEndpoint(engine.reactor, port, interface=interface)
+            return self.listen_on(endpoint, site).addCallbacks(listening, refused)
+
+        def listening(listening_port: IListeningPort) -> None:
+            self.port = listening_port
             engine.log.info("identity server on http://{host}:{port}/", host=host, port=port)
+
+        def refused(failure: Failure) -> None:
+            failure.trap(error.CannotListenError)
+            raise BitDustError(
+                f"identity server cannot listen on {interface}:{port} ({prefix}/web-port): {failure.value}"
+            )
 
         return engine.run_blocking(store.load).addCallback(listen)
 
-    def stop(self) -> defer.Deferred[Any] | None:
-        port, self.port = self.port, None
-        return defer.maybeDeferred(port.stopListening) if port is not None else None
+    def stop(self) -> None:
+        """The port closed with the service's children; only our reference to it is left."""
+        self.port = None

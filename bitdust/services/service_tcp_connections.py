@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from twisted.internet import defer
+from twisted.internet import defer, endpoints
+from twisted.internet.interfaces import IListeningPort
+from twisted.python.failure import Failure
 
 from bitdust.main.config_options import Option
 from bitdust.main.config_types import Port, PositiveInt, Size, String
@@ -129,16 +131,24 @@ class TcpConnectionsService(NodeService):
         transport.local_idurl = me
         port = engine.config.get(f"{prefix}/tcp-port")
 
-        def listening(actual: int) -> None:
-            hub.tcp = transport
-            engine.log.info("tcp transport listening on port {port}", port=actual)
+        # The listening port is a child of this service (stopping the service closes it); the
+        # transport accepts on it.
+        endpoint = endpoints.TCP4ServerEndpoint(
+            engine.reactor, port, interface=engine.config.get(f"{prefix}/interface")
+        )
 
-        def failed(failure: Any) -> None:
+        def listening(listening_port: IListeningPort) -> None:
+            transport.serve_on(listening_port)
+            hub.tcp = transport
+            engine.log.info("tcp transport listening on port {port}", port=transport.listening_port)
+
+        def failed(failure: Failure) -> None:
             raise BitDustError(f"cannot listen on TCP port {port}: {failure.getErrorMessage()}")
 
-        return transport.listen(port, engine.config.get(f"{prefix}/interface")).addCallbacks(listening, failed)
+        return self.listen_on(endpoint, transport.incoming_factory()).addCallbacks(listening, failed)
 
     def stop(self) -> defer.Deferred[Any] | None:
+        """Say goodbye on every connection (the port closed with the service's children) and wait."""
         hub = self.engine.p2p
         transport, hub.tcp = hub.tcp, None
         return transport.stop() if transport is not None else None

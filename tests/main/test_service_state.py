@@ -34,6 +34,13 @@ class FakeService:
     def stop(self) -> defer.Deferred[Any]:
         return self._call("stop")
 
+    # What the machine calls (BitDustService wraps start/stop with its children the same way).
+    def start_running(self) -> defer.Deferred[Any]:
+        return self.start()
+
+    def stop_running(self) -> defer.Deferred[Any]:
+        return self.stop()
+
     def _call(self, name: str) -> defer.Deferred[Any]:
         self.calls.append(name)
         d: defer.Deferred[Any] = defer.Deferred()

@@ -454,6 +454,8 @@ class TcpTransport:
         self.auth_refused = 0
         self._port: IListeningPort | None = None
         self._listen_on: tuple[int, str] | None = None
+        #: The port was listened on by its owner (see serve_on), who also closes it.
+        self._port_owned_elsewhere = False
         self._by_peer: dict[str, TcpConnection] = {}
         self._dialling: dict[str, _Dial] = {}
         self._stopping = False
@@ -504,8 +506,28 @@ class TcpTransport:
 
         return endpoint.listen(_Factory(self, "in")).addCallback(listening)
 
+    def incoming_factory(self) -> Factory:
+        """The factory of the connections peers open to us, for a port that its owner listens on.
+
+        ``service_tcp_connections`` listens with it through a child service of its own (so that
+        stopping the service closes the port), then hands the port over with :meth:`serve_on`.
+        """
+        return _Factory(self, "in")
+
+    def serve_on(self, port: IListeningPort) -> None:
+        """Accept on ``port``, listened on with :meth:`incoming_factory` by its owner.
+
+        It is reported as :attr:`listening_port`; :meth:`stop` leaves closing it to that owner.
+        """
+        self._stopping = False
+        self._port = port
+        self._port_owned_elsewhere = True
+
     def ensure_listening(self) -> defer.Deferred[int]:
         """Listen again where :meth:`listen` was told to, if the socket is gone."""
+        listening = self.listening_port
+        if listening is not None:
+            return defer.succeed(listening)
         if self._listen_on is None:
             raise RuntimeError("ensure_listening before listen")
         return self.listen(*self._listen_on)
@@ -519,7 +541,8 @@ class TcpTransport:
         waits: list[defer.Deferred[Any]] = []
         if self._port is not None:
             port, self._port = self._port, None
-            waits.append(defer.maybeDeferred(port.stopListening))
+            if not self._port_owned_elsewhere:
+                waits.append(defer.maybeDeferred(port.stopListening))
         for dial in list(self._dialling.values()):
             dial.connecting.cancel()
         for conn in list(self.connections):
