@@ -343,7 +343,7 @@ class TcpConnection(FrameProtocol):
             )
             self.owner.dropped_for_garbage += 1
             self.dropped_locally = True
-            self._drop()
+            self.drop()
 
     # -- sending ------------------------------------------------------------------------------
 
@@ -575,7 +575,7 @@ class TcpTransport:
         )
         for conn in dropped:
             conn.dropped_locally = True
-            conn._drop()
+            conn.drop()
 
     def bind(self, conn: TcpConnection, idurl: str) -> None:
         """``idurl`` proved its key on ``conn``: route our packets to them over it.

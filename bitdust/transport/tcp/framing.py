@@ -1,9 +1,8 @@
 """FrameProtocol: messages and flow-controlled streams of opaque bytes over one TCP connection.
 
-Streams are sent by a pull producer registered on the transport, so a slow peer makes the sender
-wait instead of buffering a whole payload in memory. Every rule break by the peer is counted,
-reported through ``on_violation`` and answered by dropping the connection; nothing raises out of
-``dataReceived``. Timers run on an injected clock so tests drive them with ``task.Clock``.
+Outgoing streams are written by :mod:`bitdust.transport.tcp.outgoing`. Every rule break by the peer
+is counted, reported through ``on_violation`` and answered by dropping the connection; nothing
+raises out of ``dataReceived``. Timers run on an injected clock so tests use ``task.Clock``.
 
 What the peer makes us hold (a partial frame, the received bytes of its open streams) is counted
 after every read in an optional :class:`~bitdust.transport.tcp.budget.Account`: over a limit the
@@ -18,9 +17,8 @@ business, this layer only carries the frames.
 from __future__ import annotations
 
 import io
-from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import attrs
 from twisted.internet import defer, error, task
@@ -30,10 +28,12 @@ from twisted.logger import Logger
 from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 
-from bitdust.transport.errors import NotConnected, ProtocolViolation, StreamAborted
+from bitdust.transport.errors import NotConnected, ProtocolViolation
 from bitdust.transport.tcp import frames
 from bitdust.transport.tcp.budget import Account
 from bitdust.transport.tcp.frames import ABORT_BY_RECEIVER, ABORT_BY_SENDER, Frame, FrameType
+from bitdust.transport.tcp.outgoing import OutgoingStreams, StreamProgress
+from bitdust.transport.tcp.wire import Wire
 
 log = Logger()
 
@@ -49,42 +49,11 @@ class FrameStats:
     violations: int = 0
 
 
-@attrs.frozen
-class StreamProgress:
-    stream_id: int
-    direction: str  # "in" or "out"
-    done: int
-    total: int
-
-
 @attrs.define
 class _Incoming:
     total: int
     write: Callable[[bytes], object] | None
     received: int = 0
-
-
-@attrs.define(eq=False)
-class _Outgoing:
-    """One queued or active outgoing stream; also the pull producer registered on the transport."""
-
-    proto: FrameProtocol
-    stream_id: int
-    reader: Any
-    total: int
-    done: defer.Deferred[None]
-    sent: int = 0
-    stopped: bool = False
-
-    def resumeProducing(self) -> None:
-        if not self.stopped:
-            self.proto._produce(self)
-
-    def pauseProducing(self) -> None:
-        """Pull producers are not paused; the transport simply stops pulling."""
-
-    def stopProducing(self) -> None:
-        self.stopped = True
 
 
 class FrameProtocol(Protocol, TimeoutMixin):
@@ -129,8 +98,6 @@ class FrameProtocol(Protocol, TimeoutMixin):
         self._paused_for: set[str] = set()
         self._last_held = 0
         #: ``throttle(size)`` accounts for a written chunk and says how long to wait before the next
-        self._throttle = throttle
-        self._throttled: Any = None
         self._idle_timeout = idle_timeout
         self._keepalive = keepalive
         self.max_stream_length = max_stream_length
@@ -138,15 +105,21 @@ class FrameProtocol(Protocol, TimeoutMixin):
         self.stats = FrameStats()
         self.decoder = frames.FrameDecoder()
         self._incoming: dict[int, _Incoming] = {}
-        self._out_queue: deque[_Outgoing] = deque()
-        self._active: _Outgoing | None = None
-        self._next_stream_id = 1
+        self._outgoing = OutgoingStreams(
+            clock, write=self._write, consumer=lambda: self.wire, connected=lambda: self._connected, throttle=throttle
+        )
         self._pinger: task.LoopingCall | None = None
         self._connected = False
         self._dropped = False
         #: the reason the peer gave before closing ("idle", "shutdown", "duplicate"), if it gave one
         self.goodbye_received: str | None = None
         self.goodbye_sent: str | None = None
+
+    @property
+    def wire(self) -> Wire:
+        """The transport, once connected, with the calls :class:`Wire` names."""
+        assert self.transport is not None, "not connected"
+        return cast(Wire, self.transport)
 
     # -- timers -------------------------------------------------------------------------------
 
@@ -168,17 +141,18 @@ class FrameProtocol(Protocol, TimeoutMixin):
 
     def _stalled(self) -> None:
         self._stall_call = None
-        account = self.account
+        account, timeout = self.account, self._stall_timeout
         if account is not None and account.waiting and account.trusted and not account.over_own_limit():
             # An authenticated peer waiting for room others hold: our limit, not its stall.
-            self._stall_call = self._clock.callLater(self._stall_timeout, self._stalled)
+            assert timeout is not None  # this timer runs only with a stall timeout
+            self._stall_call = self._clock.callLater(timeout, self._stalled)
             return
         if self._connected and not self._dropped:
             self.violation("stalled-stream")
 
     def timeoutConnection(self) -> None:
         log.info("closing idle connection")
-        self._drop()
+        self.drop()
 
     def _send_ping(self) -> None:
         if self._connected and not self._dropped:
@@ -197,9 +171,6 @@ class FrameProtocol(Protocol, TimeoutMixin):
 
     def connectionLost(self, reason: Failure = error.ConnectionDone) -> None:  # type: ignore[assignment]
         self._connected = False
-        if self._throttled is not None and self._throttled.active():
-            self._throttled.cancel()
-        self._throttled = None
         self.setTimeout(None)
         if self._pinger is not None and self._pinger.running:
             self._pinger.stop()
@@ -208,27 +179,23 @@ class FrameProtocol(Protocol, TimeoutMixin):
         self._stall_call = None
         if self.account is not None:
             self.account.close()
-        pending = ([self._active] if self._active else []) + list(self._out_queue)
-        self._active = None
-        self._out_queue.clear()
-        for out in pending:
-            out.stopped = True
-            out.done.errback(StreamAborted("connection lost"))
+        self._outgoing.lost()
         incoming, self._incoming = self._incoming, {}
         for stream_id in incoming:
             self._call(self._on_stream_abort, stream_id, "connection-lost")
 
-    def _drop(self) -> None:
+    def drop(self) -> None:
+        """Abort the connection now, without a goodbye: what is queued is not written."""
         self._dropped = True
         if self.transport is not None:
-            self.transport.abortConnection()
+            self.wire.abortConnection()
 
     def violation(self, reason: str) -> None:
         """Count a rule break by the peer, report it, and drop the connection."""
         self.stats.violations += 1
         log.warn("protocol violation {reason}", reason=reason)
         self._call(self._on_violation, reason)
-        self._drop()
+        self.drop()
 
     # -- receiving ----------------------------------------------------------------------------
 
@@ -273,7 +240,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
     def pause_reading(self, reason: str) -> None:
         """Stop reading from the socket until every reason given here is resumed."""
         if not self._paused_for and self.transport is not None:
-            self.transport.pauseProducing()
+            self.wire.pauseProducing()
         self._paused_for.add(reason)
 
     def resume_reading(self, reason: str) -> None:
@@ -281,7 +248,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
             return
         self._paused_for.discard(reason)
         if not self._paused_for and self._connected and not self._dropped and self.transport is not None:
-            self.transport.resumeProducing()
+            self.wire.resumeProducing()
 
     @property
     def reading_paused(self) -> frozenset[str]:
@@ -296,7 +263,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
         elif kind is FrameType.PONG:
             pass
         elif kind is FrameType.STREAM_START:
-            self._start_incoming(sid, body)
+            self._start_incoming(sid, bytes(body))
         elif kind is FrameType.STREAM_CHUNK:
             stream = self._stream(sid)
             if not body:
@@ -314,9 +281,9 @@ class FrameProtocol(Protocol, TimeoutMixin):
             if stream.write is not None:
                 self._call(self._on_stream_end, sid)
         elif kind is FrameType.STREAM_ABORT:
-            self._handle_abort(sid, body)
+            self._handle_abort(sid, bytes(body))
         elif kind is FrameType.GOODBYE:
-            reason = frames.GOODBYE_REASONS.get(body)
+            reason = frames.GOODBYE_REASONS.get(bytes(body))
             if reason is None:
                 raise ProtocolViolation("bad-goodbye")
             self.goodbye_received = reason
@@ -350,9 +317,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
 
     def _handle_abort(self, sid: int, body: bytes) -> None:
         if body == ABORT_BY_RECEIVER:
-            out = self._active
-            if out is not None and out.stream_id == sid:
-                self._finish(out, StreamAborted("cancelled by peer"))
+            self._outgoing.cancelled_by_peer(sid)
             return
         if body != ABORT_BY_SENDER:
             raise ProtocolViolation("bad-abort")
@@ -389,7 +354,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
 
     def _write_raw(self, data: bytes) -> None:
         self.stats.bytes_out += len(data)
-        self.transport.write(data)
+        self.wire.write(data)
 
     def _write(self, frame_type: FrameType, stream_id: int = 0, body: bytes = b"") -> None:
         if not self._connected or self._dropped:
@@ -399,7 +364,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
             self._write_raw(frames.encode_frame(frame_type, stream_id, body))
         else:
             # Big bodies go as they are: gluing the header on would copy them once more.
-            self.transport.writeSequence([frames.HEADER.pack(frame_type, stream_id, len(body)), body])
+            self.wire.writeSequence([frames.HEADER.pack(frame_type, stream_id, len(body)), body])
             self.stats.bytes_out += frames.HEADER.size + len(body)
 
     def send_message(self, payload: bytes) -> None:
@@ -413,81 +378,29 @@ class FrameProtocol(Protocol, TimeoutMixin):
         if self._connected and not self._dropped:
             self.goodbye_sent = frames.GOODBYE_REASONS[goodbye]
             self._write(FrameType.GOODBYE, 0, goodbye)
-            self.transport.loseConnection()
+            self.wire.loseConnection()
 
     @property
     def is_open(self) -> bool:
         """Open for our packets: connected, not dropped, and nobody said goodbye yet."""
         return self._connected and not self._dropped and self.goodbye_sent is None and self.goodbye_received is None
 
-    def send_stream(self, source: Any, total: int | None = None) -> defer.Deferred[None]:
-        """Queue ``source`` (bytes or a reader with ``read(n)``); fires once END is written."""
+    def send_stream(
+        self, source: bytes | bytearray | memoryview | BinaryIO, total: int | None = None
+    ) -> defer.Deferred[None]:
+        """Queue ``source`` (bytes or a seekable reader); fires once END is written."""
         if not self._connected or self._dropped:
             return defer.fail(NotConnected("connection is not open"))
-        if isinstance(source, bytes | bytearray | memoryview):
-            source = io.BytesIO(bytes(source))
+        reader = io.BytesIO(bytes(source)) if isinstance(source, bytes | bytearray | memoryview) else source
         if total is None:
-            position = source.tell()
-            total = source.seek(0, io.SEEK_END) - position
-            source.seek(position)
+            position = reader.tell()
+            total = reader.seek(0, io.SEEK_END) - position
+            reader.seek(position)
         if total > self.max_stream_length:
             return defer.fail(ValueError(f"stream of {total} bytes exceeds {self.max_stream_length}"))
-        out = _Outgoing(self, self._next_stream_id, source, total, defer.Deferred())
-        self._next_stream_id += 1
-        self._out_queue.append(out)
-        self._start_next()
-        return out.done
-
-    def _start_next(self) -> None:
-        if self._active is not None or not self._out_queue or not self._connected:
-            return
-        out = self._active = self._out_queue.popleft()
-        self._write(FrameType.STREAM_START, out.stream_id, frames.STREAM_TOTAL.pack(out.total))
-        self.transport.registerProducer(out, False)
-
-    def _produce(self, out: _Outgoing) -> None:
-        """Write one chunk when the transport asks for more; END after the last one."""
-        if self._active is not out or not self._connected or self._throttled is not None:
-            return
-        remaining = out.total - out.sent
-        if remaining == 0:
-            self._write(FrameType.STREAM_END, out.stream_id)
-            self._finish(out, None)
-            return
-        chunk = out.reader.read(min(frames.MAX_CHUNK, remaining))
-        if not chunk:
-            self._write(FrameType.STREAM_ABORT, out.stream_id, ABORT_BY_SENDER)
-            self._finish(out, StreamAborted("source ended early"))
-            return
-        out.sent += len(chunk)
-        self._write(FrameType.STREAM_CHUNK, out.stream_id, chunk)
-        wait = self._throttle(len(chunk)) if self._throttle is not None else 0.0
-        if wait > 0:
-            # Over the send limit: the next chunk waits, whatever the transport asks meanwhile.
-            self._throttled = self._clock.callLater(wait, self._unthrottle, out)
-
-    def _unthrottle(self, out: _Outgoing) -> None:
-        self._throttled = None
-        self._produce(out)
-
-    def _finish(self, out: _Outgoing, failure: Exception | None) -> None:
-        if failure is not None and out.sent < out.total:
-            # Acknowledge a cancel so the receiver can forget the stream.
-            if isinstance(failure, StreamAborted) and str(failure) == "cancelled by peer":
-                self._write(FrameType.STREAM_ABORT, out.stream_id, ABORT_BY_SENDER)
-        out.stopped = True
-        self._active = None
-        self.transport.unregisterProducer()
-        if failure is None:
-            out.done.callback(None)
-        else:
-            out.done.errback(failure)
-        self._start_next()
+        return self._outgoing.queue(reader, total)
 
     def streams(self) -> list[StreamProgress]:
         """Progress of every open stream, both directions, for ``streams_list``."""
         result = [StreamProgress(sid, "in", s.received, s.total) for sid, s in self._incoming.items()]
-        if self._active is not None:
-            result.append(StreamProgress(self._active.stream_id, "out", self._active.sent, self._active.total))
-        result.extend(StreamProgress(o.stream_id, "out", 0, o.total) for o in self._out_queue)
-        return result
+        return result + self._outgoing.progress()
