@@ -92,6 +92,22 @@ def decode_claim(body: bytes) -> AuthClaim:
     return AuthClaim(signer=idurls[0], verifier=idurls[1], signature=signature)
 
 
+@attrs.frozen
+class ReceivedAuth:
+    """The peer's AUTH frame as the connection machine gets it: a claim, or why it is none."""
+
+    claim: AuthClaim | None
+    #: the violation a malformed body is ("bad-auth"); empty when ``claim`` is set
+    problem: str = ""
+
+    @classmethod
+    def decode(cls, body: bytes) -> ReceivedAuth:
+        try:
+            return cls(decode_claim(body))
+        except ProtocolViolation as exc:
+            return cls(None, exc.reason)
+
+
 class Authenticator:
     """Signs our AUTH frames and verifies the peers'; everything it needs comes in as callables.
 
