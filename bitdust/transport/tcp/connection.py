@@ -213,6 +213,11 @@ class TcpConnection(PacketConnection, TcpConnectionMachine):
         self._proof_waiters.append(waiter)
         return waiter
 
+    def _deliver(self, data: bytes) -> None:
+        self.packets_in += 1
+        self.touched()
+        self.owner.on_packet(data, self)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "proto": PROTO,

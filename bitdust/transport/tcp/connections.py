@@ -24,10 +24,11 @@ close for a lost peer.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 from twisted.internet import defer, endpoints
+from twisted.internet.address import IPv4Address
 from twisted.internet.interfaces import IListeningPort
 from twisted.internet.protocol import Factory
 from twisted.logger import Logger
@@ -48,6 +49,13 @@ if TYPE_CHECKING:
 __all__ = ["PROTO", "TcpConnection", "TcpTransport", "parse_address"]
 
 
+def _port_number(port: IListeningPort) -> int:
+    """The port a listening TCP socket is bound to (a TCP port's host is an IPv4Address)."""
+    host = port.getHost()
+    assert isinstance(host, IPv4Address)
+    return host.port
+
+
 @attrs.define(eq=False)
 class _Dial:
     """One connection attempt to a peer and everyone waiting for it."""
@@ -64,7 +72,7 @@ class ConnectionFactory(Factory):
         self.direction = direction
         self.expected_peer = expected_peer
 
-    def buildProtocol(self, addr: IAddress) -> TcpConnection | None:  # noqa: N802 (Twisted API)
+    def buildProtocol(self, addr: IAddress | None) -> TcpConnection | None:  # noqa: N802 (Twisted API)
         if self.direction == "in" and len(self.owner.connections) >= self.owner.max_connections:
             self.owner.log.warn("refusing tcp connection from {addr}: too many connections", addr=addr)
             return None
@@ -164,19 +172,19 @@ class TcpTransport:
 
     @property
     def listening_port(self) -> int | None:
-        return self._port.getHost().port if self._port is not None else None
+        return _port_number(self._port) if self._port is not None else None
 
     def listen(self, port: int, interface: str = "") -> defer.Deferred[int]:
         """Start listening (port 0 picks a free one); fires with the port."""
         if self._port is not None:
-            return defer.succeed(self.listening_port)
+            return defer.succeed(_port_number(self._port))
         self._stopping = False
         self._listen_on = (port, interface)
         endpoint = endpoints.TCP4ServerEndpoint(self.reactor, port, interface=interface)
 
         def listening(listening_port: IListeningPort) -> int:
             self._port = listening_port
-            return listening_port.getHost().port
+            return _port_number(listening_port)
 
         return endpoint.listen(ConnectionFactory(self, "in")).addCallback(listening)
 
@@ -261,7 +269,7 @@ class TcpTransport:
         """
         conn.verified = True
         conn.peer = idurl
-        conn.account.trust()
+        conn.trust_account()
         current = self._by_peer.get(idurl)
         if current is conn or not conn.is_open:
             return
@@ -314,7 +322,12 @@ class TcpTransport:
             except ValueError as exc:
                 return defer.fail(NotConnected(str(exc)))
             endpoint = endpoints.TCP4ClientEndpoint(self.reactor, host, port, timeout=self.connect_timeout)
-            dial = self._dialling[idurl] = _Dial(endpoint.connect(ConnectionFactory(self, "out", expected_peer=idurl)))
+            # Our factory builds TcpConnections (outgoing ones are never refused), whatever
+            # the endpoint's signature says of protocols in general.
+            connecting = cast(
+                "defer.Deferred[TcpConnection]", endpoint.connect(ConnectionFactory(self, "out", expected_peer=idurl))
+            )
+            dial = self._dialling[idurl] = _Dial(connecting)
             waiting = dial.waiters
 
             def connected(conn: TcpConnection) -> None:

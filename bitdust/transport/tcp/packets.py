@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from bitdust.transport.bandwidth import TokenBucket
     from bitdust.transport.penalties import AddressPenalties
     from bitdust.transport.tcp.budget import ReceiveBudget
+    from bitdust.transport.tcp.connection import TcpConnection
 
 
 class ConnectionOwner(Protocol):
@@ -53,19 +54,19 @@ class ConnectionOwner(Protocol):
     auth_refused: int
     dropped_for_garbage: int
 
-    def on_packet(self, data: bytes, conn: PacketConnection, /) -> object: ...
+    def on_packet(self, data: bytes, conn: TcpConnection, /) -> object: ...
 
     def sent_chunk(self, size: int) -> float: ...
 
     def received(self, size: int) -> None: ...
 
-    def bind(self, conn: PacketConnection, idurl: str) -> None: ...
+    def bind(self, conn: TcpConnection, idurl: str) -> None: ...
 
     def refuse_address(self, host: str, reason: str) -> None: ...
 
-    def _opened(self, conn: PacketConnection) -> None: ...
+    def _opened(self, conn: TcpConnection) -> None: ...
 
-    def _closed(self, conn: PacketConnection, reason: Failure) -> None: ...
+    def _closed(self, conn: TcpConnection, reason: Failure) -> None: ...
 
 
 @attrs.define(eq=False)
@@ -225,9 +226,9 @@ class PacketConnection(FrameProtocol):
         self._assemblies.pop(stream_id, None)
 
     def _deliver(self, data: bytes) -> None:
-        self.packets_in += 1
-        self.touched()
-        self.owner.on_packet(data, self)
+        """Count a whole packet from the peer and hand it to the pool (in the subclass, which the
+        pool knows): this class only takes packets apart from frames."""
+        raise NotImplementedError
 
     def _violated(self, reason: str) -> None:
         self.dropped_locally = True
