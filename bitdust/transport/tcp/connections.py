@@ -64,7 +64,7 @@ class _Dial:
     waiters: list[defer.Deferred[TcpConnection]] = attrs.field(factory=list)
 
 
-class ConnectionFactory(Factory):
+class ConnectionFactory(Factory[TcpConnection]):
     """Builds the pool's connections; refuses incoming ones over the limit or from refused addresses."""
 
     def __init__(self, owner: TcpTransport, direction: str, expected_peer: str | None = None) -> None:

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from typing import Any, BinaryIO, cast
+from typing import BinaryIO, TypeVar, cast
 
 import attrs
 from twisted.internet import defer, error, task
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.internet.protocol import Protocol
 from twisted.logger import Logger
 from twisted.protocols.policies import TimeoutMixin
@@ -33,9 +33,15 @@ from bitdust.transport.tcp import frames
 from bitdust.transport.tcp.budget import Account
 from bitdust.transport.tcp.frames import ABORT_BY_RECEIVER, ABORT_BY_SENDER, Frame, FrameType
 from bitdust.transport.tcp.outgoing import OutgoingStreams, StreamProgress
-from bitdust.transport.tcp.wire import Wire
+from bitdust.transport.tcp.wire import StreamConsumer, Wire
 
 log = Logger()
+
+T = TypeVar("T")
+
+
+#: what ``on_stream_start`` answers: a consumer (or a callable taking each chunk), None to refuse
+StreamSink = StreamConsumer | Callable[[bytes], object] | None
 
 DEFAULT_MAX_STREAM = 1024**3
 
@@ -64,7 +70,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
         clock: IReactorTime,
         *,
         on_message: Callable[[bytes], object] = lambda payload: None,
-        on_stream_start: Callable[[int, int], Any] = lambda stream_id, total: None,
+        on_stream_start: Callable[[int, int], StreamSink] = lambda stream_id, total: None,
         on_stream_end: Callable[[int], object] = lambda stream_id: None,
         on_stream_abort: Callable[[int, str], object] = lambda stream_id, reason: None,
         on_violation: Callable[[str], object] = lambda reason: None,
@@ -94,7 +100,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
         if account is not None:
             account.on_room = lambda: self.resume_reading("budget")
         self._stall_timeout = stall_timeout
-        self._stall_call: Any = None
+        self._stall_call: IDelayedCall | None = None
         self._paused_for: set[str] = set()
         self._last_held = 0
         #: ``throttle(size)`` accounts for a written chunk and says how long to wait before the next
@@ -123,7 +129,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
 
     # -- timers -------------------------------------------------------------------------------
 
-    def callLater(self, period: float, func: Callable[[], object]) -> Any:  # noqa: N802 (TimeoutMixin hook)
+    def callLater(self, period: float, func: Callable[[], object]) -> IDelayedCall:  # noqa: N802 (TimeoutMixin hook)
         return self._clock.callLater(period, func)
 
     def _arm_stall(self, held: int, changed: bool) -> None:
@@ -311,7 +317,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
         self._incoming[sid] = stream
         ok, consumer = self._call_result(self._on_stream_start, sid, total)
         if ok and consumer is not None:
-            stream.write = consumer.write if hasattr(consumer, "write") else consumer
+            stream.write = consumer.write if isinstance(consumer, StreamConsumer) else consumer
         else:
             self.cancel_incoming(sid)
 
@@ -339,10 +345,10 @@ class FrameProtocol(Protocol, TimeoutMixin):
             # The consumer forgets what it collected: those bytes are no longer ours to hold.
             self._call(self._on_stream_abort, stream_id, "cancelled")
 
-    def _call(self, func: Callable[..., object], *args: Any) -> bool:
+    def _call(self, func: Callable[..., object], *args: object) -> bool:
         return self._call_result(func, *args)[0]
 
-    def _call_result(self, func: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+    def _call_result(self, func: Callable[..., T], *args: object) -> tuple[bool, T | None]:
         """Run a user callback; its bugs are logged, never turned into a dropped connection."""
         try:
             return True, func(*args)

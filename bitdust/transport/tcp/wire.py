@@ -8,7 +8,7 @@ and the connection rely on.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IAddress, IPullProducer
@@ -38,3 +38,10 @@ class Wire(ProducerConsumer, Protocol):
     def resumeProducing(self) -> None: ...  # noqa: N802 (Twisted API)
 
     def getPeer(self) -> IAddress: ...  # noqa: N802 (Twisted API)
+
+
+@runtime_checkable
+class StreamConsumer(Protocol):
+    """Where an incoming stream's chunks go (a file, an assembly), if not a plain callable."""
+
+    def write(self, data: bytes, /) -> object: ...
