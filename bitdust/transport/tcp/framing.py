@@ -30,7 +30,7 @@ from twisted.python.failure import Failure
 
 from bitdust.transport.errors import NotConnected, ProtocolViolation
 from bitdust.transport.tcp import frames
-from bitdust.transport.tcp.budget import Account
+from bitdust.transport.tcp.budget import Account, StallTimer
 from bitdust.transport.tcp.frames import ABORT_BY_RECEIVER, ABORT_BY_SENDER, Frame, FrameType
 from bitdust.transport.tcp.outgoing import OutgoingStreams, StreamProgress
 from bitdust.transport.tcp.wire import StreamConsumer, Wire
@@ -99,8 +99,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
         self.account = account
         if account is not None:
             account.on_room = lambda: self.resume_reading("budget")
-        self._stall_timeout = stall_timeout
-        self._stall_call: IDelayedCall | None = None
+        self._stall = StallTimer(clock, stall_timeout, account, self._stalled)
         self._paused_for: set[str] = set()
         self._last_held = 0
         #: ``throttle(size)`` accounts for a written chunk and says how long to wait before the next
@@ -132,27 +131,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
     def callLater(self, period: float, func: Callable[[], object]) -> IDelayedCall:  # noqa: N802 (TimeoutMixin hook)
         return self._clock.callLater(period, func)
 
-    def _arm_stall(self, held: int, changed: bool) -> None:
-        """Bytes held without progress for ``stall_timeout`` drop the connection; none held, no timer."""
-        if self._stall_timeout is None:
-            return
-        if held == 0:
-            if self._stall_call is not None and self._stall_call.active():
-                self._stall_call.cancel()
-            self._stall_call = None
-        elif self._stall_call is None or not self._stall_call.active():
-            self._stall_call = self._clock.callLater(self._stall_timeout, self._stalled)
-        elif changed:
-            self._stall_call.reset(self._stall_timeout)
-
     def _stalled(self) -> None:
-        self._stall_call = None
-        account, timeout = self.account, self._stall_timeout
-        if account is not None and account.waiting and account.trusted and not account.over_own_limit():
-            # An authenticated peer waiting for room others hold: our limit, not its stall.
-            assert timeout is not None  # this timer runs only with a stall timeout
-            self._stall_call = self._clock.callLater(timeout, self._stalled)
-            return
         if self._connected and not self._dropped:
             self.violation("stalled-stream")
 
@@ -180,9 +159,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
         self.setTimeout(None)
         if self._pinger is not None and self._pinger.running:
             self._pinger.stop()
-        if self._stall_call is not None and self._stall_call.active():
-            self._stall_call.cancel()
-        self._stall_call = None
+        self._stall.cancel()
         if self.account is not None:
             self.account.close()
         self._outgoing.lost()
@@ -241,7 +218,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
             if account.trusted and account.over_own_limit():
                 raise ProtocolViolation("too-much-unfinished")
             self.pause_reading("budget")
-        self._arm_stall(held, changed)
+        self._stall.update(held, changed)
 
     def pause_reading(self, reason: str) -> None:
         """Stop reading from the socket until every reason given here is resumed."""
