@@ -9,16 +9,15 @@ dials its own contact; a send that finds a proof from that peer still being chec
 instead of dialling a second connection. The dialler sends its AUTH before any packet, so the side
 that accepted has the proof before the peer's bytes pile up.
 
-Small packets travel as one MESSAGE frame, bigger ones as a stream, so a 16 MiB packet never sits in
-the socket buffer at once and a slow peer makes the sender wait instead of buffer. What peers make
-us hold for unfinished frames and streams is bounded by one :class:`ReceiveBudget` for the node
-(small for connections that proved nothing yet), and bytes held with no progress for
-``stall_timeout`` seconds drop the connection.
+Each connection (:mod:`bitdust.transport.tcp.connection`) follows its own state machine, from the
+hello to the proof to the close; this module is the pool around them: listening, dialling (one
+attempt per peer, however many sends wait for it), binding, keeping one of two connections to the
+same peer, and the traffic limits. What peers make us hold for unfinished frames and streams is
+bounded by one :class:`ReceiveBudget` for the node (small for connections that proved nothing yet).
 
 Two timeouts, two jobs: the frame layer's ``dead_timeout`` drops a connection that has been silent
 (keepalive pings included) for too long, i.e. a dead peer; ``idle_close`` closes a healthy connection
-that carried no packets for a while, with a GOODBYE saying so, so the peer does not mistake the quiet
-close for a lost peer.
+that carried no packets for a while, with a GOODBYE saying so (:mod:`bitdust.transport.tcp.packets`).
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 import attrs
 from twisted.internet import defer, endpoints
 from twisted.internet.address import IPv4Address
-from twisted.internet.interfaces import IListeningPort
+from twisted.internet.interfaces import IListeningPort, IReactorTCP, IReactorTime
 from twisted.internet.protocol import Factory
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -44,7 +43,7 @@ from bitdust.transport.tcp.budget import BudgetLimits, ReceiveBudget
 from bitdust.transport.tcp.connection import TcpConnection
 
 if TYPE_CHECKING:
-    from twisted.internet.interfaces import IAddress
+    from twisted.internet.interfaces import IAddress, IDelayedCall
 
 __all__ = ["PROTO", "TcpConnection", "TcpTransport", "parse_address"]
 
@@ -94,7 +93,7 @@ class TcpTransport:
 
     def __init__(
         self,
-        reactor: Any,
+        reactor: IReactorTCP,
         *,
         on_packet: Callable[[bytes, TcpConnection], object],
         on_peer_closed: Callable[[str, str], object] = lambda idurl, how: None,
@@ -114,7 +113,8 @@ class TcpTransport:
         penalties: AddressPenalties | None = None,
     ) -> None:
         self.reactor = reactor
-        self.clock = reactor
+        #: the same reactor, as a clock (every reactor is both; adapting says so to the type checker)
+        self.clock: IReactorTime = IReactorTime(reactor)
         self.on_packet = on_packet
         self.on_peer_closed = on_peer_closed
         self.max_packet = max_packet
@@ -133,7 +133,7 @@ class TcpTransport:
         self.violations = 0
         self.dropped_for_garbage = 0
         #: bad packets per peer address, across connections
-        self.penalties = penalties if penalties is not None else AddressPenalties(reactor)
+        self.penalties = penalties if penalties is not None else AddressPenalties(self.clock)
         self.refused_connections = 0
         self.auth_refused = 0
         self._port: IListeningPort | None = None
@@ -141,9 +141,9 @@ class TcpTransport:
         self._by_peer: dict[str, TcpConnection] = {}
         self._dialling: dict[str, _Dial] = {}
         self._stopping = False
-        self.receive_bucket = TokenBucket(reactor, receive_limit)
-        self.send_bucket = TokenBucket(reactor, send_limit)
-        self._reading_paused: Any = None
+        self.receive_bucket = TokenBucket(self.clock, receive_limit)
+        self.send_bucket = TokenBucket(self.clock, send_limit)
+        self._reading_paused: IDelayedCall | None = None
 
     # -- traffic limits -----------------------------------------------------------------------
 
@@ -200,10 +200,12 @@ class TcpTransport:
         if self._reading_paused is not None and self._reading_paused.active():
             self._reading_paused.cancel()
         self._reading_paused = None
-        waits: list[defer.Deferred[Any]] = []
+        waits: list[defer.Deferred[None]] = []
         if self._port is not None:
             port, self._port = self._port, None
-            waits.append(defer.maybeDeferred(port.stopListening))
+            stopped = port.stopListening()
+            if stopped is not None:
+                waits.append(stopped)
         for dial in list(self._dialling.values()):
             dial.connecting.cancel()
         for conn in list(self.connections):
