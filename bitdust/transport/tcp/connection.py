@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from twisted.internet import defer, error
+from twisted.internet import defer
+from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
 
 from bitdust.transport.tcp import frames
@@ -53,11 +54,11 @@ class TcpConnection(PacketConnection, TcpConnectionMachine):
 
     # -- what the socket and the framing layer tell us ---------------------------------------------
 
-    def connectionMade(self) -> None:  # noqa: N802 (Twisted API)
+    def connectionMade(self) -> None:
         super().connectionMade()
         self.automat("made")
 
-    def connectionLost(self, reason: Failure = error.ConnectionDone) -> None:  # type: ignore[assignment]  # noqa: N802 (Twisted's default is the class, not a Failure)
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         super().connectionLost(reason)
         self.automat("lost", reason)
 

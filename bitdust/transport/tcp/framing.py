@@ -21,9 +21,9 @@ from collections.abc import Callable
 from typing import BinaryIO, TypeVar, cast
 
 import attrs
-from twisted.internet import defer, error, task
+from twisted.internet import defer, task
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
-from twisted.internet.protocol import Protocol
+from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger
 from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
@@ -154,7 +154,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
             self._pinger.clock = self._clock
             self._pinger.start(self._keepalive, now=False)
 
-    def connectionLost(self, reason: Failure = error.ConnectionDone) -> None:  # type: ignore[assignment]
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         self._connected = False
         self.setTimeout(None)
         if self._pinger is not None and self._pinger.running:

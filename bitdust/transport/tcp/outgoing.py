@@ -56,14 +56,14 @@ class _Outgoing:
     sent: int = 0
     stopped: bool = False
 
-    def resumeProducing(self) -> None:  # noqa: N802 (Twisted API)
+    def resumeProducing(self) -> None:
         if not self.stopped:
             self.streams.produce(self)
 
-    def pauseProducing(self) -> None:  # noqa: N802 (Twisted API)
+    def pauseProducing(self) -> None:
         """Pull producers are not paused; the transport simply stops pulling."""
 
-    def stopProducing(self) -> None:  # noqa: N802 (Twisted API)
+    def stopProducing(self) -> None:
         self.stopped = True
 
 

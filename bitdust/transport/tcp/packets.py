@@ -136,7 +136,7 @@ class PacketConnection(FrameProtocol):
         if self.account is not None:
             self.account.trust()
 
-    def connectionMade(self) -> None:  # noqa: N802 (Twisted API)
+    def connectionMade(self) -> None:
         peer: IAddress = self.wire.getPeer()
         self.host, self.port = getattr(peer, "host", ""), getattr(peer, "port", 0)
         set_no_delay = getattr(self.transport, "setTcpNoDelay", None)
@@ -192,7 +192,7 @@ class PacketConnection(FrameProtocol):
         """Abort the connection if it is still there in ``seconds`` (a peer that does not read)."""
         self._abort_call = self.owner.clock.callLater(seconds, self.wire.abortConnection)
 
-    def dataReceived(self, data: bytes) -> None:  # noqa: N802 (Twisted API)
+    def dataReceived(self, data: bytes) -> None:
         super().dataReceived(data)
         self.owner.received(len(data))
 

@@ -17,9 +17,9 @@ if TYPE_CHECKING:
 class ProducerConsumer(Protocol):
     """What an outgoing stream uses: it registers itself on the transport as a pull producer."""
 
-    def registerProducer(self, producer: IPullProducer, streaming: bool) -> None: ...  # noqa: N802 (Twisted API)
+    def registerProducer(self, producer: IPullProducer, streaming: bool) -> None: ...
 
-    def unregisterProducer(self) -> None: ...  # noqa: N802 (Twisted API)
+    def unregisterProducer(self) -> None: ...
 
 
 class Wire(ProducerConsumer, Protocol):
@@ -27,17 +27,17 @@ class Wire(ProducerConsumer, Protocol):
 
     def write(self, data: bytes, /) -> None: ...
 
-    def writeSequence(self, data: list[bytes], /) -> None: ...  # noqa: N802 (Twisted API)
+    def writeSequence(self, data: list[bytes], /) -> None: ...
 
-    def loseConnection(self) -> None: ...  # noqa: N802 (Twisted API)
+    def loseConnection(self) -> None: ...
 
-    def abortConnection(self) -> None: ...  # noqa: N802 (Twisted API)
+    def abortConnection(self) -> None: ...
 
-    def pauseProducing(self) -> None: ...  # noqa: N802 (Twisted API)
+    def pauseProducing(self) -> None: ...
 
-    def resumeProducing(self) -> None: ...  # noqa: N802 (Twisted API)
+    def resumeProducing(self) -> None: ...
 
-    def getPeer(self) -> IAddress: ...  # noqa: N802 (Twisted API)
+    def getPeer(self) -> IAddress: ...
 
 
 @runtime_checkable
