@@ -203,9 +203,11 @@ class TcpTransport:
         waits: list[defer.Deferred[None]] = []
         if self._port is not None:
             port, self._port = self._port, None
-            stopped = port.stopListening()
-            if stopped is not None:
-                waits.append(stopped)
+
+            def stop_listening() -> defer.Deferred[None]:
+                return port.stopListening() or defer.succeed(None)
+
+            waits.append(defer.maybeDeferred(stop_listening))
         for dial in list(self._dialling.values()):
             dial.connecting.cancel()
         for conn in list(self.connections):
