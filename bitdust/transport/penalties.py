@@ -14,9 +14,12 @@ nothing to hold against them (forgiven or never banned) go first, then the oldes
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import attrs
+
+if TYPE_CHECKING:
+    from twisted.internet.interfaces import IReactorTime
 
 MAX_BAD = 10
 WINDOW = 600.0
@@ -38,7 +41,7 @@ class AddressPenalties:
 
     def __init__(
         self,
-        clock: Any,
+        clock: IReactorTime,
         *,
         max_bad: int = MAX_BAD,
         window: float = WINDOW,

@@ -10,7 +10,7 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 
 from bitdust.transport.penalties import AddressPenalties
-from bitdust.transport.tcp.connections import TcpConnection, TcpTransport, _Factory
+from bitdust.transport.tcp.connections import ConnectionFactory, TcpConnection, TcpTransport
 
 ATTACKER = "203.0.113.66"
 HONEST = "198.51.100.7"
@@ -23,7 +23,7 @@ def _transport() -> TcpTransport:
 
 
 def _connect(transport: TcpTransport, host: str) -> TcpConnection | None:
-    factory = _Factory(transport, "in")
+    factory = ConnectionFactory(transport, "in")
     address = IPv4Address("TCP", host, 40000 + len(transport.connections))
     conn = factory.buildProtocol(address)
     if conn is not None:

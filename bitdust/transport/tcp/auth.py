@@ -22,14 +22,21 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, NoReturn, Protocol, TypeVar
 
 import attrs
 import msgpack
 from twisted.internet import defer
+from twisted.python.failure import Failure
 
 from bitdust.transport.errors import ProtocolViolation
 from bitdust.transport.tcp import frames
+
+if TYPE_CHECKING:
+    from bitdust.crypt.rsa_key import RsaKey
+    from bitdust.userid.identity import Identity
+
+T = TypeVar("T")
 
 AUTH_TAG = "bitdust-tcp-auth/1"
 MAX_IDURL = 256
@@ -92,6 +99,28 @@ def decode_claim(body: bytes) -> AuthClaim:
     return AuthClaim(signer=idurls[0], verifier=idurls[1], signature=signature)
 
 
+@attrs.frozen
+class ReceivedAuth:
+    """The peer's AUTH frame as the connection machine gets it: a claim, or why it is none."""
+
+    claim: AuthClaim | None
+    #: the violation a malformed body is ("bad-auth"); empty when ``claim`` is set
+    problem: str = ""
+
+    @classmethod
+    def decode(cls, body: bytes) -> ReceivedAuth:
+        try:
+            return cls(decode_claim(body))
+        except ProtocolViolation as exc:
+            return cls(None, exc.reason)
+
+
+class RunBlocking(Protocol):
+    """``Engine.run_blocking``: runs ``func(*args)`` in a worker thread, a Deferred of its result."""
+
+    def __call__(self, func: Callable[..., T], /, *args: object) -> defer.Deferred[T]: ...
+
+
 class Authenticator:
     """Signs our AUTH frames and verifies the peers'; everything it needs comes in as callables.
 
@@ -103,10 +132,10 @@ class Authenticator:
     def __init__(
         self,
         *,
-        identity: Callable[[], Any],
-        signing_key: Callable[[], Any],
-        identity_for: Callable[[str], defer.Deferred[Any]],
-        run_blocking: Callable[..., defer.Deferred[Any]],
+        identity: Callable[[], Identity | None],
+        signing_key: Callable[[], RsaKey | None],
+        identity_for: Callable[[str], defer.Deferred[Identity]],
+        run_blocking: RunBlocking,
     ) -> None:
         self.identity = identity
         self.signing_key = signing_key
@@ -139,10 +168,10 @@ class Authenticator:
         )
         d = defer.maybeDeferred(self.identity_for, claim.signer)
 
-        def unavailable(failure: Any) -> Any:
+        def unavailable(failure: Failure) -> NoReturn:
             raise AuthFailed(f"identity of {claim.signer} is not available: {failure.getErrorMessage()}")
 
-        def check(identity: Any) -> defer.Deferred[str]:
+        def check(identity: Identity) -> defer.Deferred[str]:
             if claim.signer not in {source.url for source in identity.sources}:
                 raise AuthFailed(f"{claim.signer} is not a source of the identity {identity.idurl}", hostile=True)
 

@@ -22,8 +22,12 @@ it. Strangers have a pool of their own, so a crowd of them never takes the room 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import attrs
+
+if TYPE_CHECKING:
+    from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
 #: one socket read: what a paused connection may hold beyond its limit, since it was read already
 READ_SIZE = 64 * 1024
@@ -128,3 +132,46 @@ class Account:
         self.closed = True
         self.waiting = False
         self.budget._forget(self)
+
+
+class StallTimer:
+    """Bytes a connection holds with no progress for ``timeout`` seconds call ``on_stalled()``.
+
+    The framing layer calls :meth:`update` after every read: holding nothing stops the timer, holding
+    more or less than before starts it over. An authenticated peer that waits for room other
+    connections hold is not stalled (the limit is ours, not its fault): its timer starts over.
+    With ``timeout`` None there is no timer at all.
+    """
+
+    def __init__(
+        self, clock: IReactorTime, timeout: float | None, account: Account | None, on_stalled: Callable[[], object]
+    ) -> None:
+        self._clock = clock
+        self._timeout = timeout
+        self._account = account
+        self._on_stalled = on_stalled
+        self._call: IDelayedCall | None = None
+
+    def update(self, held: int, changed: bool) -> None:
+        if self._timeout is None:
+            return
+        if held == 0:
+            self.cancel()
+        elif self._call is None or not self._call.active():
+            self._call = self._clock.callLater(self._timeout, self._fired, self._timeout)
+        elif changed:
+            self._call.reset(self._timeout)
+
+    def cancel(self) -> None:
+        if self._call is not None and self._call.active():
+            self._call.cancel()
+        self._call = None
+
+    def _fired(self, timeout: float) -> None:
+        self._call = None
+        account = self._account
+        if account is not None and account.waiting and account.trusted and not account.over_own_limit():
+            # An authenticated peer waiting for room others hold: our limit, not its stall.
+            self._call = self._clock.callLater(timeout, self._fired, timeout)
+            return
+        self._on_stalled()

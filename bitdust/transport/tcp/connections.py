@@ -9,393 +9,59 @@ dials its own contact; a send that finds a proof from that peer still being chec
 instead of dialling a second connection. The dialler sends its AUTH before any packet, so the side
 that accepted has the proof before the peer's bytes pile up.
 
-Small packets travel as one MESSAGE frame, bigger ones as a stream, so a 16 MiB packet never sits in
-the socket buffer at once and a slow peer makes the sender wait instead of buffer. What peers make
-us hold for unfinished frames and streams is bounded by one :class:`ReceiveBudget` for the node
-(small for connections that proved nothing yet), and bytes held with no progress for
-``stall_timeout`` seconds drop the connection.
+Each connection (:mod:`bitdust.transport.tcp.connection`) follows its own state machine, from the
+hello to the proof to the close; this module is the pool around them: listening, dialling (one
+attempt per peer, however many sends wait for it), binding, keeping one of two connections to the
+same peer, and the traffic limits. What peers make us hold for unfinished frames and streams is
+bounded by one :class:`ReceiveBudget` for the node (small for connections that proved nothing yet).
 
 Two timeouts, two jobs: the frame layer's ``dead_timeout`` drops a connection that has been silent
 (keepalive pings included) for too long, i.e. a dead peer; ``idle_close`` closes a healthy connection
-that carried no packets for a while, with a GOODBYE saying so, so the peer does not mistake the quiet
-close for a lost peer.
+that carried no packets for a while, with a GOODBYE saying so (:mod:`bitdust.transport.tcp.packets`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
-from twisted.internet import defer, endpoints, error
-from twisted.internet.interfaces import IListeningPort
+from twisted.internet import defer, endpoints
+from twisted.internet.address import IPv4Address
+from twisted.internet.interfaces import IListeningPort, IReactorTCP, IReactorTime
 from twisted.internet.protocol import Factory
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from bitdust.transport.bandwidth import TokenBucket
-from bitdust.transport.errors import NotConnected, ProtocolViolation
+from bitdust.transport.errors import NotConnected
 from bitdust.transport.penalties import AddressPenalties
 from bitdust.transport.tcp import frames
-from bitdust.transport.tcp.auth import AuthClaim, Authenticator, AuthFailed, decode_claim
+from bitdust.transport.tcp.address import PROTO, parse_address
+from bitdust.transport.tcp.auth import Authenticator
 from bitdust.transport.tcp.budget import BudgetLimits, ReceiveBudget
-from bitdust.transport.tcp.framing import FrameProtocol
+from bitdust.transport.tcp.connection import TcpConnection
+from bitdust.transport.tcp.factory import ConnectionFactory
 
-PROTO = "tcp"
+if TYPE_CHECKING:
+    from twisted.internet.interfaces import IDelayedCall
 
-
-def parse_address(contact: str) -> tuple[str, int]:
-    """``tcp://host:port`` (or ``host:port``) -> ``(host, port)``; ValueError when malformed."""
-    scheme, sep, rest = contact.partition("://")
-    if not sep:
-        rest = contact
-    elif scheme != PROTO:
-        raise ValueError(f"not a tcp contact: {contact!r}")
-    host, sep, port_text = rest.rpartition(":")
-    if not sep or not host or not port_text.isdigit():
-        raise ValueError(f"not a tcp contact: {contact!r}")
-    port = int(port_text)
-    if not 0 < port < 65536:
-        raise ValueError(f"bad port in tcp contact: {contact!r}")
-    return host, port
+__all__ = ["PROTO", "ConnectionFactory", "TcpConnection", "TcpTransport", "parse_address"]
 
 
-@attrs.define(eq=False)
-class _Assembly:
-    """Collects one incoming streamed packet; the frame layer already bounds its total size."""
-
-    chunks: list[bytes] = attrs.field(factory=list)
-
-    def write(self, data: bytes) -> None:
-        self.chunks.append(data)
+def _port_number(port: IListeningPort) -> int:
+    """The port a listening TCP socket is bound to (a TCP port's host is an IPv4Address)."""
+    host = port.getHost()
+    assert isinstance(host, IPv4Address)
+    return host.port
 
 
 @attrs.define(eq=False)
 class _Dial:
     """One connection attempt to a peer and everyone waiting for it."""
 
-    connecting: defer.Deferred[Any]
+    connecting: defer.Deferred[TcpConnection]
     waiters: list[defer.Deferred[TcpConnection]] = attrs.field(factory=list)
-
-
-class TcpConnection(FrameProtocol):
-    """One TCP connection, incoming or outgoing, and what it knows about its peer."""
-
-    def __init__(self, owner: TcpTransport, direction: str, *, expected_peer: str | None = None) -> None:
-        super().__init__(
-            owner.clock,
-            on_message=self._message,
-            on_stream_start=self._stream_start,
-            on_stream_end=self._stream_end,
-            on_stream_abort=self._stream_abort,
-            on_violation=self._violated,
-            on_goodbye=self._goodbye,
-            on_hello=self._hello,
-            on_auth=self._auth,
-            throttle=owner.sent_chunk,
-            idle_timeout=owner.dead_timeout,
-            keepalive=owner.keepalive,
-            max_stream_length=owner.max_packet,
-            max_incoming_streams=4,
-            account=owner.receive_budget.open(lambda: None),
-            stall_timeout=owner.stall_timeout,
-        )
-        if direction == "out":
-            # We dialled the contact of a signed identity: not a stranger who came to us.
-            self.account.trust()
-        self.owner = owner
-        self.direction = direction
-        #: the IDURL this connection carries packets of, once known
-        self.peer: str | None = expected_peer
-        #: the peer proved its key on this connection (an AUTH frame that verified)
-        self.verified = False
-        #: the primary IDURL the peer proved, whether or not the connection is bound to it
-        self.authenticated: str | None = None
-        #: the peer's AUTH claim, once one arrived (at most one per connection)
-        self.auth_claim: AuthClaim | None = None
-        self.auth_sent = False
-        self._auth_waiters: list[defer.Deferred[None]] | None = None
-        #: an outgoing connection sends packets only after its AUTH (or after finding it has none)
-        self.ready = direction == "in"
-        self._ready_waiters: list[defer.Deferred[None]] = []
-        self.garbage = 0
-        self.started = owner.clock.seconds()
-        self.last_packet = self.started
-        self.packets_in = 0
-        self.packets_out = 0
-        self.host = ""
-        self.port = 0
-        self._assemblies: dict[int, _Assembly] = {}
-        self._idle_call: Any = None
-        self._abort_call: Any = None
-        #: fired once the connection is closed (``TcpTransport.stop`` waits on them)
-        self.close_waiters: list[defer.Deferred[None]] = []
-        #: we dropped the peer (bad packets, broken framing): not a sign that it went away
-        self.dropped_locally = False
-
-    # -- life ---------------------------------------------------------------------------------
-
-    def connectionMade(self) -> None:
-        peer = self.transport.getPeer()
-        self.host, self.port = getattr(peer, "host", ""), getattr(peer, "port", 0)
-        if hasattr(self.transport, "setTcpNoDelay"):
-            # Packets are whole messages: waiting to coalesce them only adds latency.
-            self.transport.setTcpNoDelay(True)
-        super().connectionMade()
-        self._arm_idle()
-        self.owner._opened(self)
-
-    def connectionLost(self, reason: Failure = error.ConnectionDone) -> None:  # type: ignore[assignment]
-        super().connectionLost(reason)
-        for call in (self._idle_call, self._abort_call):
-            if call is not None and call.active():
-                call.cancel()
-        self._idle_call = self._abort_call = None
-        self._assemblies.clear()
-        waiters, self._ready_waiters = self._ready_waiters, []
-        for waiter in waiters:
-            waiter.errback(NotConnected(f"connection to {self.peer or self.host} closed"))
-        self._auth_settled()
-        self.owner._closed(self, reason)
-
-    def _arm_idle(self) -> None:
-        if self.owner.idle_close is None:
-            return
-        if self._idle_call is not None and self._idle_call.active():
-            self._idle_call.reset(self.owner.idle_close)
-        else:
-            self._idle_call = self.owner.clock.callLater(self.owner.idle_close, self._idle_expired)
-
-    def _idle_expired(self) -> None:
-        self._idle_call = None
-        self.owner.log.debug("closing tcp connection to {peer}: no packets for a while", peer=self.peer or self.host)
-        self.close(frames.GOODBYE_IDLE)
-
-    def dataReceived(self, data: bytes) -> None:
-        super().dataReceived(data)
-        self.owner.received(len(data))
-
-    def touched(self) -> None:
-        self.last_packet = self.owner.clock.seconds()
-        self._arm_idle()
-
-    # -- receiving ----------------------------------------------------------------------------
-
-    def _message(self, payload: bytes) -> None:
-        if not payload:
-            self.violation("empty-message")
-            return
-        self._deliver(payload)
-
-    def _stream_start(self, stream_id: int, total: int) -> _Assembly | None:
-        if total <= frames.MAX_MESSAGE:
-            # Small packets always come as messages; a small stream is someone probing us.
-            self.violation("small-stream")
-            return None
-        assembly = self._assemblies[stream_id] = _Assembly()
-        return assembly
-
-    def _stream_end(self, stream_id: int) -> None:
-        assembly = self._assemblies.pop(stream_id, None)
-        if assembly is not None:
-            self._deliver(b"".join(assembly.chunks))
-
-    def _stream_abort(self, stream_id: int, reason: str) -> None:
-        """Aborted by the sender or cancelled by us: what it collected is dropped at once."""
-        self._assemblies.pop(stream_id, None)
-
-    # -- proving who is on the other end --------------------------------------------------------
-
-    def _hello(self, peer_nonce: bytes) -> None:
-        if self.direction == "out":
-            self._send_auth(self.peer)
-        # The side that accepted proves itself once the dialler did (see _auth_verified).
-
-    def _send_auth(self, verifier: str | None) -> None:
-        """Sign the peer's nonce and send our AUTH; an outgoing connection is ready after it."""
-        authenticator = self.owner.authenticator
-        peer_nonce = self.decoder.peer_nonce
-        if authenticator is None or verifier is None or peer_nonce is None or self.auth_sent:
-            self._set_ready()
-            return
-        self.auth_sent = True
-
-        def send(body: bytes | None) -> None:
-            if body is not None and self.is_open:
-                self._write(frames.FrameType.AUTH, 0, body)
-
-        def failed(failure: Failure) -> None:
-            self.owner.log.failure("signing our tcp proof to {peer} failed", failure, peer=verifier)
-
-        d = authenticator.sign(verifier=verifier, verifier_nonce=peer_nonce, signer_nonce=self.nonce)
-        d.addCallbacks(send, failed)
-        d.addBoth(lambda _: self._set_ready())
-
-    def _set_ready(self) -> None:
-        if self.ready:
-            return
-        self.ready = True
-        waiters, self._ready_waiters = self._ready_waiters, []
-        for waiter in waiters:
-            waiter.callback(None)
-
-    def _auth(self, body: bytes) -> None:
-        if self.auth_claim is not None:
-            self.violation("repeated-auth")
-            return
-        try:
-            claim = decode_claim(body)
-        except ProtocolViolation as exc:
-            self.violation(exc.reason)
-            return
-        self.auth_claim = claim
-        authenticator = self.owner.authenticator
-        if authenticator is None:
-            return  # nothing to check it with: the connection stays unbound
-        self._auth_waiters = []
-        d = authenticator.verify(claim, my_nonce=self.nonce, peer_nonce=self.decoder.peer_nonce or b"")
-        d.addCallbacks(self._auth_verified, self._auth_refused)
-        d.addErrback(lambda f: self.owner.log.failure("handling a tcp proof failed", f))
-        d.addBoth(lambda _: self._auth_settled())
-
-    def _auth_verified(self, idurl: str) -> None:
-        if not self.is_open:
-            return
-        self.authenticated = idurl
-        self.account.trust()
-        claim = self.auth_claim
-        assert claim is not None
-        if self.direction == "in":
-            self.owner.bind(self, idurl)
-            self._send_auth(claim.signer)
-        elif self.peer in (idurl, claim.signer):
-            self.owner.bind(self, self.peer)
-        else:
-            self.owner.log.info(
-                "tcp peer {host}:{port} proved to be {idurl}, not {expected}; not bound",
-                host=self.host,
-                port=self.port,
-                idurl=idurl,
-                expected=self.peer,
-            )
-
-    def _auth_refused(self, failure: Failure) -> None:
-        failure.trap(AuthFailed)
-        self.owner.auth_refused += 1
-        self.owner.log.info(
-            "tcp peer {host}:{port} did not prove {signer}: {reason}",
-            host=self.host,
-            port=self.port,
-            signer=self.auth_claim.signer if self.auth_claim else "?",
-            reason=failure.getErrorMessage(),
-        )
-        if failure.value.hostile and self.is_open:
-            self.violation("bad-auth")
-
-    def _auth_settled(self) -> None:
-        waiters, self._auth_waiters = self._auth_waiters, None
-        for waiter in waiters or ():
-            waiter.callback(None)
-
-    def proving(self, idurl: str) -> defer.Deferred[None] | None:
-        """A Deferred fired when this connection's pending proof of ``idurl`` is settled, else None."""
-        claim = self.auth_claim
-        if self._auth_waiters is None or claim is None or claim.signer != idurl or not self.is_open:
-            return None
-        waiter: defer.Deferred[None] = defer.Deferred()
-        self._auth_waiters.append(waiter)
-        return waiter
-
-    def _deliver(self, data: bytes) -> None:
-        self.packets_in += 1
-        self.touched()
-        self.owner.on_packet(data, self)
-
-    def _violated(self, reason: str) -> None:
-        self.dropped_locally = True
-        self.owner.violations += 1
-        self.owner.log.warn(
-            "tcp peer {host}:{port} broke the framing rules ({reason}); dropped",
-            host=self.host,
-            port=self.port,
-            reason=reason,
-        )
-
-    def _goodbye(self, reason: str) -> None:
-        self.owner.log.debug("tcp peer {peer} says goodbye: {reason}", peer=self.peer or self.host, reason=reason)
-
-    def report_garbage(self, reason: str) -> None:
-        """The gateway refused a packet from this connection; too many and the peer is dropped.
-
-        Each one also counts against the peer's address (:mod:`bitdust.transport.penalties`), so a
-        new connection from the same address does not start from zero.
-        """
-        self.garbage += 1
-        if self.owner.penalties.report(self.host):
-            self.owner.refuse_address(self.host, reason)
-        if self.garbage >= self.owner.max_garbage and self.is_open:
-            self.owner.log.warn(
-                "dropping tcp peer {host}:{port} after {count} bad packets (last: {reason})",
-                host=self.host,
-                port=self.port,
-                count=self.garbage,
-                reason=reason,
-            )
-            self.owner.dropped_for_garbage += 1
-            self.dropped_locally = True
-            self._drop()
-
-    # -- sending ------------------------------------------------------------------------------
-
-    def send_packet(self, data: bytes) -> defer.Deferred[None]:
-        if not self.is_open:
-            return defer.fail(NotConnected(f"connection to {self.peer or self.host} is closed"))
-        if not self.ready:
-            waiter: defer.Deferred[None] = defer.Deferred()
-            self._ready_waiters.append(waiter)
-            return waiter.addCallback(lambda _: self.send_packet(data))
-        self.packets_out += 1
-        self.touched()
-        if len(data) <= frames.MAX_MESSAGE:
-            self.send_message(data)
-            # Small packets go at once; their bytes still count, so streams behind them wait longer.
-            self.owner.send_bucket.take(len(data))
-            return defer.succeed(None)
-        return self.send_stream(data)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "proto": PROTO,
-            "status": "active" if self.is_open else "closed",
-            "state": "CONNECTED" if self.is_open else "CLOSED",
-            "direction": self.direction,
-            "host": f"{self.host}:{self.port}",
-            "idurl": self.peer,
-            "verified": self.verified,
-            "authenticated": self.authenticated,
-            "started": self.started,
-            "idle_seconds": round(self.owner.clock.seconds() - self.last_packet, 3),
-            "bytes_sent": self.stats.bytes_out,
-            "bytes_received": self.stats.bytes_in,
-            "packets_sent": self.packets_out,
-            "packets_received": self.packets_in,
-        }
-
-
-class _Factory(Factory):
-    def __init__(self, owner: TcpTransport, direction: str, expected_peer: str | None = None) -> None:
-        self.owner = owner
-        self.direction = direction
-        self.expected_peer = expected_peer
-
-    def buildProtocol(self, addr: Any) -> TcpConnection:  # noqa: N802 (Twisted API)
-        if self.direction == "in" and len(self.owner.connections) >= self.owner.max_connections:
-            self.owner.log.warn("refusing tcp connection from {addr}: too many connections", addr=addr)
-            return None  # type: ignore[return-value]
-        if self.direction == "in" and self.owner.penalties.is_refused(getattr(addr, "host", "")):
-            self.owner.refused_connections += 1
-            return None  # type: ignore[return-value]
-        return TcpConnection(self.owner, self.direction, expected_peer=self.expected_peer)
 
 
 class TcpTransport:
@@ -410,7 +76,7 @@ class TcpTransport:
 
     def __init__(
         self,
-        reactor: Any,
+        reactor: IReactorTCP,
         *,
         on_packet: Callable[[bytes, TcpConnection], object],
         on_peer_closed: Callable[[str, str], object] = lambda idurl, how: None,
@@ -430,7 +96,8 @@ class TcpTransport:
         penalties: AddressPenalties | None = None,
     ) -> None:
         self.reactor = reactor
-        self.clock = reactor
+        #: the same reactor, as a clock (every reactor is both; adapting says so to the type checker)
+        self.clock: IReactorTime = IReactorTime(reactor)
         self.on_packet = on_packet
         self.on_peer_closed = on_peer_closed
         self.max_packet = max_packet
@@ -449,7 +116,7 @@ class TcpTransport:
         self.violations = 0
         self.dropped_for_garbage = 0
         #: bad packets per peer address, across connections
-        self.penalties = penalties if penalties is not None else AddressPenalties(reactor)
+        self.penalties = penalties if penalties is not None else AddressPenalties(self.clock)
         self.refused_connections = 0
         self.auth_refused = 0
         self._port: IListeningPort | None = None
@@ -459,9 +126,9 @@ class TcpTransport:
         self._by_peer: dict[str, TcpConnection] = {}
         self._dialling: dict[str, _Dial] = {}
         self._stopping = False
-        self.receive_bucket = TokenBucket(reactor, receive_limit)
-        self.send_bucket = TokenBucket(reactor, send_limit)
-        self._reading_paused: Any = None
+        self.receive_bucket = TokenBucket(self.clock, receive_limit)
+        self.send_bucket = TokenBucket(self.clock, send_limit)
+        self._reading_paused: IDelayedCall | None = None
 
     # -- traffic limits -----------------------------------------------------------------------
 
@@ -490,29 +157,29 @@ class TcpTransport:
 
     @property
     def listening_port(self) -> int | None:
-        return self._port.getHost().port if self._port is not None else None
+        return _port_number(self._port) if self._port is not None else None
 
     def listen(self, port: int, interface: str = "") -> defer.Deferred[int]:
         """Start listening (port 0 picks a free one); fires with the port."""
         if self._port is not None:
-            return defer.succeed(self.listening_port)
+            return defer.succeed(_port_number(self._port))
         self._stopping = False
         self._listen_on = (port, interface)
         endpoint = endpoints.TCP4ServerEndpoint(self.reactor, port, interface=interface)
 
         def listening(listening_port: IListeningPort) -> int:
             self._port = listening_port
-            return listening_port.getHost().port
+            return _port_number(listening_port)
 
-        return endpoint.listen(_Factory(self, "in")).addCallback(listening)
+        return endpoint.listen(ConnectionFactory(self, "in")).addCallback(listening)
 
-    def incoming_factory(self) -> Factory:
+    def incoming_factory(self) -> ConnectionFactory:
         """The factory of the connections peers open to us, for a port that its owner listens on.
 
         ``service_tcp_connections`` listens with it through a child service of its own (so that
         stopping the service closes the port), then hands the port over with :meth:`serve_on`.
         """
-        return _Factory(self, "in")
+        return ConnectionFactory(self, "in")
 
     def serve_on(self, port: IListeningPort) -> None:
         """Accept on ``port``, listened on with :meth:`incoming_factory` by its owner.
@@ -538,11 +205,15 @@ class TcpTransport:
         if self._reading_paused is not None and self._reading_paused.active():
             self._reading_paused.cancel()
         self._reading_paused = None
-        waits: list[defer.Deferred[Any]] = []
+        waits: list[defer.Deferred[None]] = []
         if self._port is not None:
             port, self._port = self._port, None
             if not self._port_owned_elsewhere:
-                waits.append(defer.maybeDeferred(port.stopListening))
+
+                def stop_listening() -> defer.Deferred[None]:
+                    return port.stopListening() or defer.succeed(None)
+
+                waits.append(defer.maybeDeferred(stop_listening))
         for dial in list(self._dialling.values()):
             dial.connecting.cancel()
         for conn in list(self.connections):
@@ -552,7 +223,7 @@ class TcpTransport:
             if conn.is_open:
                 conn.close(frames.GOODBYE_SHUTDOWN)
                 # A peer that does not read must not hold our shutdown for long.
-                conn._abort_call = self.clock.callLater(5.0, conn.transport.abortConnection)
+                conn.abort_later(5.0)
         return defer.DeferredList(waits, consumeErrors=True).addCallback(lambda _: None)
 
     # -- connection bookkeeping ---------------------------------------------------------------
@@ -598,7 +269,7 @@ class TcpTransport:
         )
         for conn in dropped:
             conn.dropped_locally = True
-            conn._drop()
+            conn.drop()
 
     def bind(self, conn: TcpConnection, idurl: str) -> None:
         """``idurl`` proved its key on ``conn``: route our packets to them over it.
@@ -608,7 +279,7 @@ class TcpTransport:
         """
         conn.verified = True
         conn.peer = idurl
-        conn.account.trust()
+        conn.trust_account()
         current = self._by_peer.get(idurl)
         if current is conn or not conn.is_open:
             return
@@ -661,7 +332,12 @@ class TcpTransport:
             except ValueError as exc:
                 return defer.fail(NotConnected(str(exc)))
             endpoint = endpoints.TCP4ClientEndpoint(self.reactor, host, port, timeout=self.connect_timeout)
-            dial = self._dialling[idurl] = _Dial(endpoint.connect(_Factory(self, "out", expected_peer=idurl)))
+            # Our factory builds TcpConnections (outgoing ones are never refused), whatever
+            # the endpoint's signature says of protocols in general.
+            connecting = cast(
+                "defer.Deferred[TcpConnection]", endpoint.connect(ConnectionFactory(self, "out", expected_peer=idurl))
+            )
+            dial = self._dialling[idurl] = _Dial(connecting)
             waiting = dial.waiters
 
             def connected(conn: TcpConnection) -> None:

@@ -1,9 +1,8 @@
 """FrameProtocol: messages and flow-controlled streams of opaque bytes over one TCP connection.
 
-Streams are sent by a pull producer registered on the transport, so a slow peer makes the sender
-wait instead of buffering a whole payload in memory. Every rule break by the peer is counted,
-reported through ``on_violation`` and answered by dropping the connection; nothing raises out of
-``dataReceived``. Timers run on an injected clock so tests drive them with ``task.Clock``.
+Outgoing streams are written by :mod:`bitdust.transport.tcp.outgoing`. Every rule break by the peer
+is counted, reported through ``on_violation`` and answered by dropping the connection; nothing
+raises out of ``dataReceived``. Timers run on an injected clock so tests use ``task.Clock``.
 
 What the peer makes us hold (a partial frame, the received bytes of its open streams) is counted
 after every read in an optional :class:`~bitdust.transport.tcp.budget.Account`: over a limit the
@@ -18,24 +17,31 @@ business, this layer only carries the frames.
 from __future__ import annotations
 
 import io
-from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import BinaryIO, TypeVar, cast
 
 import attrs
-from twisted.internet import defer, error, task
-from twisted.internet.interfaces import IReactorTime
-from twisted.internet.protocol import Protocol
+from twisted.internet import defer, task
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger
 from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 
-from bitdust.transport.errors import NotConnected, ProtocolViolation, StreamAborted
+from bitdust.transport.errors import NotConnected, ProtocolViolation
 from bitdust.transport.tcp import frames
-from bitdust.transport.tcp.budget import Account
+from bitdust.transport.tcp.budget import Account, StallTimer
 from bitdust.transport.tcp.frames import ABORT_BY_RECEIVER, ABORT_BY_SENDER, Frame, FrameType
+from bitdust.transport.tcp.outgoing import OutgoingStreams, StreamProgress
+from bitdust.transport.tcp.wire import StreamConsumer, Wire
 
 log = Logger()
+
+T = TypeVar("T")
+
+
+#: what ``on_stream_start`` answers: a consumer (or a callable taking each chunk), None to refuse
+StreamSink = StreamConsumer | Callable[[bytes], object] | None
 
 DEFAULT_MAX_STREAM = 1024**3
 
@@ -49,42 +55,11 @@ class FrameStats:
     violations: int = 0
 
 
-@attrs.frozen
-class StreamProgress:
-    stream_id: int
-    direction: str  # "in" or "out"
-    done: int
-    total: int
-
-
 @attrs.define
 class _Incoming:
     total: int
     write: Callable[[bytes], object] | None
     received: int = 0
-
-
-@attrs.define(eq=False)
-class _Outgoing:
-    """One queued or active outgoing stream; also the pull producer registered on the transport."""
-
-    proto: FrameProtocol
-    stream_id: int
-    reader: Any
-    total: int
-    done: defer.Deferred[None]
-    sent: int = 0
-    stopped: bool = False
-
-    def resumeProducing(self) -> None:
-        if not self.stopped:
-            self.proto._produce(self)
-
-    def pauseProducing(self) -> None:
-        """Pull producers are not paused; the transport simply stops pulling."""
-
-    def stopProducing(self) -> None:
-        self.stopped = True
 
 
 class FrameProtocol(Protocol, TimeoutMixin):
@@ -95,7 +70,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
         clock: IReactorTime,
         *,
         on_message: Callable[[bytes], object] = lambda payload: None,
-        on_stream_start: Callable[[int, int], Any] = lambda stream_id, total: None,
+        on_stream_start: Callable[[int, int], StreamSink] = lambda stream_id, total: None,
         on_stream_end: Callable[[int], object] = lambda stream_id: None,
         on_stream_abort: Callable[[int, str], object] = lambda stream_id, reason: None,
         on_violation: Callable[[str], object] = lambda reason: None,
@@ -124,13 +99,10 @@ class FrameProtocol(Protocol, TimeoutMixin):
         self.account = account
         if account is not None:
             account.on_room = lambda: self.resume_reading("budget")
-        self._stall_timeout = stall_timeout
-        self._stall_call: Any = None
+        self._stall = StallTimer(clock, stall_timeout, account, self._stalled)
         self._paused_for: set[str] = set()
         self._last_held = 0
         #: ``throttle(size)`` accounts for a written chunk and says how long to wait before the next
-        self._throttle = throttle
-        self._throttled: Any = None
         self._idle_timeout = idle_timeout
         self._keepalive = keepalive
         self.max_stream_length = max_stream_length
@@ -138,9 +110,9 @@ class FrameProtocol(Protocol, TimeoutMixin):
         self.stats = FrameStats()
         self.decoder = frames.FrameDecoder()
         self._incoming: dict[int, _Incoming] = {}
-        self._out_queue: deque[_Outgoing] = deque()
-        self._active: _Outgoing | None = None
-        self._next_stream_id = 1
+        self._outgoing = OutgoingStreams(
+            clock, write=self._write, consumer=lambda: self.wire, connected=lambda: self._connected, throttle=throttle
+        )
         self._pinger: task.LoopingCall | None = None
         self._connected = False
         self._dropped = False
@@ -148,37 +120,24 @@ class FrameProtocol(Protocol, TimeoutMixin):
         self.goodbye_received: str | None = None
         self.goodbye_sent: str | None = None
 
+    @property
+    def wire(self) -> Wire:
+        """The transport, once connected, with the calls :class:`Wire` names."""
+        assert self.transport is not None, "not connected"
+        return cast(Wire, self.transport)
+
     # -- timers -------------------------------------------------------------------------------
 
-    def callLater(self, period: float, func: Callable[[], object]) -> Any:  # noqa: N802 (TimeoutMixin hook)
+    def callLater(self, period: float, func: Callable[[], object]) -> IDelayedCall:  # noqa: N802 (TimeoutMixin hook)
         return self._clock.callLater(period, func)
 
-    def _arm_stall(self, held: int, changed: bool) -> None:
-        """Bytes held without progress for ``stall_timeout`` drop the connection; none held, no timer."""
-        if self._stall_timeout is None:
-            return
-        if held == 0:
-            if self._stall_call is not None and self._stall_call.active():
-                self._stall_call.cancel()
-            self._stall_call = None
-        elif self._stall_call is None or not self._stall_call.active():
-            self._stall_call = self._clock.callLater(self._stall_timeout, self._stalled)
-        elif changed:
-            self._stall_call.reset(self._stall_timeout)
-
     def _stalled(self) -> None:
-        self._stall_call = None
-        account = self.account
-        if account is not None and account.waiting and account.trusted and not account.over_own_limit():
-            # An authenticated peer waiting for room others hold: our limit, not its stall.
-            self._stall_call = self._clock.callLater(self._stall_timeout, self._stalled)
-            return
         if self._connected and not self._dropped:
             self.violation("stalled-stream")
 
     def timeoutConnection(self) -> None:
         log.info("closing idle connection")
-        self._drop()
+        self.drop()
 
     def _send_ping(self) -> None:
         if self._connected and not self._dropped:
@@ -195,40 +154,31 @@ class FrameProtocol(Protocol, TimeoutMixin):
             self._pinger.clock = self._clock
             self._pinger.start(self._keepalive, now=False)
 
-    def connectionLost(self, reason: Failure = error.ConnectionDone) -> None:  # type: ignore[assignment]
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         self._connected = False
-        if self._throttled is not None and self._throttled.active():
-            self._throttled.cancel()
-        self._throttled = None
         self.setTimeout(None)
         if self._pinger is not None and self._pinger.running:
             self._pinger.stop()
-        if self._stall_call is not None and self._stall_call.active():
-            self._stall_call.cancel()
-        self._stall_call = None
+        self._stall.cancel()
         if self.account is not None:
             self.account.close()
-        pending = ([self._active] if self._active else []) + list(self._out_queue)
-        self._active = None
-        self._out_queue.clear()
-        for out in pending:
-            out.stopped = True
-            out.done.errback(StreamAborted("connection lost"))
+        self._outgoing.lost()
         incoming, self._incoming = self._incoming, {}
         for stream_id in incoming:
             self._call(self._on_stream_abort, stream_id, "connection-lost")
 
-    def _drop(self) -> None:
+    def drop(self) -> None:
+        """Abort the connection now, without a goodbye: what is queued is not written."""
         self._dropped = True
         if self.transport is not None:
-            self.transport.abortConnection()
+            self.wire.abortConnection()
 
     def violation(self, reason: str) -> None:
         """Count a rule break by the peer, report it, and drop the connection."""
         self.stats.violations += 1
         log.warn("protocol violation {reason}", reason=reason)
         self._call(self._on_violation, reason)
-        self._drop()
+        self.drop()
 
     # -- receiving ----------------------------------------------------------------------------
 
@@ -268,12 +218,12 @@ class FrameProtocol(Protocol, TimeoutMixin):
             if account.trusted and account.over_own_limit():
                 raise ProtocolViolation("too-much-unfinished")
             self.pause_reading("budget")
-        self._arm_stall(held, changed)
+        self._stall.update(held, changed)
 
     def pause_reading(self, reason: str) -> None:
         """Stop reading from the socket until every reason given here is resumed."""
         if not self._paused_for and self.transport is not None:
-            self.transport.pauseProducing()
+            self.wire.pauseProducing()
         self._paused_for.add(reason)
 
     def resume_reading(self, reason: str) -> None:
@@ -281,7 +231,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
             return
         self._paused_for.discard(reason)
         if not self._paused_for and self._connected and not self._dropped and self.transport is not None:
-            self.transport.resumeProducing()
+            self.wire.resumeProducing()
 
     @property
     def reading_paused(self) -> frozenset[str]:
@@ -296,7 +246,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
         elif kind is FrameType.PONG:
             pass
         elif kind is FrameType.STREAM_START:
-            self._start_incoming(sid, body)
+            self._start_incoming(sid, bytes(body))
         elif kind is FrameType.STREAM_CHUNK:
             stream = self._stream(sid)
             if not body:
@@ -314,9 +264,9 @@ class FrameProtocol(Protocol, TimeoutMixin):
             if stream.write is not None:
                 self._call(self._on_stream_end, sid)
         elif kind is FrameType.STREAM_ABORT:
-            self._handle_abort(sid, body)
+            self._handle_abort(sid, bytes(body))
         elif kind is FrameType.GOODBYE:
-            reason = frames.GOODBYE_REASONS.get(body)
+            reason = frames.GOODBYE_REASONS.get(bytes(body))
             if reason is None:
                 raise ProtocolViolation("bad-goodbye")
             self.goodbye_received = reason
@@ -344,15 +294,13 @@ class FrameProtocol(Protocol, TimeoutMixin):
         self._incoming[sid] = stream
         ok, consumer = self._call_result(self._on_stream_start, sid, total)
         if ok and consumer is not None:
-            stream.write = consumer.write if hasattr(consumer, "write") else consumer
+            stream.write = consumer.write if isinstance(consumer, StreamConsumer) else consumer
         else:
             self.cancel_incoming(sid)
 
     def _handle_abort(self, sid: int, body: bytes) -> None:
         if body == ABORT_BY_RECEIVER:
-            out = self._active
-            if out is not None and out.stream_id == sid:
-                self._finish(out, StreamAborted("cancelled by peer"))
+            self._outgoing.cancelled_by_peer(sid)
             return
         if body != ABORT_BY_SENDER:
             raise ProtocolViolation("bad-abort")
@@ -374,10 +322,10 @@ class FrameProtocol(Protocol, TimeoutMixin):
             # The consumer forgets what it collected: those bytes are no longer ours to hold.
             self._call(self._on_stream_abort, stream_id, "cancelled")
 
-    def _call(self, func: Callable[..., object], *args: Any) -> bool:
+    def _call(self, func: Callable[..., object], *args: object) -> bool:
         return self._call_result(func, *args)[0]
 
-    def _call_result(self, func: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+    def _call_result(self, func: Callable[..., T], *args: object) -> tuple[bool, T | None]:
         """Run a user callback; its bugs are logged, never turned into a dropped connection."""
         try:
             return True, func(*args)
@@ -389,7 +337,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
 
     def _write_raw(self, data: bytes) -> None:
         self.stats.bytes_out += len(data)
-        self.transport.write(data)
+        self.wire.write(data)
 
     def _write(self, frame_type: FrameType, stream_id: int = 0, body: bytes = b"") -> None:
         if not self._connected or self._dropped:
@@ -399,7 +347,7 @@ class FrameProtocol(Protocol, TimeoutMixin):
             self._write_raw(frames.encode_frame(frame_type, stream_id, body))
         else:
             # Big bodies go as they are: gluing the header on would copy them once more.
-            self.transport.writeSequence([frames.HEADER.pack(frame_type, stream_id, len(body)), body])
+            self.wire.writeSequence([frames.HEADER.pack(frame_type, stream_id, len(body)), body])
             self.stats.bytes_out += frames.HEADER.size + len(body)
 
     def send_message(self, payload: bytes) -> None:
@@ -413,81 +361,29 @@ class FrameProtocol(Protocol, TimeoutMixin):
         if self._connected and not self._dropped:
             self.goodbye_sent = frames.GOODBYE_REASONS[goodbye]
             self._write(FrameType.GOODBYE, 0, goodbye)
-            self.transport.loseConnection()
+            self.wire.loseConnection()
 
     @property
     def is_open(self) -> bool:
         """Open for our packets: connected, not dropped, and nobody said goodbye yet."""
         return self._connected and not self._dropped and self.goodbye_sent is None and self.goodbye_received is None
 
-    def send_stream(self, source: Any, total: int | None = None) -> defer.Deferred[None]:
-        """Queue ``source`` (bytes or a reader with ``read(n)``); fires once END is written."""
+    def send_stream(
+        self, source: bytes | bytearray | memoryview | BinaryIO, total: int | None = None
+    ) -> defer.Deferred[None]:
+        """Queue ``source`` (bytes or a seekable reader); fires once END is written."""
         if not self._connected or self._dropped:
             return defer.fail(NotConnected("connection is not open"))
-        if isinstance(source, bytes | bytearray | memoryview):
-            source = io.BytesIO(bytes(source))
+        reader = io.BytesIO(bytes(source)) if isinstance(source, bytes | bytearray | memoryview) else source
         if total is None:
-            position = source.tell()
-            total = source.seek(0, io.SEEK_END) - position
-            source.seek(position)
+            position = reader.tell()
+            total = reader.seek(0, io.SEEK_END) - position
+            reader.seek(position)
         if total > self.max_stream_length:
             return defer.fail(ValueError(f"stream of {total} bytes exceeds {self.max_stream_length}"))
-        out = _Outgoing(self, self._next_stream_id, source, total, defer.Deferred())
-        self._next_stream_id += 1
-        self._out_queue.append(out)
-        self._start_next()
-        return out.done
-
-    def _start_next(self) -> None:
-        if self._active is not None or not self._out_queue or not self._connected:
-            return
-        out = self._active = self._out_queue.popleft()
-        self._write(FrameType.STREAM_START, out.stream_id, frames.STREAM_TOTAL.pack(out.total))
-        self.transport.registerProducer(out, False)
-
-    def _produce(self, out: _Outgoing) -> None:
-        """Write one chunk when the transport asks for more; END after the last one."""
-        if self._active is not out or not self._connected or self._throttled is not None:
-            return
-        remaining = out.total - out.sent
-        if remaining == 0:
-            self._write(FrameType.STREAM_END, out.stream_id)
-            self._finish(out, None)
-            return
-        chunk = out.reader.read(min(frames.MAX_CHUNK, remaining))
-        if not chunk:
-            self._write(FrameType.STREAM_ABORT, out.stream_id, ABORT_BY_SENDER)
-            self._finish(out, StreamAborted("source ended early"))
-            return
-        out.sent += len(chunk)
-        self._write(FrameType.STREAM_CHUNK, out.stream_id, chunk)
-        wait = self._throttle(len(chunk)) if self._throttle is not None else 0.0
-        if wait > 0:
-            # Over the send limit: the next chunk waits, whatever the transport asks meanwhile.
-            self._throttled = self._clock.callLater(wait, self._unthrottle, out)
-
-    def _unthrottle(self, out: _Outgoing) -> None:
-        self._throttled = None
-        self._produce(out)
-
-    def _finish(self, out: _Outgoing, failure: Exception | None) -> None:
-        if failure is not None and out.sent < out.total:
-            # Acknowledge a cancel so the receiver can forget the stream.
-            if isinstance(failure, StreamAborted) and str(failure) == "cancelled by peer":
-                self._write(FrameType.STREAM_ABORT, out.stream_id, ABORT_BY_SENDER)
-        out.stopped = True
-        self._active = None
-        self.transport.unregisterProducer()
-        if failure is None:
-            out.done.callback(None)
-        else:
-            out.done.errback(failure)
-        self._start_next()
+        return self._outgoing.queue(reader, total)
 
     def streams(self) -> list[StreamProgress]:
         """Progress of every open stream, both directions, for ``streams_list``."""
         result = [StreamProgress(sid, "in", s.received, s.total) for sid, s in self._incoming.items()]
-        if self._active is not None:
-            result.append(StreamProgress(self._active.stream_id, "out", self._active.sent, self._active.total))
-        result.extend(StreamProgress(o.stream_id, "out", 0, o.total) for o in self._out_queue)
-        return result
+        return result + self._outgoing.progress()
