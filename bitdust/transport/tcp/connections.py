@@ -29,7 +29,6 @@ import attrs
 from twisted.internet import defer, endpoints
 from twisted.internet.address import IPv4Address
 from twisted.internet.interfaces import IListeningPort, IReactorTCP, IReactorTime
-from twisted.internet.protocol import Factory
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
