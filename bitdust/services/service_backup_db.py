@@ -15,7 +15,7 @@ from bitdust.storage.catalog import Catalog
 
 
 class BackupDbService(NodeService):
-    name = "service_backup_db"
+    name = "service_backup_db"  # type: ignore[assignment]  # Twisted's Service.name is typed None
     depends_on = ("service_keys_registry",)
     description = "keeps the catalog of remote files and folders, their path ids and versions"
 

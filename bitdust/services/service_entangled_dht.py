@@ -80,7 +80,7 @@ def parse_layers(items: tuple[str, ...]) -> set[int]:
 
 
 class EntangledDhtService(NodeService):
-    name = SERVICE_NAME
+    name = SERVICE_NAME  # type: ignore[assignment]  # Twisted's Service.name is typed None
     depends_on = ("service_network",)
     layers = (0,)
     description = "Kademlia DHT over UDP: layers, validated records, nickname lookups"

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 class GatewayService(NodeService):
-    name = "service_gateway"
+    name = "service_gateway"  # type: ignore[assignment]  # Twisted's Service.name is typed None
     depends_on = ("service_network", "service_keys_registry")
     description = "routes packets between the transports and the services that handle them"
 

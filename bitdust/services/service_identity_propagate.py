@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 class IdentityPropagateService(NodeService):
-    name = "service_identity_propagate"
+    name = "service_identity_propagate"  # type: ignore[assignment]  # Twisted's Service.name is typed None
     depends_on = ("service_keys_registry",)
     description = "checks our identity servers and rotates away from broken ones"
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 
 class IdentityServerService(NodeService):
-    name = "service_identity_server"
+    name = "service_identity_server"  # type: ignore[assignment]  # Twisted's Service.name is typed None
     enabled_by_default = False
     description = "serves GET /<name>.xml and accepts signed registrations by POST"
 

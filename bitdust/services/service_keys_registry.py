@@ -11,7 +11,7 @@ from bitdust.services.node_service import NodeService
 
 
 class KeysRegistryService(NodeService):
-    name = "service_keys_registry"
+    name = "service_keys_registry"  # type: ignore[assignment]  # Twisted's Service.name is typed None
     description = "holds the master key and the other keys of this node"
 
     def start(self) -> defer.Deferred[Any]:

@@ -7,7 +7,7 @@ from bitdust.services.node_service import NodeService
 
 
 class NetworkService(NodeService):
-    name = "service_network"
+    name = "service_network"  # type: ignore[assignment]  # Twisted's Service.name is typed None
     description = "the node's online/offline state (network_connector) and network-wide options"
 
     def start(self) -> None:

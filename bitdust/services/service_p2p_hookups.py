@@ -39,7 +39,7 @@ def ping(engine: NodeEngine, idurl: str, *, timeout: float, retries: int) -> def
 
 
 class P2PHookupsService(NodeService):
-    name = "service_p2p_hookups"
+    name = "service_p2p_hookups"  # type: ignore[assignment]  # Twisted's Service.name is typed None
     depends_on = ("service_gateway", "service_identity_propagate", "service_tcp_transport")
     description = "contact status of peers, user_ping, and identity updates sent to connected peers"
 

@@ -29,7 +29,7 @@ MB = 1024 * KB
 
 
 class TcpConnectionsService(NodeService):
-    name = "service_tcp_connections"
+    name = "service_tcp_connections"  # type: ignore[assignment]  # Twisted's Service.name is typed None
     depends_on = ("service_network",)
     description = "listens for TCP connections from peers and keeps one connection per peer"
 

@@ -6,7 +6,7 @@ from bitdust.services.node_service import NodeService
 
 
 class TcpTransportService(NodeService):
-    name = "service_tcp_transport"
+    name = "service_tcp_transport"  # type: ignore[assignment]  # Twisted's Service.name is typed None
     depends_on = ("service_tcp_connections", "service_gateway")
     description = "the TCP transport of the gateway"
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from twisted.internet import defer
+from twisted.python.failure import Failure
 
 from bitdust.interface.api.constraints import between
 from bitdust.interface.api.spec import api_method
@@ -12,16 +13,17 @@ from bitdust.main.errors import InvalidInput, Unavailable
 
 if TYPE_CHECKING:
     from bitdust.main.engine import Engine
+    from bitdust.main.service_manager import ServiceInfo
 
 
 @api_method("GET", "service/list/v1", params={"with_configs": "also list each service's config options"})
-def services_list(engine: Engine, with_configs: bool = False) -> list[dict[str, Any]]:
+def services_list(engine: Engine, with_configs: bool = False) -> list[ServiceInfo]:
     """Every service of the engine with its state, in dependency order."""
     return engine.services.list(with_configs=with_configs)
 
 
 @api_method("GET", "service/info/{service_name}/v1", params={"service_name": "e.g. service_supplier"}, answers=(404,))
-def service_info(engine: Engine, service_name: str) -> dict[str, Any]:
+def service_info(engine: Engine, service_name: str) -> ServiceInfo:
     """Details of one service."""
     return engine.services.info(service_name, with_configs=True)
 
@@ -29,7 +31,7 @@ def service_info(engine: Engine, service_name: str) -> dict[str, Any]:
 @api_method(
     "POST", "service/start/{service_name}/v1", params={"service_name": "e.g. service_supplier"}, answers=(404, 409)
 )
-def service_start(engine: Engine, service_name: str) -> defer.Deferred[dict[str, Any]]:
+def service_start(engine: Engine, service_name: str) -> defer.Deferred[ServiceInfo]:
     """Start a service now and mark it enabled.
 
     Its dependencies that are enabled but stopped are started first; a dependency that is
@@ -41,7 +43,7 @@ def service_start(engine: Engine, service_name: str) -> defer.Deferred[dict[str,
 @api_method(
     "POST", "service/stop/{service_name}/v1", params={"service_name": "e.g. service_supplier"}, answers=(404, 409)
 )
-def service_stop(engine: Engine, service_name: str) -> defer.Deferred[dict[str, Any]]:
+def service_stop(engine: Engine, service_name: str) -> defer.Deferred[ServiceInfo]:
     """Stop a service now and mark it disabled; services depending on it stop too but stay enabled."""
     return engine.services.stop(service_name)
 
@@ -56,7 +58,7 @@ def service_stop(engine: Engine, service_name: str) -> defer.Deferred[dict[str, 
     constraints={"wait_timeout": between(0, 3600, exclusive_minimum=True)},
     answers=(404, 409, 503),
 )
-def service_restart(engine: Engine, service_name: str, wait_timeout: float = 10) -> defer.Deferred[dict[str, Any]]:
+def service_restart(engine: Engine, service_name: str, wait_timeout: float = 10) -> defer.Deferred[ServiceInfo]:
     """Stop an enabled service and start it again, with the services depending on it."""
     if wait_timeout <= 0 or wait_timeout > 3600:
         raise InvalidInput("parameter wait_timeout: expected seconds between 0 and 3600")
@@ -68,12 +70,12 @@ def service_restart(engine: Engine, service_name: str, wait_timeout: float = 10)
 
     call = engine.reactor.callLater(wait_timeout, timed_out)
 
-    def done(result: Any) -> Any:
+    def done(result: ServiceInfo) -> ServiceInfo:
         if call.active():
             call.cancel()
         return result
 
-    def cancelled(failure: Any) -> Any:
+    def cancelled(failure: Failure) -> Failure:
         failure.trap(defer.CancelledError)
         if call.called:
             raise Unavailable(
