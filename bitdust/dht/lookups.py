@@ -13,7 +13,7 @@ from twisted.internet import defer
 
 from bitdust.dht.layer import LayerState
 from bitdust.dht.lookup import Lookup, Responder
-from bitdust.dht.messages import Contact, Message
+from bitdust.dht.messages import Contact, Message, RequestArgs
 from bitdust.dht.node_id import random_id
 from bitdust.dht.protocol import DhtProtocol
 from bitdust.dht.records import RecordValidator, revision_of
@@ -49,7 +49,7 @@ def layer_lookup(
     layer = state.layer_id
     state.table.touch_bucket(target, now)
 
-    def call(contact: Contact, method: str, args: dict[str, Any]) -> defer.Deferred[Message]:
+    def call(contact: Contact, method: str, args: RequestArgs) -> defer.Deferred[Message]:
         return protocol.request(contact.address, layer, method, args)
 
     def failed(contact: Contact, reason: str) -> None:

@@ -288,7 +288,8 @@ def signing_bytes(key: str, record: dict[str, Any]) -> bytes:
     Fields whose items carry their own signatures (a nickname's ``taken`` claims) are left out too:
     so a claim copied from another user's record is checked against that user's own signature.
     """
-    kind = RECORD_TYPES.get(record.get("type")) if isinstance(record.get("type"), str) else None
+    type_name = record.get("type")
+    kind = RECORD_TYPES.get(type_name) if isinstance(type_name, str) else None
     left_out = {"signature"} | (set(kind.signature_fields) | set(kind.unsigned) if kind is not None else set())
     unsigned = {name: value for name, value in record.items() if name not in left_out}
     return canonical_json([SIGNING_TAG, key, unsigned])

@@ -294,7 +294,11 @@ class DhtStore:
             if self._flushing is None and not self._pending:
                 waiter.callback(None)
             elif self._flushing is not None:
-                self._flushing.addBoth(lambda result: (check(), result)[1])
+                self._flushing.addBoth(check_again)
+
+        def check_again(result: object) -> object:
+            check()
+            return result
 
         check()
         return waiter
