@@ -18,7 +18,7 @@ import shutil
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import attrs
 import zstandard
@@ -341,7 +341,8 @@ def download(
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="codec-down") as pool:
             blocks = _BlockReader(manifest, ecc, data_key, source, pool, workers, progress)
             try:
-                stream = zstandard.ZstdDecompressor().stream_reader(blocks, read_size=READ_CHUNK)
+                # zstandard calls only read() on its source; its stub asks for a whole IO[bytes]
+                stream = zstandard.ZstdDecompressor().stream_reader(cast(IO[bytes], blocks), read_size=READ_CHUNK)
                 output = _HashingReader(stream)
                 if manifest.kind == "file":
                     with open(temp, "xb") as handle:
