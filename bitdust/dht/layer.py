@@ -29,7 +29,7 @@ LAYERS: dict[int, str] = {
 }
 
 
-def check_layer(layer_id: Any) -> int:
+def check_layer(layer_id: object) -> int:
     """``layer_id`` if it names a layer (a bool is no layer number); BadRequest otherwise."""
     from bitdust.main.errors import BadRequest
 

@@ -6,7 +6,7 @@ the node's protocol, and values are checked by the node's record rules.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
@@ -78,7 +78,7 @@ def random_nodes(node: DhtNode, layer: int, count: int, attempts: int = 3) -> de
     found: dict[bytes, Responder] = {}
 
     @defer.inlineCallbacks
-    def collect() -> Any:
+    def collect() -> Generator[defer.Deferred[Any], Any, list[Responder]]:
         yield node.ensure_layer(layer)
         for _ in range(attempts):
             result = yield node.find_node(random_id(node.rng), layer)

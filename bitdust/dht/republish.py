@@ -6,7 +6,7 @@ left, so they outlive the nodes that held them; what each node answered is a :cl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import Any
 
 import attrs
@@ -86,7 +86,7 @@ class Publisher:
 
         return d.addCallback(store_on)
 
-    def republish(self, active_layers: Any) -> None:
+    def republish(self, active_layers: Container[int]) -> None:
         """Publish our own unexpired values on ``active_layers`` again, with the time they have left."""
         now = self.clock.seconds()
         for item in self.store.items():
