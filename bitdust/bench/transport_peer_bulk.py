@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bitdust.bench.transport_peer_process import (
     CHUNK,
@@ -28,6 +29,12 @@ from bitdust.bench.transport_peer_process import (
     rss_mib,
     source_chunks,
 )
+
+if TYPE_CHECKING:
+    from twisted.internet.interfaces import IConnector
+    from twisted.python.failure import Failure
+
+    from bitdust.transport.tcp.connections import TcpConnection
 
 
 class BulkResult:
@@ -88,7 +95,7 @@ def bulk_recv(args: argparse.Namespace) -> int:
                 if result.received >= result.total:
                     finish()
 
-            def connectionLost(self, reason: Any = None) -> None:  # noqa: N802 (Twisted API)
+            def connectionLost(self, reason: Failure | None = None) -> None:  # noqa: N802 (Twisted API)
                 if result.received < result.total:
                     run.fail(f"connection lost after {result.received} of {result.total} bytes")
 
@@ -102,7 +109,7 @@ def bulk_recv(args: argparse.Namespace) -> int:
 
         check = _verifier(args.key) if args.impl == "signed" else None
 
-        def on_packet(data: bytes, conn: Any) -> None:
+        def on_packet(data: bytes, conn: TcpConnection) -> None:
             # The connection's own clock reading at accept time: the same start as ``plain``'s connectionMade.
             result.begin(conn.started)
             result.packets += 1
@@ -138,7 +145,7 @@ def bulk_recv(args: argparse.Namespace) -> int:
     return code
 
 
-def _verifier(key_path: str) -> Any:
+def _verifier(key_path: str) -> Callable[[bytes], int | None]:
     """decode + signature check of one Data packet, as the gateway does it; the payload size or None."""
     from bitdust.crypt.rsa_key import RsaKey
     from bitdust.p2p.errors import PacketError
@@ -241,7 +248,7 @@ def _plain_sender(run: Run, chunks: list[bytes], args: argparse.Namespace, marks
             self.producer = Producer(self.transport)
             IConsumer(self.transport).registerProducer(self.producer, False)
 
-        def connectionLost(self, reason: Any = None) -> None:  # noqa: N802 (Twisted API)
+        def connectionLost(self, reason: Failure | None = None) -> None:  # noqa: N802 (Twisted API)
             sent = self.producer.sent if self.producer else 0
             if sent < total:
                 run.fail(f"connection lost after {sent} of {total} bytes")
@@ -252,7 +259,7 @@ def _plain_sender(run: Run, chunks: list[bytes], args: argparse.Namespace, marks
     class Connector(ClientFactory):
         protocol = Sender
 
-        def clientConnectionFailed(self, connector: Any, reason: Any) -> None:  # noqa: N802 (Twisted API)
+        def clientConnectionFailed(self, connector: IConnector, reason: Failure) -> None:  # noqa: N802 (Twisted API)
             run.fail(f"cannot connect: {reason.getErrorMessage()}")
 
     run.reactor.connectTCP(HOST, args.port, Connector(), timeout=10)
@@ -278,7 +285,7 @@ def _transport_sender(run: Run, chunks: list[bytes], args: argparse.Namespace, m
             state["bytes"] += len(data)
             tcp.send(RECEIVER_IDURL, contact, data).addCallbacks(sent, failed)
 
-    def sent(_: Any) -> None:
+    def sent(_: object) -> None:
         state["in_flight"] -= 1
         state["done"] += 1
         if state["done"] == count:
@@ -286,11 +293,11 @@ def _transport_sender(run: Run, chunks: list[bytes], args: argparse.Namespace, m
         else:
             pump()
 
-    def finished(_: Any) -> None:
+    def finished(_: object) -> None:
         emit(marks.result(args.impl, state["bytes"]))
         run.stop()
 
-    def failed(failure: Any) -> None:
+    def failed(failure: Failure) -> None:
         run.fail(f"send failed: {failure.getErrorMessage()}")
 
     def start() -> None:
@@ -300,7 +307,7 @@ def _transport_sender(run: Run, chunks: list[bytes], args: argparse.Namespace, m
     run.reactor.callWhenRunning(start)
 
 
-def _signer(key_path: str, payload: bytes) -> Any:
+def _signer(key_path: str, payload: bytes) -> Callable[[int], bytes]:
     """Builds, signs and encodes the ``number``-th Data packet carrying ``payload``."""
     from bitdust.crypt.rsa_key import RsaKey
     from bitdust.p2p import commands

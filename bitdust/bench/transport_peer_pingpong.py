@@ -12,9 +12,19 @@ import json
 import os
 import time
 from collections import deque
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from bitdust.bench.transport_peer_process import HOST, Run, emit, listen_port
+
+if TYPE_CHECKING:
+    from twisted.internet.defer import Deferred
+    from twisted.internet.interfaces import IConnector
+    from twisted.python.failure import Failure
+    from twisted.web.server import Request
+
+#: ``ask(request)``: send one request to ``echo``; the Deferred fires with its answer
+Ask = Callable[[bytes], "Deferred[bytes]"]
 
 
 def echo(args: argparse.Namespace) -> int:
@@ -35,7 +45,7 @@ def echo(args: argparse.Namespace) -> int:
     return run.run()
 
 
-def _echo_client(run: Run, port: int, on_ready: Any) -> None:
+def _echo_client(run: Run, port: int, on_ready: Callable[[Ask], None]) -> None:
     """Connect to ``echo`` and call ``on_ready(ask)``; ``ask(request)`` returns a Deferred of the answer.
 
     Requests may be pipelined: ``echo`` answers in order, so answers are matched first in, first out.
@@ -63,14 +73,14 @@ def _echo_client(run: Run, port: int, on_ready: Any) -> None:
         def stringReceived(self, answer: bytes) -> None:  # noqa: N802 (Twisted API)
             self.waiting.popleft().callback(answer)
 
-        def connectionLost(self, reason: Any = None) -> None:  # noqa: N802 (Twisted API)
+        def connectionLost(self, reason: Failure | None = None) -> None:  # noqa: N802 (Twisted API)
             if run.reactor.running:
                 run.fail("the connection to echo was lost")
 
     class Connector(ClientFactory):
         protocol = Client
 
-        def clientConnectionFailed(self, connector: Any, reason: Any) -> None:  # noqa: N802 (Twisted API)
+        def clientConnectionFailed(self, connector: IConnector, reason: Failure) -> None:  # noqa: N802 (Twisted API)
             run.fail(f"cannot connect to echo: {reason.getErrorMessage()}")
 
     run.reactor.connectTCP(HOST, port, Connector(), timeout=10)
@@ -85,12 +95,12 @@ def relay(args: argparse.Namespace) -> int:
 
     run = Run(args.timeout)
     request_body = os.urandom(args.request)
-    link: dict[str, Any] = {}
+    link: dict[str, Ask] = {}
 
     class Ping(resource.Resource):
         isLeaf = True
 
-        def render_GET(self, request: Any) -> Any:  # noqa: N802 (twisted.web hook)
+        def render_GET(self, request: Request) -> int:  # noqa: N802 (twisted.web hook)
             started = run.reactor.seconds()
 
             def answered(answer: bytes) -> None:
@@ -103,7 +113,7 @@ def relay(args: argparse.Namespace) -> int:
             link["ask"](request_body).addCallback(answered)
             return server.NOT_DONE_YET
 
-    def ready(ask: Any) -> None:
+    def ready(ask: Ask) -> None:
         link["ask"] = ask
         listen_port(listen_tcp(run.reactor, QuietSite(Ping()), interface=HOST))
 
@@ -118,7 +128,7 @@ def pingpong(args: argparse.Namespace) -> int:
     samples: list[float] = []
     state = {"end": 0.0, "running": 0, "began": 0.0}
 
-    def loop(ask: Any) -> None:
+    def loop(ask: Ask) -> None:
         started = time.perf_counter()
 
         def answered(_: bytes) -> None:
@@ -144,7 +154,7 @@ def pingpong(args: argparse.Namespace) -> int:
 
         ask(request_body).addCallback(answered)
 
-    def ready(ask: Any) -> None:
+    def ready(ask: Ask) -> None:
         state["began"] = time.perf_counter()
         state["end"] = state["began"] + args.duration
         state["running"] = args.clients
