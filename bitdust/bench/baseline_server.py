@@ -8,27 +8,30 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import cast
 
 BODY = json.dumps({"status": "OK", "result": {"alive": True, "state": "READY"}, "execution": "0.000010"}).encode()
 
 
 def main() -> None:
     from twisted.internet import reactor
+    from twisted.internet.interfaces import IReactorCore, IReactorTCP
     from twisted.web import resource, server
+
+    from bitdust.bench.listening import listen_tcp, port_number
+    from bitdust.bench.quiet_site import QuietSite
 
     class Health(resource.Resource):
         isLeaf = True
 
-        def render_GET(self, request):  # noqa: N802 - twisted.web hook
+        def render_GET(self, request: server.Request) -> bytes:  # noqa: N802 - twisted.web hook
             request.setHeader(b"content-type", b"application/json")
             return BODY
 
-    site = server.Site(Health())
-    site.log = lambda request: None  # no access log, as the engine by default
-    port = reactor.listenTCP(0, site, interface="127.0.0.1")
-    print(port.getHost().port, flush=True)
+    port = listen_tcp(cast(IReactorTCP, reactor), QuietSite(Health()))
+    print(port_number(port), flush=True)
     sys.stdout.close()
-    reactor.run()
+    cast(IReactorCore, reactor).run()
 
 
 if __name__ == "__main__":

@@ -20,10 +20,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bitdust.bench.registry import Benchmark
+
+if TYPE_CHECKING:
+    import zfec
+
+_Result = TypeVar("_Result")
 
 MIB = 1 << 20
 ECCS = ("ecc/4x4", "ecc/18x18")
@@ -50,7 +56,7 @@ def _rate(size: int, seconds: float) -> float:
     return round(size / MIB / seconds, 1) if seconds > 0 else float("inf")
 
 
-def _timed(work: Callable[[], Any]) -> tuple[float, Any]:
+def _timed(work: Callable[[], _Result]) -> tuple[float, _Result]:
     began = time.perf_counter()
     result = work()
     return time.perf_counter() - began, result
@@ -94,17 +100,22 @@ def raw_stages(sample: bytes) -> dict[str, float]:
             padded = block + bytes(share * k - len(block))
             pieces.append(tuple(padded[i * share : (i + 1) * share] for i in range(k)))
         encoder = zfec.Encoder(k, n)
-        seconds, shares = _timed(lambda encoder=encoder, pieces=pieces: [encoder.encode(p) for p in pieces])
+        seconds, shares = _timed(partial(_encode_all, encoder, pieces))
         out[f"zfec_encode {name}"] = _rate(size, seconds)
         decoder = zfec.Decoder(k, n)
         last = tuple(range(n - k, n))
-        seconds, _ = _timed(
-            lambda decoder=decoder, shares=shares, last=last: [
-                decoder.decode(tuple(s[-len(last) :]), last) for s in shares
-            ]
-        )
+        seconds, _ = _timed(partial(_decode_all, decoder, shares, last))
         out[f"zfec_decode {name}"] = _rate(size, seconds)
     return out
+
+
+def _encode_all(encoder: zfec.Encoder, pieces: list[tuple[bytes, ...]]) -> list[list[bytes]]:
+    return [encoder.encode(p) for p in pieces]
+
+
+def _decode_all(decoder: zfec.Decoder, shares: list[list[bytes]], last: tuple[int, ...]) -> list[list[bytes]]:
+    """Decode each block from its last ``len(last)`` shares (the parity ones where there are any)."""
+    return [decoder.decode(tuple(s[-len(last) :]), last) for s in shares]
 
 
 def _child(params: dict[str, Any]) -> dict[str, Any]:

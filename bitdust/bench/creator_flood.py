@@ -15,6 +15,7 @@ import os
 import resource
 import sys
 import tempfile
+from pathlib import Path
 from typing import Any
 
 COUNT = 300
@@ -27,6 +28,7 @@ def _open_files() -> int:
 def main() -> None:
     from twisted.internet import defer, protocol, reactor
 
+    from bitdust.bench.listening import listen_tcp, port_number
     from bitdust.crypt.rsa_key import RsaKey
     from bitdust.p2p import commands
     from bitdust.p2p import packet as packets
@@ -42,13 +44,15 @@ def main() -> None:
         def connectionMade(self) -> None:  # noqa: N802 - Twisted hook
             held.append(self)
 
-    factory = protocol.Factory.forProtocol(Silent)
-    port = reactor.listenTCP(0, factory, interface="127.0.0.1")
-    server = f"127.0.0.1:{port.getHost().port}"
+    class Holder(protocol.ServerFactory):
+        protocol = Silent
+
+    port = listen_tcp(reactor, Holder())
+    server = f"127.0.0.1:{port_number(port)}"
     key = RsaKey.generate(1024)
     me = Identity(sources=["http://127.0.0.1:9/bob.xml"], public_key=key.public_openssh(), revision=1).signed(key)
     folder = tempfile.mkdtemp(prefix="creator-flood-")
-    cache = IdentityCache(folder, http_get=make_http_get(reactor), clock=reactor, timeout=30)
+    cache = IdentityCache(Path(folder), http_get=make_http_get(reactor), clock=reactor, timeout=30)
 
     def inline(fn: Any, *args: Any, **kwargs: Any) -> defer.Deferred[Any]:
         return defer.maybeDeferred(fn, *args, **kwargs)

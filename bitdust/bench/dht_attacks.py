@@ -31,6 +31,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bitdust.bench.registry import Benchmark
+from bitdust.dht.messages import RequestArgs
 from bitdust.dht.node import DhtNode
 from bitdust.dht.records import canonical_json
 from bitdust.dht.settings import DhtSettings
@@ -245,7 +246,13 @@ def _honest_round(clock: SimClock, nodes: list[DhtNode], tally: dict[str, int], 
     honest = nodes[5]
     stored: list[Any] = []
     pinged: list[Any] = []
-    args = {"k": f"honest-{number}", "v": _value(number), "t": "skip_validation", "ttl": 3600, "p": honest.node_id}
+    args: RequestArgs = {
+        "k": f"honest-{number}",
+        "v": _value(number),
+        "t": "skip_validation",
+        "ttl": 3600,
+        "p": honest.node_id,
+    }
     honest.protocol.request(sim_address(TARGET), 0, "store", args).addBoth(stored.append)
     for address in (sim_address(7), sim_address(TARGET)):
         honest.protocol.request(address, 0, "ping", {}).addBoth(pinged.append)

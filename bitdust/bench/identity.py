@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from rich.console import Console
 from rich.table import Table
@@ -25,6 +25,14 @@ from bitdust.bench.stats import median
 from bitdust.crypt import bench as crypt_bench
 from bitdust.interface.client import ApiClient
 from bitdust.sandbox.ports import free_ports
+
+
+class _IdServer(TypedDict):
+    """One identity server as the network config file lists it."""
+
+    host: str
+    http_port: int
+    name: str
 
 
 def _progress(text: str) -> None:
@@ -57,7 +65,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bitdust-bench-identity-") as temp:
         root = Path(temp)
         try:
-            servers = []
+            servers: list[_IdServer] = []
             for name in ("id-a", "id-b"):
                 engine, web = _id_server(root, name)
                 engines.append(engine)

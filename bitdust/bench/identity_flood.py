@@ -25,7 +25,7 @@ from rich.table import Table
 from twisted.internet import defer, task
 from twisted.internet.address import IPv4Address
 from twisted.internet.testing import StringTransport
-from twisted.logger import Logger
+from twisted.logger import Logger, LogPublisher
 
 from bitdust.bench.registry import Benchmark
 from bitdust.crypt.rsa_key import RsaKey
@@ -113,7 +113,7 @@ def run(count: int = 500, keys: int = 40, honest: int = 5, padding: int = 28_000
     honest_docs = [(f"honest{index:02d}", _document(k, f"honest{index:02d}", 0)) for index, k in enumerate(users)]
     with tempfile.TemporaryDirectory(prefix="bitdust-idflood-") as tmp:
         folder = Path(tmp) / "identityserver"
-        quiet = Logger(observer=lambda event: None)
+        quiet = Logger(observer=LogPublisher())  # a publisher without observers: nothing is logged
         gc.collect()
         tracemalloc.start()
         traced_before = tracemalloc.get_traced_memory()[0]

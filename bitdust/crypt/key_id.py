@@ -49,7 +49,7 @@ def make_key_id(alias: str, global_id: str) -> str:
     return f"{check_alias(alias)}${check_global_id(global_id)}"
 
 
-def split_key_id(key_id: str) -> tuple[str, str]:
+def split_key_id(key_id: object) -> tuple[str, str]:
     """``(alias, global_id)`` of a well-formed key id; InvalidInput otherwise."""
     if not isinstance(key_id, str) or key_id.count("$") != 1:
         raise InvalidInput(f"invalid key id {key_id!r}: expected alias$user@host")
@@ -62,7 +62,7 @@ def split_key_id(key_id: str) -> tuple[str, str]:
     return alias, global_id
 
 
-def check_key_id(key_id: str) -> str:
-    """Return ``key_id`` if well formed; InvalidInput otherwise."""
-    split_key_id(key_id)
-    return key_id
+def check_key_id(key_id: object) -> str:
+    """Return ``key_id`` if well formed; InvalidInput otherwise (it comes from files and clients)."""
+    alias, global_id = split_key_id(key_id)
+    return f"{alias}${global_id}"

@@ -21,6 +21,7 @@ import hashlib
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from bitdust.crypt.errors import CryptError, KeyFormatError
 from bitdust.main.errors import InvalidInput
@@ -89,6 +90,7 @@ class RsaKey:
         string"; real OpenSSH private keys (``-----BEGIN OPENSSH PRIVATE KEY-----``) load too.
         """
         data = _as_bytes(text)
+        key: PrivateKeyTypes
         try:
             if data.startswith(b"-----BEGIN OPENSSH PRIVATE KEY-----"):
                 key = serialization.load_ssh_private_key(data, password=None)

@@ -17,10 +17,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import OrderedDict
+from typing import TypeVar
 
 from twisted.internet.interfaces import IReactorTime
 
 Address = tuple[str, int]
+#: what a bounded table holds per address (an expiry time, a traffic window, a token)
+_Entry = TypeVar("_Entry")
 
 TOKEN_PERIOD = 300.0
 TOKEN_BYTES = 8
@@ -114,6 +117,6 @@ class AddressGuard:
         """The token ``address`` last gave us (b"" if none): our requests there carry it."""
         return self._tokens.get(address, b"")
 
-    def _bound(self, table: OrderedDict[Address, object]) -> None:  # type: ignore[type-arg]
+    def _bound(self, table: OrderedDict[Address, _Entry]) -> None:
         while len(table) > self._max:
             table.popitem(last=False)

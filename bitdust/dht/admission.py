@@ -8,7 +8,7 @@ value is kept within the store's per-sender limits, and anonymous values live at
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NoReturn
 
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
@@ -16,6 +16,7 @@ from twisted.python.failure import Failure
 
 from bitdust.dht.errors import RecordError, RpcError
 from bitdust.dht.limits import TokenBuckets
+from bitdust.dht.messages import Answer, RequestArgs
 from bitdust.dht.quota import ANONYMOUS, record_rank
 from bitdust.dht.records import RECORD_TYPES, RecordValidator, decode_record, lifetime_left, revision_of
 from bitdust.dht.settings import DhtSettings
@@ -48,7 +49,7 @@ class Admission:
             return min(self.settings.max_ttl, self.settings.unsigned_max_ttl)
         return self.settings.max_ttl
 
-    def handle_store(self, layer: int, args: dict[str, Any], sender: str) -> defer.Deferred[dict[str, Any]]:
+    def handle_store(self, layer: int, args: RequestArgs, sender: str) -> defer.Deferred[Answer]:
         """A peer's STORE (its address proved itself: see VERIFIED_METHODS), charged to ``sender``."""
         key, value, record_type, ttl = args["k"], args["v"], args["t"], args["ttl"]
         if record_type not in RECORD_TYPES:
@@ -60,12 +61,12 @@ class Admission:
             return defer.fail(RpcError(*refusal))
         d = self.validator.validate(key, value, record_type)
 
-        def accept(record: dict[str, Any]) -> dict[str, Any]:
+        def accept(record: dict[str, Any]) -> Answer:
             ttl_here = min(ttl, self.max_ttl_of(record_type))
             self.accept_value(layer, key, value, record_type, record, ttl_here, args["p"], sender=sender)
             return {"ok": True}
 
-        def refused(failure: Failure) -> None:
+        def refused(failure: Failure) -> NoReturn:
             failure.trap(RecordError)
             raise RpcError(f"record:{failure.value.rule}", failure.value.message)
 

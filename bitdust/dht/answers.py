@@ -6,8 +6,6 @@ A request on a layer this node is not active on is an RpcError; a STORE goes to 
 
 from __future__ import annotations
 
-from typing import Any
-
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
 
@@ -15,7 +13,7 @@ from bitdust.dht.admission import Admission
 from bitdust.dht.errors import RpcError
 from bitdust.dht.layer import LayerState
 from bitdust.dht.limits import sender_of
-from bitdust.dht.messages import Message
+from bitdust.dht.messages import Answer, Message, WireContact
 from bitdust.dht.node_id import key_hash
 from bitdust.dht.protocol import Address
 from bitdust.dht.store import DhtStore
@@ -30,7 +28,7 @@ def answer_request(
     clock: IReactorTime,
     store: DhtStore,
     admission: Admission,
-) -> dict[str, Any] | defer.Deferred[dict[str, Any]]:
+) -> Answer | defer.Deferred[Answer]:
     """The answer's ``args`` to ``message`` from ``address`` (or a Deferred of them, for STORE)."""
     state = layers.get(message.layer)
     if state is None:
@@ -48,6 +46,6 @@ def answer_request(
     return admission.handle_store(message.layer, args, sender_of(address))
 
 
-def _closest_wire(state: LayerState, target: bytes, asker: bytes, k: int) -> list[list[Any]]:
+def _closest_wire(state: LayerState, target: bytes, asker: bytes, k: int) -> list[WireContact]:
     """The ``k`` contacts nearest to ``target`` but the asker, in their wire form."""
     return [c.to_wire() for c in state.table.closest(target, k, exclude=(asker,))]

@@ -15,7 +15,7 @@ from twisted.logger import Logger
 from bitdust.dht.errors import RpcError, RpcTimeout
 from bitdust.dht.layer import LayerState
 from bitdust.dht.limits import TokenBuckets, sender_of
-from bitdust.dht.messages import Contact
+from bitdust.dht.messages import Contact, RequestArgs
 from bitdust.dht.node_id import distance, key_hash
 from bitdust.dht.protocol import DhtProtocol
 from bitdust.dht.settings import DhtSettings
@@ -67,7 +67,13 @@ class HandOver:
             ours = distance(self.node_id, target)
             if any(distance(c.node_id, target) < ours for c in closest if c.node_id != newcomer.node_id):
                 continue
-            args = {"k": item.key, "v": item.value, "t": item.record_type, "ttl": item.ttl(now), "p": item.publisher}
+            args: RequestArgs = {
+                "k": item.key,
+                "v": item.value,
+                "t": item.record_type,
+                "ttl": item.ttl(now),
+                "p": item.publisher,
+            }
             d = self.protocol.request(newcomer.address, state.layer_id, "store", args)
             d.addErrback(lambda failure: failure.trap(RpcTimeout, RpcError))
             d.addErrback(log_failure(self.log, "DHT hand-over of {key} failed", key=item.key))

@@ -29,7 +29,7 @@ LAYERS: dict[int, str] = {
 }
 
 
-def check_layer(layer_id: Any) -> int:
+def check_layer(layer_id: object) -> int:
     """``layer_id`` if it names a layer (a bool is no layer number); InvalidInput otherwise."""
     from bitdust.main.errors import InvalidInput
 
@@ -60,7 +60,12 @@ class LayerState:
         """
         if self.joining is not None:
             waiter: defer.Deferred[None] = defer.Deferred()
-            self.joining.addBoth(lambda result: (waiter.callback(None), result)[1])
+
+            def release(result: object) -> object:
+                waiter.callback(None)
+                return result
+
+            self.joining.addBoth(release)
             return waiter
         if self.joined and not again:
             return defer.succeed(None)

@@ -21,7 +21,7 @@ from twisted.internet import defer
 from twisted.python.failure import Failure
 
 from bitdust.dht.errors import MessageError, RecordError, RpcError, RpcTimeout
-from bitdust.dht.messages import Contact, Message, check_value_fields, parse_contacts
+from bitdust.dht.messages import Contact, Message, RequestArgs, check_value_fields, parse_contacts
 from bitdust.dht.node_id import distance
 
 
@@ -72,7 +72,7 @@ class Lookup:
         own_id: bytes,
         target: bytes,
         start: list[Contact],
-        rpc: Callable[[Contact, str, dict[str, Any]], defer.Deferred[Message]],
+        rpc: Callable[[Contact, str, RequestArgs], defer.Deferred[Message]],
         alpha: int = 3,
         k: int = 8,
         key: str | None = None,

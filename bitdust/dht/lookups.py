@@ -6,14 +6,14 @@ the node's protocol, and values are checked by the node's record rules.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
 
 from bitdust.dht.layer import LayerState
 from bitdust.dht.lookup import Lookup, Responder
-from bitdust.dht.messages import Contact, Message
+from bitdust.dht.messages import Contact, Message, RequestArgs
 from bitdust.dht.node_id import random_id
 from bitdust.dht.protocol import DhtProtocol
 from bitdust.dht.records import RecordValidator, revision_of
@@ -49,7 +49,7 @@ def layer_lookup(
     layer = state.layer_id
     state.table.touch_bucket(target, now)
 
-    def call(contact: Contact, method: str, args: dict[str, Any]) -> defer.Deferred[Message]:
+    def call(contact: Contact, method: str, args: RequestArgs) -> defer.Deferred[Message]:
         return protocol.request(contact.address, layer, method, args)
 
     def failed(contact: Contact, reason: str) -> None:
@@ -78,7 +78,7 @@ def random_nodes(node: DhtNode, layer: int, count: int, attempts: int = 3) -> de
     found: dict[bytes, Responder] = {}
 
     @defer.inlineCallbacks
-    def collect() -> Any:
+    def collect() -> Generator[defer.Deferred[Any], Any, list[Responder]]:
         yield node.ensure_layer(layer)
         for _ in range(attempts):
             result = yield node.find_node(random_id(node.rng), layer)

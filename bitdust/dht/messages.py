@@ -17,7 +17,8 @@ the wrong length, keys, values or contact lists over their limits. The short fie
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from collections.abc import Mapping
+from typing import TypedDict, TypeGuard
 
 import attrs
 import msgpack
@@ -41,6 +42,38 @@ RPC_ID_BYTES = 8
 KINDS = ("q", "r", "e")
 METHODS = ("ping", "store", "find_node", "find_value")
 
+#: A contact as a find_node/find_value answer carries it: ``[node id, host, port]``.
+WireContact = list[bytes | str | int]
+#: The ``r`` map of an answer. It comes from an untrusted peer, so its values are ``object`` until
+#: :func:`check_value_fields` or :func:`parse_contacts` has checked them.
+Answer = dict[str, object]
+
+
+class RequestArgs(TypedDict, total=False):
+    """The ``a`` map of a request, after :func:`decode` has checked it for its method.
+
+    ``find_node`` carries ``n``; ``find_value`` ``k``; ``store`` ``k``, ``v``, ``t``, ``ttl`` and
+    ``p``; ``ping`` nothing.
+    """
+
+    n: bytes  # target node id
+    k: str  # key
+    v: bytes  # value
+    t: str  # record type
+    ttl: int  # seconds
+    p: bytes  # publisher node id
+
+
+class _Common(TypedDict):
+    """The fields every decoded message has, whatever its kind."""
+
+    layer: int
+    rpc_id: bytes
+    sender: bytes
+    attached: bool
+    idurl: str
+    token: bytes
+
 
 @attrs.frozen
 class Contact:
@@ -54,7 +87,7 @@ class Contact:
     def address(self) -> tuple[str, int]:
         return (self.host, self.port)
 
-    def to_wire(self) -> list[Any]:
+    def to_wire(self) -> WireContact:
         return [self.node_id, self.host, self.port]
 
 
@@ -67,8 +100,8 @@ class Message:
     attached: bool = False
     idurl: str = ""
     method: str = ""
-    args: dict[str, Any] = attrs.field(factory=dict)
-    result: dict[str, Any] = attrs.field(factory=dict)
+    args: RequestArgs = attrs.field(factory=lambda: RequestArgs())
+    result: Answer = attrs.field(factory=dict)
     error: str = ""
     detail: str = ""
     token: bytes = b""
@@ -76,7 +109,7 @@ class Message:
 
 def encode(message: Message) -> bytes:
     """The datagram of ``message``; MessageError if it would exceed :data:`MAX_DATAGRAM`."""
-    body: dict[str, Any] = {
+    body: dict[str, object] = {
         "v": VERSION,
         "y": message.kind,
         "l": message.layer,
@@ -142,7 +175,14 @@ def decode(data: bytes) -> Message:
     token = body.get("tk", b"")
     if not isinstance(token, bytes) or len(token) > MAX_TOKEN:
         raise MessageError("bad token")
-    common = {"layer": layer, "rpc_id": rpc_id, "sender": sender, "attached": attached, "idurl": idurl, "token": token}
+    common: _Common = {
+        "layer": layer,
+        "rpc_id": rpc_id,
+        "sender": sender,
+        "attached": attached,
+        "idurl": idurl,
+        "token": token,
+    }
     if kind == "q":
         method = body.get("m")
         if method not in METHODS:
@@ -166,7 +206,7 @@ def decode(data: bytes) -> Message:
 # -- arguments and results ------------------------------------------------------------------
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -182,7 +222,7 @@ def check_key_field(value: object) -> str:
     return value
 
 
-def check_value_fields(args: dict[str, Any]) -> tuple[bytes, str, int]:
+def check_value_fields(args: Mapping[str, object]) -> tuple[bytes, str, int]:
     """``(value, record_type, ttl)`` of a store request or a find_value answer."""
     value = args.get("v")
     if not isinstance(value, bytes) or not 0 < len(value) <= MAX_VALUE:
@@ -229,7 +269,7 @@ def nested_deeper_than(value: bytes, limit: int = MAX_VALUE_DEPTH) -> bool:
     return False
 
 
-def _check_args(method: str, args: dict[str, Any]) -> dict[str, Any]:
+def _check_args(method: str, args: Mapping[str, object]) -> RequestArgs:
     if method == "ping":
         return {}
     if method == "find_node":

@@ -33,7 +33,7 @@ from bitdust.dht.local_values import RunBlocking, dump_values, local_result, rea
 from bitdust.dht.lookup import Lookup, LookupResult, Responder
 from bitdust.dht.lookups import layer_lookup, random_nodes
 from bitdust.dht.maintenance import Maintenance
-from bitdust.dht.messages import MAX_VALUE_DEPTH, Contact, Message, nested_deeper_than
+from bitdust.dht.messages import MAX_VALUE_DEPTH, Answer, Contact, Message, nested_deeper_than
 from bitdust.dht.node_id import check_key, key_hash, random_id
 from bitdust.dht.protocol import Address, DhtProtocol
 from bitdust.dht.records import RecordValidator
@@ -156,7 +156,7 @@ class DhtNode:
         """Every accepted message updates the routing table of its layer (see :mod:`bitdust.dht.liveness`)."""
         self.liveness.message_seen(message, address)
 
-    def handle_request(self, message: Message, address: Address) -> dict[str, Any] | defer.Deferred[dict[str, Any]]:
+    def handle_request(self, message: Message, address: Address) -> Answer | defer.Deferred[Answer]:
         layers, k = self.layers, self.settings.k
         return answer_request(
             message, address, layers=layers, k=k, clock=self.clock, store=self.store, admission=self.admission

@@ -17,11 +17,11 @@ takes care of by asking once more with the token.
 from __future__ import annotations
 
 import random
-from typing import Any, Protocol
+from typing import Protocol
 
 import attrs
 from twisted.internet import defer
-from twisted.internet.interfaces import IListeningPort, IReactorTime, IReactorUDP
+from twisted.internet.interfaces import IDelayedCall, IListeningPort, IReactorTime, IReactorUDP
 from twisted.internet.protocol import DatagramProtocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -30,7 +30,7 @@ from bitdust.dht import messages
 from bitdust.dht.addresses import AddressGuard
 from bitdust.dht.errors import MessageError, RpcError, RpcTimeout
 from bitdust.dht.limits import TokenBuckets, sender_of
-from bitdust.dht.messages import Message
+from bitdust.dht.messages import Answer, Message, RequestArgs
 from bitdust.main.logs import log_failure
 
 Address = tuple[str, int]
@@ -44,7 +44,7 @@ class RequestHandler(Protocol):
 
     def own_flags(self, layer: int) -> tuple[bool, str]: ...
 
-    def handle_request(self, message: Message, address: Address) -> dict[str, Any] | defer.Deferred[dict[str, Any]]: ...
+    def handle_request(self, message: Message, address: Address) -> Answer | defer.Deferred[Answer]: ...
 
     def message_seen(self, message: Message, address: Address) -> None: ...
 
@@ -81,7 +81,7 @@ class DhtProtocol(DatagramProtocol):
         self.log = log or Logger()
         self._limiter = TokenBuckets(clock, rate_limit, rate_burst)
         self.guard = AddressGuard(clock, rng.randbytes(32))
-        self._pending: dict[bytes, tuple[Address, int, defer.Deferred[Message], Any]] = {}
+        self._pending: dict[bytes, tuple[Address, int, defer.Deferred[Message], IDelayedCall]] = {}
         self.bytes_received = 0
         self.bytes_sent = 0
         self.dropped: dict[str, int] = {}
@@ -107,7 +107,7 @@ class DhtProtocol(DatagramProtocol):
 
     # -- receiving -----------------------------------------------------------------------------
 
-    def datagramReceived(self, data: bytes, addr: Any) -> None:  # noqa: N802 - Twisted hook
+    def datagramReceived(self, data: bytes, addr: Address) -> None:  # noqa: N802 - Twisted hook
         try:
             self._received(data, (str(addr[0]), int(addr[1])))
         except Exception:
@@ -162,7 +162,7 @@ class DhtProtocol(DatagramProtocol):
             deferred.callback(message)
 
     def _answer(self, request: Message, address: Address) -> None:
-        def respond(kind: str, **fields: Any) -> None:
+        def respond(kind: str, *, result: Answer | None = None, error: str = "", detail: str = "") -> None:
             attached, idurl = self.handler.own_flags(request.layer)
             message = Message(
                 kind=kind,
@@ -172,7 +172,9 @@ class DhtProtocol(DatagramProtocol):
                 attached=attached,
                 idurl=idurl,
                 token=self.guard.token_for(address),
-                **fields,
+                result=result or {},
+                error=error,
+                detail=detail,
             )
             self._send(message, address, limited=True)
 
@@ -226,22 +228,22 @@ class DhtProtocol(DatagramProtocol):
         self.counters(message.layer).packets_sent += 1
         return True
 
-    def request(self, address: Address, layer: int, method: str, args: dict[str, Any]) -> defer.Deferred[Message]:
+    def request(self, address: Address, layer: int, method: str, args: RequestArgs) -> defer.Deferred[Message]:
         """Send one RPC; fires with the answer, fails with RpcError (the remote said no) or RpcTimeout.
 
         An answer ``verify`` brought the token the remote wants: the request is sent once more with it.
         """
         d = self._request_once(address, layer, method, args)
 
-        def again(failure: Failure) -> Any:
+        def again(failure: Failure) -> defer.Deferred[Message]:
             failure.trap(RpcError)
             if failure.value.code != "verify" or not self.guard.token_to_send(address):
-                return failure
+                return defer.fail(failure)
             return self._request_once(address, layer, method, args)
 
         return d.addErrback(again)
 
-    def _request_once(self, address: Address, layer: int, method: str, args: dict[str, Any]) -> defer.Deferred[Message]:
+    def _request_once(self, address: Address, layer: int, method: str, args: RequestArgs) -> defer.Deferred[Message]:
         rpc_id = self.rng.getrandbits(64).to_bytes(8, "big")
         while rpc_id in self._pending:
             rpc_id = self.rng.getrandbits(64).to_bytes(8, "big")

@@ -10,12 +10,11 @@ import base64
 import binascii
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from bitdust.main.errors import InvalidInput
 from bitdust.userid.idurl import IdUrl
 
-FieldCheck = Callable[[Any], "str | None"]
+FieldCheck = Callable[[object], "str | None"]
 EccLayouts = Mapping[str, int]
 """ECC map name -> supplier positions. The maps belong to ``raid``, below the DHT in the layer
 order, so the DHT does not import them: the service that builds the validator passes them in."""
@@ -28,7 +27,7 @@ _LAYOUT = str.maketrans("", "", "\n\r\t")
 
 
 def text(max_length: int) -> FieldCheck:
-    def check(value: Any) -> str | None:
+    def check(value: object) -> str | None:
         if not isinstance(value, str) or not 0 < len(value) <= max_length or not value.isprintable():
             return f"must be text of 1 to {max_length} printable characters"
         return None
@@ -39,7 +38,7 @@ def text(max_length: int) -> FieldCheck:
 def document_text(max_length: int) -> FieldCheck:
     """Printable text that may also hold line breaks and tabs (an XML document as served)."""
 
-    def check(value: Any) -> str | None:
+    def check(value: object) -> str | None:
         if not isinstance(value, str) or not 0 < len(value) <= max_length or not value.translate(_LAYOUT).isprintable():
             return f"must be text of 1 to {max_length} printable characters, line breaks and tabs"
         return None
@@ -48,7 +47,7 @@ def document_text(max_length: int) -> FieldCheck:
 
 
 def integer(low: int, high: int) -> FieldCheck:
-    def check(value: Any) -> str | None:
+    def check(value: object) -> str | None:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             return f"must be an integer from {low} to {high}"
         return None
@@ -56,7 +55,7 @@ def integer(low: int, high: int) -> FieldCheck:
     return check
 
 
-def idurl(value: Any) -> str | None:
+def idurl(value: object) -> str | None:
     try:
         if IdUrl.parse(value).url != value:
             return "must be an IDURL in canonical form"
@@ -65,7 +64,7 @@ def idurl(value: Any) -> str | None:
     return None
 
 
-def idurl_list(value: Any) -> str | None:
+def idurl_list(value: object) -> str | None:
     if not isinstance(value, list) or not 0 < len(value) <= 64:
         return "must be a list of 1 to 64 IDURLs"
     for item in value:
@@ -80,7 +79,7 @@ def idurl_list(value: Any) -> str | None:
 class EccMapName:
     """The check of a field naming an ECC map: it needs the layouts the validator was given."""
 
-    def check(self, value: Any, layouts: EccLayouts | None) -> str | None:
+    def check(self, value: object, layouts: EccLayouts | None) -> str | None:
         if layouts is None:
             return "cannot be checked: this node was given no ECC maps"
         return None if isinstance(value, str) and value in layouts else f"must be one of {', '.join(layouts)}"
@@ -89,17 +88,17 @@ class EccMapName:
 ecc_map = EccMapName()
 
 
-def nickname(value: Any) -> str | None:
+def nickname(value: object) -> str | None:
     if not isinstance(value, str) or not _NICKNAME_RE.match(value) or not value.isprintable():
         return f"must be 1 to {MAX_NICKNAME} characters without spaces or ':'"
     return None
 
 
-def json_object(value: Any) -> str | None:
+def json_object(value: object) -> str | None:
     return None if isinstance(value, dict) else "must be a JSON object"
 
 
-def signature(value: Any) -> str | None:
+def signature(value: object) -> str | None:
     if not isinstance(value, str) or not 0 < len(value) <= MAX_SIGNATURE:
         return "must be base64 text"
     try:
@@ -112,7 +111,7 @@ def signature(value: Any) -> str | None:
 def claims(max_items: int, timestamp: FieldCheck) -> FieldCheck:
     """A list of other users' signed claims: ``{"idurl", "timestamp", "signature"}`` each."""
 
-    def check(value: Any) -> str | None:
+    def check(value: object) -> str | None:
         if not isinstance(value, list) or len(value) > max_items:
             return f"must be a list of at most {max_items} claims"
         for number, item in enumerate(value):

@@ -6,7 +6,7 @@ left, so they outlive the nodes that held them; what each node answered is a :cl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import Any
 
 import attrs
@@ -16,7 +16,7 @@ from twisted.logger import Logger
 
 from bitdust.dht.errors import RpcError
 from bitdust.dht.lookup import LookupResult
-from bitdust.dht.messages import Contact
+from bitdust.dht.messages import Contact, RequestArgs
 from bitdust.dht.node_id import key_hash
 from bitdust.dht.protocol import DhtProtocol
 from bitdust.dht.settings import DhtSettings
@@ -66,7 +66,7 @@ class Publisher:
         d = self.find_node(key_hash(key), layer)
 
         def store_on(result: LookupResult) -> defer.Deferred[StoreOutcome]:
-            args = {"k": key, "v": value, "t": record_type, "ttl": ttl, "p": self.node_id}
+            args: RequestArgs = {"k": key, "v": value, "t": record_type, "ttl": ttl, "p": self.node_id}
             targets = result.closest[: self.settings.k]
             calls = [self.protocol.request(c.address, layer, "store", args) for c in targets]
 
@@ -86,7 +86,7 @@ class Publisher:
 
         return d.addCallback(store_on)
 
-    def republish(self, active_layers: Any) -> None:
+    def republish(self, active_layers: Container[int]) -> None:
         """Publish our own unexpired values on ``active_layers`` again, with the time they have left."""
         now = self.clock.seconds()
         for item in self.store.items():

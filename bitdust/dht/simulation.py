@@ -13,10 +13,11 @@ import heapq
 import random
 import statistics
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 from twisted.internet import defer
+from twisted.python.failure import Failure
 
 from bitdust.dht.messages import Contact
 from bitdust.dht.node import DhtNode
@@ -25,12 +26,15 @@ from bitdust.dht.records import canonical_json
 from bitdust.dht.settings import DhtSettings
 
 Address = tuple[str, int]
+_T = TypeVar("_T")
 
 
 class _Call:
     __slots__ = ("time", "seq", "fn", "args", "kwargs", "cancelled", "called")
 
-    def __init__(self, time: float, seq: int, fn: Callable[..., Any], args: Any, kwargs: Any) -> None:
+    def __init__(
+        self, time: float, seq: int, fn: Callable[..., object], args: tuple[object, ...], kwargs: dict[str, object]
+    ) -> None:
         self.time = time
         self.seq = seq
         self.fn = fn
@@ -63,7 +67,7 @@ class SimClock:
     def seconds(self) -> float:
         return self.now
 
-    def callLater(self, delay: float, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> _Call:  # noqa: N802
+    def callLater(self, delay: float, fn: Callable[..., object], *args: object, **kwargs: object) -> _Call:  # noqa: N802
         self._seq += 1
         call = _Call(self.now + max(0.0, delay), self._seq, fn, args, kwargs)
         heapq.heappush(self._heap, call)
@@ -90,13 +94,13 @@ class SimClock:
             if self.now > end:
                 raise RuntimeError(f"simulation did not finish within {limit} simulated seconds")
 
-    def wait(self, d: defer.Deferred[Any], limit: float = 3600.0) -> Any:
+    def wait(self, d: defer.Deferred[_T], limit: float = 3600.0) -> _T:
         """Run until ``d`` fires; its result (or its failure raised)."""
-        box: list[Any] = []
+        box: list[_T | Failure] = []
         d.addBoth(box.append)
         self.run_until(lambda: bool(box), limit)
         result = box[0]
-        if hasattr(result, "raiseException"):
+        if isinstance(result, Failure):
             result.raiseException()
         return result
 
@@ -120,6 +124,7 @@ class SimNetwork:
         self.clock = clock
         self.rng = rng
         self.latency = latency
+        # a DhtProtocol (or a bench's raw peer); SimTransport stands in for its IUDPTransport
         self.endpoints: dict[Address, Any] = {}
         self.delivered = 0
         self.lost = 0

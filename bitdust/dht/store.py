@@ -82,6 +82,10 @@ class StoredValue:
         }
 
 
+#: one write of the batch :meth:`SqliteBackend.apply` makes: ``("put", value)`` or ``("delete", (layer, key))``
+Operation = tuple[str, StoredValue | tuple[int, str]]
+
+
 class SqliteBackend:
     """The database file; every method is blocking and serialized by a lock."""
 
@@ -129,13 +133,14 @@ class SqliteBackend:
             for r in rows
         ]
 
-    def apply(self, operations: list[tuple[str, Any]]) -> None:
+    def apply(self, operations: list[Operation]) -> None:
         """Write a batch: ``("put", StoredValue)`` and ``("delete", (layer, key))`` in order."""
         self.open()
         with self._lock:
             assert self._db is not None
             for op, item in operations:
                 if op == "put":
+                    assert isinstance(item, StoredValue)  # what _queue pairs with "put"
                     self._db.execute(
                         f"INSERT OR REPLACE INTO dht_values ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
@@ -152,6 +157,7 @@ class SqliteBackend:
                         ),
                     )
                 else:
+                    assert isinstance(item, tuple)  # what _queue pairs with "delete": (layer, key)
                     self._db.execute("DELETE FROM dht_values WHERE layer = ? AND key = ?", item)
             self._db.commit()
 
@@ -179,8 +185,8 @@ class DhtStore:
         self.evicted = 0
         self._backend = backend
         self._run_blocking = run_blocking or _run_inline
-        self._pending: list[tuple[str, Any]] = []
-        self._flushing: defer.Deferred[Any] | None = None
+        self._pending: list[Operation] = []
+        self._flushing: defer.Deferred[None] | None = None
         self.max_items = max_items
         self._log = log or Logger()
 
@@ -265,7 +271,7 @@ class DhtStore:
 
     # -- persistence ---------------------------------------------------------------------------
 
-    def _queue(self, op: str, item: Any) -> None:
+    def _queue(self, op: str, item: StoredValue | tuple[int, str]) -> None:
         if self._backend is None:
             return
         self._pending.append((op, item))
@@ -294,7 +300,11 @@ class DhtStore:
             if self._flushing is None and not self._pending:
                 waiter.callback(None)
             elif self._flushing is not None:
-                self._flushing.addBoth(lambda result: (check(), result)[1])
+                self._flushing.addBoth(check_again)
+
+        def check_again(result: object) -> object:
+            check()
+            return result
 
         check()
         return waiter

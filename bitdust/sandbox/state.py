@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -80,12 +81,17 @@ class NodeRecord:
         return attrs.evolve(self, pid=pid)
 
 
+def _node_tuple(nodes: Iterable[NodeRecord]) -> tuple[NodeRecord, ...]:
+    """The nodes as a tuple, so the state stays immutable whatever sequence it was built from."""
+    return tuple(nodes)
+
+
 @attrs.frozen
 class SandboxState:
     """Everything ``sandbox.json`` holds."""
 
     directory: Path = attrs.field(converter=Path)
-    nodes: tuple[NodeRecord, ...] = attrs.field(converter=tuple, factory=tuple)
+    nodes: tuple[NodeRecord, ...] = attrs.field(converter=_node_tuple, factory=tuple)
     created: float = attrs.field(factory=time.time)
 
     def node(self, name: str) -> NodeRecord:

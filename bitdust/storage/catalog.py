@@ -1,9 +1,7 @@
 """The catalog: every remote path of every key this node holds, with its versions, in SQLite.
 
-Why SQLite: each change (a folder tree created, a version added, a tree deleted) must be all or
-nothing even when the process is killed mid-write; SQLite's WAL journal with ``synchronous=FULL``
-gives exactly that, and ``foreign_keys=ON`` lets the database itself remove a deleted folder's
-children and versions (``ON DELETE CASCADE``) so no orphan can survive a crash either.
+Why SQLite, and how each change stays all or nothing across a crash: :mod:`bitdust.storage.catalog_db`.
+Reading rows and allocating path ids: :mod:`bitdust.storage.catalog_rows`.
 
 Choices (documented here because the API relies on them):
 
@@ -19,8 +17,6 @@ Choices (documented here because the API relies on them):
 * a folder's ``size`` is 0; a file's is the size of its latest ``ready`` version.
 
 Every public method is blocking: the API runs them in the thread pool via ``engine.run_blocking``.
-One connection is shared under a lock (``check_same_thread=False``), which serialises writers as
-SQLite would anyway and keeps each call's transaction on one connection.
 """
 
 from __future__ import annotations
@@ -29,28 +25,33 @@ import builtins
 import json
 import re
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from bitdust.main.errors import InvalidInput, NotFound
-from bitdust.storage.catalog_schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
+from bitdust.storage.catalog_db import CatalogDb, open_connection
+from bitdust.storage.catalog_rows import (
+    ITEM_COLUMNS,
+    VERSION_COLUMNS,
+    has_children,
+    item_dict,
+    item_row,
+    next_path_id,
+    path_id_used,
+    version_dict,
+    versions_of,
+)
 from bitdust.storage.remote_path import RemotePath
+
+__all__ = ["ITEM_TYPES", "VERSION_STATES", "Catalog", "check_path_id", "open_connection", "version_name"]
 
 ITEM_TYPES = ("file", "dir")
 VERSION_STATES = ("uploading", "ready", "failed")
 _PATH_ID_RE = re.compile(r"\d{1,9}(/\d{1,9}){0,511}")
 _VERSION_RE = re.compile(r"F\d{14}(AM|PM)(-\d{1,6})?")
-_ITEM_COLUMNS = "id, key_id, parent, name, path, type, path_id, size, created, modified, local_path"
-_VERSION_COLUMNS = "id, item, name, created, size, blocks, ecc_map, block_size, state, manifest"
-
-
-def open_connection(db_path: str) -> sqlite3.Connection:
-    """The default connection: shared by the API's threads under the catalog's own lock."""
-    return sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
 
 
 def version_name(timestamp: float) -> str:
@@ -84,24 +85,12 @@ class Catalog:
         """
         self.db_path = Path(db_path)
         self._now = now
-        self._lock = threading.RLock()
-        self.db_path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn: sqlite3.Connection | None = connect(str(self.db_path))
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        with self._transaction() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            if row is not None:
-                self._migrate(db, int(row[0]))
-            for statement in SCHEMA:
-                db.execute(statement)
-            db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('revision', '0')")
-        if trace is not None:
-            self._conn.set_trace_callback(trace)
+        self._db = CatalogDb(self.db_path, trace=trace, connect=connect)
+
+    @property
+    def _conn(self) -> sqlite3.Connection | None:
+        """The open connection (None once closed): for diagnostics and tests."""
+        return self._db.conn
 
     @classmethod
     def open(cls, home_catalog_folder: Path, **kwargs: Any) -> Catalog:
@@ -109,92 +98,25 @@ class Catalog:
         return cls(Path(home_catalog_folder) / "catalog.db", **kwargs)
 
     def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        self._db.close()
 
     # -- plumbing -----------------------------------------------------------------------------
 
-    @staticmethod
-    def _migrate(db: sqlite3.Connection, found: int) -> None:
-        """Bring a database of schema ``found`` up to :data:`SCHEMA_VERSION` (in the open transaction)."""
-        if found > SCHEMA_VERSION:
-            raise RuntimeError(f"the catalog has schema {found}, newer than this program's {SCHEMA_VERSION}")
-        if found == SCHEMA_VERSION:
-            return
-        for version in range(found + 1, SCHEMA_VERSION + 1):
-            for statement in MIGRATIONS.get(version, ()):
-                db.execute(statement)
-        db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
-
-    @contextmanager
-    def _transaction(self, write: bool = True) -> Iterator[sqlite3.Connection]:
-        """One transaction under the lock; any exception rolls everything back."""
-        with self._lock:
-            if self._conn is None:
-                raise RuntimeError("the catalog is closed")
-            db = self._conn
-            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            changes_before = db.total_changes
-            try:
-                yield db
-            except BaseException:
-                if db.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
-                    db.execute("ROLLBACK")
-                raise
-            if write and db.total_changes != changes_before:
-                db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revision'")
-            db.execute("COMMIT")
-
-    @staticmethod
-    def _item_row(db: sqlite3.Connection, rp: RemotePath) -> sqlite3.Row | None:
-        return db.execute(
-            f"SELECT {_ITEM_COLUMNS} FROM items WHERE key_id = ? AND path = ?", (rp.key_id, rp.path)
-        ).fetchone()
+    def _transaction(self, write: bool = True) -> AbstractContextManager[sqlite3.Connection]:
+        return self._db.transaction(write)
 
     def _require(self, db: sqlite3.Connection, rp: RemotePath) -> sqlite3.Row:
-        row = self._item_row(db, rp)
+        row = item_row(db, rp)
         if row is None:
             raise NotFound(f"remote path {rp} not found")
         return row
-
-    @staticmethod
-    def _item_dict(row: sqlite3.Row) -> dict[str, Any]:
-        return {name: row[name] for name in _ITEM_COLUMNS.split(", ")}
-
-    @staticmethod
-    def _version_dict(row: sqlite3.Row) -> dict[str, Any]:
-        result = {name: row[name] for name in _VERSION_COLUMNS.split(", ")}
-        result["manifest"] = json.loads(row["manifest"])
-        return result
-
-    def _next_path_id(self, db: sqlite3.Connection, key_id: str, parent: sqlite3.Row | None) -> str:
-        """Take the parent's (or the key's root) counter until it gives an unused path id."""
-        while True:
-            if parent is None:
-                db.execute("INSERT OR IGNORE INTO roots(key_id, next_child) VALUES (?, 0)", (key_id,))
-                n = db.execute("SELECT next_child FROM roots WHERE key_id = ?", (key_id,)).fetchone()[0]
-                db.execute("UPDATE roots SET next_child = next_child + 1 WHERE key_id = ?", (key_id,))
-                candidate = str(n)
-            else:
-                n = db.execute("SELECT next_child FROM items WHERE id = ?", (parent["id"],)).fetchone()[0]
-                db.execute("UPDATE items SET next_child = next_child + 1 WHERE id = ?", (parent["id"],))
-                candidate = f"{parent['path_id']}/{n}"
-            if not self._path_id_used(db, key_id, candidate):
-                return candidate
-
-    @staticmethod
-    def _path_id_used(db: sqlite3.Connection, key_id: str, path_id: str) -> bool:
-        row = db.execute("SELECT 1 FROM items WHERE key_id = ? AND path_id = ?", (key_id, path_id)).fetchone()
-        return row is not None
 
     def _insert(
         self, db: sqlite3.Connection, rp: RemotePath, kind: str, parent: sqlite3.Row | None, path_id: str | None
     ) -> sqlite3.Row:
         if path_id is None:
-            path_id = self._next_path_id(db, rp.key_id, parent)
-        elif self._path_id_used(db, rp.key_id, path_id):
+            path_id = next_path_id(db, rp.key_id, parent)
+        elif path_id_used(db, rp.key_id, path_id):
             raise InvalidInput(f"path id {path_id} is already used under key {rp.key_id}")
         stamp = self._now()
         db.execute(
@@ -225,7 +147,7 @@ class Catalog:
             check_path_id(force_path_id)
         kind = "dir" if as_folder else "file"
         with self._transaction() as db:
-            existing = self._item_row(db, rp)
+            existing = item_row(db, rp)
             if existing is not None:
                 if not exist_ok:
                     raise InvalidInput(f"remote path {rp} already exists")
@@ -236,10 +158,10 @@ class Catalog:
                 if local_path is not None and existing["local_path"] != local_path:
                     self._set_local_path(db, existing["id"], local_path)
                     existing = self._require(db, rp)
-                return self._item_dict(existing)
+                return item_dict(existing)
             parent: sqlite3.Row | None = None
             for folder in rp.ancestors():
-                row = self._item_row(db, folder)
+                row = item_row(db, folder)
                 if row is None:
                     row = self._insert(db, folder, "dir", parent, None)
                 elif row["type"] != "dir":
@@ -249,7 +171,7 @@ class Catalog:
             if local_path is not None:
                 self._set_local_path(db, row["id"], local_path)
                 row = self._require(db, rp)
-            return self._item_dict(row)
+            return item_dict(row)
 
     @staticmethod
     def _set_local_path(db: sqlite3.Connection, item_id: int, local_path: str) -> None:
@@ -261,20 +183,20 @@ class Catalog:
         """Remember ``local_path`` as the local file or folder of the item at ``rp``; returns the item."""
         with self._transaction() as db:
             self._set_local_path(db, self._require(db, rp)["id"], local_path)
-            return self._item_dict(self._require(db, rp))
+            return item_dict(self._require(db, rp))
 
     def exists(self, rp: RemotePath) -> bool:
         if rp.is_root:
             return True
         with self._transaction(write=False) as db:
-            return self._item_row(db, rp) is not None
+            return item_row(db, rp) is not None
 
     def info(self, rp: RemotePath) -> dict[str, Any]:
         """The item with its versions (oldest first); NotFound for an unknown path."""
         with self._transaction(write=False) as db:
-            item = self._item_dict(self._require(db, rp))
-            item["versions"] = self._versions_of(db, item["id"])
-            item["childs"] = self._has_children(db, item["id"])
+            item = item_dict(self._require(db, rp))
+            item["versions"] = versions_of(db, item["id"])
+            item["childs"] = has_children(db, item["id"])
             return item
 
     def list(
@@ -292,24 +214,24 @@ class Catalog:
                     rows = [top]
                 elif recursive:
                     rows = db.execute(
-                        f"SELECT {_ITEM_COLUMNS} FROM items WHERE key_id = ? AND path > ? AND path < ? ORDER BY path",
+                        f"SELECT {ITEM_COLUMNS} FROM items WHERE key_id = ? AND path > ? AND path < ? ORDER BY path",
                         (rp.key_id, rp.path + "/", rp.path + "0"),  # '0' sorts right after '/'
                     ).fetchall()
                 else:
                     rows = db.execute(
-                        f"SELECT {_ITEM_COLUMNS} FROM items WHERE parent = ? ORDER BY path", (top["id"],)
+                        f"SELECT {ITEM_COLUMNS} FROM items WHERE parent = ? ORDER BY path", (top["id"],)
                     ).fetchall()
             else:
                 key = rp.key_id if rp is not None else key_id
                 where, args = ("WHERE key_id = ?", [key]) if key is not None else ("", [])
                 if not recursive:
                     where += (" AND" if where else "WHERE") + " parent IS NULL"
-                rows = db.execute(f"SELECT {_ITEM_COLUMNS} FROM items {where} ORDER BY key_id, path", args).fetchall()
+                rows = db.execute(f"SELECT {ITEM_COLUMNS} FROM items {where} ORDER BY key_id, path", args).fetchall()
             result = []
             for row in rows:
-                item = self._item_dict(row)
-                item["versions"] = self._versions_of(db, item["id"])
-                item["childs"] = self._has_children(db, item["id"])
+                item = item_dict(row)
+                item["versions"] = versions_of(db, item["id"])
+                item["childs"] = has_children(db, item["id"])
                 result.append(item)
             return result
 
@@ -323,8 +245,8 @@ class Catalog:
         if rp.is_root:
             raise InvalidInput("cannot delete the root of a key")
         with self._transaction() as db:
-            item = self._item_dict(self._require(db, rp))
-            item["versions"] = self._versions_of(db, item["id"])
+            item = item_dict(self._require(db, rp))
+            item["versions"] = versions_of(db, item["id"])
             removed = db.execute(
                 "SELECT COUNT(*) FROM items WHERE key_id = ? AND path > ? AND path < ?",
                 (rp.key_id, rp.path + "/", rp.path + "0"),
@@ -370,16 +292,6 @@ class Catalog:
 
     # -- versions -----------------------------------------------------------------------------
 
-    @staticmethod
-    def _has_children(db: sqlite3.Connection, item_id: int) -> bool:
-        return db.execute("SELECT 1 FROM items WHERE parent = ? LIMIT 1", (item_id,)).fetchone() is not None
-
-    def _versions_of(self, db: sqlite3.Connection, item_id: int) -> builtins.list[dict[str, Any]]:
-        rows = db.execute(
-            f"SELECT {_VERSION_COLUMNS} FROM versions WHERE item = ? ORDER BY created, id", (item_id,)
-        ).fetchall()
-        return [self._version_dict(r) for r in rows]
-
     def add_version(
         self,
         rp: RemotePath,
@@ -418,9 +330,9 @@ class Catalog:
                 self._set_local_path(db, item["id"], local_path)
             self._refresh_size(db, item["id"])
             row = db.execute(
-                f"SELECT {_VERSION_COLUMNS} FROM versions WHERE item = ? AND name = ?", (item["id"], name)
+                f"SELECT {VERSION_COLUMNS} FROM versions WHERE item = ? AND name = ?", (item["id"], name)
             ).fetchone()
-            return self._version_dict(row)
+            return version_dict(row)
 
     def set_version_state(
         self,
@@ -448,13 +360,13 @@ class Catalog:
             if manifest is not None:
                 db.execute("UPDATE versions SET manifest = ? WHERE id = ?", (json.dumps(manifest), row["id"]))
             self._refresh_size(db, item["id"])
-            return self._version_dict(
-                db.execute(f"SELECT {_VERSION_COLUMNS} FROM versions WHERE id = ?", (row["id"],)).fetchone()
+            return version_dict(
+                db.execute(f"SELECT {VERSION_COLUMNS} FROM versions WHERE id = ?", (row["id"],)).fetchone()
             )
 
     def versions(self, rp: RemotePath) -> builtins.list[dict[str, Any]]:
         with self._transaction(write=False) as db:
-            return self._versions_of(db, self._require(db, rp)["id"])
+            return versions_of(db, self._require(db, rp)["id"])
 
     def _refresh_size(self, db: sqlite3.Connection, item_id: int) -> None:
         """A file's size is its latest ready version's size (0 while none is ready)."""

@@ -180,7 +180,7 @@ class NetworkNode:
         # no persistent connection: nothing of the test's client outlives the call
         client = treq.client.HTTPClient(Agent(self.reactor, pool=HTTPConnectionPool(self.reactor, persistent=False)))
         url = f"http://127.0.0.1:{self.record.rest_port}/{path.lstrip('/')}"
-        headers = {"api_secret": engine.secret or ""}
+        headers: dict[bytes | str, bytes | str] = {"api_secret": engine.secret or ""}
         if verb.upper() == "GET":
             d = client.request("GET", url, params=dict(params or {}), headers=headers)
         else:

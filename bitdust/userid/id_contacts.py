@@ -8,28 +8,31 @@ already right, which is the common case on every restart.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 from twisted.internet import defer
 
+from bitdust.crypt.key_registry import KeyRegistry
 from bitdust.main.errors import Conflict
 from bitdust.userid.http_fetch import HttpPost
 from bitdust.userid.id_publish import publish_next_revision
 from bitdust.userid.id_registrator import identity_date
 from bitdust.userid.identity import Identity
+from bitdust.userid.identity_cache import IdentityCache
+from bitdust.userid.local_identity import LocalIdentity
 
 
 @defer.inlineCallbacks
 def update_contacts(
     *,
-    local: Any,
-    keys: Any,
-    cache: Any,
+    local: LocalIdentity,
+    keys: KeyRegistry,
+    cache: IdentityCache,
     http_post: HttpPost,
     run_blocking: Callable[..., defer.Deferred[Any]],
     contacts: Sequence[str],
-) -> Any:
+) -> Generator[defer.Deferred[Any], Any, Identity | None]:
     """Fires with the new Identity when it had to change, or None when the contacts were right."""
     current: Identity | None = local.current
     master = keys.master()

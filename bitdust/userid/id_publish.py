@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
 from twisted.python.failure import Failure
@@ -12,6 +13,11 @@ from bitdust.main.errors import Conflict, RemoteFailure
 from bitdust.userid.http_fetch import HttpPost
 from bitdust.userid.identity import Identity
 from bitdust.userid.idurl import IdUrl
+
+if TYPE_CHECKING:
+    from bitdust.crypt.rsa_key import RsaKey
+    from bitdust.userid.identity_cache import IdentityCache
+    from bitdust.userid.local_identity import LocalIdentity
 
 PUBLISH_TIMEOUT = 15.0
 
@@ -59,10 +65,9 @@ def publish(http_post: HttpPost, identity: Identity, *, timeout: float = PUBLISH
         def failed(failure: Failure) -> tuple[str, str | None]:
             return idurl.server, f"unreachable: {failure.getErrorMessage()}"
 
-        d.addCallbacks(answered, failed)
-        return d
+        return d.addCallbacks(answered, failed)
 
-    def collect(results: list[Any]) -> list[str]:
+    def collect(results: list[tuple[str, str | None]]) -> list[str]:
         problems = {server: reason for server, reason in results if reason is not None}
         if problems:
             conflict = any("(409)" in reason for reason in problems.values())
@@ -75,15 +80,15 @@ def publish(http_post: HttpPost, identity: Identity, *, timeout: float = PUBLISH
 @defer.inlineCallbacks
 def publish_next_revision(
     current: Identity,
-    key: Any,
+    key: RsaKey,
     *,
     http_post: HttpPost,
-    run_blocking: Any,
-    local: Any,
-    cache: Any,
-    before_save: Any = None,
-    **changes: Any,
-) -> Any:
+    run_blocking: Callable[..., defer.Deferred[Any]],
+    local: LocalIdentity,
+    cache: IdentityCache,
+    before_save: Callable[[Identity], None] | None = None,
+    **changes: object,
+) -> Generator[defer.Deferred[Any], Any, Identity]:
     """Our identity with ``changes`` as the next revision: signed (in a worker thread), published on
     every source, then saved here and in our cache. Nothing is saved unless every source accepted.
 

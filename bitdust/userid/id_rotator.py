@@ -9,7 +9,7 @@ healthy, as the seed describes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 import attrs
@@ -57,8 +57,7 @@ def probe(http_get: HttpGet, idurl: IdUrl, public_key: str) -> defer.Deferred[st
         return OURS if document.public_key == public_key else TAKEN
 
     d = http_get(idurl.url, PROBE_TIMEOUT)
-    d.addCallbacks(answered, lambda _f: DOWN)
-    return d
+    return d.addCallbacks(answered, lambda _f: DOWN)
 
 
 def choose_sources(
@@ -93,7 +92,7 @@ def rotate(
     run_blocking: Callable[..., defer.Deferred[Any]],
     min_servers: int,
     force: bool,
-) -> Any:
+) -> Generator[defer.Deferred[Any], Any, Rotation]:
     """Republish our identity on healthy servers; fires with a :class:`Rotation`."""
     current = local.current
     master = keys.master()

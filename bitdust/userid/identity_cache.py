@@ -16,14 +16,8 @@ whose bindings are missing or name another key is not loaded, and is fetched aga
 :meth:`put` and :meth:`store` bind every source: they are for documents this node published
 itself (every source accepted them) and for tests.
 
-**Which document replaces which.** An identity replaces the one we hold only if it is signed by the
-SAME key and carries a HIGHER revision. A different key for a bound IDURL is refused (somebody took
-over a name, or a server lies); an older or equal revision is refused (a replay or a stale server).
-
-Rotation: when a user moves to other identity servers, their new document lists new sources but
-is signed by the same key. The cache keeps one current identity per key, so accepting the newer
-document retires the old one and maps its bound IDURLs to the new primary (:meth:`resolve`); peers
-that still know the user by an old IDURL find the current identity.
+**Which document replaces which**, and how a rotated user's old IDURLs keep finding the current
+identity: see :mod:`bitdust.userid.identity_book`, which holds what the cache believes.
 
 Threads: memory is only touched on the reactor thread. ``put`` and ``forget_memory`` are memory
 only; ``persist`` and ``erase`` are the blocking disk halves; ``store``, ``forget`` and ``fetch`` do
@@ -32,8 +26,9 @@ both, running the disk part (and XML parsing with signature checks) through the 
 Disk writes are chained in order so an older document can never overwrite a newer one.
 ``load`` is blocking and meant to run once at startup, before the cache is shared.
 
-Fetches: every HTTP request takes a slot of :class:`~bitdust.userid.fetch_limits.FetchLimits`
-first, so peers naming creators on servers that never answer hold a bounded number of sockets.
+The files are :mod:`bitdust.userid.identity_files`; the GET of one document with its checks is
+:mod:`bitdust.userid.identity_fetch` (which bounds the sockets peers can make us hold). This class
+wires them to the book: when to fetch, bind, write and erase.
 
 Staleness: a held identity is never re-read on its own. :meth:`refresh` (and :meth:`refresh_if_older`)
 re-fetch it from all its sources when the network gives a reason to think it is old; the pacing
@@ -42,46 +37,42 @@ and bounds that keep peers from driving those fetches live in :mod:`bitdust.user
 
 from __future__ import annotations
 
-import json
-import os
+import builtins
 from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
-import attrs
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from bitdust.crypt.rsa_key import RsaKey
 from bitdust.main.errors import InvalidInput
-from bitdust.main.fileutil import atomic_write
-from bitdust.userid.errors import IdentityError, IdentityFetchError, IdentitySignatureError
-from bitdust.userid.fetch_limits import FetchLimits, Slot
+from bitdust.userid import identity_files
+from bitdust.userid.errors import IdentityFetchError
+from bitdust.userid.fetch_limits import FetchLimits
 from bitdust.userid.http_fetch import HttpGet
 from bitdust.userid.identity import MAX_IDENTITY_SIZE, Identity
+from bitdust.userid.identity_book import ACCEPTED, MAX_ALIAS_HOPS, CachedIdentity, IdentityBook
+from bitdust.userid.identity_fetch import DocumentFetcher, RunBlocking
+from bitdust.userid.identity_files import BINDINGS_SUFFIX, MAX_BINDINGS_FILE
 from bitdust.userid.identity_refresh import IdentityRefresher
 from bitdust.userid.idurl import IdUrl, parse_user_ref
 
-RunBlocking = Callable[..., "defer.Deferred[Any]"]
-MAX_ALIAS_HOPS = 16
-MAX_BINDINGS_FILE = 8 * 1024
-BINDINGS_SUFFIX = ".bound.json"
-
-#: verdicts after which the document is (or already was) the current one for its key
-ACCEPTED = ("new", "newer", "same")
+__all__ = [
+    "CachedIdentity",
+    "ACCEPTED",
+    "BINDINGS_SUFFIX",
+    "MAX_ALIAS_HOPS",
+    "MAX_BINDINGS_FILE",
+    "IdentityCache",
+    "RunBlocking",
+]
 
 
 def _run_inline(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> defer.Deferred[Any]:
     return defer.maybeDeferred(fn, *args, **kwargs)
-
-
-@attrs.define
-class _Entry:
-    identity: Identity
-    fetched: float | None
-    #: the sources whose own server served this key (or that this node published itself)
-    bound: set[IdUrl] = attrs.field(factory=set)
 
 
 class IdentityCache:
@@ -100,52 +91,53 @@ class IdentityCache:
         limits: FetchLimits | None = None,
     ) -> None:
         self.folder = Path(folder)
-        self._http_get = http_get
         self._clock = clock
         self._log = log if log is not None else Logger(namespace="bitdust.userid.identity_cache")
-        self._max_size = max_size
-        self._timeout = timeout
         self._run_blocking = run_blocking if run_blocking is not None else _run_inline
         self.limits = limits if limits is not None else FetchLimits()
-        self._by_source: dict[IdUrl, _Entry] = {}
-        self._by_key: dict[str, _Entry] = {}
-        self._aliases: dict[IdUrl, IdUrl] = {}
+        self._documents = DocumentFetcher(
+            http_get=http_get,
+            clock=clock,
+            limits=self.limits,
+            timeout=timeout,
+            max_size=max_size,
+            run_blocking=self._run_blocking,
+        )
+        self._book = IdentityBook(self._log)
         self._pending: dict[IdUrl, list[defer.Deferred[Identity]]] = {}
         self._writes = defer.DeferredLock()
         #: identity documents fetched over HTTP (one per request, however many waited on it), for packets_stats
         self.fetched = 0
         self.fetch_failures = 0
-        self.fetched_bytes = 0
         self.refresher = IdentityRefresher(self, clock=clock, log=self._log)
+
+    @property
+    def fetched_bytes(self) -> int:
+        """Bytes of every identity document answer received, refused ones included (for packets_stats)."""
+        return self._documents.fetched_bytes
 
     # -- lookups --------------------------------------------------------------------------------
 
     def resolve(self, idurl: IdUrl | str) -> IdUrl:
         """The current IDURL for ``idurl``: itself, or where its owner rotated to."""
-        current = parse_user_ref(idurl)
-        for _ in range(MAX_ALIAS_HOPS):
-            nxt = self._aliases.get(current)
-            if nxt is None:
-                break
-            current = nxt
-        return current
+        return self._book.resolve(idurl)
 
     def get(self, idurl: IdUrl | str) -> Identity | None:
         """The current identity bound to ``idurl`` (an old IDURL of a rotated user works too).
 
         A source a document only claims is not an answer: see the module docstring.
         """
-        entry = self._by_source.get(self.resolve(idurl))
+        entry = self._book.entry(idurl)
         return entry.identity if entry is not None else None
 
     def bound_sources(self, idurl: IdUrl | str) -> tuple[IdUrl, ...]:
         """The sources of the identity known by ``idurl`` that are bound to its key, in document order."""
-        entry = self._by_source.get(self.resolve(idurl))
+        entry = self._book.entry(idurl)
         if entry is None:
             return ()
         return tuple(source for source in entry.identity.sources if source in entry.bound)
 
-    def public_key(self, idurl: IdUrl | str) -> defer.Deferred[Any]:
+    def public_key(self, idurl: IdUrl | str) -> defer.Deferred[RsaKey]:
         """The public RsaKey bound to ``idurl``, fetched from its own server when not held yet.
 
         What the DHT checks record signatures with: a record "from" a user is checked only against
@@ -168,112 +160,20 @@ class IdentityCache:
             return False
 
     def __len__(self) -> int:
-        return len(self._by_key)
+        return len(self._book.by_key)
 
-    def list(self) -> list[dict[str, Any]]:
+    def list(self) -> builtins.list[CachedIdentity]:
         """One row per current identity, for ``identity_cache_list``."""
-        rows = [
-            {
-                "idurl": entry.identity.idurl.url,
-                "global_id": entry.identity.global_id,
-                "revision": entry.identity.revision,
-                "contacts": list(entry.identity.contacts),
-                "fetched": entry.fetched,
-            }
-            for entry in self._by_key.values()
-        ]
-        return sorted(rows, key=lambda row: row["global_id"])
+        return self._book.rows()
 
     def remember_rotation(self, old_idurl: IdUrl | str, new_idurl: IdUrl | str) -> None:
         """Map ``old_idurl`` to ``new_idurl`` (what the rotation code learned some other way)."""
         old, new = parse_user_ref(old_idurl), parse_user_ref(new_idurl)
         if old == new or self.resolve(new) == old:
             raise InvalidInput(f"cannot map {old.url} to {new.url}: that would be a loop")
-        self._aliases[old] = new
+        self._book.aliases[old] = new
 
     # -- accepting ------------------------------------------------------------------------------
-
-    def _judge(self, identity: Identity, bind: frozenset[IdUrl]) -> tuple[str, str]:
-        """``(verdict, reason)``; verdicts: new, newer, same, stale, other-key, unconfirmed, bad-signature."""
-        for source in bind:
-            holder = self._by_source.get(source)
-            if holder is not None and holder.identity.public_key != identity.public_key:
-                return "other-key", f"{source.url} is held by another public key"
-        holder = self._by_key.get(identity.public_key)
-        if holder is None or identity.revision > holder.identity.revision:
-            bound = self._bound_after(holder, identity, bind)
-            if identity.idurl not in bound:
-                return "unconfirmed", (
-                    f"{identity.global_id}: its primary source {identity.idurl.url} has not served this key"
-                )
-        if holder is None:
-            return "new", f"new identity {identity.global_id} revision {identity.revision}"
-        known = holder.identity
-        if identity.revision > known.revision:
-            return "newer", f"{identity.global_id} revision {known.revision} -> {identity.revision}"
-        if identity.revision == known.revision and identity.same_content(known):
-            return "same", f"{identity.global_id} revision {identity.revision} is already known"
-        return "stale", (
-            f"{identity.global_id} revision {identity.revision} is not newer than the known revision {known.revision}"
-        )
-
-    @staticmethod
-    def _bound_after(holder: _Entry | None, identity: Identity, bind: frozenset[IdUrl]) -> set[IdUrl]:
-        """What ``identity`` would have bound: what its key had bound among its sources, plus ``bind``."""
-        sources = set(identity.sources)
-        kept = holder.bound & sources if holder is not None else set()
-        return kept | (bind & sources)
-
-    def _install(self, identity: Identity, fetched: float | None, bound: set[IdUrl]) -> None:
-        entry = _Entry(identity, fetched, bound)
-        old = self._by_key.get(identity.public_key)
-        if old is not None:
-            for source in old.bound:
-                if self._by_source.get(source) is old:
-                    del self._by_source[source]
-                if source not in bound:
-                    self._aliases[source] = identity.idurl
-        for source in bound:
-            self._aliases.pop(source, None)
-            self._by_source[source] = entry
-        self._by_key[identity.public_key] = entry
-
-    def _add_bindings(self, entry: _Entry, bind: frozenset[IdUrl]) -> bool:
-        """Bind ``bind`` (sources of the held document) to its key; True when something new was bound."""
-        added = False
-        for source in bind:
-            if source in entry.identity.sources and source not in entry.bound:
-                entry.bound.add(source)
-                self._aliases.pop(source, None)
-                self._by_source[source] = entry
-                added = True
-        return added
-
-    def _accept(
-        self, identity: Identity, *, verified: bool, fetched: float | None, bind: frozenset[IdUrl]
-    ) -> tuple[str, str, bool]:
-        """``(verdict, reason, changed)``: ``changed`` when what is on disk must be rewritten."""
-        if not verified and not identity.verify():
-            verdict, reason = "bad-signature", f"{identity.global_id}: signature does not verify"
-        else:
-            verdict, reason = self._judge(identity, bind)
-        changed = False
-        if verdict in ("new", "newer"):
-            holder = self._by_key.get(identity.public_key)
-            self._install(identity, fetched, self._bound_after(holder, identity, bind))
-            self._log.debug("identity accepted: {reason}", reason=reason)
-            changed = True
-        elif verdict in ("same", "stale"):
-            # An older or equal revision of the same key still vouches for the source it came from.
-            held = self._by_key[identity.public_key]
-            changed = self._add_bindings(held, bind)
-            if verdict == "same":
-                held.fetched = fetched
-            else:
-                self._log.warn("identity refused ({verdict}): {reason}", verdict=verdict, reason=reason)
-        else:
-            self._log.warn("identity refused ({verdict}): {reason}", verdict=verdict, reason=reason)
-        return verdict, reason, changed
 
     def put(self, identity: Identity) -> bool:
         """Accept ``identity`` into memory, binding EVERY source; True when it is (or already was) current.
@@ -281,7 +181,7 @@ class IdentityCache:
         Only for a document every source has served or accepted (one this node published) and for
         tests; a document from a peer goes through :meth:`offer`, one from a server through :meth:`fetch`.
         """
-        verdict, _reason, _changed = self._accept(
+        verdict, _reason, _changed = self._book.accept(
             identity, verified=False, fetched=self._clock.seconds(), bind=frozenset(identity.sources)
         )
         return verdict in ACCEPTED
@@ -321,118 +221,66 @@ class IdentityCache:
         return d.addCallback(judged)
 
     def _keep(self, identity: Identity, *, verified: bool, bind: frozenset[IdUrl]) -> defer.Deferred[tuple[str, str]]:
-        verdict, reason, changed = self._accept(identity, verified=verified, fetched=self._clock.seconds(), bind=bind)
+        verdict, reason, changed = self._book.accept(
+            identity, verified=verified, fetched=self._clock.seconds(), bind=bind
+        )
         if changed:
-            return self._write(self._by_key[identity.public_key].identity).addCallback(lambda _: (verdict, reason))
+            return self._write(self._book.by_key[identity.public_key].identity).addCallback(lambda _: (verdict, reason))
         return defer.succeed((verdict, reason))
 
     # -- disk -----------------------------------------------------------------------------------
 
     def path_for(self, idurl: IdUrl) -> Path:
         """``<global_id>.xml``: host names cannot hold ``_`` or ``..``, so this is unique and safe."""
-        return self.folder / f"{idurl.global_id}.xml"
+        return identity_files.path_for(self.folder, idurl)
 
     def bindings_path_for(self, idurl: IdUrl) -> Path:
         """``<global_id>.bound.json``: which sources of the document beside it were bound, and to which key."""
-        return self.folder / f"{idurl.global_id}{BINDINGS_SUFFIX}"
+        return identity_files.bindings_path_for(self.folder, idurl)
 
     def persist(self, identity: Identity, bound: Collection[IdUrl] | None = None) -> None:
         """Blocking: write ``identity`` and the sources bound to its key, each file atomically.
 
-        ``bound`` None: every source (what :meth:`put` binds). The document goes first: a crash
-        between the two leaves bindings of an older revision of the same key, still true.
+        ``bound`` None: every source (what :meth:`put` binds).
         """
-        bound = identity.sources if bound is None else bound
-        atomic_write(self.path_for(identity.idurl), identity.to_xml())
-        record = {"publickey": identity.public_key, "bound": sorted(source.url for source in bound)}
-        atomic_write(self.bindings_path_for(identity.idurl), json.dumps(record, sort_keys=True) + "\n")
+        identity_files.persist(self.folder, identity, identity.sources if bound is None else bound)
 
-    def erase(self, idurls: list[IdUrl]) -> None:
+    def erase(self, idurls: builtins.list[IdUrl]) -> None:
         """Blocking: remove the files kept for ``idurls``."""
-        for idurl in idurls:
-            for path in (self.path_for(idurl), self.bindings_path_for(idurl)):
-                try:
-                    path.unlink()
-                except FileNotFoundError:
-                    pass
+        identity_files.erase(self.folder, idurls)
 
     def _write(self, identity: Identity) -> defer.Deferred[None]:
-        def write() -> defer.Deferred[None] | None:
-            current = self._by_key.get(identity.public_key)
+        def write() -> defer.Deferred[None]:
+            current = self._book.by_key.get(identity.public_key)
             if current is None or current.identity.revision > identity.revision:
-                return None  # forgotten or superseded while waiting: never write an older document
+                return defer.succeed(None)  # forgotten or superseded while waiting: never write an older document
             return self._run_blocking(self.persist, identity, frozenset(current.bound))
 
-        d = self._writes.run(write)
+        d: defer.Deferred[None] = self._writes.run(write)
         d.addErrback(self._write_failed, identity)
         return d
 
     def _write_failed(self, failure: Failure, identity: Identity) -> None:
         self._log.failure("could not write identity {global_id}", failure, global_id=identity.global_id)
 
-    def _read_bindings(self, identity: Identity) -> frozenset[IdUrl]:
-        """Blocking: the sources stored as bound to ``identity``'s key; none when missing or for another key."""
-        path = self.bindings_path_for(identity.idurl)
-        try:
-            raw = path.read_bytes()
-            if len(raw) > MAX_BINDINGS_FILE:
-                raise ValueError("too large")
-            record = json.loads(raw)
-            if not isinstance(record, dict) or record.get("publickey") != identity.public_key:
-                raise ValueError("it is for another key")
-            urls = record.get("bound")
-            if not isinstance(urls, list) or not all(isinstance(url, str) for url in urls):
-                raise ValueError("no list of sources")
-        except FileNotFoundError:
-            urls = []
-        except (OSError, ValueError) as exc:
-            self._log.warn("ignoring identity bindings {path}: {error}", path=str(path), error=str(exc))
-            urls = []
-        return frozenset(source for source in identity.sources if source.url in urls)
-
     def load(self) -> int:
         """Blocking: read every stored identity with its bindings; corrupt, misnamed or unbound files are skipped."""
-        found: list[tuple[Identity, float, frozenset[IdUrl]]] = []
         if not self.folder.is_dir():
             return 0
-        for path in sorted(self.folder.glob("*.xml")):
-            if path.name.startswith("."):
-                continue
-            try:
-                data = path.read_bytes()
-                identity = Identity.from_xml(data)
-            except (OSError, IdentityError) as exc:
-                self._log.warn("skipping identity file {path}: {error}", path=str(path), error=str(exc))
-                continue
-            if path.name != f"{identity.global_id}.xml":
-                self._log.warn("skipping identity file {path}: it holds {gid}", path=str(path), gid=identity.global_id)
-                continue
-            found.append((identity, os.stat(path).st_mtime, self._read_bindings(identity)))
+        found = identity_files.read_folder(self.folder, self._log)
         # Oldest revisions first, so a rotated user's newer document retires the older one.
         for identity, mtime, bound in sorted(found, key=lambda item: item[0].revision):
-            verdict, _reason, _changed = self._accept(identity, verified=True, fetched=mtime, bind=bound)
+            verdict, _reason, _changed = self._book.accept(identity, verified=True, fetched=mtime, bind=bound)
             if verdict == "unconfirmed":
                 self._log.info(
                     "not loading {gid}: no record that its own server vouches for it; it is fetched when needed",
                     gid=identity.global_id,
                 )
-        return len(self._by_key)
+        return len(self._book.by_key)
 
-    def forget_memory(self, idurl: IdUrl | str) -> list[IdUrl]:
+    def forget_memory(self, idurl: IdUrl | str) -> builtins.list[IdUrl]:
         """Drop the identity known by ``idurl`` from memory; returns the IDURLs whose files to erase."""
-        entry = self._by_source.get(self.resolve(idurl))
-        if entry is None:
-            return []
-        identity = entry.identity
-        del self._by_key[identity.public_key]
-        for source in entry.bound:
-            if self._by_source.get(source) is entry:
-                del self._by_source[source]
-        gone = list(identity.sources)
-        for old in [old for old in self._aliases if self.resolve(old) in entry.bound]:
-            del self._aliases[old]
-            gone.append(old)
-        return gone
+        return self._book.forget(idurl)
 
     def forget(self, idurl: IdUrl | str) -> defer.Deferred[bool]:
         """Forget the identity known by ``idurl`` in memory and on disk; fires with whether it was known."""
@@ -474,59 +322,20 @@ class IdentityCache:
             self._pending[target].append(waiter)
             return waiter
         self._pending[target] = []
-        d = self._get_document(target)
+        d = self._documents.get(target)
         d.addCallback(self._check_fetched, target)
         d.addBoth(self._fetch_done, target)
         return d
 
-    def _get_document(self, target: IdUrl) -> defer.Deferred[Identity]:
-        """GET, size and status checks, parse (signature included) in a worker; nothing is kept.
-
-        The deadline covers the wait for a fetch slot too.
-        """
-        slots: list[Slot] = []
-
-        def start(slot: Slot) -> defer.Deferred[Any]:
-            slots.append(slot)
-            return defer.maybeDeferred(self._http_get, target.url, self._timeout)
-
-        def release(result: Any) -> Any:
-            for slot in slots:
-                slot.release()
-            return result
-
-        d: defer.Deferred[Any] = self.limits.acquire(target.server)
-        d.addCallback(start)
-        d.addBoth(release)
-        d.addTimeout(self._timeout, self._clock, onTimeoutCancel=lambda _r, t: _timeout_failure(target, t))
-        d.addErrback(_as_fetch_error, target)
-        d.addCallback(self._got_response, target)
-        return d
-
-    def _got_response(self, response: tuple[int, bytes], target: IdUrl) -> defer.Deferred[Identity]:
-        status, body = response
-        self.fetched_bytes += len(body)
-        if status != 200:
-            raise IdentityFetchError(f"{target.url} answered HTTP {status}", reason="http-status", url=target.url)
-        if len(body) > self._max_size:
-            raise IdentityFetchError(
-                f"{target.url} answered {len(body)} bytes, over the {self._max_size} byte limit",
-                reason="too-large",
-                url=target.url,
-            )
-        d = self._run_blocking(Identity.from_xml, body)
-        d.addCallbacks(_lists_target, _bad_document, callbackArgs=(target,), errbackArgs=(target,))
-        return d
-
     def _check_fetched(self, identity: Identity, target: IdUrl) -> Identity | defer.Deferred[Identity]:
-        verdict, reason, changed = self._accept(
+        verdict, reason, changed = self._book.accept(
             identity, verified=True, fetched=self._clock.seconds(), bind=frozenset({target})
         )
         if verdict == "other-key":
             raise IdentityFetchError(f"refused {target.url}: {reason}", reason="key-changed", url=target.url)
         if verdict == "unconfirmed":
             return self._confirm_primary(identity, target)
-        held = self._by_key[identity.public_key]
+        held = self._book.by_key[identity.public_key]
         if changed:
             return self._write(held.identity).addCallback(lambda _: held.identity)
         return held.identity
@@ -548,12 +357,12 @@ class IdentityCache:
                 )
             now = self._clock.seconds()
             bound = frozenset({target, primary})
-            verdict, reason, _changed = self._accept(identity, verified=True, fetched=now, bind=bound)
+            verdict, reason, _changed = self._book.accept(identity, verified=True, fetched=now, bind=bound)
             if verdict not in ACCEPTED and verdict != "stale":
                 raise IdentityFetchError(f"refused {target.url}: {reason}", reason="unconfirmed", url=target.url)
             # What the primary serves may be newer still; it vouches for itself.
-            self._accept(document, verified=True, fetched=now, bind=frozenset({primary}))
-            held = self._by_key[identity.public_key].identity
+            self._book.accept(document, verified=True, fetched=now, bind=frozenset({primary}))
+            held = self._book.by_key[identity.public_key].identity
             return self._write(held).addCallback(lambda _: held)
 
         def failed(failure: Failure) -> Failure:
@@ -561,7 +370,7 @@ class IdentityCache:
             message = f"the identity at {target.url} names {primary.url} as its primary: {failure.getErrorMessage()}"
             return Failure(IdentityFetchError(message, reason="unconfirmed", url=target.url))
 
-        return self._get_document(primary).addErrback(failed).addCallback(compare)
+        return self._documents.get(primary).addErrback(failed).addCallback(compare)
 
     def _fetch_done(self, result: Identity | Failure, target: IdUrl) -> Identity | Failure:
         if isinstance(result, Failure):
@@ -574,36 +383,3 @@ class IdentityCache:
             else:
                 waiter.callback(result)
         return result
-
-
-def _lists_target(identity: Identity, target: IdUrl) -> Identity:
-    if target not in identity.sources:
-        raise IdentityFetchError(
-            f"the identity served at {target.url} does not list that IDURL among its sources",
-            reason="wrong-sources",
-            url=target.url,
-        )
-    return identity
-
-
-def _timeout_failure(target: IdUrl, timeout: float) -> Failure:
-    message = f"{target.url} did not answer within {timeout:g} seconds"
-    return Failure(IdentityFetchError(message, reason="timeout", url=target.url))
-
-
-def _as_fetch_error(failure: Failure, target: IdUrl) -> Failure:
-    if failure.check(IdentityFetchError):
-        return failure
-    message = f"could not fetch {target.url}: {failure.getErrorMessage() or failure.type.__name__}"
-    return Failure(IdentityFetchError(message, reason="network", url=target.url))
-
-
-def _bad_document(failure: Failure, target: IdUrl) -> Failure:
-    if failure.check(IdentitySignatureError):
-        reason = "bad-signature"
-    elif failure.check(IdentityError):
-        reason = "bad-document"
-    else:
-        return failure
-    message = f"refused the identity at {target.url}: {failure.value}"
-    return Failure(IdentityFetchError(message, reason=reason, url=target.url))

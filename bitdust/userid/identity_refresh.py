@@ -22,7 +22,7 @@ a caller's next step is the same whether or not the servers answered.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 from twisted.internet import defer
@@ -134,8 +134,7 @@ class IdentityRefresher:
         )
         fetches = [self._fetch_one(source) for source in sources]
         d = defer.DeferredList(fetches, consumeErrors=True)
-        d.addCallback(lambda _results: self._finished(subject, target, before))
-        return d
+        return d.addCallback(lambda _results: self._finished(subject, target, before))
 
     def refresh_if_older(self, idurl: IdUrl | str, revision: int) -> defer.Deferred[Identity | None]:
         """Refresh when the identity we hold for ``idurl`` has a revision below ``revision``.
@@ -150,7 +149,7 @@ class IdentityRefresher:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _fetch_one(self, source: IdUrl) -> defer.Deferred[Any]:
+    def _fetch_one(self, source: IdUrl) -> defer.Deferred[Identity | None]:
         def failed(failure: Failure) -> None:
             self._log.info("refreshing from {url} failed: {reason}", url=source.url, reason=failure.getErrorMessage())
 

@@ -29,7 +29,7 @@ import json
 import re
 from collections.abc import Callable
 from io import BytesIO
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
@@ -46,6 +46,15 @@ from bitdust.userid.identity_store import IdentityStore, key_id_of
 from bitdust.userid.idurl import IdUrl, check_host, check_port
 
 RunBlocking = Callable[..., "defer.Deferred[Any]"]
+
+
+class Registration(TypedDict):
+    """The ``result`` of a successful registration: where the document is hosted, at which revision."""
+
+    idurl: str
+    revision: int
+
+
 DEFAULT_WEB_PORT = 8084
 """``services/identity-server/web-port`` in the original."""
 
@@ -61,18 +70,25 @@ class _LimitedRequest(Request):
     body_too_large = False
 
     def gotLength(self, length: int | None) -> None:  # noqa: N802 - Twisted hook
-        self.content = BytesIO()
+        self._new_body()
         if length is not None and length > self.max_body:
             self.body_too_large = True
 
     def handleContentChunk(self, data: bytes) -> None:  # noqa: N802 - Twisted hook
         if self.body_too_large:
             return
-        if self.content.tell() + len(data) > self.max_body:
+        if self._body.tell() + len(data) > self.max_body:
             self.body_too_large = True
-            self.content = BytesIO()
+            self._new_body()
             return
-        self.content.write(data)
+        self._body.write(data)
+
+    def _new_body(self) -> None:
+        """An empty body buffer, which is also the request's ``content`` that Twisted reads."""
+        self._body = BytesIO()
+        # twisted.web.http.Request declares ``content = None`` at class level (its own gotLength
+        # assigns a file too), so mypy takes the attribute's type to be None
+        self.content = self._body  # type: ignore[assignment]
 
 
 class IdentityServerResource(Resource):
@@ -201,11 +217,11 @@ class IdentityServerResource(Resource):
         )
         return _error(request, _refusal_status(exc), exc.message)
 
-    def _ended(self, result: Any, address: str) -> Any:
+    def _ended(self, result: object, address: str) -> object:
         self.quotas.end(address)
         return result
 
-    def _register(self, identity: Identity, name: str, address: str) -> defer.Deferred[dict[str, Any]]:
+    def _register(self, identity: Identity, name: str, address: str) -> defer.Deferred[Registration]:
         if identity.name != name:
             raise IdentityError(f"the document is for {identity.name!r}, posted to /{name}.xml")
         mine = self.idurl_for(name)
@@ -214,20 +230,18 @@ class IdentityServerResource(Resource):
                 f"none of the document's sources is {mine.url}: this server hosts only identities that point to it"
             )
         lock = self._locks.setdefault(name, defer.DeferredLock())
-        d = lock.run(self._store_locked, identity, mine, address)
+        d: defer.Deferred[Registration] = lock.run(self._store_locked, identity, mine, address)
         d.addBoth(self._drop_lock, name, lock)
         return d
 
-    def _drop_lock(self, result: Any, name: str, lock: defer.DeferredLock) -> Any:
+    def _drop_lock(self, result: object, name: str, lock: defer.DeferredLock) -> object:
         if self._locks.get(name) is lock and not lock.locked and not lock.waiting:
             del self._locks[name]
         return result
 
-    def _store_locked(
-        self, identity: Identity, mine: IdUrl, address: str
-    ) -> dict[str, Any] | defer.Deferred[dict[str, Any]]:
+    def _store_locked(self, identity: Identity, mine: IdUrl, address: str) -> defer.Deferred[Registration]:
         """Under the name's lock: the registration rules, then the quotas for a new name, then the write."""
-        result = {"idurl": mine.url, "revision": identity.revision}
+        result: Registration = {"idurl": mine.url, "revision": identity.revision}
         key_id = key_id_of(identity.public_key)
         stored = self.store.entry(identity.name)
         if stored is not None:
@@ -235,13 +249,13 @@ class IdentityServerResource(Resource):
                 raise IdentityConflict(f"the name {identity.name!r} is held by another public key")
             if identity.revision > stored.revision:
                 return self._write(identity, mine, result)
-            d = self._stored_identity(identity.name)
-            d.addCallback(self._same_or_conflict, identity, stored.revision, result)
-            return d
+            return self._stored_identity(identity.name).addCallback(
+                self._same_or_conflict, identity, stored.revision, result
+            )
         self.quotas.reserve(identity.name, key_id, address)
         d = self._write(identity, mine, result)
 
-        def released(outcome: Any) -> Any:
+        def released(outcome: object) -> object:
             self.quotas.release(identity.name, stored=not isinstance(outcome, Failure))
             return outcome
 
@@ -255,23 +269,23 @@ class IdentityServerResource(Resource):
 
     @staticmethod
     def _same_or_conflict(
-        stored: Identity | None, identity: Identity, revision: int, result: dict[str, Any]
-    ) -> dict[str, Any]:
+        stored: Identity | None, identity: Identity, revision: int, result: Registration
+    ) -> Registration:
         if stored is not None and identity.same_content(stored):
             return result  # the stored document again: an idempotent 200
         raise IdentityConflict(f"revision {identity.revision} is not higher than the stored revision {revision}")
 
-    def _write(self, identity: Identity, mine: IdUrl, result: dict[str, Any]) -> defer.Deferred[dict[str, Any]]:
+    def _write(self, identity: Identity, mine: IdUrl, result: Registration) -> defer.Deferred[Registration]:
         d = self._run_blocking(self.store.write, identity)
 
-        def written(data: bytes) -> dict[str, Any]:
+        def written(data: bytes) -> Registration:
             self.store.remember(identity, data)
             self._log.info("identity {idurl} stored, revision {revision}", idurl=mine.url, revision=identity.revision)
             return result
 
         return d.addCallback(written)
 
-    def _succeeded(self, result: dict[str, Any], request: Request, gone: list[bool]) -> None:
+    def _succeeded(self, result: Registration, request: Request, gone: list[bool]) -> None:
         if not gone:
             request.write(_body(request, 200, {"status": "OK", "result": result}))
             request.finish()
@@ -326,7 +340,7 @@ def _document(request: Request, data: bytes) -> bytes:
     return data
 
 
-def _body(request: Request, code: int, payload: dict[str, Any]) -> bytes:
+def _body(request: Request, code: int, payload: dict[str, object]) -> bytes:
     data = json.dumps(payload).encode("utf-8")
     request.setResponseCode(code)
     request.setHeader(b"content-type", b"application/json")
@@ -357,7 +371,7 @@ def make_identity_server_site(
     if reactor is None:
         from twisted.internet import reactor as global_reactor
 
-        reactor = global_reactor  # type: ignore[assignment]
+        reactor = cast(IReactorTime, global_reactor)
     resource = IdentityServerResource(
         store,
         host=host,

@@ -98,7 +98,7 @@ class IdUrl:
         return self.url
 
     @classmethod
-    def parse(cls, text: str) -> IdUrl:
+    def parse(cls, text: object) -> IdUrl:
         """Parse an IDURL strictly; InvalidInput with the reason for anything else."""
         if not isinstance(text, str):
             raise InvalidInput(f"invalid IDURL {text!r}: expected a string")

@@ -18,7 +18,7 @@ import shutil
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import attrs
 import zstandard
@@ -33,6 +33,7 @@ from bitdust.storage.codec import tarstream
 from bitdust.storage.codec.errors import BlockUnavailable, CorruptBlock, CorruptFragment
 from bitdust.storage.codec.fragment import Fragment, FragmentId, block_associated_data, pack, unpack
 from bitdust.storage.codec.manifest import BlockInfo, Manifest, Progress
+from bitdust.storage.codec.store import BlockingFragmentSink, BlockingFragmentSource
 
 DEFAULT_BLOCK_SIZE = 4 << 20
 READ_CHUNK = 1 << 20
@@ -47,7 +48,7 @@ def _as_ecc(ecc: EccMap | str) -> EccMap:
     return ecc if isinstance(ecc, EccMap) else eccmap(ecc)
 
 
-def _require_blocking(store: Any, what: str) -> None:
+def _require_blocking(store: object, what: str) -> None:
     if not getattr(store, "blocking", True):
         raise InvalidInput(f"this {what} returns Deferreds: use the *_deferred pipeline, which bridges to the reactor")
 
@@ -66,12 +67,14 @@ class _Uploader:
     path_id: str
     version: str
     block_size: int
-    sink: Any
+    sink: BlockingFragmentSink
     pool: ThreadPoolExecutor
     progress: ProgressCallback | None
     window: int
-    compressor: Any = attrs.field(factory=lambda: zstandard.ZstdCompressor(level=ZSTD_LEVEL).compressobj())
-    source_hash: Any = attrs.field(factory=hashlib.sha256)
+    compressor: zstandard.ZstdCompressionObj = attrs.field(
+        factory=lambda: zstandard.ZstdCompressor(level=ZSTD_LEVEL).compressobj()
+    )
+    source_hash: hashlib._Hash = attrs.field(factory=hashlib.sha256)
     source_size: int = 0
     buffer: bytearray = attrs.field(factory=bytearray)
     pending: collections.deque[Future[BlockInfo]] = attrs.field(factory=collections.deque)
@@ -138,7 +141,7 @@ def upload(
     customer: str,
     path_id: str,
     version: str,
-    sink: Any,
+    sink: BlockingFragmentSink,
     block_size: int = DEFAULT_BLOCK_SIZE,
     progress: ProgressCallback | None = None,
     workers: int = WORKERS,
@@ -209,7 +212,7 @@ class _BlockReader:
     manifest: Manifest
     ecc: EccMap
     data_key: bytes
-    source: Any
+    source: BlockingFragmentSource
     pool: ThreadPoolExecutor
     window: int
     progress: ProgressCallback | None
@@ -293,7 +296,7 @@ class _BlockReader:
 class _HashingReader:
     """Counts and hashes what passes through, so the result can be checked against the manifest."""
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: zstandard.ZstdDecompressionReader) -> None:
         self.stream = stream
         self.hash = hashlib.sha256()
         self.size = 0
@@ -320,7 +323,7 @@ def download(
     manifest: Manifest | str | dict[str, Any],
     *,
     rsa_key: RsaKey,
-    source: Any,
+    source: BlockingFragmentSource,
     destination_path: str | os.PathLike[str],
     progress: ProgressCallback | None = None,
     workers: int = WORKERS,
@@ -341,7 +344,8 @@ def download(
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="codec-down") as pool:
             blocks = _BlockReader(manifest, ecc, data_key, source, pool, workers, progress)
             try:
-                stream = zstandard.ZstdDecompressor().stream_reader(blocks, read_size=READ_CHUNK)
+                # zstandard calls only read() on its source; its stub asks for a whole IO[bytes]
+                stream = zstandard.ZstdDecompressor().stream_reader(cast(IO[bytes], blocks), read_size=READ_CHUNK)
                 output = _HashingReader(stream)
                 if manifest.kind == "file":
                     with open(temp, "xb") as handle:

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeGuard
 
 from bitdust.main.fileutil import atomic_write
 from bitdust.storage.codec.fragment import FragmentId, quote_part
+
+if TYPE_CHECKING:
+    from twisted.internet.defer import Deferred
 
 
 class FragmentSink(Protocol):
@@ -23,7 +26,7 @@ class FragmentSink(Protocol):
 
     blocking: bool
 
-    def put(self, fragment_id: FragmentId, blob: bytes) -> Any:
+    def put(self, fragment_id: FragmentId, blob: bytes) -> Deferred[None] | None:
         """Store ``blob``; returns None, or a Deferred firing when stored (non-blocking stores)."""
 
 
@@ -32,11 +35,39 @@ class FragmentSource(Protocol):
 
     blocking: bool
 
-    def get(self, fragment_id: FragmentId) -> Any:
+    def get(self, fragment_id: FragmentId) -> bytes | None | Deferred[bytes | None]:
         """The blob, or None when absent (a Deferred of either for non-blocking stores)."""
 
-    def positions(self, customer: str, path_id: str, version: str, block: int) -> Any:
+    def positions(self, customer: str, path_id: str, version: str, block: int) -> list[int] | Deferred[list[int]]:
         """Positions believed to hold this block, best first (a Deferred of a list if non-blocking)."""
+
+
+class BlockingFragmentSink(Protocol):
+    """A sink the pipeline's worker threads may call directly: ``put`` returns once stored."""
+
+    blocking: bool
+
+    def put(self, fragment_id: FragmentId, blob: bytes) -> None: ...
+
+
+class BlockingFragmentSource(Protocol):
+    """A source the pipeline's worker threads may call directly: plain values, never Deferreds."""
+
+    blocking: bool
+
+    def get(self, fragment_id: FragmentId) -> bytes | None: ...
+
+    def positions(self, customer: str, path_id: str, version: str, block: int) -> list[int]: ...
+
+
+def is_blocking_sink(sink: FragmentSink) -> TypeGuard[BlockingFragmentSink]:
+    """Whether ``sink`` says it may be called from worker threads (a store without the flag may)."""
+    return bool(getattr(sink, "blocking", True))
+
+
+def is_blocking_source(source: FragmentSource) -> TypeGuard[BlockingFragmentSource]:
+    """Whether ``source`` says it may be called from worker threads (a store without the flag may)."""
+    return bool(getattr(source, "blocking", True))
 
 
 class LocalFragmentStore:
