@@ -21,59 +21,31 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import attrs
 from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from bitdust.main.config_files import OptionFiles, ReadResult
 from bitdust.main.config_options import DEFAULT_OPTIONS, Option, check_key
 from bitdust.main.config_types import ConfigValueError
+from bitdust.main.config_watch import Watcher, WatchHandle
 from bitdust.main.errors import InvalidInput, NotFound
-from bitdust.main.fileutil import atomic_write
 
 #: Event id the engine sends on the event bus for each change heard through ``add_listener``;
 #: its data is :meth:`Config.change_data`.
 CONFIG_CHANGED_EVENT = "config-changed"
 
-#: ``callback(key, new_value, old_value)`` with Python values.
-Watcher = Callable[[str, Any, Any], None]
-
-FILE_MODE = 0o600  # options may hold credentials (an HTTP proxy password); only the owner reads them
-
 #: ``run_blocking(fn, *args)``: run ``fn`` somewhere (a worker thread) and fire with its result.
 RunBlocking = Callable[..., defer.Deferred[Any]]
-
-#: What reading an option's file gave: its text, ``None`` (no file: the default was written), or
-#: the reason it could not be read. ``(read, write_error)``; ``write_error`` is set when the
-#: missing file could not be created.
-ReadResult = tuple[str | OSError | UnicodeDecodeError | None, str | None]
 
 
 def run_inline(fn: Callable[..., Any], *args: Any) -> defer.Deferred[Any]:
     """The ``run_blocking`` of a standalone :class:`Config`: run ``fn`` right here."""
     return defer.maybeDeferred(fn, *args)
-
-
-@attrs.define(eq=False)
-class WatchHandle:
-    """Returned by :meth:`Config.watch`; ``cancel()`` stops the callbacks (calling it twice is fine)."""
-
-    prefix: str
-    callback: Watcher
-    _registry: list[WatchHandle] = attrs.field(repr=False)
-
-    def matches(self, key: str) -> bool:
-        return not self.prefix or key == self.prefix or key.startswith(self.prefix + "/")
-
-    def cancel(self) -> None:
-        if self in self._registry:
-            self._registry.remove(self)
 
 
 def _show(value: Any) -> str:
@@ -112,9 +84,7 @@ class Config:
         # Serializes the worker-thread jobs (set_async writes, registered options' files) so they
         # land in the order they were asked for; settled() waits behind them.
         self._write_lock = defer.DeferredLock()
-        # Files are written from the caller's thread (set) and from worker threads; a default file
-        # is created under this lock only where none exists, so it never replaces a set value.
-        self._file_lock = threading.Lock()
+        self._files = OptionFiles()
         # Options registered after load, waiting for one job that reads their files.
         self._unread: list[Option] = []
         self._batch_depth = 0
@@ -228,20 +198,7 @@ class Config:
         return [self._read_file(option) for option in options]
 
     def _read_file(self, option: Option) -> ReadResult:
-        path = self.path_of(option.key)
-        try:
-            return path.read_text(encoding="utf-8-sig"), None
-        except FileNotFoundError:
-            pass
-        except (OSError, UnicodeDecodeError) as error:
-            return error, None
-        try:
-            with self._file_lock:
-                if not os.path.lexists(path):
-                    atomic_write(path, option.type.serialize(option.default) + "\n", mode=FILE_MODE)
-        except OSError as error:
-            return None, str(error)
-        return None, None
+        return self._files.read_or_create(self.path_of(option.key), option)
 
     def _apply(self, option: Option, result: ReadResult) -> None:
         """Store what :meth:`_read_file` found (reactor thread, or the caller of :meth:`load`)."""
@@ -278,8 +235,7 @@ class Config:
         self._store(option.key, value)
 
     def _write(self, option: Option, value: Any) -> None:
-        with self._file_lock:
-            atomic_write(self.path_of(option.key), option.type.serialize(value) + "\n", mode=FILE_MODE)
+        self._files.write(self.path_of(option.key), option, value)
 
     def _store(self, key: str, value: Any) -> None:
         old = self._values[key]

@@ -172,7 +172,7 @@ def test_a_failed_default_write_is_logged_and_changes_nothing(folder, monkeypatc
     def disk_full(path, data, mode=0o644):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("bitdust.main.config.atomic_write", disk_full)
+    monkeypatch.setattr("bitdust.main.config_files.atomic_write", disk_full)
     config.register(CUSTOMER)
     runner.run_all()
     assert config.get("services/customer/enabled") is True
