@@ -8,7 +8,7 @@ where it is. Enabled flags live in the config (``services/<name>/enabled``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Literal
 
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -151,7 +151,7 @@ class ServiceManager:
         for name in self.names():
             machine = self._machines[name]
             before = machine.state
-            machine.automat("recheck")
+            machine.recheck()
             if machine.state != before:
                 changed.append(name)
         return changed
@@ -199,9 +199,12 @@ class ServiceManager:
             return False
 
     @defer.inlineCallbacks
-    def _run(self, name: str, event: str) -> Any:
+    def _run(self, name: str, event: Literal["start", "stop"]) -> Any:
         machine = self._machines[name]
-        machine.automat(event)
+        if event == "start":
+            machine.start()
+        else:
+            machine.stop()
         state = yield machine.wait_settled()
         return state
 

@@ -362,7 +362,10 @@ class Gateway:
         if out is None:
             self.stats.drop("late-answer")
             return
-        out.automat("ack" if answer.command == commands.ACK else "fail", answer)
+        if answer.command == commands.ACK:
+            out.ack(packet=answer)
+        else:
+            out.fail(packet=answer)
 
     def _find_addressed_otherwise(self, answer: Packet) -> PacketOut | None:
         """An answer to a packet we addressed to another source of the peer, or to an IDURL that has
@@ -434,7 +437,7 @@ class Gateway:
                 return defer.fail(DeliveryFailed(f"packet {packet.packet_id} is already in flight", reason="failed"))
             self.outgoing[key] = out
         result = out.result
-        out.automat("run")
+        out.run()
         return result
 
     def reply(self, to: Packet, command: str, payload: bytes, *, remember: bool = True) -> None:
@@ -539,7 +542,7 @@ class Gateway:
         """Cancel everything in flight; the engine is going down."""
         self.stopped = True
         for out in list(self.outgoing.values()):
-            out.automat("cancel")
+            out.cancel()
         self.outgoing.clear()
 
     def packets_json(self) -> list[dict[str, Any]]:

@@ -52,10 +52,11 @@ def test_edge_table_covers_every_edge_of_the_source() -> None:
 def test_every_edge(gate_class: type, clock: task.Clock, state, answers, event, new, actions) -> None:
     gate = make(gate_class, clock, answers=answers)
     gate.state = state
-    gate.automat(event, "arg", key="value")
+    payload = {name: f"{name} value" for name in gate.PAYLOADS.get(event, ())}
+    gate.automat(event, **payload)
     assert gate.state == new
     assert gate.calls == actions
-    assert all(args == ("arg",) and kwargs == {"key": "value"} for _name, args, kwargs in gate.call_args)
+    assert all(args == () and kwargs == payload for _name, args, kwargs in gate.call_args)
 
 
 def test_initial_state_and_identity(gate_class: type, clock: task.Clock) -> None:
@@ -100,7 +101,7 @@ def test_declared_event_without_transition_is_ignored(gate_class: type, clock: t
     changes = []
     gate.add_state_changed_callback(lambda *args: changes.append(args))
     gate.automat("close")
-    gate.automat("closed-reached")
+    gate.automat("closed-reached", why="no reason")
     assert gate.state == "CLOSED"
     assert gate.calls == [] and changes == []
     assert [(t.event, t.from_state, t.to_state) for t in gate.history] == [
@@ -159,22 +160,23 @@ def test_queued_events_keep_their_order(gate_class: type, clock: task.Clock) -> 
 
     def start_motor(self: Any) -> None:
         self.automat("close")
-        self.automat("closed-reached", "why")
+        self.automat("closed-reached", why="why")
 
     gate.hooks["do_start_motor"] = start_motor
     gate.automat("open")
     assert gate.state == "CLOSED"
     assert [t.event for t in gate.history] == ["open", "close", "closed-reached"]
-    assert gate.call_args[-1] == ("do_light_off", ("why",), {})
+    assert gate.call_args[-1] == ("do_light_off", (), {"why": "why"})
 
 
 def test_event_is_queued_on_the_clock(gate_class: type, clock: task.Clock) -> None:
     gate = make(gate_class, clock)
-    gate.event("lock", "by", who="me")
-    assert gate.state == "CLOSED" and gate.calls == []
+    gate.state = "CLOSING"
+    gate.event("closed-reached", why="me")
+    assert gate.state == "CLOSING" and gate.calls == []
     clock.advance(0)
-    assert gate.state == "LOCKED"
-    assert gate.call_args == [("do_lock", ("by",), {"who": "me"})]
+    assert gate.state == "CLOSED"
+    assert gate.call_args == [("do_stop_motor", (), {"why": "me"}), ("do_light_off", (), {"why": "me"})]
     assert clock.getDelayedCalls() == []
 
 
@@ -219,7 +221,7 @@ def test_shared_timer_keeps_its_rhythm_across_its_states(gate_class: type, clock
     clock.advance(1)  # t=6.5: next tick of the same rhythm
     assert gate.calls.count("do_beep") == 3
     assert gate.history[-1] == Transition(6.5, "timer-2sec", "CLOSING", "CLOSING")
-    gate.automat("closed-reached")
+    gate.automat("closed-reached", why="done")
     assert _pending_timers(clock) == []
 
 
@@ -411,4 +413,4 @@ def test_to_json_and_info(gate_class: type, clock: task.Clock, registry) -> None
 
 def test_base_class_has_no_dispatch(clock: task.Clock) -> None:
     with pytest.raises(NotImplementedError):
-        Automat(clock=clock).A("anything")
+        Automat(clock=clock).A("anything", {})
