@@ -1,6 +1,8 @@
 """The front matter of a machine source: the ``---`` block of ``key: value`` lines above the diagram.
 
-Plain keys (``name``, ``module``, ``class``, ``failure_state``) take one value. Nested keys take
+Plain keys (``name``, ``module``, ``class``, ``failure_state``) take one value; ``deadlines:``
+takes a list, ``[attempt-timeout, retry]``: the events the machine sends itself with
+``start_deadline`` (they carry nothing, and callers get no method for them). Nested keys take
 indented entries, one a line:
 
 - ``timers:`` ``timer-30sec: 30`` (the period in seconds, which must agree with the name);
@@ -22,18 +24,19 @@ from pathlib import Path
 import attrs
 
 from bitdust.automats.errors import AutomatSourceError
-from bitdust.automats.mermaid import STATE_NAME
+from bitdust.automats.mermaid import EVENT_NAME, STATE_NAME
 
 MACHINE_NAME = re.compile(r"[a-z][a-z0-9]*(?:[_-][a-z0-9]+)*")
 MODULE_NAME = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*")
 CLASS_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")
 TIMER_NAME = re.compile(r"timer-(?P<count>[0-9]+)(?P<unit>ms|sec|min|hour)")
 TIMER_UNITS = {"ms": 0.001, "sec": 1.0, "min": 60.0, "hour": 3600.0}
+EVENT_LIST = re.compile(rf"\[\s*(?:{EVENT_NAME.pattern}\s*(?:,\s*{EVENT_NAME.pattern}\s*)*)?\]")
 
 REQUIRED_KEYS = ("name", "module", "class")
 # The front matter keys whose entries are the indented lines below them.
 NESTED_KEYS = ("timers", "untestable", "imports", "events", "ignore")
-KNOWN_KEYS = (*REQUIRED_KEYS, "failure_state", *NESTED_KEYS)
+KNOWN_KEYS = (*REQUIRED_KEYS, "failure_state", "deadlines", *NESTED_KEYS)
 _ENTRY = {
     "timers": "timer-event: seconds",
     "untestable": "SOURCE -> TARGET on event: reason",
@@ -138,6 +141,7 @@ def _check_key(path: Path, lineno: int, key: str, value: str) -> None:
         "module": (MODULE_NAME, "a dotted module path like 'bitdust.main.initializer'"),
         "class": (CLASS_NAME, "a CapWords class name"),
         "failure_state": (STATE_NAME, "an UPPER_SNAKE state"),
+        "deadlines": (EVENT_LIST, "a list of events like [retry, attempt-timeout]"),
     }[key]
     if not pattern.fullmatch(value):
         raise AutomatSourceError(path, lineno, f"bad {key} {value!r}: expected {what}")

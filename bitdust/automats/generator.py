@@ -156,10 +156,10 @@ def _state_sets(entries: list[tuple[str, Sequence[str]]]) -> list[str]:
 
 
 def _event_methods(source: MachineSource) -> list[str]:
-    """One typed method per event a caller sends (timers are sent by the clock, not by callers)."""
+    """One typed method per event a caller sends (timers and deadlines are sent by the clock)."""
     lines: list[str] = []
     for event in source.events:
-        if event in source.timer_events:
+        if event in source.timer_events or event in source.deadlines:
             continue
         fields = source.payload(event)
         params = ", *" + "".join(f", {field.name}: {field.type}" for field in fields) if fields else ""
@@ -231,6 +231,7 @@ def generate(source: MachineSource) -> str:
         *_assign("PAYLOADS", _payloads(source)),
         *_assign("EDGE_STATES", _state_sets(edge_states)),
         *_assign("IGNORED", _state_sets(ignored)),
+        *_assign("DEADLINES", _frozenset(source.deadlines, _INDENT)),
         *_event_methods(source),
         *_declarations(source),
         "",

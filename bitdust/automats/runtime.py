@@ -85,6 +85,8 @@ class Automat:
     # A class without EDGE_STATES (a hand-written dispatch) decides everything in A() itself.
     EDGE_STATES: Mapping[str, frozenset[str]] | None = None
     IGNORED: Mapping[str, frozenset[str]] = types.MappingProxyType({})
+    # The events start_deadline may send; None (a hand-written dispatch) allows any.
+    DEADLINES: frozenset[str] | None = None
 
     def __init__(
         self,
@@ -304,6 +306,8 @@ class Automat:
         Declared timers have a fixed period in the source; this is for the per-instance ones (a
         packet's own ack timeout, a user's ping timeout). Starting it again restarts it.
         """
+        if self.DEADLINES is not None and event not in self.DEADLINES:
+            raise ValueError(f"{self.id}: {event!r} is not one of the deadlines of {self.SOURCE}")
         if self.destroyed:
             return
         self._cancel_deadline(event)

@@ -55,6 +55,8 @@ class MachineSource:
     payloads: tuple[tuple[str, tuple[Field, ...]], ...] = ()
     # Events each state may drop silently ('*': every state), from 'ignore:'.
     ignore: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Events the machine sends itself with start_deadline, from 'deadlines:'.
+    deadlines: tuple[str, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -172,7 +174,11 @@ def parse_text(text: str, path: str | Path) -> MachineSource:
         imports=tuple(_check_import(path, statement, lineno) for statement, lineno in front.imports),
         payloads=_resolve_payloads(path, edges, front.events, set(front.timers)),
         ignore=_resolve_ignore(path, states, edges, front.ignore),
+        deadlines=_resolve_deadlines(path, edges, keys.get("deadlines"), key_lines.get("deadlines", 1)),
     )
+    for event in source.deadlines:
+        if source.payload(event):
+            raise AutomatSourceError(path, key_lines["deadlines"], f"deadline {event} is sent by the clock: no payload")
     _check_event_methods(source, key_lines.get("events", 1))
     _check_parameters(source, key_lines.get("events", 1))
     return source
@@ -235,10 +241,25 @@ def _resolve_ignore(
     return tuple(found.items())
 
 
+def _resolve_deadlines(path: Path, edges: tuple[Edge, ...], text: str | None, lineno: int) -> tuple[str, ...]:
+    if text is None:
+        return ()
+    listed = tuple(item.strip() for item in text.strip()[1:-1].split(",") if item.strip())
+    events = {edge.event for edge in edges}
+    for event in listed:
+        if event not in events or event.startswith("timer-"):
+            raise AutomatSourceError(path, lineno, f"deadline {event!r} is not a (non-timer) event of the diagram")
+    if len(set(listed)) != len(listed):
+        raise AutomatSourceError(path, lineno, "a deadline is listed twice")
+    return listed
+
+
 def _check_event_methods(source: MachineSource, lineno: int) -> None:
     """An event's method must not hide what every machine has (``state``, ``destroy`` ...)."""
     taken = reserved_names()
     for event in source.events:
+        if event in source.timer_events or event in source.deadlines:
+            continue  # sent by the clock: no method
         if method_name(event) in taken or method_name(event) in (*source.actions, *source.conditions):
             raise AutomatSourceError(
                 source.path, lineno, f"event {event}: its method {method_name(event)}() would hide a machine attribute"

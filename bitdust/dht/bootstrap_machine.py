@@ -74,6 +74,12 @@ class DhtBootstrapMachine(Automat):
         "stop": frozenset({"IDLE", "JOINED", "JOINING", "NO_SEEDS", "RETRY_WAIT"}),
     }
     IGNORED = {}
+    DEADLINES = frozenset(
+        {
+            "recheck",
+            "retry",
+        }
+    )
 
     def join(self, *, seeds: list[tuple[str, int]]) -> None:
         """Send ``join`` with its payload."""
@@ -82,14 +88,6 @@ class DhtBootstrapMachine(Automat):
     def seeds_answered(self, *, answers: dict[tuple[str, int], Contact | None]) -> None:
         """Send ``seeds-answered`` with its payload."""
         self.automat("seeds-answered", answers=answers)
-
-    def retry(self) -> None:
-        """Send ``retry``."""
-        self.automat("retry")
-
-    def recheck(self) -> None:
-        """Send ``recheck``."""
-        self.automat("recheck")
 
     def seeds_rechecked(self, *, answers: dict[tuple[str, int], Contact | None]) -> None:
         """Send ``seeds-rechecked`` with its payload."""

@@ -72,6 +72,7 @@ class InitializerMachine(Automat):
         "interfaces-failed": frozenset({"INTERFACES"}),
     }
     IGNORED = {}
+    DEADLINES = frozenset()
 
     def run(self) -> None:
         """Send ``run``."""

@@ -71,7 +71,10 @@ class ServiceStateMachine(Automat):
         "stop-failed": frozenset({"STOPPING"}),
         "recheck": frozenset({"DEPENDS_OFF", "FAILED", "NOT_INSTALLED", "OFF"}),
     }
-    IGNORED = {}
+    IGNORED = {
+        "recheck": frozenset({"ON", "STARTING", "STOPPING"}),
+    }
+    DEADLINES = frozenset()
 
     def start(self) -> None:
         """Send ``start``."""

@@ -59,6 +59,7 @@ class ShutdownerMachine(Automat):
         "interfaces-stopped": frozenset({"INTERFACES_STOP"}),
     }
     IGNORED = {}
+    DEADLINES = frozenset()
 
     def stop(self, *, restart: bool) -> None:
         """Send ``stop`` with its payload."""

@@ -56,7 +56,16 @@ class ContactStatusMachine(Automat):
         "went-offline": frozenset({"CONNECTED", "PING"}),
         "connection-lost": frozenset({"CONNECTED"}),
     }
-    IGNORED = {}
+    IGNORED = {
+        "inbox-packet": frozenset({"CONNECTED"}),
+        "check": frozenset({"PING"}),
+        "ping-ok": frozenset({"CONNECTED", "OFFLINE"}),
+        "ping-failed": frozenset({"CONNECTED", "OFFLINE"}),
+        "outbox-failed": frozenset({"OFFLINE"}),
+        "went-offline": frozenset({"OFFLINE"}),
+        "connection-lost": frozenset({"OFFLINE", "PING"}),
+    }
+    DEADLINES = frozenset()
 
     def inbox_packet(self) -> None:
         """Send ``inbox-packet``."""

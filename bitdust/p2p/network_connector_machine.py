@@ -60,6 +60,7 @@ class NetworkConnectorMachine(Automat):
         "timer-30sec": frozenset({"DISCONNECTED"}),
     }
     IGNORED = {}
+    DEADLINES = frozenset()
 
     def init(self) -> None:
         """Send ``init``."""

@@ -77,8 +77,7 @@ class PacketOut(PacketOutMachine):
         self.add_state_changed_callback(self._check_settled)
 
     @property
-    def attempt_slice(self) -> float:
-        """The share of ``timeout`` each attempt gets."""
+    def attempt_timeout(self) -> float:
         return self.timeout / (1 + self.retries)
 
     # -- conditions ---------------------------------------------------------------------------
@@ -146,7 +145,7 @@ class PacketOut(PacketOutMachine):
         d.addCallbacks(refreshed, failed)
 
     def do_wait_attempt(self) -> None:
-        remaining = self.attempt_started + self.attempt_slice - self.clock.seconds()
+        remaining = self.attempt_started + self.attempt_timeout - self.clock.seconds()
         self.start_deadline("attempt-timeout", remaining)
 
     def do_report_done(self, *, packet: Packet | None = None) -> None:

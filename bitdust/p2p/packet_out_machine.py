@@ -89,6 +89,11 @@ class PacketOutMachine(Automat):
         "cancel": frozenset({"ACK_WAIT", "AT_STARTUP", "PREPARE", "REFRESH", "RETRY_WAIT", "SENDING"}),
     }
     IGNORED = {}
+    DEADLINES = frozenset(
+        {
+            "attempt-timeout",
+        }
+    )
 
     def run(self) -> None:
         """Send ``run``."""
@@ -117,10 +122,6 @@ class PacketOutMachine(Automat):
     def fail(self, *, packet: Packet) -> None:
         """Send ``fail`` with its payload."""
         self.automat("fail", packet=packet)
-
-    def attempt_timeout(self) -> None:
-        """Send ``attempt-timeout``."""
-        self.automat("attempt-timeout")
 
     def refreshed(self) -> None:
         """Send ``refreshed``."""

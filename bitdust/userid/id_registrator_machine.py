@@ -73,6 +73,7 @@ class IdRegistratorMachine(Automat):
         "save-failed": frozenset({"SAVE"}),
     }
     IGNORED = {}
+    DEADLINES = frozenset()
 
     def start(self) -> None:
         """Send ``start``."""
