@@ -14,7 +14,7 @@ from bitdust.automats.registry import STRICT_ENVIRONMENT
 os.environ[STRICT_ENVIRONMENT] = "1"
 
 # Records every machine transition; fails a whole unit-suite run that leaves a diagram edge untaken.
-pytest_plugins = ["tests.automats.edge_plugin"]
+pytest_plugins = ["tests.automats.edge_plugin", "tests.automats.strict_plugin"]
 
 # Unit tests are deterministic: hypothesis draws the same examples on every run and machine
 # (a failure it finds is reproducible, and a lucky draw cannot make CI red or green by chance).

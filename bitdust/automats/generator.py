@@ -111,7 +111,6 @@ def _decide(source: MachineSource, event: str, tree: decision.Tree, indent: str)
     return [*lines, f"{indent}else:", *_decide(source, event, second, inner)]
 
 
-
 def _dispatch(source: MachineSource) -> list[str]:
     by_state: dict[str, dict[str, list[Edge]]] = {}
     for edge in source.edges:

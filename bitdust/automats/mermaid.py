@@ -173,4 +173,3 @@ def _parse_label(path: Path, lineno: int, label: str) -> tuple[str, Expr | None,
             if not ACTION_NAME.fullmatch(action):
                 raise AutomatSourceError(path, lineno, f"bad action name {action!r}: actions are do_* names")
     return event, condition, actions
-

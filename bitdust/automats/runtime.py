@@ -31,6 +31,7 @@ StateChangedCallback = Callable[["Automat", str, str, str], object]
 # The named values one event carries; the generated typed event methods are what type them.
 Payload = Mapping[str, object]
 TransitionObserver = Callable[["Automat", "Transition", bool], object]
+UnexpectedObserver = Callable[["Automat", str], object]
 
 # Instrumentation, not behaviour: the unit suite's edge-coverage plugin (tests/automats/edge_plugin.py)
 # sees every processed event of every machine here, whoever built the machine. Engines never add one,
@@ -51,6 +52,23 @@ def add_transition_observer(observer: TransitionObserver) -> None:
 def remove_transition_observer(observer: TransitionObserver) -> None:
     if observer in _transition_observers:
         _transition_observers.remove(observer)
+
+
+# Instrumentation too: the test suite's strict-events plugin (tests/automats/strict_plugin.py) fails
+# a test whose machines met an unexpected event, even when the error it raised was swallowed by a
+# Deferred's errback chain on the way.
+_unexpected_observers: list[UnexpectedObserver] = []
+
+
+def add_unexpected_observer(observer: UnexpectedObserver) -> None:
+    """Call ``observer(automat, event)`` for every unexpected event, strict or not, before it raises."""
+    if observer not in _unexpected_observers:
+        _unexpected_observers.append(observer)
+
+
+def remove_unexpected_observer(observer: UnexpectedObserver) -> None:
+    if observer in _unexpected_observers:
+        _unexpected_observers.remove(observer)
 
 
 @attrs.frozen
@@ -234,6 +252,8 @@ class Automat:
         A bug in a caller or a gap in the diagram: strict mode (the tests) raises; otherwise it is
         logged with the machine, the state and the event, counted, and dropped.
         """
+        for observer in list(_unexpected_observers):
+            observer(self, event)
         if self.strict:
             raise UnexpectedEventError(self.id, event, self.state)
         self.unexpected_events += 1

@@ -113,9 +113,7 @@ class MachineSource:
         if name.startswith("do_"):
             return unique(edge.event for edge in self.edges if name in edge.actions)
         return unique(
-            edge.event
-            for edge in self.edges
-            if edge.condition is not None and name in conditions.names(edge.condition)
+            edge.event for edge in self.edges if edge.condition is not None and name in conditions.names(edge.condition)
         )
 
     def parameters(self, name: str) -> tuple[Parameter, ...]:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-import pytest
 from twisted.internet import task
 
 from bitdust.automats import conditions
@@ -45,6 +45,7 @@ def running_timers(clock: task.Clock) -> set[str]:
     return {call.args[0] for call in clock.getDelayedCalls() if call.active()}
 
 
+@pytest.mark.unexpected_events
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(start=st.sampled_from(SOURCE.states), steps=st.lists(step, max_size=40))
 def test_random_sequences(gate_class: type, start: str, steps: list[tuple[str, Any, list[bool]]]) -> None:

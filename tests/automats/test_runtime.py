@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from twisted.internet import task
 
-from bitdust.automats.errors import UnknownEventError
+from bitdust.automats.errors import PayloadError, UnexpectedEventError, UnknownEventError
 from bitdust.automats.registry import AutomatRegistry
 from bitdust.automats.runtime import Automat, Transition
 from bitdust.automats.source import parse_source
@@ -414,3 +414,71 @@ def test_to_json_and_info(gate_class: type, clock: task.Clock, registry) -> None
 def test_base_class_has_no_dispatch(clock: task.Clock) -> None:
     with pytest.raises(NotImplementedError):
         Automat(clock=clock).A("anything", {})
+
+
+# -- the ignore policy and payloads -------------------------------------------------------------
+
+
+@pytest.mark.unexpected_events
+def test_undeclared_unexpected_event_raises_in_strict_mode(gate_class: type, clock: task.Clock) -> None:
+    # CLOSED has no transition on unlock, and gate.md does not list it under 'ignore:' for CLOSED.
+    gate = make(gate_class, clock)
+    assert gate.strict is True
+    with pytest.raises(UnexpectedEventError, match="gate: unexpected event 'unlock' in state CLOSED"):
+        gate.automat("unlock")
+    assert gate.state == "CLOSED" and gate.calls == [] and gate.asked == []
+
+
+@pytest.mark.unexpected_events
+def test_undeclared_unexpected_event_is_logged_and_dropped_when_not_strict(gate_class: type, clock: task.Clock) -> None:
+    capture = LogCapture()
+    registry = AutomatRegistry(strict=False)
+    gate = make(gate_class, clock, registry=registry, log=capture.logger)
+    gate.automat("unlock")
+    assert gate.state == "CLOSED" and gate.calls == [] and gate.asked == []
+    assert gate.unexpected_events == 1 and registry.unexpected_events == 1
+    [error] = [e for e in capture.events if e["log_level"].name == "error"]
+    assert (error["machine"], error["automat"], error["state"], error["event"]) == ("gate", "gate", "CLOSED", "unlock")
+    gate.automat("lock")  # the machine goes on
+    assert gate.state == "LOCKED"
+
+
+def test_declared_ignores_are_silent_in_strict_mode(gate_class: type, clock: task.Clock) -> None:
+    capture = LogCapture()
+    gate = make(gate_class, clock, log=capture.logger)
+    assert gate.strict is True
+    gate.automat("close")  # 'ignore:' CLOSED: [close, closed-reached]
+    gate.automat("closed-reached", why="already")
+    assert gate.state == "CLOSED" and gate.unexpected_events == 0
+    assert capture.formats("error") == [] and capture.formats("warn") == []
+
+
+def test_a_payload_other_than_the_declared_one_raises(gate_class: type, clock: task.Clock) -> None:
+    gate = make(gate_class, clock, registry=AutomatRegistry(strict=False))
+    with pytest.raises(PayloadError, match="event 'closed-reached' carries why, got nothing"):
+        gate.automat("closed-reached")
+    with pytest.raises(PayloadError, match="event 'open' carries nothing, got why"):
+        gate.automat("open", why="because")
+    with pytest.raises(PayloadError):
+        gate.event("closed-reached", reason="misspelt")
+    assert gate.history == [] and clock.getDelayedCalls() == []
+
+
+def test_typed_event_methods_send_their_event_with_its_payload(gate_class: type, clock: task.Clock) -> None:
+    gate = make(gate_class, clock, answers={"is_powered": True})
+    gate.open()
+    gate.close()
+    gate.closed_reached(why="typed")
+    assert gate.state == "CLOSED"
+    assert gate.call_args[-1] == ("do_light_off", (), {"why": "typed"})
+    with pytest.raises(TypeError):
+        gate.closed_reached("positional")
+    # timers are sent by the clock: no method for them
+    assert not hasattr(gate, "timer_2sec") and not hasattr(gate, "timer_500ms")
+
+
+def test_a_deadline_the_source_does_not_declare_is_refused(gate_class: type, clock: task.Clock) -> None:
+    gate = make(gate_class, clock)
+    with pytest.raises(ValueError, match="'open' is not one of the deadlines of automats/gate.md"):
+        gate.start_deadline("open", 1.0)
+    assert clock.getDelayedCalls() == []
