@@ -73,8 +73,13 @@ def _timers(source: MachineSource) -> list[str]:
 
 
 def _args(source: MachineSource, event: str) -> str:
-    """The call arguments of an action or condition on ``event``: the event's fields, by name."""
-    return "(" + ", ".join(f"{field.name}=payload[{_q(field.name)}]" for field in source.payload(event)) + ")"
+    """The call arguments of an action or condition on ``event``: the event's fields, by name.
+
+    The payload mapping holds plain objects; the typed event method that queued them is what
+    guarantees their types, so each is cast back to its declared type here.
+    """
+    fields = source.payload(event)
+    return "(" + ", ".join(f"{f.name}=cast({_q(f.type)}, payload[{_q(f.name)}])" for f in fields) + ")"
 
 
 def _body(source: MachineSource, edge: Edge, indent: str) -> list[str]:
@@ -144,7 +149,7 @@ def _payloads(source: MachineSource) -> list[str]:
     return [*lines, f"{_INDENT}}}"]
 
 
-def _state_sets(entries: list[tuple[str, Sequence[str]]]) -> list[str]:
+def _state_sets(entries: Sequence[tuple[str, Sequence[str]]]) -> list[str]:
     if not entries:
         return ["{}"]
     lines = ["{"]
@@ -190,10 +195,14 @@ def _declarations(source: MachineSource) -> list[str]:
 
 
 def _header_imports(source: MachineSource) -> list[str]:
-    typing_names = "TYPE_CHECKING" if (source.actions or source.conditions or source.imports) else None
+    names = []
+    if source.actions or source.conditions or source.imports:
+        names.append("TYPE_CHECKING")
+    if any(fields for _event, fields in source.payloads):
+        names.append("cast")
     lines = ["from __future__ import annotations", ""]
-    if typing_names:
-        lines += [f"from typing import {typing_names}", ""]
+    if names:
+        lines += [f"from typing import {', '.join(names)}", ""]
     lines += ["from bitdust.automats.runtime import Automat, Payload"]
     if source.imports:
         lines += ["", "if TYPE_CHECKING:", *(f"{_INDENT}{statement}" for statement in source.imports)]

@@ -7,6 +7,7 @@ machines, finds them by index or name, and relays every state change to its list
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
@@ -61,11 +62,11 @@ class AutomatRegistry:
     def get(self, index: int) -> Automat | None:
         return self._automats.get(index)
 
-    def list(self) -> list[Automat]:
+    def list(self) -> builtins.list[Automat]:
         """Live machines ordered by index (the order they were created)."""
         return [self._automats[index] for index in sorted(self._automats)]
 
-    def find(self, name: str) -> list[Automat]:
+    def find(self, name: str) -> builtins.list[Automat]:
         """Live machines of the machine type ``name``, ordered by index."""
         return [automat for automat in self.list() if automat.name == name]
 

@@ -8,7 +8,7 @@ keyword-only parameters declared below for the type checker.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from bitdust.automats.runtime import Automat, Payload
 
@@ -115,55 +115,55 @@ class DhtBootstrapMachine(Automat):
         """Fire the first transition from the current state on ``event`` whose condition holds."""
         if self.state == "IDLE":
             if event == "join":
-                if self.is_seed_given(seeds=payload["seeds"]):
+                if self.is_seed_given(seeds=cast("list[tuple[str, int]]", payload["seeds"])):
                     # IDLE --> JOINING : join [is_seed_given] / do_remember_seeds, do_ping_seeds
                     self.state = "JOINING"
-                    self.do_remember_seeds(seeds=payload["seeds"])
-                    self.do_ping_seeds(seeds=payload["seeds"])
+                    self.do_remember_seeds(seeds=cast("list[tuple[str, int]]", payload["seeds"]))
+                    self.do_ping_seeds(seeds=cast("list[tuple[str, int]]", payload["seeds"]))
                 else:
                     # IDLE --> NO_SEEDS : join [!is_seed_given] / do_remember_seeds
                     self.state = "NO_SEEDS"
-                    self.do_remember_seeds(seeds=payload["seeds"])
+                    self.do_remember_seeds(seeds=cast("list[tuple[str, int]]", payload["seeds"]))
             elif event == "stop":
                 self.state = "STOPPED"
                 self.do_stop()
         elif self.state == "NO_SEEDS":
             if event == "join":
-                if self.is_seed_given(seeds=payload["seeds"]):
+                if self.is_seed_given(seeds=cast("list[tuple[str, int]]", payload["seeds"])):
                     # NO_SEEDS --> JOINING : join [is_seed_given] / do_remember_seeds, do_ping_seeds
                     self.state = "JOINING"
-                    self.do_remember_seeds(seeds=payload["seeds"])
-                    self.do_ping_seeds(seeds=payload["seeds"])
+                    self.do_remember_seeds(seeds=cast("list[tuple[str, int]]", payload["seeds"]))
+                    self.do_ping_seeds(seeds=cast("list[tuple[str, int]]", payload["seeds"]))
                 else:
                     # NO_SEEDS --> NO_SEEDS : join [!is_seed_given] / do_remember_seeds
                     self.state = "NO_SEEDS"
-                    self.do_remember_seeds(seeds=payload["seeds"])
+                    self.do_remember_seeds(seeds=cast("list[tuple[str, int]]", payload["seeds"]))
             elif event == "stop":
                 self.state = "STOPPED"
                 self.do_stop()
         elif self.state == "JOINING":
             if event == "seeds-answered":
-                if self.is_seed_up(answers=payload["answers"]):
+                if self.is_seed_up(answers=cast("dict[tuple[str, int], Contact | None]", payload["answers"])):
                     # JOINING --> JOINED : seeds-answered [is_seed_up] / do_remember_answers, do_schedule_recheck, do_join_layers
                     self.state = "JOINED"
-                    self.do_remember_answers(answers=payload["answers"])
-                    self.do_schedule_recheck(answers=payload["answers"])
-                    self.do_join_layers(answers=payload["answers"])
+                    self.do_remember_answers(answers=cast("dict[tuple[str, int], Contact | None]", payload["answers"]))
+                    self.do_schedule_recheck(answers=cast("dict[tuple[str, int], Contact | None]", payload["answers"]))
+                    self.do_join_layers(answers=cast("dict[tuple[str, int], Contact | None]", payload["answers"]))
                 else:
                     # JOINING --> RETRY_WAIT : seeds-answered [!is_seed_up] / do_remember_answers, do_schedule_retry
                     self.state = "RETRY_WAIT"
-                    self.do_remember_answers(answers=payload["answers"])
-                    self.do_schedule_retry(answers=payload["answers"])
+                    self.do_remember_answers(answers=cast("dict[tuple[str, int], Contact | None]", payload["answers"]))
+                    self.do_schedule_retry(answers=cast("dict[tuple[str, int], Contact | None]", payload["answers"]))
             elif event == "join":
-                if self.is_seed_given(seeds=payload["seeds"]):
+                if self.is_seed_given(seeds=cast("list[tuple[str, int]]", payload["seeds"])):
                     # JOINING --> JOINING : join [is_seed_given] / do_remember_seeds, do_ping_seeds
                     self.state = "JOINING"
-                    self.do_remember_seeds(seeds=payload["seeds"])
-                    self.do_ping_seeds(seeds=payload["seeds"])
+                    self.do_remember_seeds(seeds=cast("list[tuple[str, int]]", payload["seeds"]))
+                    self.do_ping_seeds(seeds=cast("list[tuple[str, int]]", payload["seeds"]))
                 else:
                     # JOINING --> NO_SEEDS : join [!is_seed_given] / do_remember_seeds
                     self.state = "NO_SEEDS"
-                    self.do_remember_seeds(seeds=payload["seeds"])
+                    self.do_remember_seeds(seeds=cast("list[tuple[str, int]]", payload["seeds"]))
             elif event == "stop":
                 self.state = "STOPPED"
                 self.do_stop()
@@ -172,15 +172,15 @@ class DhtBootstrapMachine(Automat):
                 self.state = "JOINING"
                 self.do_ping_seeds()
             elif event == "join":
-                if self.is_seed_given(seeds=payload["seeds"]):
+                if self.is_seed_given(seeds=cast("list[tuple[str, int]]", payload["seeds"])):
                     # RETRY_WAIT --> JOINING : join [is_seed_given] / do_remember_seeds, do_ping_seeds
                     self.state = "JOINING"
-                    self.do_remember_seeds(seeds=payload["seeds"])
-                    self.do_ping_seeds(seeds=payload["seeds"])
+                    self.do_remember_seeds(seeds=cast("list[tuple[str, int]]", payload["seeds"]))
+                    self.do_ping_seeds(seeds=cast("list[tuple[str, int]]", payload["seeds"]))
                 else:
                     # RETRY_WAIT --> NO_SEEDS : join [!is_seed_given] / do_remember_seeds
                     self.state = "NO_SEEDS"
-                    self.do_remember_seeds(seeds=payload["seeds"])
+                    self.do_remember_seeds(seeds=cast("list[tuple[str, int]]", payload["seeds"]))
             elif event == "stop":
                 self.state = "STOPPED"
                 self.do_stop()
@@ -190,18 +190,18 @@ class DhtBootstrapMachine(Automat):
                 self.do_ping_down_seeds()
             elif event == "seeds-rechecked":
                 self.state = "JOINED"
-                self.do_remember_rechecked(answers=payload["answers"])
-                self.do_schedule_recheck(answers=payload["answers"])
+                self.do_remember_rechecked(answers=cast("dict[tuple[str, int], Contact | None]", payload["answers"]))
+                self.do_schedule_recheck(answers=cast("dict[tuple[str, int], Contact | None]", payload["answers"]))
             elif event == "join":
-                if self.is_seed_given(seeds=payload["seeds"]):
+                if self.is_seed_given(seeds=cast("list[tuple[str, int]]", payload["seeds"])):
                     # JOINED --> JOINING : join [is_seed_given] / do_remember_seeds, do_ping_seeds
                     self.state = "JOINING"
-                    self.do_remember_seeds(seeds=payload["seeds"])
-                    self.do_ping_seeds(seeds=payload["seeds"])
+                    self.do_remember_seeds(seeds=cast("list[tuple[str, int]]", payload["seeds"]))
+                    self.do_ping_seeds(seeds=cast("list[tuple[str, int]]", payload["seeds"]))
                 else:
                     # JOINED --> NO_SEEDS : join [!is_seed_given] / do_remember_seeds
                     self.state = "NO_SEEDS"
-                    self.do_remember_seeds(seeds=payload["seeds"])
+                    self.do_remember_seeds(seeds=cast("list[tuple[str, int]]", payload["seeds"]))
             elif event == "stop":
                 self.state = "STOPPED"
                 self.do_stop()

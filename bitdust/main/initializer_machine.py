@@ -8,7 +8,7 @@ keyword-only parameters declared below for the type checker.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from bitdust.automats.runtime import Automat, Payload
 
@@ -119,37 +119,37 @@ class InitializerMachine(Automat):
                 self.do_init_local()
             elif event == "shutdown":
                 self.state = "STOPPING"
-                self.do_shutdown(restart=payload["restart"])
+                self.do_shutdown(restart=cast("bool", payload["restart"]))
         elif self.state == "LOCAL":
             if event == "init-local-done":
                 self.state = "SERVICES"
                 self.do_start_services()
             elif event == "init-local-failed":
                 self.state = "FAILED"
-                self.do_report_failure(failure=payload["failure"])
-                self.do_shutdown(failure=payload["failure"])
+                self.do_report_failure(failure=cast("Failure", payload["failure"]))
+                self.do_shutdown(failure=cast("Failure", payload["failure"]))
             elif event == "shutdown":
                 self.state = "STOPPING"
-                self.do_shutdown(restart=payload["restart"])
+                self.do_shutdown(restart=cast("bool", payload["restart"]))
         elif self.state == "SERVICES":
             if event == "services-started":
                 self.state = "INTERFACES"
                 self.do_start_interfaces()
             elif event == "shutdown":
                 self.state = "STOPPING"
-                self.do_shutdown(restart=payload["restart"])
+                self.do_shutdown(restart=cast("bool", payload["restart"]))
         elif self.state == "INTERFACES":
             if event == "interfaces-started":
                 self.state = "READY"
                 self.do_announce_ready()
             elif event == "interfaces-failed":
                 self.state = "FAILED"
-                self.do_report_failure(failure=payload["failure"])
-                self.do_shutdown(failure=payload["failure"])
+                self.do_report_failure(failure=cast("Failure", payload["failure"]))
+                self.do_shutdown(failure=cast("Failure", payload["failure"]))
             elif event == "shutdown":
                 self.state = "STOPPING"
-                self.do_shutdown(restart=payload["restart"])
+                self.do_shutdown(restart=cast("bool", payload["restart"]))
         elif self.state == "READY":
             if event == "shutdown":
                 self.state = "STOPPING"
-                self.do_shutdown(restart=payload["restart"])
+                self.do_shutdown(restart=cast("bool", payload["restart"]))

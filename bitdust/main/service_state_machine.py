@@ -8,7 +8,7 @@ keyword-only parameters declared below for the type checker.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from bitdust.automats.runtime import Automat, Payload
 
@@ -214,7 +214,7 @@ class ServiceStateMachine(Automat):
                 self.do_report_started()
             elif event == "start-failed":
                 self.state = "FAILED"
-                self.do_report_start_failed(failure=payload["failure"])
+                self.do_report_start_failed(failure=cast("Failure", payload["failure"]))
         elif self.state == "ON":
             if event == "stop":
                 self.state = "STOPPING"
@@ -228,4 +228,4 @@ class ServiceStateMachine(Automat):
                 self.do_report_stopped()
             elif event == "stop-failed":
                 self.state = "OFF"
-                self.do_report_stop_failed(failure=payload["failure"])
+                self.do_report_stop_failed(failure=cast("Failure", payload["failure"]))

@@ -8,7 +8,7 @@ keyword-only parameters declared below for the type checker.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from bitdust.automats.runtime import Automat, Payload
 
@@ -87,8 +87,8 @@ class ShutdownerMachine(Automat):
         if self.state == "RUNNING":
             if event == "stop":
                 self.state = "SERVICES_STOP"
-                self.do_remember_mode(restart=payload["restart"])
-                self.do_stop_services(restart=payload["restart"])
+                self.do_remember_mode(restart=cast("bool", payload["restart"]))
+                self.do_stop_services(restart=cast("bool", payload["restart"]))
         elif self.state == "SERVICES_STOP":
             if event == "services-stopped":
                 self.state = "INTERFACES_STOP"

@@ -8,7 +8,7 @@ keyword-only parameters declared below for the type checker.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from bitdust.automats.runtime import Automat, Payload
 
@@ -119,13 +119,13 @@ class ContactStatusMachine(Automat):
                 self.do_report_connected()
             elif event == "ping-failed":
                 self.state = "OFFLINE"
-                self.do_report_offline(reason=payload["reason"])
+                self.do_report_offline(reason=cast("str", payload["reason"]))
             elif event == "outbox-failed":
                 self.state = "OFFLINE"
-                self.do_report_offline(reason=payload["reason"])
+                self.do_report_offline(reason=cast("str", payload["reason"]))
             elif event == "went-offline":
                 self.state = "OFFLINE"
-                self.do_report_offline(reason=payload["reason"])
+                self.do_report_offline(reason=cast("str", payload["reason"]))
         elif self.state == "CONNECTED":
             if event == "check":
                 self.state = "PING"
@@ -135,7 +135,7 @@ class ContactStatusMachine(Automat):
                 self.do_ping()
             elif event == "outbox-failed":
                 self.state = "OFFLINE"
-                self.do_report_offline(reason=payload["reason"])
+                self.do_report_offline(reason=cast("str", payload["reason"]))
             elif event == "went-offline":
                 self.state = "OFFLINE"
-                self.do_report_offline(reason=payload["reason"])
+                self.do_report_offline(reason=cast("str", payload["reason"]))

@@ -8,7 +8,7 @@ keyword-only parameters declared below for the type checker.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from bitdust.automats.runtime import Automat, Payload
 
@@ -103,14 +103,14 @@ class NetworkConnectorMachine(Automat):
                     self.state = "CONNECTING"
                     self.do_check()
             elif event == "check-failed":
-                if not self.is_reconnect_pending(reason=payload["reason"]):
+                if not self.is_reconnect_pending(reason=cast("str", payload["reason"])):
                     # CONNECTING --> DISCONNECTED : check-failed [!is_reconnect_pending] / do_report_disconnected
                     self.state = "DISCONNECTED"
-                    self.do_report_disconnected(reason=payload["reason"])
+                    self.do_report_disconnected(reason=cast("str", payload["reason"]))
                 else:
                     # CONNECTING --> CONNECTING : check-failed [is_reconnect_pending] / do_check
                     self.state = "CONNECTING"
-                    self.do_check(reason=payload["reason"])
+                    self.do_check(reason=cast("str", payload["reason"]))
             elif event == "reconnect":
                 self.state = "CONNECTING"
                 self.do_remember_reconnect()

@@ -111,6 +111,7 @@ class PacketOut(PacketOutMachine):
         d.addCallbacks(prepared, failed)
 
     def do_send(self) -> None:
+        assert self.wire is not None, "do_send runs only after do_prepare has encoded the packet"
         self.attempts += 1
         self.attempt_started = self.clock.seconds()
         d = defer.maybeDeferred(self.gateway.transmit, self.packet, self.wire, self.remote_identity, self.transfers)

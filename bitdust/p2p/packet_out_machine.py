@@ -8,7 +8,7 @@ keyword-only parameters declared below for the type checker.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from bitdust.automats.runtime import Automat, Payload
 
@@ -160,7 +160,7 @@ class PacketOutMachine(Automat):
                 self.do_send()
             elif event == "prepare-failed":
                 self.state = "FAILED"
-                self.do_report_failed(failure=payload["failure"])
+                self.do_report_failed(failure=cast("Failure", payload["failure"]))
             elif event == "cancel":
                 self.state = "CANCELLED"
                 self.do_report_cancelled()
@@ -176,23 +176,23 @@ class PacketOutMachine(Automat):
                     self.do_report_done()
             elif event == "send-failed":
                 self.state = "REFRESH"
-                self.do_refresh_identity(failure=payload["failure"])
+                self.do_refresh_identity(failure=cast("Failure", payload["failure"]))
             elif event == "ack":
                 self.state = "DONE"
-                self.do_report_done(packet=payload["packet"])
+                self.do_report_done(packet=cast("Packet", payload["packet"]))
             elif event == "fail":
                 self.state = "FAILED"
-                self.do_report_failed(packet=payload["packet"])
+                self.do_report_failed(packet=cast("Packet", payload["packet"]))
             elif event == "cancel":
                 self.state = "CANCELLED"
                 self.do_report_cancelled()
         elif self.state == "ACK_WAIT":
             if event == "ack":
                 self.state = "DONE"
-                self.do_report_done(packet=payload["packet"])
+                self.do_report_done(packet=cast("Packet", payload["packet"]))
             elif event == "fail":
                 self.state = "FAILED"
-                self.do_report_failed(packet=payload["packet"])
+                self.do_report_failed(packet=cast("Packet", payload["packet"]))
             elif event == "attempt-timeout":
                 if self.is_retry_left():
                     # ACK_WAIT --> REFRESH : attempt-timeout [is_retry_left] / do_refresh_identity
@@ -221,10 +221,10 @@ class PacketOutMachine(Automat):
                     self.do_report_failed()
             elif event == "ack":
                 self.state = "DONE"
-                self.do_report_done(packet=payload["packet"])
+                self.do_report_done(packet=cast("Packet", payload["packet"]))
             elif event == "fail":
                 self.state = "FAILED"
-                self.do_report_failed(packet=payload["packet"])
+                self.do_report_failed(packet=cast("Packet", payload["packet"]))
             elif event == "cancel":
                 self.state = "CANCELLED"
                 self.do_report_cancelled()
@@ -234,10 +234,10 @@ class PacketOutMachine(Automat):
                 self.do_send()
             elif event == "ack":
                 self.state = "DONE"
-                self.do_report_done(packet=payload["packet"])
+                self.do_report_done(packet=cast("Packet", payload["packet"]))
             elif event == "fail":
                 self.state = "FAILED"
-                self.do_report_failed(packet=payload["packet"])
+                self.do_report_failed(packet=cast("Packet", payload["packet"]))
             elif event == "cancel":
                 self.state = "CANCELLED"
                 self.do_report_cancelled()

@@ -8,7 +8,7 @@ keyword-only parameters declared below for the type checker.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from bitdust.automats.runtime import Automat, Payload
 
@@ -121,22 +121,22 @@ class IdRegistratorMachine(Automat):
         elif self.state == "KEY_GENERATE":
             if event == "key-ready":
                 self.state = "REGISTER"
-                self.do_build_identity(key=payload["key"])
-                self.do_register_all(key=payload["key"])
+                self.do_build_identity(key=cast("RsaKey", payload["key"]))
+                self.do_register_all(key=cast("RsaKey", payload["key"]))
             elif event == "key-failed":
                 self.state = "FAILED"
-                self.do_report_failure(failure=payload["failure"])
+                self.do_report_failure(failure=cast("Failure", payload["failure"]))
         elif self.state == "REGISTER":
             if event == "registered":
                 self.state = "SAVE"
                 self.do_save_identity()
             elif event == "register-failed":
                 self.state = "FAILED"
-                self.do_report_failure(failure=payload["failure"])
+                self.do_report_failure(failure=cast("Failure", payload["failure"]))
         elif self.state == "SAVE":
             if event == "saved":
                 self.state = "DONE"
                 self.do_report_success()
             elif event == "save-failed":
                 self.state = "FAILED"
-                self.do_report_failure(failure=payload["failure"])
+                self.do_report_failure(failure=cast("Failure", payload["failure"]))
