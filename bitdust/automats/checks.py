@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bitdust.automats.payloads import Parameter
-from bitdust.automats.source import MachineSource, parse_source, source_files
+from bitdust.automats.source import MachineSource, method_name, parse_source, source_files
 
 
 def _hand_written(source: MachineSource) -> type | None:
@@ -72,11 +72,17 @@ def signature_mismatch(method: Callable[..., object], wanted: tuple[Parameter, .
 
 
 def signature_problems(source: MachineSource) -> list[str]:
-    """Each action or condition the class defines with parameters other than its payload's."""
+    """Each action or condition the class defines with parameters other than its payload's, and
+    each generated event method the class hides with one of its own."""
     cls = _hand_written(source)
     if cls is None:
         return []
+    generated = getattr(importlib.import_module(source.generated_module), source.generated_class, None)
     problems = []
+    for event in source.events:
+        name = method_name(event)
+        if generated is not None and hasattr(generated, name) and getattr(cls, name) is not getattr(generated, name):
+            problems.append(f"{name} hides the generated method that sends {event}: rename it")
     for name in (*source.actions, *source.conditions):
         method = getattr(cls, name, None)
         if not callable(method):

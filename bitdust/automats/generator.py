@@ -144,7 +144,7 @@ def _payloads(source: MachineSource) -> list[str]:
         return ["{}"]
     lines = ["{"]
     for event, fields in carrying:
-        names = "".join(f"{_q(field.name)}, " for field in fields).rstrip(" ")
+        names = ", ".join(_q(field.name) for field in fields) + ("," if len(fields) == 1 else "")
         lines.append(f"{_INDENT * 2}{_q(event)}: ({names}),")
     return [*lines, f"{_INDENT}}}"]
 

@@ -123,3 +123,8 @@ def test_a_field_only_some_events_carry_needs_a_default(package: tuple[str, Path
     _write(package, COMPLETE.replace("*, failure)", "*, failure=None)"))
     sys.modules.pop(f"{name}.initializer")
     assert check_sources(sources) == {}
+
+
+def test_a_class_that_hides_an_event_method_is_named(package: tuple[str, Path]) -> None:
+    _write(package, COMPLETE + "    def run(self): pass\n")
+    assert check_sources(package[1]) == {"initializer": ["run hides the generated method that sends run: rename it"]}

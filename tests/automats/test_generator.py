@@ -273,3 +273,51 @@ def test_dispatch_takes_the_first_edge_whose_guard_holds_asking_each_condition_o
                 event,
                 answers,
             )
+
+
+_PAYLOADS = """---
+name: courier
+module: t.courier
+class: Courier
+deadlines: [late]
+imports:
+  - from bitdust.p2p.packet import Packet
+events:
+  deliver: {packet: Packet, hops: int}
+  refuse: {packet: Packet}
+ignore:
+  DONE: [deliver, refuse]
+---
+```mermaid
+stateDiagram-v2
+[*] --> WAIT
+WAIT --> DONE : deliver [is_near] / do_hand_over
+WAIT --> WAIT : deliver / do_forward
+WAIT --> DONE : refuse / do_hand_over
+WAIT --> DONE : late
+```
+"""
+
+
+def test_payloads_become_typed_event_methods_declarations_and_casts(tmp_path: Path) -> None:
+    path = tmp_path / "courier.md"
+    path.write_text(_PAYLOADS)
+    text = generate(parse_source(path))
+    lines = text.splitlines()
+    assert "from typing import TYPE_CHECKING, cast" in lines
+    assert lines[lines.index("if TYPE_CHECKING:") + 1] == "    from bitdust.p2p.packet import Packet"
+    assert "    def deliver(self, *, packet: Packet, hops: int) -> None:" in lines
+    assert '        self.automat("deliver", packet=packet, hops=hops)' in lines
+    assert "    def late(self) -> None:" not in lines  # a deadline is sent by the clock
+    # do_hand_over runs on deliver and refuse: packet both carry, hops only deliver
+    assert "        def do_hand_over(self, *, packet: Packet, hops: int | None = None) -> None: ..." in lines
+    assert "        def is_near(self, *, packet: Packet, hops: int) -> bool: ..." in lines
+    assert '                self.do_hand_over(packet=cast("Packet", payload["packet"]))' in lines
+    assert "    PAYLOADS = {" in lines and '        "deliver": ("packet", "hops"),' in lines
+    assert '        "deliver": frozenset({"DONE"}),' in lines  # IGNORED
+    machine = recording_class(load_generated(path, tmp_path))(clock=task.Clock(), answers={"is_near": True})
+    machine.deliver(packet="p", hops=2)
+    assert machine.state == "DONE"
+    assert machine.call_args == [("do_hand_over", (), {"packet": "p", "hops": 2})]
+    machine.refuse(packet="late")  # ignored in DONE
+    assert machine.state == "DONE" and machine.calls == ["do_hand_over"]
