@@ -394,6 +394,7 @@ class Automat:
             "timers": {event: period for event, (period, _states) in self.TIMERS.items()},
             "transitions": [transition.to_json() for transition in self._history],
             "unknown_events": self.unknown_events,
+            "unexpected_events": self.unexpected_events,
             "last_error": f"{type(error).__name__}: {error}" if error is not None else None,
         }
 

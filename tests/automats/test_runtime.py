@@ -408,7 +408,7 @@ def test_to_json_and_info(gate_class: type, clock: task.Clock, registry) -> None
     assert info["states"] == list(gate.STATES)
     assert info["timers"] == {"timer-500ms": 0.5, "timer-2sec": 2.0}
     assert info["transitions"] == [{"time": 3.0, "event": "lock", "from": "CLOSED", "to": "LOCKED"}]
-    assert info["unknown_events"] == 0 and info["last_error"] is None
+    assert info["unknown_events"] == 0 and info["unexpected_events"] == 0 and info["last_error"] is None
 
 
 def test_base_class_has_no_dispatch(clock: task.Clock) -> None:
@@ -436,7 +436,7 @@ def test_undeclared_unexpected_event_is_logged_and_dropped_when_not_strict(gate_
     gate = make(gate_class, clock, registry=registry, log=capture.logger)
     gate.automat("unlock")
     assert gate.state == "CLOSED" and gate.calls == [] and gate.asked == []
-    assert gate.unexpected_events == 1 and registry.unexpected_events == 1
+    assert gate.unexpected_events == 1 and registry.unexpected_events == 1 and gate.info()["unexpected_events"] == 1
     [error] = [e for e in capture.events if e["log_level"].name == "error"]
     assert (error["machine"], error["automat"], error["state"], error["event"]) == ("gate", "gate", "CLOSED", "unlock")
     gate.automat("lock")  # the machine goes on
