@@ -79,6 +79,8 @@ class DhtBootstrap(DhtBootstrapMachine):
     # -- actions ------------------------------------------------------------------------------
 
     def do_remember_seeds(self, *, seeds: list[Address]) -> None:
+        """A new join supersedes whatever attempt or re-check is still waiting for answers."""
+        self._serial += 1
         self.seeds = list(dict.fromkeys(seeds))
         self.attempts = 0
         self.next_retry_at = None

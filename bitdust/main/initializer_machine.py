@@ -71,7 +71,13 @@ class InitializerMachine(Automat):
         "interfaces-started": frozenset({"INTERFACES"}),
         "interfaces-failed": frozenset({"INTERFACES"}),
     }
-    IGNORED = {}
+    IGNORED = {
+        "init-local-done": frozenset({"STOPPING"}),
+        "init-local-failed": frozenset({"STOPPING"}),
+        "services-started": frozenset({"STOPPING"}),
+        "interfaces-started": frozenset({"STOPPING"}),
+        "interfaces-failed": frozenset({"STOPPING"}),
+    }
     DEADLINES = frozenset()
 
     def run(self) -> None:
