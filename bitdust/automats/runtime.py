@@ -21,6 +21,25 @@ from twisted.logger import Logger, LogLevel
 from twisted.python.failure import Failure
 
 from bitdust.automats.errors import PayloadError, UnexpectedEventError, UnknownEventError
+from bitdust.automats.instrumentation import (
+    add_transition_observer,
+    add_unexpected_observer,
+    notify_transition,
+    notify_unexpected,
+    remove_transition_observer,
+    remove_unexpected_observer,
+)
+
+__all__ = [
+    "Automat",
+    "Payload",
+    "Transition",
+    "add_transition_observer",
+    "add_unexpected_observer",
+    "remove_transition_observer",
+    "remove_unexpected_observer",
+    "reserved_names",
+]
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IDelayedCall, IReactorTime
@@ -30,45 +49,6 @@ if TYPE_CHECKING:
 StateChangedCallback = Callable[["Automat", str, str, str], object]
 # The named values one event carries; the generated typed event methods are what type them.
 Payload = Mapping[str, object]
-TransitionObserver = Callable[["Automat", "Transition", bool], object]
-UnexpectedObserver = Callable[["Automat", str], object]
-
-# Instrumentation, not behaviour: the unit suite's edge-coverage plugin (tests/automats/edge_plugin.py)
-# sees every processed event of every machine here, whoever built the machine. Engines never add one,
-# so the cost in production is one empty-list check per event.
-_transition_observers: list[TransitionObserver] = []
-
-
-def add_transition_observer(observer: TransitionObserver) -> None:
-    """Call ``observer(automat, transition, failed)`` after every processed event of every machine.
-
-    ``failed`` is true when an action or a condition raised: the state the transition reports is
-    then the failure state (or the state reached when it raised), not the end of a diagram edge.
-    """
-    if observer not in _transition_observers:
-        _transition_observers.append(observer)
-
-
-def remove_transition_observer(observer: TransitionObserver) -> None:
-    if observer in _transition_observers:
-        _transition_observers.remove(observer)
-
-
-# Instrumentation too: the test suite's strict-events plugin (tests/automats/strict_plugin.py) fails
-# a test whose machines met an unexpected event, even when the error it raised was swallowed by a
-# Deferred's errback chain on the way.
-_unexpected_observers: list[UnexpectedObserver] = []
-
-
-def add_unexpected_observer(observer: UnexpectedObserver) -> None:
-    """Call ``observer(automat, event)`` for every unexpected event, strict or not, before it raises."""
-    if observer not in _unexpected_observers:
-        _unexpected_observers.append(observer)
-
-
-def remove_unexpected_observer(observer: UnexpectedObserver) -> None:
-    if observer in _unexpected_observers:
-        _unexpected_observers.remove(observer)
 
 
 @attrs.frozen
@@ -252,8 +232,7 @@ class Automat:
         A bug in a caller or a gap in the diagram: strict mode (the tests) raises; otherwise it is
         logged with the machine, the state and the event, counted, and dropped.
         """
-        for observer in list(_unexpected_observers):
-            observer(self, event)
+        notify_unexpected(self, event)
         if self.strict:
             raise UnexpectedEventError(self.id, event, self.state)
         self.unexpected_events += 1
@@ -270,8 +249,7 @@ class Automat:
     def _changed(self, event: str, old: str, new: str, *, failed: bool = False) -> None:
         transition = Transition(self.clock.seconds(), event, old, new)
         self._history.append(transition)
-        for observer in list(_transition_observers):
-            observer(self, transition, failed)
+        notify_transition(self, transition, failed)
         self.log.debug("{automat} {event}: {old} -> {new}", automat=self.id, event=event, old=old, new=new)
         if new == old:
             return
