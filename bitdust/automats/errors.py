@@ -48,3 +48,25 @@ class GraphvizMissing(Unavailable):
 
 class GraphvizFailed(InternalError):
     """``dot`` ran but did not produce a diagram (bad input, crash or timeout)."""
+
+
+class UnexpectedEventError(InternalError):
+    """A known event arrived in a state with no transition on it, and the source does not list it
+    under ``ignore:`` for that state: a caller's bug or a gap in the diagram (raised in strict mode)."""
+
+    def __init__(self, automat: str, event: str, state: str) -> None:
+        super().__init__(f"{automat}: unexpected event {event!r} in state {state} (no transition, not ignored)")
+        self.automat = automat
+        self.event = event
+        self.state = state
+
+
+class PayloadError(InternalError):
+    """An event sent with other fields than its source declares: a call that could not type-check."""
+
+    def __init__(self, automat: str, event: str, wanted: tuple[str, ...], given: tuple[str, ...]) -> None:
+        want = ", ".join(wanted) or "nothing"
+        got = ", ".join(given) or "nothing"
+        super().__init__(f"{automat}: event {event!r} carries {want}, got {got}")
+        self.automat = automat
+        self.event = event

@@ -1,11 +1,14 @@
 """Generate ``<module>_machine.py`` from ``automats/<name>.md``: ``make automats``.
 
-The generated class holds what the diagram says (states, events, timers) and an explicit
-``A(event, ...)`` dispatch written as plain if/elif, so a reader can follow every edge in Python
-and a debugger can step through it. Where a state's edges on one event are guarded, the dispatch
-is the decision tree of :mod:`bitdust.automats.decision`: each condition is called at most once
-per event, in the order the first-match rule over the diagram's edges asks for it. It defines no ``do_*``/``is_*`` stubs: the hand-written
-subclass must implement each one, and :mod:`bitdust.automats.checks` reports the missing ones.
+The generated class holds what the source says (states, events and their payloads, timers, the
+ignore policy), one typed method per event (``machine.ack(packet=...)``, keyword-only, ``-``
+written ``_``), and an explicit ``A(event, payload)`` dispatch written as plain if/elif, so a
+reader can follow every edge in Python and a debugger can step through it. Where a state's edges
+on one event are guarded, the dispatch is the decision tree of :mod:`bitdust.automats.decision`:
+each condition is called at most once per event, in the order the first-match rule over the
+diagram's edges asks for it. The ``do_*``/``is_*`` signatures the dispatch calls are declared for
+the type checker only (under ``TYPE_CHECKING``), so mypy checks the hand-written subclass's
+overrides, and :mod:`bitdust.automats.checks` reports a missing method or wrong parameter names.
 
 Output depends only on the source, so generating twice gives byte-identical files and
 ``--check`` can tell a stale file from a fresh one.
@@ -29,12 +32,11 @@ from pathlib import Path
 
 from bitdust.automats import decision
 from bitdust.automats.errors import AutomatSourceError
-from bitdust.automats.source import Edge, MachineSource, parse_source, source_files
+from bitdust.automats.source import Edge, MachineSource, method_name, parse_source, source_files
 
 __all__ = ["check_all", "generate", "generate_all", "generated_path", "main", "parse_source"]
 
 _INDENT = "    "
-_ARGS = "(*args, **kwargs)"
 
 
 def _q(text: str) -> str:
@@ -70,13 +72,23 @@ def _timers(source: MachineSource) -> list[str]:
     return lines
 
 
-def _body(edge: Edge, indent: str) -> list[str]:
+def _args(source: MachineSource, event: str) -> str:
+    """The call arguments of an action or condition on ``event``: the event's fields, by name.
+
+    The payload mapping holds plain objects; the typed event method that queued them is what
+    guarantees their types, so each is cast back to its declared type here.
+    """
+    fields = source.payload(event)
+    return "(" + ", ".join(f"{f.name}=cast({_q(f.type)}, payload[{_q(f.name)}])" for f in fields) + ")"
+
+
+def _body(source: MachineSource, edge: Edge, indent: str) -> list[str]:
     lines = [f"{indent}self.state = {_q(edge.target)}"]
-    lines.extend(f"{indent}self.{action}{_ARGS}" for action in edge.actions)
+    lines.extend(f"{indent}self.{action}{_args(source, edge.event)}" for action in edge.actions)
     return lines
 
 
-def _decide(tree: decision.Tree, indent: str) -> list[str]:
+def _decide(source: MachineSource, event: str, tree: decision.Tree, indent: str) -> list[str]:
     """Statements for one decision tree: each condition is called once, where the tree asks it.
 
     A leaf edge says which diagram line it is, since its guard is no longer written out whole.
@@ -86,8 +98,8 @@ def _decide(tree: decision.Tree, indent: str) -> list[str]:
     if tree is None:
         return []
     if isinstance(tree, Edge):
-        return [f"{indent}# {tree.source} --> {tree.target} : {tree.label}", *_body(tree, indent)]
-    call = f"self.{tree.name}{_ARGS}"
+        return [f"{indent}# {tree.source} --> {tree.target} : {tree.label}", *_body(source, tree, indent)]
+    call = f"self.{tree.name}{_args(source, event)}"
     inner = indent + _INDENT
     if tree.if_true is None and tree.if_false is None:
         return [f"{indent}{call}"]  # the diagram's order asks it, though no edge depends on it
@@ -95,13 +107,13 @@ def _decide(tree: decision.Tree, indent: str) -> list[str]:
         test, first, second = f"not {call}", tree.if_false, tree.if_true
     else:
         test, first, second = call, tree.if_true, tree.if_false
-    lines = [f"{indent}if {test}:", *_decide(first, inner)]  # ``first`` is never None: it sorts last
+    lines = [f"{indent}if {test}:", *_decide(source, event, first, inner)]  # ``first`` is never None: it sorts last
     if second is None:
         return lines
-    rest = _decide(second, indent)
+    rest = _decide(source, event, second, indent)
     if rest[0].startswith(f"{indent}if "):
         return [*lines, f"{indent}el{rest[0][len(indent) :]}", *rest[1:]]
-    return [*lines, f"{indent}else:", *_decide(second, inner)]
+    return [*lines, f"{indent}else:", *_decide(source, event, second, inner)]
 
 
 def _dispatch(source: MachineSource) -> list[str]:
@@ -109,7 +121,7 @@ def _dispatch(source: MachineSource) -> list[str]:
     for edge in source.edges:
         by_state.setdefault(edge.source, {}).setdefault(edge.event, []).append(edge)
     lines = [
-        f"{_INDENT}def A(self, event, *args, **kwargs):",
+        f"{_INDENT}def A(self, event: str, payload: Payload) -> None:",
         f'{_INDENT * 2}"""Fire the first transition from the current state on ``event`` whose condition holds."""',
     ]
     if not by_state:
@@ -120,25 +132,97 @@ def _dispatch(source: MachineSource) -> list[str]:
         for e_index, (event, edges) in enumerate(events.items()):
             lines.append(f"{i3}{'if' if e_index == 0 else 'elif'} event == {_q(event)}:")
             if len(edges) == 1 and edges[0].condition is None:
-                lines.extend(_body(edges[0], i4))
+                lines.extend(_body(source, edges[0], i4))
                 continue
-            lines.extend(_decide(decision.build(edges), i4))  # an event with edges decides something
+            lines.extend(_decide(source, event, decision.build(edges), i4))  # an event with edges decides something
+    return lines
+
+
+def _payloads(source: MachineSource) -> list[str]:
+    carrying = [(event, fields) for event, fields in source.payloads if fields]
+    if not carrying:
+        return ["{}"]
+    lines = ["{"]
+    for event, fields in carrying:
+        names = ", ".join(_q(field.name) for field in fields) + ("," if len(fields) == 1 else "")
+        lines.append(f"{_INDENT * 2}{_q(event)}: ({names}),")
+    return [*lines, f"{_INDENT}}}"]
+
+
+def _state_sets(entries: Sequence[tuple[str, Sequence[str]]]) -> list[str]:
+    if not entries:
+        return ["{}"]
+    lines = ["{"]
+    for event, states in entries:
+        members = ", ".join(_q(state) for state in sorted(states))
+        lines.append(f"{_INDENT * 2}{_q(event)}: frozenset({{{members}}}),")
+    return [*lines, f"{_INDENT}}}"]
+
+
+def _event_methods(source: MachineSource) -> list[str]:
+    """One typed method per event a caller sends (timers and deadlines are sent by the clock)."""
+    lines: list[str] = []
+    for event in source.events:
+        if event in source.timer_events or event in source.deadlines:
+            continue
+        fields = source.payload(event)
+        params = ", *" + "".join(f", {field.name}: {field.type}" for field in fields) if fields else ""
+        send = "".join(f", {field.name}={field.name}" for field in fields)
+        lines += [
+            "",
+            f"{_INDENT}def {method_name(event)}(self{params}) -> None:",
+            f'{_INDENT * 2}"""Send ``{event}``{" with its payload" if fields else ""}."""',
+            f"{_INDENT * 2}self.automat({_q(event)}{send})",
+        ]
+    return lines
+
+
+def _declarations(source: MachineSource) -> list[str]:
+    """The action and condition signatures the dispatch calls, for the type checker only."""
+    if not source.actions and not source.conditions:
+        return []
+    lines = [
+        "",
+        f"{_INDENT}if TYPE_CHECKING:",
+        f"{_INDENT * 2}# Implemented by {source.module}.{source.class_name}; see {source.ref}.",
+    ]
+    for name in (*source.actions, *source.conditions):
+        params = source.parameters(name)
+        declared = "".join(f", {param.declaration()}" for param in params)
+        returns = "None" if name.startswith("do_") else "bool"
+        lines.append(f"{_INDENT * 2}def {name}(self{', *' if params else ''}{declared}) -> {returns}: ...")
+    return lines
+
+
+def _header_imports(source: MachineSource) -> list[str]:
+    names = []
+    if source.actions or source.conditions or source.imports:
+        names.append("TYPE_CHECKING")
+    if any(fields for _event, fields in source.payloads):
+        names.append("cast")
+    lines = ["from __future__ import annotations", ""]
+    if names:
+        lines += [f"from typing import {', '.join(names)}", ""]
+    lines += ["from bitdust.automats.runtime import Automat, Payload"]
+    if source.imports:
+        lines += ["", "if TYPE_CHECKING:", *(f"{_INDENT}{statement}" for statement in source.imports)]
     return lines
 
 
 def generate(source: MachineSource) -> str:
     """The text of the generated module for ``source``; a pure function of the source."""
+    edge_states = [(event, source.edge_states(event)) for event in source.events]
+    ignored = [(event, source.ignored_states(event)) for event in source.events if source.ignored_states(event)]
     lines = [
         f"# generated from {source.ref} — do not edit; run `make automats`",
-        f'"""State machine ``{source.name}``: constants and dispatch generated from {source.ref}.',
+        f'"""State machine ``{source.name}``: constants, event methods and dispatch generated from {source.ref}.',
         "",
         f"The hand-written ``{source.module}.{source.class_name}`` subclasses this class and implements",
-        "every action (``do_*``) and condition (``is_*``) listed in ACTIONS and CONDITIONS.",
+        "every action (``do_*``) and condition (``is_*``) listed in ACTIONS and CONDITIONS, with the",
+        "keyword-only parameters declared below for the type checker.",
         '"""',
         "",
-        "from __future__ import annotations",
-        "",
-        "from bitdust.automats.runtime import Automat",
+        *_header_imports(source),
         "",
         "",
         f"class {source.generated_class}(Automat):",
@@ -152,6 +236,12 @@ def generate(source: MachineSource) -> str:
         *_assign("TIMERS", _timers(source)),
         *_assign("ACTIONS", _tuple(source.actions, _INDENT)),
         *_assign("CONDITIONS", _tuple(source.conditions, _INDENT)),
+        *_assign("PAYLOADS", _payloads(source)),
+        *_assign("EDGE_STATES", _state_sets(edge_states)),
+        *_assign("IGNORED", _state_sets(ignored)),
+        *_assign("DEADLINES", _frozenset(source.deadlines, _INDENT)),
+        *_event_methods(source),
+        *_declarations(source),
         "",
         *_dispatch(source),
     ]

@@ -8,7 +8,8 @@ machines, finds them by index or name, and relays every state change to its list
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from twisted.logger import Logger
@@ -18,6 +19,15 @@ if TYPE_CHECKING:
 
 Listener = Callable[["Automat", str, str, str], object]
 
+# Set to 1 (the test suite does, for itself and every engine process it starts) to make an
+# engine's machines raise on an unexpected event instead of logging and dropping it.
+STRICT_ENVIRONMENT = "BITDUST_STRICT_AUTOMATS"
+
+
+def strict_from_environment(environ: Mapping[str, str] = os.environ) -> bool:
+    """The default of an engine's ``strict_automats``: on when ``BITDUST_STRICT_AUTOMATS`` is 1."""
+    return environ.get(STRICT_ENVIRONMENT, "") == "1"
+
 
 class AutomatRegistry:
     """Live machines of one engine, by index; ``strict`` is the default mode of its machines."""
@@ -26,6 +36,7 @@ class AutomatRegistry:
         self.strict = strict
         self.log = log if log is not None else Logger(namespace=__name__)
         self.unknown_events = 0
+        self.unexpected_events = 0
         self._automats: dict[int, Automat] = {}
         self._listeners: list[Listener] = []
         self._last_index = 0
@@ -51,7 +62,7 @@ class AutomatRegistry:
     def get(self, index: int) -> Automat | None:
         return self._automats.get(index)
 
-    def list(self) -> list[Automat]:
+    def list(self) -> builtins.list[Automat]:
         """Live machines ordered by index (the order they were created)."""
         return [self._automats[index] for index in sorted(self._automats)]
 

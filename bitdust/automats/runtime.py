@@ -14,13 +14,32 @@ from __future__ import annotations
 import collections
 import types
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 from twisted.logger import Logger, LogLevel
 from twisted.python.failure import Failure
 
-from bitdust.automats.errors import UnknownEventError
+from bitdust.automats.errors import PayloadError, UnexpectedEventError, UnknownEventError
+from bitdust.automats.instrumentation import (
+    add_transition_observer,
+    add_unexpected_observer,
+    notify_transition,
+    notify_unexpected,
+    remove_transition_observer,
+    remove_unexpected_observer,
+)
+
+__all__ = [
+    "Automat",
+    "Payload",
+    "Transition",
+    "add_transition_observer",
+    "add_unexpected_observer",
+    "remove_transition_observer",
+    "remove_unexpected_observer",
+    "reserved_names",
+]
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IDelayedCall, IReactorTime
@@ -28,27 +47,8 @@ if TYPE_CHECKING:
     from bitdust.automats.registry import AutomatRegistry
 
 StateChangedCallback = Callable[["Automat", str, str, str], object]
-TransitionObserver = Callable[["Automat", "Transition", bool], object]
-
-# Instrumentation, not behaviour: the unit suite's edge-coverage plugin (tests/automats/edge_plugin.py)
-# sees every processed event of every machine here, whoever built the machine. Engines never add one,
-# so the cost in production is one empty-list check per event.
-_transition_observers: list[TransitionObserver] = []
-
-
-def add_transition_observer(observer: TransitionObserver) -> None:
-    """Call ``observer(automat, transition, failed)`` after every processed event of every machine.
-
-    ``failed`` is true when an action or a condition raised: the state the transition reports is
-    then the failure state (or the state reached when it raised), not the end of a diagram edge.
-    """
-    if observer not in _transition_observers:
-        _transition_observers.append(observer)
-
-
-def remove_transition_observer(observer: TransitionObserver) -> None:
-    if observer in _transition_observers:
-        _transition_observers.remove(observer)
+# The named values one event carries; the generated typed event methods are what type them.
+Payload = Mapping[str, object]
 
 
 @attrs.frozen
@@ -60,7 +60,7 @@ class Transition:
     from_state: str
     to_state: str
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {"time": self.time, "event": self.event, "from": self.from_state, "to": self.to_state}
 
 
@@ -77,6 +77,14 @@ class Automat:
     TIMERS: Mapping[str, tuple[float, frozenset[str]]] = types.MappingProxyType({})
     ACTIONS: tuple[str, ...] = ()
     CONDITIONS: tuple[str, ...] = ()
+    # The field names each event carries; an event not listed carries nothing.
+    PAYLOADS: Mapping[str, tuple[str, ...]] = types.MappingProxyType({})
+    # The states with a transition on each event, and those where the source lets it be dropped.
+    # A class without EDGE_STATES (a hand-written dispatch) decides everything in A() itself.
+    EDGE_STATES: Mapping[str, frozenset[str]] | None = None
+    IGNORED: Mapping[str, frozenset[str]] = types.MappingProxyType({})
+    # The events start_deadline may send; None (a hand-written dispatch) allows any.
+    DEADLINES: frozenset[str] | None = None
 
     def __init__(
         self,
@@ -100,10 +108,11 @@ class Automat:
         self.index = 0
         self.destroyed = False
         self.unknown_events = 0
+        self.unexpected_events = 0
         self.last_error: BaseException | None = None
         self._history: collections.deque[Transition] = collections.deque(maxlen=history_size)
         self._callbacks: list[StateChangedCallback] = []
-        self._queue: collections.deque[tuple[str, tuple, dict]] = collections.deque()
+        self._queue: collections.deque[tuple[str, Payload]] = collections.deque()
         self._busy = False
         self._timers: dict[str, IDelayedCall] = {}
         self._pending: set[IDelayedCall] = set()
@@ -115,36 +124,40 @@ class Automat:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id}#{self.index} {self.state}>"
 
-    def A(self, event: str, *args: Any, **kwargs: Any) -> None:
+    def A(self, event: str, payload: Payload) -> None:
         """The dispatch; generated from the machine's source."""
         raise NotImplementedError(f"{type(self).__name__} has no generated dispatch")
 
     # -- events -------------------------------------------------------------------------------
 
-    def automat(self, event: str, *args: Any, **kwargs: Any) -> None:
+    def automat(self, event: str, /, **payload: object) -> None:
         """Process ``event`` now; from inside a transition, queue it until that transition ends.
 
-        An unknown event raises :class:`UnknownEventError` in strict mode; otherwise it is
-        logged, counted and dropped. An exception from an action or a condition moves the
-        machine to ``FAILURE_STATE`` when it has one, else it propagates to this caller and the
-        events still queued behind it are dropped (with an error log).
+        This is the generic entry, for what names events at run time (timers, deadlines, the
+        tests of the runtime); code that knows its event calls the generated typed method
+        (``machine.ack(packet=...)``) instead, which comes here. An unknown event raises
+        :class:`UnknownEventError` in strict mode; otherwise it is logged, counted and dropped.
+        A payload other than the one the source declares raises :class:`PayloadError`, in any
+        mode: it is a call that could not have type-checked. An exception from an action or a
+        condition moves the machine to ``FAILURE_STATE`` when it has one, else it propagates to
+        this caller and the events still queued behind it are dropped (with an error log).
         """
         if self.destroyed:
             self.log.info("{automat} is destroyed, ignoring event {event}", automat=self.id, event=event)
             return
-        if not self._accept(event):
+        if not self._accept(event, payload):
             return
-        self._queue.append((event, args, kwargs))
+        self._queue.append((event, payload))
         if self._busy:
             return
         self._busy = True
         try:
             while self._queue and not self.destroyed:
-                queued, q_args, q_kwargs = self._queue.popleft()
-                self._process(queued, q_args, q_kwargs)
+                queued, queued_payload = self._queue.popleft()
+                self._process(queued, queued_payload)
         except BaseException:
             if self._queue:
-                dropped = [queued for queued, _a, _k in self._queue]
+                dropped = [queued for queued, _payload in self._queue]
                 self._queue.clear()
                 self.log.error("{automat} dropped queued events {dropped}", automat=self.id, dropped=dropped)
             raise
@@ -152,24 +165,28 @@ class Automat:
             self._busy = False
             self._queue.clear()
 
-    def event(self, event: str, *args: Any, **kwargs: Any) -> None:
+    def event(self, event: str, /, **payload: object) -> None:
         """Queue ``event`` on the clock, to be processed on a later turn of the reactor."""
         if self.destroyed:
             self.log.info("{automat} is destroyed, ignoring event {event}", automat=self.id, event=event)
             return
-        if not self._accept(event):
+        if not self._accept(event, payload):
             return
         call: IDelayedCall | None = None
 
         def fire() -> None:
-            self._pending.discard(call)
-            self.automat(event, *args, **kwargs)
+            if call is not None:
+                self._pending.discard(call)
+            self.automat(event, **payload)
 
         call = self.clock.callLater(0, fire)
         self._pending.add(call)
 
-    def _accept(self, event: str) -> bool:
+    def _accept(self, event: str, payload: Payload) -> bool:
         if event in self.EVENTS:
+            wanted = self.PAYLOADS.get(event, ())
+            if sorted(payload) != sorted(wanted):
+                raise PayloadError(self.id, event, tuple(wanted), tuple(payload))
             return True
         if self.strict:
             raise UnknownEventError(self.id, event, self.state)
@@ -181,10 +198,15 @@ class Automat:
         )
         return False
 
-    def _process(self, event: str, args: tuple, kwargs: dict) -> None:
+    def _process(self, event: str, payload: Payload) -> None:
         old = self.state
+        if self.EDGE_STATES is not None and old not in self.EDGE_STATES.get(event, ()):
+            self._changed(event, old, old)
+            if old not in self.IGNORED.get(event, ()):
+                self._unexpected(event)
+            return
         try:
-            self.A(event, *args, **kwargs)
+            self.A(event, payload)
         except Exception as exc:
             self.last_error = exc
             if self.FAILURE_STATE is None:
@@ -204,11 +226,30 @@ class Automat:
             return
         self._changed(event, old, self.state)
 
+    def _unexpected(self, event: str) -> None:
+        """``event`` has no transition in this state and the source does not say it may be dropped.
+
+        A bug in a caller or a gap in the diagram: strict mode (the tests) raises; otherwise it is
+        logged with the machine, the state and the event, counted, and dropped.
+        """
+        notify_unexpected(self, event)
+        if self.strict:
+            raise UnexpectedEventError(self.id, event, self.state)
+        self.unexpected_events += 1
+        if self.registry is not None:
+            self.registry.unexpected_events += 1
+        self.log.error(
+            "{machine} {automat}: unexpected event {event!r} in state {state}, dropped",
+            machine=self.NAME,
+            automat=self.id,
+            event=event,
+            state=self.state,
+        )
+
     def _changed(self, event: str, old: str, new: str, *, failed: bool = False) -> None:
         transition = Transition(self.clock.seconds(), event, old, new)
         self._history.append(transition)
-        for observer in list(_transition_observers):
-            observer(self, transition, failed)
+        notify_transition(self, transition, failed)
         self.log.debug("{automat} {event}: {old} -> {new}", automat=self.id, event=event, old=old, new=new)
         if new == old:
             return
@@ -263,6 +304,8 @@ class Automat:
         Declared timers have a fixed period in the source; this is for the per-instance ones (a
         packet's own ack timeout, a user's ping timeout). Starting it again restarts it.
         """
+        if self.DEADLINES is not None and event not in self.DEADLINES:
+            raise ValueError(f"{self.id}: {event!r} is not one of the deadlines of {self.SOURCE}")
         if self.destroyed:
             return
         self._cancel_deadline(event)
@@ -316,10 +359,10 @@ class Automat:
             self.registry.unregister(self)
         self.log.debug("{automat} destroyed in state {state}", automat=self.id, state=self.state)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {"index": self.index, "id": self.id, "name": self.name, "state": self.state}
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> dict[str, object]:
         """Everything an operator needs to see what this machine is doing and has done."""
         error = self.last_error
         return {
@@ -329,5 +372,18 @@ class Automat:
             "timers": {event: period for event, (period, _states) in self.TIMERS.items()},
             "transitions": [transition.to_json() for transition in self._history],
             "unknown_events": self.unknown_events,
+            "unexpected_events": self.unexpected_events,
             "last_error": f"{type(error).__name__}: {error}" if error is not None else None,
         }
+
+
+# Attributes every machine instance sets in ``Automat.__init__``.
+_INSTANCE_ATTRIBUTES = frozenset(
+    {"clock", "registry", "name", "id", "state", "log", "strict", "index", "destroyed"}
+    | {"unknown_events", "unexpected_events", "last_error"}
+)
+
+
+def reserved_names() -> frozenset[str]:
+    """Names a generated event method must not take: what every machine already has."""
+    return frozenset(dir(Automat)) | _INSTANCE_ATTRIBUTES

@@ -4,66 +4,33 @@ A source is Markdown a person reads (and any Mermaid-aware viewer draws) and the
 input, so the parser is strict: every mistake is an :class:`AutomatSourceError` naming the file and
 line, never a machine that silently does less than its diagram shows.
 
-Inside the ```` ```mermaid ```` block the parser accepts ``stateDiagram-v2`` (first line),
-transitions, blank lines and ``%%`` comments. It ignores what only decorates the drawing:
-``direction``, ``state NAME : description``, one-line ``note ... : text`` and multi-line
-``note ... end note`` blocks. Anything else (composite states, forks, choice, ``classDef``) is
-rejected, because the generated dispatch could not honour it.
+The front matter is read by :mod:`.front_matter`, the ```` ```mermaid ```` diagram by
+:mod:`.mermaid`, event payloads by :mod:`.payloads`; this module puts them together and checks
+that what the front matter says (timers, payloads, the ignore policy, untestable edges) fits the
+diagram.
 """
 
 from __future__ import annotations
 
-import math
+import ast
 import re
 from pathlib import Path
 
 import attrs
 
-from bitdust.automats import conditions
-from bitdust.automats.conditions import ConditionSyntaxError, Expr
+from bitdust.automats import conditions, payloads
 from bitdust.automats.errors import AutomatSourceError
+from bitdust.automats.front_matter import MACHINE_NAME, Entry, parse_front_matter
+from bitdust.automats.mermaid import EVENT_NAME, STATE_NAME, Edge, find_mermaid, parse_diagram, unique
+from bitdust.automats.payloads import Field, Parameter, PayloadSyntaxError
+from bitdust.automats.runtime import reserved_names
 
-STATE_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
-EVENT_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
-ACTION_NAME = re.compile(r"do_[a-z0-9]+(?:_[a-z0-9]+)*")
-MACHINE_NAME = re.compile(r"[a-z][a-z0-9]*(?:[_-][a-z0-9]+)*")
-MODULE_NAME = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*")
-CLASS_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")
-TIMER_NAME = re.compile(r"timer-(?P<count>[0-9]+)(?P<unit>ms|sec|min|hour)")
-TIMER_UNITS = {"ms": 0.001, "sec": 1.0, "min": 60.0, "hour": 3600.0}
+__all__ = ["MACHINE_NAME", "Edge", "MachineSource", "parse_source", "parse_text", "source_files"]
 
-REQUIRED_KEYS = ("name", "module", "class")
-KNOWN_KEYS = (*REQUIRED_KEYS, "failure_state", "timers", "untestable")
-# The front matter keys whose entries are the indented lines below them.
-NESTED_KEYS = ("timers", "untestable")
 # One entry of 'untestable:': the edge, then after the colon why no unit test can take it.
 _UNTESTABLE = re.compile(r"(?P<src>\S+)\s*->\s*(?P<dst>\S+)\s+on\s+(?P<event>\S+)")
-
-_ARROW = re.compile(r"(?P<src>\S+)\s*-->\s*(?P<dst>[^\s:]+)\s*(?::(?P<label>.*))?")
-_LABEL = re.compile(r"(?P<event>[^\s\[\]/]+)\s*(?:\[(?P<cond>[^\[\]]*)\])?\s*(?:/(?P<actions>.*))?")
-_MARKER = "[*]"
-
-
-@attrs.frozen
-class Edge:
-    """One transition of the diagram, in source order."""
-
-    source: str
-    target: str
-    event: str
-    condition: Expr | None
-    actions: tuple[str, ...]
-    line: int
-
-    @property
-    def label(self) -> str:
-        """The label in canonical form: ``event [condition] / action, action``."""
-        text = self.event
-        if self.condition is not None:
-            text += f" [{conditions.to_source(self.condition)}]"
-        if self.actions:
-            text += " / " + ", ".join(self.actions)
-        return text
+# The 'ignore:' key that stands for every state.
+ANY_STATE = "*"
 
 
 @attrs.frozen
@@ -82,6 +49,14 @@ class MachineSource:
     timers: tuple[tuple[str, float], ...] = ()
     # Edges no unit test can take, each with the reason, from the front matter's 'untestable:'.
     untestable: tuple[tuple[Edge, str], ...] = ()
+    # Import statements the payload types need, from 'imports:'.
+    imports: tuple[str, ...] = ()
+    # What each event carries, from 'events:'; an event not listed carries nothing.
+    payloads: tuple[tuple[str, tuple[Field, ...]], ...] = ()
+    # Events each state may drop silently ('*': every state), from 'ignore:'.
+    ignore: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Events the machine sends itself with start_deadline, from 'deadlines:'.
+    deadlines: tuple[str, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -98,25 +73,57 @@ class MachineSource:
 
     @property
     def events(self) -> tuple[str, ...]:
-        return _unique(edge.event for edge in self.edges)
+        return unique(edge.event for edge in self.edges)
 
     @property
     def actions(self) -> tuple[str, ...]:
-        return _unique(action for edge in self.edges for action in edge.actions)
+        return unique(action for edge in self.edges for action in edge.actions)
 
     @property
     def conditions(self) -> tuple[str, ...]:
-        return _unique(
+        return unique(
             name for edge in self.edges if edge.condition is not None for name in conditions.names(edge.condition)
         )
 
+    @property
+    def timer_events(self) -> frozenset[str]:
+        return frozenset(event for event, _period in self.timers)
+
+    def edge_states(self, event: str) -> tuple[str, ...]:
+        """States with a transition on ``event``."""
+        return unique(edge.source for edge in self.edges if edge.event == event)
+
     def timer_states(self, event: str) -> tuple[str, ...]:
-        """States with a transition on ``event``: the states where that timer runs."""
-        return _unique(edge.source for edge in self.edges if edge.event == event)
+        """The states where timer ``event`` runs: those with a transition on it."""
+        return self.edge_states(event)
+
+    def payload(self, event: str) -> tuple[Field, ...]:
+        """The fields ``event`` carries, in declaration order."""
+        return dict(self.payloads).get(event, ())
+
+    def ignored_states(self, event: str) -> tuple[str, ...]:
+        """States where ``event`` has no transition and the source lets it be dropped silently."""
+        handled = set(self.edge_states(event))
+        listed = {state for state, events in self.ignore if event in events}
+        wanted = set(self.states) if ANY_STATE in listed else listed
+        return tuple(state for state in self.states if state in wanted and state not in handled)
+
+    def events_of(self, name: str) -> tuple[str, ...]:
+        """The events whose edges run action ``name`` or ask condition ``name``."""
+        if name.startswith("do_"):
+            return unique(edge.event for edge in self.edges if name in edge.actions)
+        return unique(
+            edge.event for edge in self.edges if edge.condition is not None and name in conditions.names(edge.condition)
+        )
+
+    def parameters(self, name: str) -> tuple[Parameter, ...]:
+        """The keyword-only parameters of action or condition ``name`` (see :mod:`.payloads`)."""
+        return payloads.parameters(self.events_of(name), dict(self.payloads))
 
 
-def _unique(items) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(items))
+def method_name(event: str) -> str:
+    """The generated method that sends ``event``: ``attempt-timeout`` is ``attempt_timeout()``."""
+    return event.replace("-", "_")
 
 
 def source_files(sources_dir: str | Path) -> list[Path]:
@@ -134,22 +141,23 @@ def parse_text(text: str, path: str | Path) -> MachineSource:
     """Parse source ``text``; ``path`` is used in messages and must be named ``<name>.md``."""
     path = Path(path)
     lines = text.splitlines()
-    keys, key_lines, timers, untestable, body_start = _parse_front_matter(lines, path)
+    front = parse_front_matter(lines, path)
+    keys, key_lines = front.keys, front.key_lines
     name = keys["name"]
     if path.suffix == ".md" and path.stem != name:
         raise AutomatSourceError(path, key_lines["name"], f"name {name!r} must match the file name {path.name!r}")
-    block_line, block = _find_mermaid(lines, body_start, path)
-    initial, states, finals, edges = _parse_diagram(block, block_line, path)
+    block_line, block = find_mermaid(lines, front.body_start, path)
+    initial, states, finals, edges = parse_diagram(block, block_line, path)
 
     failure = keys.get("failure_state")
     if failure is not None and failure not in states:
         raise AutomatSourceError(
             path, key_lines["failure_state"], f"failure_state {failure} is not a state of the diagram"
         )
-    _check_timers(path, edges, timers)
+    _check_timers(path, edges, front.timers)
     _check_shadowed(path, edges)
-    marked = _resolve_untestable(path, edges, untestable)
-    return MachineSource(
+    marked = _resolve_untestable(path, edges, front.untestable)
+    source = MachineSource(
         path=path,
         name=name,
         module=keys["module"],
@@ -159,214 +167,109 @@ def parse_text(text: str, path: str | Path) -> MachineSource:
         final_states=finals,
         edges=edges,
         failure_state=failure,
-        timers=tuple((event, period) for event, (period, _line) in timers.items()),
+        timers=tuple((event, period) for event, (period, _line) in front.timers.items()),
         untestable=marked,
+        imports=tuple(_check_import(path, statement, lineno) for statement, lineno in front.imports),
+        payloads=_resolve_payloads(path, edges, front.events, set(front.timers)),
+        ignore=_resolve_ignore(path, states, edges, front.ignore),
+        deadlines=_resolve_deadlines(path, edges, keys.get("deadlines"), key_lines.get("deadlines", 1)),
     )
+    for event in source.deadlines:
+        if source.payload(event):
+            raise AutomatSourceError(path, key_lines["deadlines"], f"deadline {event} is sent by the clock: no payload")
+    _check_event_methods(source, key_lines.get("events", 1))
+    _check_parameters(source, key_lines.get("events", 1))
+    return source
 
 
-def _strip_comment(value: str) -> str:
-    return re.sub(r"\s+#.*$", "", value).strip()
-
-
-def _parse_front_matter(lines: list[str], path: Path):
-    if not lines or lines[0].strip() != "---":
-        raise AutomatSourceError(path, 1, "no front matter: the file must start with a '---' line")
-    keys: dict[str, str] = {}
-    key_lines: dict[str, int] = {}
-    timers: dict[str, tuple[float, int]] = {}
-    untestable: list[tuple[str, str, int]] = []
-    nested: str | None = None
-    for index in range(1, len(lines)):
-        lineno = index + 1
-        raw = lines[index]
-        if raw.strip() == "---":
-            break
-        if not raw.strip() or raw.lstrip().startswith("#"):
-            continue
-        key, sep, value = raw.strip().partition(":")
-        key, value = key.strip(), _strip_comment(value)
-        if not sep or not key:
-            raise AutomatSourceError(path, lineno, f"expected 'key: value' in front matter, got {raw.strip()!r}")
-        if raw[0].isspace():
-            if nested is None:
-                raise AutomatSourceError(
-                    path, lineno, "unexpected indented line: only 'timers:' and 'untestable:' have nested entries"
-                )
-            if nested == "timers":
-                timers[key] = (_parse_timer(path, lineno, key, value, timers), lineno)
-            else:
-                untestable.append((key, value, lineno))
-            continue
-        nested = None
-        if key not in KNOWN_KEYS:
-            raise AutomatSourceError(path, lineno, f"unknown front matter key {key!r} (known: {', '.join(KNOWN_KEYS)})")
-        if key in key_lines:
-            raise AutomatSourceError(path, lineno, f"duplicate front matter key {key!r}")
-        key_lines[key] = lineno
-        if key in NESTED_KEYS:
-            if value:
-                entry = "timer-event: seconds" if key == "timers" else "SOURCE -> TARGET on event: reason"
-                raise AutomatSourceError(path, lineno, f"'{key}:' takes indented '{entry}' lines")
-            nested = key
-            continue
-        if not value:
-            raise AutomatSourceError(path, lineno, f"front matter key {key!r} has no value")
-        _check_key(path, lineno, key, value)
-        keys[key] = value
-    else:
-        raise AutomatSourceError(path, 1, "front matter is not closed by a '---' line")
-    for key in REQUIRED_KEYS:
-        if key not in keys:
-            raise AutomatSourceError(path, 1, f"front matter misses the required key {key!r}")
-    return keys, key_lines, timers, untestable, index + 1
-
-
-def _check_key(path: Path, lineno: int, key: str, value: str) -> None:
-    pattern, what = {
-        "name": (MACHINE_NAME, "a lower-case name like 'proxy_session'"),
-        "module": (MODULE_NAME, "a dotted module path like 'bitdust.main.initializer'"),
-        "class": (CLASS_NAME, "a CapWords class name"),
-        "failure_state": (STATE_NAME, "an UPPER_SNAKE state"),
-    }[key]
-    if not pattern.fullmatch(value):
-        raise AutomatSourceError(path, lineno, f"bad {key} {value!r}: expected {what}")
-
-
-def _parse_timer(path: Path, lineno: int, event: str, value: str, seen: dict) -> float:
-    match = TIMER_NAME.fullmatch(event)
-    if match is None:
-        raise AutomatSourceError(
-            path, lineno, f"bad timer name {event!r}: expected timer-<n>ms, timer-<n>sec, timer-<n>min or timer-<n>hour"
-        )
-    if event in seen:
-        raise AutomatSourceError(path, lineno, f"timer {event} declared twice")
+def _check_import(path: Path, statement: str, lineno: int) -> str:
     try:
-        period = float(value)
-    except ValueError:
-        period = math.nan
-    if not math.isfinite(period) or period <= 0:
-        raise AutomatSourceError(path, lineno, f"timer {event} needs a positive number of seconds, got {value!r}")
-    expected = int(match.group("count")) * TIMER_UNITS[match.group("unit")]
-    if not math.isclose(period, expected, rel_tol=1e-9, abs_tol=1e-12):
-        raise AutomatSourceError(path, lineno, f"timer {event} must fire every {expected:g} s, not every {value} s")
-    return period
+        tree = ast.parse(statement)
+    except SyntaxError:
+        tree = None
+    if tree is None or len(tree.body) != 1 or not isinstance(tree.body[0], ast.Import | ast.ImportFrom):
+        raise AutomatSourceError(path, lineno, f"an import is one 'from module import Name' line, got {statement!r}")
+    return statement
 
 
-def _find_mermaid(lines: list[str], start: int, path: Path) -> tuple[int, list[tuple[int, str]]]:
-    """Return the line number of the block's first line and its ``(lineno, text)`` lines."""
-    found: tuple[int, list[tuple[int, str]]] | None = None
-    index = start
-    while index < len(lines):
-        stripped = lines[index].strip()
-        if not stripped.startswith("```"):
-            index += 1
-            continue
-        fence_line = index + 1
-        info = stripped[3:].strip()
-        body: list[tuple[int, str]] = []
-        index += 1
-        while index < len(lines) and lines[index].strip() != "```":
-            body.append((index + 1, lines[index]))
-            index += 1
-        if index == len(lines):
-            raise AutomatSourceError(path, fence_line, "code block is not closed by a '```' line")
-        index += 1
-        if info == "mermaid":
-            if found is not None:
-                raise AutomatSourceError(path, fence_line, f"a second mermaid block (the first is at line {found[0]})")
-            found = (fence_line, body)
-    if found is None:
-        raise AutomatSourceError(path, start + 1, "no ```mermaid block with the state diagram")
-    return found
-
-
-def _parse_diagram(block: list[tuple[int, str]], fence_line: int, path: Path):
-    content = [(n, text.strip()) for n, text in block if text.strip() and not text.strip().startswith("%%")]
-    if not content or content[0][1] != "stateDiagram-v2":
-        lineno = content[0][0] if content else fence_line
-        raise AutomatSourceError(path, lineno, "the mermaid block must start with 'stateDiagram-v2'")
-    states: list[str] = []
-    finals: list[str] = []
-    edges: list[Edge] = []
-    initial: tuple[str, int] | None = None
-    in_note = False
-    for lineno, text in content[1:]:
-        if in_note:
-            in_note = text != "end note"
-            continue
-        words = text.split()
-        if words[0] == "direction" or (words[0] == "note" and ":" in text):
-            continue
-        if words[0] == "note":
-            in_note = True
-            continue
-        if words[0] == "state":
-            _check_state_description(path, lineno, text)
-            continue
-        match = _ARROW.fullmatch(text)
-        if match is None:
-            raise AutomatSourceError(path, lineno, f"unsupported line in state diagram: {text!r}")
-        src, dst, label = match.group("src"), match.group("dst"), match.group("label")
-        for state in (src, dst):
-            if state != _MARKER and not STATE_NAME.fullmatch(state):
-                raise AutomatSourceError(path, lineno, f"bad state name {state!r}: states are UPPER_SNAKE")
-        if _MARKER in (src, dst):
-            if src == dst:
-                raise AutomatSourceError(path, lineno, "'[*] --> [*]' is not a transition")
-            if label is not None:
-                raise AutomatSourceError(path, lineno, "a '[*]' line takes no label: only real transitions have events")
-            if src == _MARKER:
-                if initial is not None:
-                    raise AutomatSourceError(
-                        path, lineno, f"a second initial state (the first is at line {initial[1]})"
-                    )
-                initial = (dst, lineno)
-            elif src not in finals:
-                finals.append(src)
-            states.append(dst if src == _MARKER else src)
-            continue
-        if label is None or not label.strip():
-            raise AutomatSourceError(path, lineno, f"transition {src} --> {dst} has no label with an event")
-        event, condition, actions = _parse_label(path, lineno, label.strip())
-        states.extend((src, dst))
-        edges.append(Edge(src, dst, event, condition, actions, lineno))
-    if in_note:
-        raise AutomatSourceError(path, content[-1][0], "note is not closed by 'end note'")
-    if initial is None:
-        raise AutomatSourceError(path, fence_line, "no initial state: add a '[*] --> STATE' line")
-    return initial[0], _unique(states), tuple(finals), tuple(edges)
-
-
-def _check_state_description(path: Path, lineno: int, text: str) -> None:
-    match = re.fullmatch(r"state\s+(\S+)\s*:.*", text)
-    if match is None:
-        raise AutomatSourceError(path, lineno, f"only 'state NAME : description' is supported, got {text!r}")
-    if not STATE_NAME.fullmatch(match.group(1)):
-        raise AutomatSourceError(path, lineno, f"bad state name {match.group(1)!r}: states are UPPER_SNAKE")
-
-
-def _parse_label(path: Path, lineno: int, label: str) -> tuple[str, Expr | None, tuple[str, ...]]:
-    match = _LABEL.fullmatch(label)
-    if match is None:
-        raise AutomatSourceError(path, lineno, f"bad label {label!r}: expected 'event [condition] / action, action'")
-    event = match.group("event")
-    if not EVENT_NAME.fullmatch(event):
-        raise AutomatSourceError(path, lineno, f"bad event name {event!r}: events are kebab-case")
-    condition = None
-    if match.group("cond") is not None:
+def _resolve_payloads(
+    path: Path, edges: tuple[Edge, ...], entries: list[Entry], timers: set[str]
+) -> tuple[tuple[str, tuple[Field, ...]], ...]:
+    events = {edge.event for edge in edges}
+    found: dict[str, tuple[Field, ...]] = {}
+    for event, text, lineno in entries:
+        if event not in events:
+            raise AutomatSourceError(path, lineno, f"'events:' names {event!r}, which no transition uses")
+        if event in found:
+            raise AutomatSourceError(path, lineno, f"the payload of {event} is given twice")
         try:
-            condition = conditions.parse_condition(match.group("cond"))
-        except ConditionSyntaxError as exc:
-            raise AutomatSourceError(path, lineno, str(exc)) from None
-    actions: tuple[str, ...] = ()
-    if match.group("actions") is not None:
-        actions = tuple(action.strip() for action in match.group("actions").split(","))
-        for action in actions:
-            if not action:
-                raise AutomatSourceError(path, lineno, f"empty action in label {label!r}")
-            if not ACTION_NAME.fullmatch(action):
-                raise AutomatSourceError(path, lineno, f"bad action name {action!r}: actions are do_* names")
-    return event, condition, actions
+            fields = payloads.parse_payload(text)
+        except PayloadSyntaxError as exc:
+            raise AutomatSourceError(path, lineno, f"event {event}: {exc}") from None
+        if fields and event in timers:
+            raise AutomatSourceError(path, lineno, f"timer event {event} is fired by the clock and carries nothing")
+        found[event] = fields
+    return tuple(found.items())
+
+
+def _resolve_ignore(
+    path: Path, states: tuple[str, ...], edges: tuple[Edge, ...], entries: list[Entry]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Check each 'ignore:' entry: a state (or '*') and a list of the machine's events without an edge there."""
+    events = {edge.event for edge in edges}
+    found: dict[str, tuple[str, ...]] = {}
+    for state, text, lineno in entries:
+        if state != ANY_STATE and (not STATE_NAME.fullmatch(state) or state not in states):
+            raise AutomatSourceError(path, lineno, f"'ignore:' names {state!r}, which is not a state of the diagram")
+        if state in found:
+            raise AutomatSourceError(path, lineno, f"the ignore list of {state} is given twice")
+        if not (text.startswith("[") and text.endswith("]")):
+            raise AutomatSourceError(path, lineno, f"an ignore list is written [event, ...], got {text!r}")
+        listed = tuple(item.strip() for item in text[1:-1].split(",") if item.strip())
+        for event in listed:
+            if not EVENT_NAME.fullmatch(event) or event not in events:
+                raise AutomatSourceError(path, lineno, f"ignore list of {state} names {event!r}, not an event here")
+            if state != ANY_STATE and any(e.source == state and e.event == event for e in edges):
+                raise AutomatSourceError(
+                    path, lineno, f"{state} has a transition on {event}: an event with a transition is not ignored"
+                )
+        if len(set(listed)) != len(listed):
+            raise AutomatSourceError(path, lineno, f"the ignore list of {state} names an event twice")
+        found[state] = listed
+    return tuple(found.items())
+
+
+def _resolve_deadlines(path: Path, edges: tuple[Edge, ...], text: str | None, lineno: int) -> tuple[str, ...]:
+    if text is None:
+        return ()
+    listed = tuple(item.strip() for item in text.strip()[1:-1].split(",") if item.strip())
+    events = {edge.event for edge in edges}
+    for event in listed:
+        if event not in events or event.startswith("timer-"):
+            raise AutomatSourceError(path, lineno, f"deadline {event!r} is not a (non-timer) event of the diagram")
+    if len(set(listed)) != len(listed):
+        raise AutomatSourceError(path, lineno, "a deadline is listed twice")
+    return listed
+
+
+def _check_event_methods(source: MachineSource, lineno: int) -> None:
+    """An event's method must not hide what every machine has (``state``, ``destroy`` ...)."""
+    taken = reserved_names()
+    for event in source.events:
+        if event in source.timer_events or event in source.deadlines:
+            continue  # sent by the clock: no method
+        if method_name(event) in taken or method_name(event) in (*source.actions, *source.conditions):
+            raise AutomatSourceError(
+                source.path, lineno, f"event {event}: its method {method_name(event)}() would hide a machine attribute"
+            )
+
+
+def _check_parameters(source: MachineSource, lineno: int) -> None:
+    for name in (*source.actions, *source.conditions):
+        try:
+            source.parameters(name)
+        except ValueError as exc:
+            raise AutomatSourceError(source.path, lineno, f"{name}: {exc}") from None
 
 
 def _check_timers(path: Path, edges: tuple[Edge, ...], timers: dict[str, tuple[float, int]]) -> None:

@@ -19,6 +19,8 @@ from bitdust.dht.messages import Contact
 from bitdust.main.logs import log_failure
 
 Address = tuple[str, int]
+# What one round of pings found: each seed's contact, or None for a seed that did not answer.
+Answers = dict[Address, Contact | None]
 
 #: The machine's states as ``bootstrap.state`` has always reported them.
 BOOTSTRAP_STATES: dict[str, str] = {
@@ -32,8 +34,9 @@ BOOTSTRAP_STATES: dict[str, str] = {
 
 
 class DhtBootstrap(DhtBootstrapMachine):
-    """``join(seeds)`` starts; ``bootstrap_state``, ``attempts``, ``seeds_down`` and
-    ``next_retry_at`` say how far it got; ``stop()`` ends it and destroys the machine."""
+    """``join(seeds=...)`` starts; ``bootstrap_state``, ``attempts``, ``seeds_down`` and
+    ``next_retry_at`` say how far it got; ``stop()`` ends it and destroys the machine (both are
+    the generated event methods)."""
 
     def __init__(
         self,
@@ -57,15 +60,7 @@ class DhtBootstrap(DhtBootstrapMachine):
         self._recheck_delay = backoff_min
         self._serial = 0  # answers of an older attempt (or after stop) are dropped
 
-    # -- what the node calls ------------------------------------------------------------------
-
-    def join(self, seeds: list[Address]) -> None:
-        """Join through ``seeds`` (none: the first node of its network), starting over if joined."""
-        self.automat("join", list(dict.fromkeys(seeds)))
-
-    def stop(self) -> None:
-        if not self.destroyed:
-            self.automat("stop")
+    # -- what the node reads -------------------------------------------------------------------
 
     @property
     def bootstrap_state(self) -> str:
@@ -74,28 +69,30 @@ class DhtBootstrap(DhtBootstrapMachine):
 
     # -- conditions ---------------------------------------------------------------------------
 
-    def is_seed_given(self, *args: Any, **kwargs: Any) -> bool:
-        return bool(args and args[0])
+    def is_seed_given(self, *, seeds: list[Address]) -> bool:
+        """No seeds: the first node of its network."""
+        return bool(seeds)
 
-    def is_seed_up(self, *args: Any, **kwargs: Any) -> bool:
-        answers: dict[Address, Contact | None] = args[0]
+    def is_seed_up(self, *, answers: Answers) -> bool:
         return any(contact is not None for contact in answers.values())
 
     # -- actions ------------------------------------------------------------------------------
 
-    def do_remember_seeds(self, *args: Any, **kwargs: Any) -> None:
-        self.seeds = list(args[0])
+    def do_remember_seeds(self, *, seeds: list[Address]) -> None:
+        """A new join supersedes whatever attempt or re-check is still waiting for answers."""
+        self._serial += 1
+        self.seeds = list(dict.fromkeys(seeds))
         self.attempts = 0
         self.next_retry_at = None
 
-    def do_ping_seeds(self, *args: Any, **kwargs: Any) -> None:
+    def do_ping_seeds(self, *, seeds: list[Address] | None = None) -> None:
+        """Ping the remembered seeds (``join`` has just remembered ``seeds``; ``retry`` carries none)."""
         self.next_retry_at = None
         self.attempts += 1
         self._serial += 1
-        self._ping_all(list(self.seeds), "seeds-answered", "DHT bootstrap failed")
+        self._ping_all(list(self.seeds), self.seeds_answered, "DHT bootstrap failed")
 
-    def do_remember_answers(self, *args: Any, **kwargs: Any) -> None:
-        answers: dict[Address, Contact | None] = args[0]
+    def do_remember_answers(self, *, answers: Answers) -> None:
         down = []
         for seed, contact in answers.items():
             if contact is not None:
@@ -106,7 +103,7 @@ class DhtBootstrap(DhtBootstrapMachine):
         self.seeds_down = down
         self._recheck_delay = self.backoff_min
 
-    def do_schedule_retry(self, *args: Any, **kwargs: Any) -> None:
+    def do_schedule_retry(self, *, answers: Answers) -> None:
         delay = min(self.backoff_max, self.backoff_min * 2 ** (self.attempts - 1))
         self.next_retry_at = self.clock.seconds() + delay
         self.log.warn(
@@ -117,7 +114,7 @@ class DhtBootstrap(DhtBootstrapMachine):
         )
         self.start_deadline("retry", delay)
 
-    def do_schedule_recheck(self, *args: Any, **kwargs: Any) -> None:
+    def do_schedule_recheck(self, *, answers: Answers) -> None:
         """Seeds still down are asked again later, with backoff; none down: nothing to wait for."""
         if not self.seeds_down:
             self.next_retry_at = None
@@ -127,30 +124,29 @@ class DhtBootstrap(DhtBootstrapMachine):
         self.next_retry_at = self.clock.seconds() + delay
         self.start_deadline("recheck", delay)
 
-    def do_join_layers(self, *args: Any, **kwargs: Any) -> None:
+    def do_join_layers(self, *, answers: Answers) -> None:
         self.join_layers()
 
-    def do_ping_down_seeds(self, *args: Any, **kwargs: Any) -> None:
-        self._ping_all(list(self.seeds_down), "seeds-rechecked", "DHT seed check failed")
+    def do_ping_down_seeds(self) -> None:
+        self._ping_all(list(self.seeds_down), self.seeds_rechecked, "DHT seed check failed")
 
-    def do_remember_rechecked(self, *args: Any, **kwargs: Any) -> None:
-        answers: dict[Address, Contact | None] = args[0]
+    def do_remember_rechecked(self, *, answers: Answers) -> None:
         for seed, contact in answers.items():
             if contact is not None:
                 self.seed_contacts[seed] = contact
                 if seed in self.seeds_down:
                     self.seeds_down.remove(seed)
 
-    def do_stop(self, *args: Any, **kwargs: Any) -> None:
+    def do_stop(self) -> None:
         self._serial += 1
         self.next_retry_at = None
         self.destroy()
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _ping_all(self, seeds: list[Address], event: str, what: str) -> None:
-        """Ping ``seeds`` at once; when all have answered or failed, fire ``event`` with
-        ``{seed: Contact or None}`` unless a later attempt (or ``stop``) made them stale."""
+    def _ping_all(self, seeds: list[Address], event: Callable[..., None], what: str) -> None:
+        """Ping ``seeds`` at once; when all have answered or failed, send ``event(answers=...)``
+        with ``{seed: Contact or None}`` unless a later attempt (or ``stop``) made them stale."""
         serial = self._serial
         d = defer.DeferredList([self.ping(seed) for seed in seeds], consumeErrors=True)
 
@@ -161,7 +157,7 @@ class DhtBootstrap(DhtBootstrapMachine):
                 seed: Contact(answer.sender, seed[0], seed[1]) if ok else None
                 for seed, (ok, answer) in zip(seeds, results, strict=True)
             }
-            self.automat(event, answers)
+            event(answers=answers)
 
         d.addCallback(answered)
         d.addErrback(log_failure(self.log, what))

@@ -58,55 +58,46 @@ class NicknamePublisher(NicknamePublisherMachine):
         self.outcome: NicknameOutcome = outcome if outcome is not None else {"state": "not-published"}
         self.next_refresh_at: float | None = None
 
-    # -- what the service calls ---------------------------------------------------------------
-
-    def publish(self) -> None:
-        """Publish now, or once the publication under way is over (never two at a time)."""
-        self.automat("publish")
-
-    def stop(self) -> None:
-        if not self.destroyed:
-            self.automat("stop")
-
     # -- conditions ---------------------------------------------------------------------------
 
-    def is_refresh_wanted(self, *args: Any, **kwargs: Any) -> bool:
+    def is_refresh_wanted(self, *, outcome: NicknameOutcome) -> bool:
         """Without an identity there is nothing to keep alive: the next ``publish`` says when."""
-        outcome: NicknameOutcome = args[0]
         return outcome["state"] != "not-published"
 
     # -- actions ------------------------------------------------------------------------------
 
-    def do_publish(self, *args: Any, **kwargs: Any) -> None:
+    def do_publish(self, *, outcome: NicknameOutcome | None = None, failure: Failure | None = None) -> None:
         self.next_refresh_at = None
         d = defer.maybeDeferred(self._publish)
-        d.addCallbacks(self._send, self._send, callbackArgs=("published",), errbackArgs=("publish-failed",))
+        d.addCallbacks(self._published, self._failed)
 
-    def do_remember_outcome(self, *args: Any, **kwargs: Any) -> None:
-        outcome: NicknameOutcome = args[0]
+    def do_remember_outcome(self, *, outcome: NicknameOutcome) -> None:
         self.outcome = outcome
 
-    def do_remember_failure(self, *args: Any, **kwargs: Any) -> None:
-        failure: Failure = args[0]
+    def do_remember_failure(self, *, failure: Failure) -> None:
         # so the refresh deadline tries again soon, not a whole refresh period later
         self.outcome = {"state": "failed", "nickname": self._nickname(), "reason": failure.getErrorMessage()}
         self.log.failure("publishing our nickname failed", failure)
 
-    def do_schedule_refresh(self, *args: Any, **kwargs: Any) -> None:
+    def do_schedule_refresh(self, *, outcome: NicknameOutcome | None = None, failure: Failure | None = None) -> None:
         delay = self.refresh_delay if self.outcome["state"] == "published" else self.retry_delay
         self.next_refresh_at = self.clock.seconds() + delay
         self.start_deadline("refresh", delay)
 
-    def do_stop(self, *args: Any, **kwargs: Any) -> None:
+    def do_stop(self) -> None:
         self.next_refresh_at = None
         self.destroy()
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _send(self, result: NicknameOutcome | Failure, event: str) -> None:
+    def _published(self, outcome: NicknameOutcome) -> None:
         """The end of a publication; one that ends after ``stop`` has nobody left to tell."""
         if not self.destroyed:
-            self.automat(event, result)
+            self.published(outcome=outcome)
+
+    def _failed(self, failure: Failure) -> None:
+        if not self.destroyed:
+            self.publish_failed(failure=failure)
 
     def to_json(self) -> dict[str, Any]:
         return {**super().to_json(), "nickname": self.outcome.get("nickname"), "outcome": self.outcome["state"]}

@@ -215,7 +215,7 @@ class DhtNode:
 
     def join(self, seeds: list[Address]) -> None:
         """Start joining through ``seeds`` (none: we are the first node, nothing to join)."""
-        self.bootstrap.join(seeds)
+        self.bootstrap.join(seeds=seeds)
 
     @property
     def bootstrap_state(self) -> str:

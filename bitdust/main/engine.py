@@ -22,7 +22,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from bitdust import __version__
-from bitdust.automats.registry import AutomatRegistry
+from bitdust.automats.registry import AutomatRegistry, strict_from_environment
 from bitdust.automats.runtime import Automat
 from bitdust.main.api_secret import ensure_secret
 from bitdust.main.collaborators import LocalApi, NodePart
@@ -112,7 +112,7 @@ class Engine(Service):
         service_factories: Iterable[Callable[[Self], BitDustService]],
         node_parts: Iterable[NodePart[Self]],
         local_api: Callable[[Self], LocalApi],
-        strict_automats: bool = False,
+        strict_automats: bool | None = None,
     ) -> None:
         """Build a stopped engine; the composition (services, parts, local API) is required.
 
@@ -137,6 +137,8 @@ class Engine(Service):
         self._service_factories = tuple(service_factories)
         self._local_api = local_api
         self.lock = HomeLock(self.paths.lock_file, self.paths.pid_file)
+        if strict_automats is None:  # an unexpected machine event raises in tests, is logged in production
+            strict_automats = strict_from_environment()
         self.automats = AutomatRegistry(strict=strict_automats, log=self.logger("bitdust.automats"))
         # Services register their options on the reactor thread; their files are read and written
         # through run_blocking, in a worker thread.
@@ -182,7 +184,7 @@ class Engine(Service):
 
     def startService(self) -> None:  # noqa: N802 - Twisted hook
         super().startService()
-        self.initializer.automat("run")
+        self.initializer.run()
 
     def stopService(self) -> defer.Deferred[bool]:  # noqa: N802 - Twisted hook
         super().stopService()
@@ -200,9 +202,9 @@ class Engine(Service):
     def stop(self, restart: bool = False) -> defer.Deferred[bool]:
         """Begin an orderly shutdown (or restart); the Deferred fires, with ``restart``, when it is complete."""
         if self.shutdowner.state == "RUNNING" and self.initializer.state not in ("STOPPING", "FAILED"):
-            self.initializer.automat("shutdown", restart=restart)
+            self.initializer.shutdown(restart=restart)
         elif self.shutdowner.state == "RUNNING":
-            self.shutdowner.automat("restart" if restart else "stop", restart=restart)
+            self.shutdowner.stop(restart=restart)
         waiter: defer.Deferred[bool] = defer.Deferred()
         if self.finished.called:
             waiter.callback(self.restart_requested)

@@ -23,31 +23,44 @@ class Initializer(InitializerMachine):
         self.failure: Failure | None = None
         super().__init__(**automat_kwargs)
 
-    def _step(self, work: Callable[[], object], done: str, failed: str | None) -> None:
+    def _step(
+        self,
+        work: Callable[[], object],
+        done: Callable[[], None],
+        failed: Callable[[Failure], None] | None,
+    ) -> None:
         d = defer.maybeDeferred(work)
         if failed is None:
-            d.addCallback(lambda _: self.automat(done))
+            d.addCallback(lambda _: done())
         else:
-            d.addCallbacks(lambda _: self.automat(done), lambda f: self.automat(failed, f))
+            d.addCallbacks(lambda _: done(), lambda f: failed(f))
         d.addErrback(log_failure(self.engine.log, "initializer step failed"))
 
-    def do_init_local(self, *args: Any, **kwargs: Any) -> None:
-        self._step(lambda: self.engine.run_blocking(self.engine.init_local), "init-local-done", "init-local-failed")
+    def do_init_local(self) -> None:
+        self._step(
+            lambda: self.engine.run_blocking(self.engine.init_local),
+            self.init_local_done,
+            lambda failure: self.init_local_failed(failure=failure),
+        )
 
-    def do_start_services(self, *args: Any, **kwargs: Any) -> None:
+    def do_start_services(self) -> None:
         self.engine.after_local()
-        self._step(self.engine.services.start_enabled, "services-started", None)
+        self._step(self.engine.services.start_enabled, self.services_started, None)
 
-    def do_start_interfaces(self, *args: Any, **kwargs: Any) -> None:
-        self._step(self.engine.start_interfaces, "interfaces-started", "interfaces-failed")
+    def do_start_interfaces(self) -> None:
+        self._step(
+            self.engine.start_interfaces,
+            self.interfaces_started,
+            lambda failure: self.interfaces_failed(failure=failure),
+        )
 
-    def do_announce_ready(self, *args: Any, **kwargs: Any) -> None:
+    def do_announce_ready(self) -> None:
         self.engine.announce_ready()
 
-    def do_report_failure(self, failure: Failure | None = None, *args: Any, **kwargs: Any) -> None:
+    def do_report_failure(self, *, failure: Failure) -> None:
         self.failure = failure
         self.engine.report_startup_failure(failure)
 
-    def do_shutdown(self, *args: Any, **kwargs: Any) -> None:
-        restart = bool(kwargs.get("restart", False))
-        self.engine.shutdowner.automat("restart" if restart else "stop", restart=restart)
+    def do_shutdown(self, *, restart: bool | None = None, failure: Failure | None = None) -> None:
+        """Hand over to the shutdowner; after a failure (``failure`` given) it is a stop, never a restart."""
+        self.engine.shutdowner.stop(restart=bool(restart))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Generator, Iterable
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar
 
 from twisted.application.service import IService, MultiService, Service
 from twisted.internet import defer
@@ -231,7 +231,7 @@ class ServiceManager(MultiService):
         for name in self.names():
             machine = self._machines[name]
             before = machine.state
-            machine.automat("recheck")
+            machine.recheck()
             if machine.state != before:
                 changed.append(name)
         return changed
@@ -279,9 +279,12 @@ class ServiceManager(MultiService):
             return False
 
     @defer.inlineCallbacks
-    def _run(self, name: str, event: str) -> _Steps[str]:
+    def _run(self, name: str, event: Literal["start", "stop"]) -> _Steps[str]:
         machine = self._machines[name]
-        machine.automat(event)
+        if event == "start":
+            machine.start()
+        else:
+            machine.stop()
         state = yield machine.wait_settled()
         return state
 

@@ -55,57 +55,54 @@ class ServiceState(ServiceStateMachine):
 
     # -- conditions ---------------------------------------------------------------------------
 
-    def is_installed(self, *args: Any, **kwargs: Any) -> bool:
+    def is_installed(self) -> bool:
         return bool(self.service.installed())
 
-    def is_depends_on(self, *args: Any, **kwargs: Any) -> bool:
+    def is_depends_on(self) -> bool:
         return not self.manager.dependencies_not_on(self.service.name)
 
     # -- actions ------------------------------------------------------------------------------
 
-    def do_start(self, *args: Any, **kwargs: Any) -> None:
+    def do_start(self) -> None:
         self.reason = None
         d = self.service.start_running()
-        d.addCallbacks(lambda _: self.automat("started"), lambda f: self.automat("start-failed", f))
+        d.addCallbacks(lambda _: self.started(), lambda f: self.start_failed(failure=f))
         d.addErrback(log_failure(self.log, "service {name} start bookkeeping failed", name=self.service.name))
 
-    def do_stop(self, *args: Any, **kwargs: Any) -> None:
+    def do_stop(self) -> None:
         d = self.service.stop_running()
-        d.addCallbacks(lambda _: self.automat("stopped"), lambda f: self.automat("stop-failed", f))
+        d.addCallbacks(lambda _: self.stopped(), lambda f: self.stop_failed(failure=f))
         d.addErrback(log_failure(self.log, "service {name} stop bookkeeping failed", name=self.service.name))
 
-    def do_report_started(self, *args: Any, **kwargs: Any) -> None:
+    def do_report_started(self) -> None:
         self.reason = None
         self.log.info("service {name} started", name=self.service.name)
         self.events.send("service-started", {"name": self.service.name})
 
-    def do_report_stopped(self, *args: Any, **kwargs: Any) -> None:
+    def do_report_stopped(self) -> None:
         self.reason = None
         self.log.info("service {name} stopped", name=self.service.name)
         self.events.send("service-stopped", {"name": self.service.name})
 
-    def do_report_not_installed(self, *args: Any, **kwargs: Any) -> None:
+    def do_report_not_installed(self) -> None:
         self.reason = f"{self.service.name} is not installed on this node"
         self.log.info("service {name} is not installed", name=self.service.name)
 
-    def do_report_installed(self, *args: Any, **kwargs: Any) -> None:
+    def do_report_installed(self) -> None:
         self.reason = None
         self.log.info("service {name} can run now", name=self.service.name)
 
-    def do_report_depends_off(self, *args: Any, **kwargs: Any) -> None:
+    def do_report_depends_off(self) -> None:
         missing = self.manager.dependencies_not_on(self.service.name)
         self.reason = f"{self.service.name} depends on {', '.join(missing)}, which is not running"
         self.log.info("{reason}", reason=self.reason)
 
-    def do_report_start_failed(self, failure: Failure | None = None, *args: Any, **kwargs: Any) -> None:
-        detail = failure.getErrorMessage() if isinstance(failure, Failure) else "unknown error"
-        self.reason = f"{self.service.name} failed to start: {detail}"
-        if isinstance(failure, Failure):
-            self.log.failure("service {name} failed to start", failure=failure, name=self.service.name)
+    def do_report_start_failed(self, *, failure: Failure) -> None:
+        self.reason = f"{self.service.name} failed to start: {failure.getErrorMessage()}"
+        self.log.failure("service {name} failed to start", failure=failure, name=self.service.name)
 
-    def do_report_stop_failed(self, failure: Failure | None = None, *args: Any, **kwargs: Any) -> None:
-        detail = failure.getErrorMessage() if isinstance(failure, Failure) else "unknown error"
+    def do_report_stop_failed(self, *, failure: Failure) -> None:
+        detail = failure.getErrorMessage()
         self.reason = f"{self.service.name} failed to stop cleanly: {detail}"
-        if isinstance(failure, Failure):
-            self.log.failure("service {name} failed to stop", failure=failure, name=self.service.name)
+        self.log.failure("service {name} failed to stop", failure=failure, name=self.service.name)
         self.events.send("service-stopped", {"name": self.service.name, "error": detail})

@@ -21,24 +21,24 @@ class Shutdowner(ShutdownerMachine):
         self.restart = False
         super().__init__(**automat_kwargs)
 
-    def do_remember_mode(self, *args: Any, **kwargs: Any) -> None:
-        self.restart = bool(kwargs.get("restart", False))
+    def do_remember_mode(self, *, restart: bool) -> None:
+        self.restart = restart
 
-    def do_stop_services(self, *args: Any, **kwargs: Any) -> None:
+    def do_stop_services(self, *, restart: bool) -> None:
         d = defer.maybeDeferred(self.engine.services.stop_all)
         d.addErrback(log_failure(self.engine.log, "stopping services failed"))
-        d.addBoth(lambda _: self.automat("services-stopped"))
+        d.addBoth(lambda _: self.services_stopped())
 
-    def do_stop_interfaces(self, *args: Any, **kwargs: Any) -> None:
+    def do_stop_interfaces(self) -> None:
         d = defer.maybeDeferred(self.engine.stop_interfaces)
         d.addErrback(log_failure(self.engine.log, "stopping the API servers failed"))
-        d.addBoth(lambda _: self.automat("interfaces-stopped"))
+        d.addBoth(lambda _: self.interfaces_stopped())
 
-    def do_report_timeout(self, *args: Any, **kwargs: Any) -> None:
+    def do_report_timeout(self) -> None:
         self.engine.log.warn("shutdown step timed out in state {state}; going on", state=self.state)
 
-    def do_release_home(self, *args: Any, **kwargs: Any) -> None:
+    def do_release_home(self) -> None:
         self.engine.release_local()
 
-    def do_stop_reactor(self, *args: Any, **kwargs: Any) -> None:
+    def do_stop_reactor(self) -> None:
         self.engine.finish(restart=self.restart)

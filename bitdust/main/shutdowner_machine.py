@@ -1,13 +1,16 @@
 # generated from automats/shutdowner.md — do not edit; run `make automats`
-"""State machine ``shutdowner``: constants and dispatch generated from automats/shutdowner.md.
+"""State machine ``shutdowner``: constants, event methods and dispatch generated from automats/shutdowner.md.
 
 The hand-written ``bitdust.main.shutdowner.Shutdowner`` subclasses this class and implements
-every action (``do_*``) and condition (``is_*``) listed in ACTIONS and CONDITIONS.
+every action (``do_*``) and condition (``is_*``) listed in ACTIONS and CONDITIONS, with the
+keyword-only parameters declared below for the type checker.
 """
 
 from __future__ import annotations
 
-from bitdust.automats.runtime import Automat
+from typing import TYPE_CHECKING, cast
+
+from bitdust.automats.runtime import Automat, Payload
 
 
 class ShutdownerMachine(Automat):
@@ -22,7 +25,6 @@ class ShutdownerMachine(Automat):
     EVENTS = frozenset(
         {
             "interfaces-stopped",
-            "restart",
             "services-stopped",
             "stop",
             "timer-30sec",
@@ -47,33 +49,61 @@ class ShutdownerMachine(Automat):
         "do_stop_reactor",
     )
     CONDITIONS = ()
+    PAYLOADS = {
+        "stop": ("restart",),
+    }
+    EDGE_STATES = {
+        "stop": frozenset({"RUNNING"}),
+        "services-stopped": frozenset({"SERVICES_STOP"}),
+        "timer-30sec": frozenset({"INTERFACES_STOP", "SERVICES_STOP"}),
+        "interfaces-stopped": frozenset({"INTERFACES_STOP"}),
+    }
+    IGNORED = {}
+    DEADLINES = frozenset()
 
-    def A(self, event, *args, **kwargs):
+    def stop(self, *, restart: bool) -> None:
+        """Send ``stop`` with its payload."""
+        self.automat("stop", restart=restart)
+
+    def services_stopped(self) -> None:
+        """Send ``services-stopped``."""
+        self.automat("services-stopped")
+
+    def interfaces_stopped(self) -> None:
+        """Send ``interfaces-stopped``."""
+        self.automat("interfaces-stopped")
+
+    if TYPE_CHECKING:
+        # Implemented by bitdust.main.shutdowner.Shutdowner; see automats/shutdowner.md.
+        def do_remember_mode(self, *, restart: bool) -> None: ...
+        def do_stop_services(self, *, restart: bool) -> None: ...
+        def do_stop_interfaces(self) -> None: ...
+        def do_report_timeout(self) -> None: ...
+        def do_release_home(self) -> None: ...
+        def do_stop_reactor(self) -> None: ...
+
+    def A(self, event: str, payload: Payload) -> None:
         """Fire the first transition from the current state on ``event`` whose condition holds."""
         if self.state == "RUNNING":
             if event == "stop":
                 self.state = "SERVICES_STOP"
-                self.do_remember_mode(*args, **kwargs)
-                self.do_stop_services(*args, **kwargs)
-            elif event == "restart":
-                self.state = "SERVICES_STOP"
-                self.do_remember_mode(*args, **kwargs)
-                self.do_stop_services(*args, **kwargs)
+                self.do_remember_mode(restart=cast("bool", payload["restart"]))
+                self.do_stop_services(restart=cast("bool", payload["restart"]))
         elif self.state == "SERVICES_STOP":
             if event == "services-stopped":
                 self.state = "INTERFACES_STOP"
-                self.do_stop_interfaces(*args, **kwargs)
+                self.do_stop_interfaces()
             elif event == "timer-30sec":
                 self.state = "INTERFACES_STOP"
-                self.do_report_timeout(*args, **kwargs)
-                self.do_stop_interfaces(*args, **kwargs)
+                self.do_report_timeout()
+                self.do_stop_interfaces()
         elif self.state == "INTERFACES_STOP":
             if event == "interfaces-stopped":
                 self.state = "FINISHED"
-                self.do_release_home(*args, **kwargs)
-                self.do_stop_reactor(*args, **kwargs)
+                self.do_release_home()
+                self.do_stop_reactor()
             elif event == "timer-30sec":
                 self.state = "FINISHED"
-                self.do_report_timeout(*args, **kwargs)
-                self.do_release_home(*args, **kwargs)
-                self.do_stop_reactor(*args, **kwargs)
+                self.do_report_timeout()
+                self.do_release_home()
+                self.do_stop_reactor()

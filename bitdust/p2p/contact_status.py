@@ -41,28 +41,25 @@ class ContactStatus(ContactStatusMachine):
         self.since = self.clock.seconds()
         self.report(self.idurl, old, new)
 
-    def do_report_connected(self, *args: Any, **kwargs: Any) -> None:
+    def do_report_connected(self) -> None:
         self.last_seen = self.clock.seconds()
         self.problem = None
 
-    def do_report_offline(self, *args: Any, **kwargs: Any) -> None:
-        detail = args[0] if args else None
-        if isinstance(detail, Failure):
-            detail = detail.getErrorMessage()
-        self.problem = str(detail) if detail else self.problem
+    def do_report_offline(self, *, reason: str) -> None:
+        self.problem = reason or self.problem
 
-    def do_ping(self, *args: Any, **kwargs: Any) -> None:
+    def do_ping(self) -> None:
         if self._ping is not None:
             return
         d = self._ping = self.pinger(self.idurl)
 
         def ok(_: Any) -> None:
             self._ping = None
-            self.automat("ping-ok")
+            self.ping_ok()
 
         def failed(failure: Failure) -> None:
             self._ping = None
-            self.automat("ping-failed", failure.getErrorMessage())
+            self.ping_failed(reason=failure.getErrorMessage())
 
         d.addCallbacks(ok, failed)
 

@@ -84,25 +84,25 @@ class ContactStatuses:
         if event == "inbox-packet":
             status = self.get(idurl)
             status.seen()
-            status.automat("inbox-packet")
+            status.inbox_packet()
         elif event == "outbox-failed":
-            self.get(idurl).automat("outbox-failed", detail)
+            self.get(idurl).outbox_failed(reason=str(detail) if detail else "")
 
     def on_peer_closed(self, idurl: str, how: str) -> None:
         status = self._peers.get(idurl)
         if status is None:
             return
         if how == "shutdown":
-            status.automat("went-offline", "the peer said it is shutting down")
+            status.went_offline(reason="the peer said it is shutting down")
         elif how == "lost":
-            status.automat("connection-lost")
+            status.connection_lost()
         # "idle", "duplicate" and "local" closes say nothing about the peer being online.
 
     def check(self, idurl: str, timeout: float) -> defer.Deferred[str]:
         """Ping the peer now; fires with the state once the check is over (or ``timeout`` passed)."""
         status = self.get(idurl)
         status.ping_timeout = timeout
-        status.automat("check")
+        status.check()
         if status.state != "PING":
             return defer.succeed(status.state)
         done: defer.Deferred[str] = defer.Deferred()

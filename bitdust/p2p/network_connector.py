@@ -31,13 +31,14 @@ class NetworkConnector(NetworkConnectorMachine):
         self._waiters: list[defer.Deferred[bool]] = []
         self._reported: tuple[str, str] | None = None
 
-    def is_reconnect_pending(self, *args: Any, **kwargs: Any) -> bool:
+    def is_reconnect_pending(self, *, reason: str | None = None) -> bool:
         return self.reconnect_pending
 
-    def do_remember_reconnect(self, *args: Any, **kwargs: Any) -> None:
+    def do_remember_reconnect(self) -> None:
         self.reconnect_pending = True
 
-    def do_check(self, *args: Any, **kwargs: Any) -> None:
+    def do_check(self, *, reason: str | None = None) -> None:
+        """Check again; ``reason`` is why the check that just ended failed, if it did."""
         self.reconnect_pending = False
         self.checks += 1
         self.last_check = self.clock.seconds()
@@ -45,17 +46,17 @@ class NetworkConnector(NetworkConnectorMachine):
 
         def failed(failure: Failure) -> None:
             if not self.destroyed:
-                self.automat("check-failed", failure.getErrorMessage())
+                self.check_failed(reason=failure.getErrorMessage())
 
-        d.addCallbacks(lambda _: None if self.destroyed else self.automat("check-ok"), failed)
+        d.addCallbacks(lambda _: None if self.destroyed else self.check_ok(), failed)
 
-    def do_report_connected(self, *args: Any, **kwargs: Any) -> None:
+    def do_report_connected(self) -> None:
         self.problem = None
         self._report_once("CONNECTED", "")
         self._settle(True)
 
-    def do_report_disconnected(self, *args: Any, **kwargs: Any) -> None:
-        self.problem = str(args[0]) if args else "check failed"
+    def do_report_disconnected(self, *, reason: str) -> None:
+        self.problem = reason or "check failed"
         self._report_once("DISCONNECTED", self.problem)
         self._settle(False)
 

@@ -135,7 +135,7 @@ class Outbox:
                 return defer.fail(DeliveryFailed(f"packet {packet.packet_id} is already in flight", reason="failed"))
             self.outgoing[key] = out
         result = out.result
-        out.automat("run")
+        out.run()
         return result
 
     # -- what each PacketOut asks of us (bitdust.p2p.packet_out.PacketOutGateway) ----------------
@@ -237,7 +237,10 @@ class Outbox:
         if out is None:
             self.stats.drop("late-answer")
             return
-        out.automat("ack" if answer.command == commands.ACK else "fail", answer)
+        if answer.command == commands.ACK:
+            out.ack(packet=answer)
+        else:
+            out.fail(packet=answer)
 
     def _find_addressed_otherwise(self, answer: Packet) -> PacketOut | None:
         """An answer to a packet we addressed to another source of the peer, or to an IDURL that has
@@ -264,7 +267,7 @@ class Outbox:
         """Cancel everything in flight; the engine is going down."""
         self.stopped = True
         for out in list(self.outgoing.values()):
-            out.automat("cancel")
+            out.cancel()
         self.outgoing.clear()
 
     def outgoing_rows(self) -> list[dict[str, Any]]:

@@ -77,7 +77,7 @@ class PacketOut(PacketOutMachine):
         #: contacts of the receiver's identity before the last refresh
         self._contacts_before: tuple[str, ...] = ()
         self._last_failure: Failure | None = None
-        self.result: defer.Deferred[Packet | None] = defer.Deferred(lambda _d: self.automat("cancel"))
+        self.result: defer.Deferred[Packet | None] = defer.Deferred(lambda _d: self.cancel())
         self.add_state_changed_callback(self._check_settled)
 
     @property
@@ -86,13 +86,13 @@ class PacketOut(PacketOutMachine):
 
     # -- conditions ---------------------------------------------------------------------------
 
-    def is_ack_wanted(self, *args: Any, **kwargs: Any) -> bool:
+    def is_ack_wanted(self) -> bool:
         return self.packet.command not in (commands.ACK, commands.FAIL)
 
-    def is_retry_left(self, *args: Any, **kwargs: Any) -> bool:
+    def is_retry_left(self) -> bool:
         return self.attempts <= self.retries
 
-    def is_route_changed(self, *args: Any, **kwargs: Any) -> bool:
+    def is_route_changed(self) -> bool:
         """The refreshed identity has other contacts than before, and one of them is reachable."""
         identity = self.remote_identity
         if identity is None or tuple(identity.contacts) == self._contacts_before:
@@ -101,30 +101,34 @@ class PacketOut(PacketOutMachine):
 
     # -- actions ------------------------------------------------------------------------------
 
-    def do_prepare(self, *args: Any, **kwargs: Any) -> None:
+    def do_prepare(self) -> None:
         d = defer.maybeDeferred(self.gateway.prepare, self.packet)
 
         def prepared(result: tuple[Packet, bytes, Any]) -> None:
             self.packet, self.wire, self.remote_identity = result
-            self.automat("prepared")
+            self.prepared()
 
         def failed(failure: Failure) -> None:
             self.error = failure.getErrorMessage()
-            self.automat("prepare-failed", failure)
+            self.prepare_failed(failure=failure)
 
         d.addCallbacks(prepared, failed)
 
-    def do_send(self, *args: Any, **kwargs: Any) -> None:
+    def do_send(self) -> None:
+        assert self.wire is not None, "do_send runs only after do_prepare has encoded the packet"
         self.attempts += 1
         self.attempt_started = self.clock.seconds()
         d = defer.maybeDeferred(self.gateway.transmit, self.packet, self.wire, self.remote_identity, self.transfers)
-        d.addCallbacks(lambda _: self.automat("sent"), lambda failure: self.automat("send-failed", failure))
+        d.addCallbacks(lambda _: self.sent(), lambda failure: self.send_failed(failure=failure))
 
-    def do_refresh_identity(self, *args: Any, **kwargs: Any) -> None:
-        """Ask the identity cache to re-fetch the receiver; ``refreshed`` follows, whatever it found."""
-        if args and isinstance(args[0], Failure):
-            self._last_failure = args[0]
-            self.error = args[0].getErrorMessage()
+    def do_refresh_identity(self, *, failure: Failure | None = None) -> None:
+        """Ask the identity cache to re-fetch the receiver; ``refreshed`` follows, whatever it found.
+
+        ``failure`` is why the attempt could not be sent; an attempt that timed out has none.
+        """
+        if failure is not None:
+            self._last_failure = failure
+            self.error = failure.getErrorMessage()
         self.refreshes += 1
         known = self.remote_identity
         self._contacts_before = tuple(known.contacts) if known is not None else ()
@@ -135,45 +139,46 @@ class PacketOut(PacketOutMachine):
             if identity is not None:
                 self.remote_identity = identity
             if not self.destroyed:
-                self.automat("refreshed")
+                self.refreshed()
 
         def failed(failure: Failure) -> None:
             # The cache's refresh never fails; anything else is a bug, told to the caller as one.
             if not self.destroyed:
                 self.error = f"refreshing the identity of {self.packet.remote_id} failed: {failure.getErrorMessage()}"
-                self.automat("refreshed")
+                self.refreshed()
 
         d.addCallbacks(refreshed, failed)
 
-    def do_wait_attempt(self, *args: Any, **kwargs: Any) -> None:
-        if args and isinstance(args[0], Failure):
-            self.error = args[0].getErrorMessage()
+    def do_wait_attempt(self) -> None:
         remaining = self.attempt_started + self.attempt_timeout - self.clock.seconds()
         self.start_deadline("attempt-timeout", remaining)
 
-    def do_report_done(self, *args: Any, **kwargs: Any) -> None:
-        self.response = args[0] if args and isinstance(args[0], Packet) else None
+    def do_report_done(self, *, packet: Packet | None = None) -> None:
+        """Delivered: ``packet`` is the peer's Ack, or None when what we sent wants no answer."""
+        self.response = packet
         self._finish()
         self.result.callback(self.response)
 
-    def do_report_failed(self, *args: Any, **kwargs: Any) -> None:
-        # After a refresh that found no way to the receiver, the failure to report is the attempt's.
-        arg = args[0] if args else self._last_failure
-        if isinstance(arg, Packet):
-            self.response = arg
-            detail = arg.payload.decode("utf-8", "replace")[:200] or "no reason given"
+    def do_report_failed(self, *, failure: Failure | None = None, packet: Packet | None = None) -> None:
+        """The peer answered Fail (``packet``), preparing failed (``failure``), or a refresh found
+        no way to the receiver (neither: the failure to report is the last attempt's)."""
+        if packet is not None:
+            self.response = packet
+            detail = packet.payload.decode("utf-8", "replace")[:200] or "no reason given"
             self.error = f"{self.packet.remote_id} answered Fail to {self.packet.command}: {detail}"
-            reason = "failed"
-        elif isinstance(arg, Failure) and arg.check(DeliveryFailed):
-            self.error = arg.getErrorMessage()
-            reason = arg.value.reason
+            self._fail("failed")
+            return
+        failure = failure if failure is not None else self._last_failure
+        if failure is not None and failure.check(DeliveryFailed):
+            self.error = failure.getErrorMessage()
+            reason = failure.value.reason
         else:
-            detail = arg.getErrorMessage() if isinstance(arg, Failure) else (self.error or "unknown error")
+            detail = failure.getErrorMessage() if failure is not None else (self.error or "unknown error")
             self.error = f"{self.packet.command} to {self.packet.remote_id} could not be sent: {detail}"
             reason = "refused"
         self._fail(reason)
 
-    def do_report_timeout(self, *args: Any, **kwargs: Any) -> None:
+    def do_report_timeout(self) -> None:
         last = f" (last error: {self.error})" if self.error else ""
         self.error = (
             f"{self.packet.remote_id} did not answer {self.packet.command} within {self.timeout:g} s "
@@ -181,7 +186,7 @@ class PacketOut(PacketOutMachine):
         )
         self._fail("timeout")
 
-    def do_report_cancelled(self, *args: Any, **kwargs: Any) -> None:
+    def do_report_cancelled(self) -> None:
         self.error = f"{self.packet.command} to {self.packet.remote_id} was cancelled"
         self._fail("cancelled")
 

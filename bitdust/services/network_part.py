@@ -89,7 +89,7 @@ class P2PHub:
 
     def reconnect(self) -> None:
         if self.connector is not None and not self.connector.destroyed:
-            self.connector.automat("reconnect")
+            self.connector.reconnect()
 
     # -- the network check --------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ class NetworkService(NodeService):
             registry=engine.automats,
             log=engine.logger("bitdust.network"),
         )
-        hub.connector.automat("init")
+        hub.connector.init()
 
     def stop(self) -> None:
         hub = self.engine.p2p

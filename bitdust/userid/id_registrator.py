@@ -66,14 +66,17 @@ class IdRegistrator(IdRegistratorMachine):
         if new == "FAILED" and not self.result.called:
             self.result.errback(self.last_error or RuntimeError("identity registration failed"))
 
-    def _then(self, d: defer.Deferred[Any], done: str, failed: str) -> None:
-        d.addCallbacks(lambda value: self.automat(done, value), lambda f: self.automat(failed, f))
+    def _then(self, d: defer.Deferred[Any], done: Callable[[Any], None], failed: Callable[..., None]) -> None:
+        """Send ``done(result)`` when ``d`` fires, ``failed(failure=...)`` when it fails."""
+        d.addCallbacks(done, lambda f: failed(failure=f))
         d.addErrback(log_failure(self.log, "identity registration step failed"))
 
-    def do_generate_key(self, *args: Any, **kwargs: Any) -> None:
-        self._then(self.run_blocking(RsaKey.generate, self.key_size), "key-ready", "key-failed")
+    def do_generate_key(self) -> None:
+        self._then(
+            self.run_blocking(RsaKey.generate, self.key_size), lambda key: self.key_ready(key=key), self.key_failed
+        )
 
-    def do_build_identity(self, key: RsaKey, *args: Any, **kwargs: Any) -> None:
+    def do_build_identity(self, *, key: RsaKey) -> None:
         self.key = key
         sources = tuple(IdUrl(host=s.host, port=s.http_port, name=self.username) for s in self.servers)
         unsigned = Identity(
@@ -86,11 +89,11 @@ class IdRegistrator(IdRegistratorMachine):
         )
         self.identity = unsigned.signed(key)
 
-    def do_register_all(self, *args: Any, **kwargs: Any) -> None:
+    def do_register_all(self, *, key: RsaKey) -> None:
         assert self.identity is not None
-        self._then(publish(self.http_post, self.identity), "registered", "register-failed")
+        self._then(publish(self.http_post, self.identity), lambda _: self.registered(), self.register_failed)
 
-    def do_save_identity(self, *args: Any, **kwargs: Any) -> None:
+    def do_save_identity(self) -> None:
         assert self.identity is not None and self.key is not None
         identity, key = self.identity, self.key
 
@@ -104,12 +107,12 @@ class IdRegistrator(IdRegistratorMachine):
 
         d = self.run_blocking(save)
         d.addCallback(lambda _: self.cache.store(identity))
-        self._then(d, "saved", "save-failed")
+        self._then(d, lambda _: self.saved(), self.save_failed)
 
-    def do_report_success(self, *args: Any, **kwargs: Any) -> None:
+    def do_report_success(self) -> None:
         assert self.identity is not None
         self.result.callback(self.identity)
 
-    def do_report_failure(self, failure: Failure | None = None, *args: Any, **kwargs: Any) -> None:
+    def do_report_failure(self, *, failure: Failure) -> None:
         if not self.result.called:
-            self.result.errback(failure if failure is not None else RuntimeError("identity registration failed"))
+            self.result.errback(failure)

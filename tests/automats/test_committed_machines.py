@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bitdust.automats.checks import missing_methods
+from bitdust.automats.checks import missing_methods, signature_problems
 from bitdust.automats.generator import flat_path, generate_all, generated_path
 from bitdust.automats.source import parse_source, source_files
 
@@ -35,3 +35,8 @@ def test_committed_generated_files_are_current(tmp_path) -> None:
 @pytest.mark.parametrize("path", MACHINES, ids=lambda p: p.stem)
 def test_subclass_implements_every_action_and_condition(path: Path) -> None:
     assert missing_methods(parse_source(path)) == []
+
+
+@pytest.mark.parametrize("path", MACHINES, ids=lambda p: p.stem)
+def test_subclass_actions_and_conditions_take_the_event_payload(path: Path) -> None:
+    assert signature_problems(parse_source(path)) == []

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import pytest
 from twisted.internet import task
 
 from bitdust.automats import edge_coverage, runtime
 from bitdust.automats.errors import AutomatSourceError
-from bitdust.automats.runtime import Automat, Transition
+from bitdust.automats.runtime import Automat, Payload, Transition
 from bitdust.automats.source import parse_text
 from tests.automats.edge_plugin import unit_modules
 
@@ -76,11 +75,12 @@ class Toy(Automat):
     EVENTS = frozenset({"go", "done", "crash"})
     INITIAL_STATE = "IDLE"
     FAILURE_STATE = "BROKEN"
+    PAYLOADS = {"go": ("how",)}
 
-    def A(self, event: str, *args: Any, **kwargs: Any) -> None:
+    def A(self, event: str, payload: Payload) -> None:
         if self.state == "IDLE" and event == "go":
             self.state = "BUSY"
-            if args and args[0] == "raise":
+            if payload["how"] == "raise":
                 raise RuntimeError("the action broke")
         elif self.state == "BUSY" and event == "done":
             self.state = "IDLE"
@@ -103,7 +103,7 @@ def seen() -> list[tuple[str, Transition, bool]]:
 
 def test_observers_see_every_processed_event(seen: list) -> None:
     machine = Toy(clock=task.Clock())
-    machine.automat("go")
+    machine.automat("go", how="work")
     machine.automat("crash")  # no edge from BUSY on crash in this dispatch: processed, state kept
     machine.automat("done")
     assert [(t.from_state, t.event, t.to_state, failed) for _s, t, failed in seen] == [
@@ -116,7 +116,7 @@ def test_observers_see_every_processed_event(seen: list) -> None:
 
 def test_an_event_whose_action_raises_is_reported_failed(seen: list) -> None:
     machine = Toy(clock=task.Clock(), log=None)
-    machine.automat("go", "raise")
+    machine.automat("go", how="raise")
     assert machine.state == "BROKEN"
     [(_source, transition, failed)] = seen
     assert (transition.from_state, transition.to_state, failed) == ("IDLE", "BROKEN", True)
@@ -126,7 +126,7 @@ def test_a_failed_event_takes_no_edge() -> None:
     recorder = edge_coverage.EdgeRecorder()
     runtime.add_transition_observer(recorder)
     try:
-        Toy(clock=task.Clock()).automat("go", "raise")
+        Toy(clock=task.Clock()).automat("go", how="raise")
     finally:
         runtime.remove_transition_observer(recorder)
     assert recorder.taken == set()

@@ -35,10 +35,14 @@ def test_generated_text_header_and_constants() -> None:
     lines = text.splitlines()
     assert lines[0] == "# generated from automats/initializer.md — do not edit; run `make automats`"
     assert "from __future__ import annotations" in lines
-    assert "from bitdust.automats.runtime import Automat" in lines
+    assert "from bitdust.automats.runtime import Automat, Payload" in lines
     assert "class InitializerMachine(Automat):" in lines
     assert '    FAILURE_STATE = "FAILED"' in lines
-    assert "def do_" not in text and "def is_" not in text  # no stubs: missing methods must show
+    # Actions and conditions are declared for the type checker only: a missing method must show.
+    runtime_part, declarations = text.split("    if TYPE_CHECKING:\n", 1)
+    assert "def do_" not in runtime_part and "def is_" not in runtime_part
+    assert "        def do_report_failure(self) -> None: ..." in declarations
+    assert "        def is_ok(self) -> bool: ..." in declarations
     ast.parse(text)
 
 
@@ -198,7 +202,7 @@ def test_each_condition_is_called_once_per_dispatch(
     path = tmp_path / "shared.md"
     path.write_text(_SHARED_GUARDS)
     machine = recording_class(load_generated(path, tmp_path))(answers=answers, clock=task.Clock())
-    machine.A("go")
+    machine.A("go", {})
     assert (machine.state, machine.asked) == (target, asked)
 
 
@@ -263,9 +267,57 @@ def test_dispatch_takes_the_first_edge_whose_guard_holds_asking_each_condition_o
             answers = dict(zip(names, values, strict=True))
             machine = machine_class(answers=answers, clock=task.Clock())
             machine.state = state
-            machine.A(event)
+            machine.A(event, {field.name: None for field in source.payload(event)})
             assert (machine.state, machine.asked) == _first_match(source, state, event, answers), (
                 state,
                 event,
                 answers,
             )
+
+
+_PAYLOADS = """---
+name: courier
+module: t.courier
+class: Courier
+deadlines: [late]
+imports:
+  - from bitdust.p2p.packet import Packet
+events:
+  deliver: {packet: Packet, hops: int}
+  refuse: {packet: Packet}
+ignore:
+  DONE: [deliver, refuse]
+---
+```mermaid
+stateDiagram-v2
+[*] --> WAIT
+WAIT --> DONE : deliver [is_near] / do_hand_over
+WAIT --> WAIT : deliver / do_forward
+WAIT --> DONE : refuse / do_hand_over
+WAIT --> DONE : late
+```
+"""
+
+
+def test_payloads_become_typed_event_methods_declarations_and_casts(tmp_path: Path) -> None:
+    path = tmp_path / "courier.md"
+    path.write_text(_PAYLOADS)
+    text = generate(parse_source(path))
+    lines = text.splitlines()
+    assert "from typing import TYPE_CHECKING, cast" in lines
+    assert lines[lines.index("if TYPE_CHECKING:") + 1] == "    from bitdust.p2p.packet import Packet"
+    assert "    def deliver(self, *, packet: Packet, hops: int) -> None:" in lines
+    assert '        self.automat("deliver", packet=packet, hops=hops)' in lines
+    assert "    def late(self) -> None:" not in lines  # a deadline is sent by the clock
+    # do_hand_over runs on deliver and refuse: packet both carry, hops only deliver
+    assert "        def do_hand_over(self, *, packet: Packet, hops: int | None = None) -> None: ..." in lines
+    assert "        def is_near(self, *, packet: Packet, hops: int) -> bool: ..." in lines
+    assert '                self.do_hand_over(packet=cast("Packet", payload["packet"]))' in lines
+    assert "    PAYLOADS = {" in lines and '        "deliver": ("packet", "hops"),' in lines
+    assert '        "deliver": frozenset({"DONE"}),' in lines  # IGNORED
+    machine = recording_class(load_generated(path, tmp_path))(clock=task.Clock(), answers={"is_near": True})
+    machine.deliver(packet="p", hops=2)
+    assert machine.state == "DONE"
+    assert machine.call_args == [("do_hand_over", (), {"packet": "p", "hops": 2})]
+    machine.refuse(packet="late")  # ignored in DONE
+    assert machine.state == "DONE" and machine.calls == ["do_hand_over"]

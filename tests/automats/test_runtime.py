@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from twisted.internet import task
 
-from bitdust.automats.errors import UnknownEventError
+from bitdust.automats.errors import PayloadError, UnexpectedEventError, UnknownEventError
 from bitdust.automats.registry import AutomatRegistry
 from bitdust.automats.runtime import Automat, Transition
 from bitdust.automats.source import parse_source
@@ -52,10 +52,11 @@ def test_edge_table_covers_every_edge_of_the_source() -> None:
 def test_every_edge(gate_class: type, clock: task.Clock, state, answers, event, new, actions) -> None:
     gate = make(gate_class, clock, answers=answers)
     gate.state = state
-    gate.automat(event, "arg", key="value")
+    payload = {name: f"{name} value" for name in gate.PAYLOADS.get(event, ())}
+    gate.automat(event, **payload)
     assert gate.state == new
     assert gate.calls == actions
-    assert all(args == ("arg",) and kwargs == {"key": "value"} for _name, args, kwargs in gate.call_args)
+    assert all(args == () and kwargs == payload for _name, args, kwargs in gate.call_args)
 
 
 def test_initial_state_and_identity(gate_class: type, clock: task.Clock) -> None:
@@ -100,7 +101,7 @@ def test_declared_event_without_transition_is_ignored(gate_class: type, clock: t
     changes = []
     gate.add_state_changed_callback(lambda *args: changes.append(args))
     gate.automat("close")
-    gate.automat("closed-reached")
+    gate.automat("closed-reached", why="no reason")
     assert gate.state == "CLOSED"
     assert gate.calls == [] and changes == []
     assert [(t.event, t.from_state, t.to_state) for t in gate.history] == [
@@ -159,22 +160,23 @@ def test_queued_events_keep_their_order(gate_class: type, clock: task.Clock) -> 
 
     def start_motor(self: Any) -> None:
         self.automat("close")
-        self.automat("closed-reached", "why")
+        self.automat("closed-reached", why="why")
 
     gate.hooks["do_start_motor"] = start_motor
     gate.automat("open")
     assert gate.state == "CLOSED"
     assert [t.event for t in gate.history] == ["open", "close", "closed-reached"]
-    assert gate.call_args[-1] == ("do_light_off", ("why",), {})
+    assert gate.call_args[-1] == ("do_light_off", (), {"why": "why"})
 
 
 def test_event_is_queued_on_the_clock(gate_class: type, clock: task.Clock) -> None:
     gate = make(gate_class, clock)
-    gate.event("lock", "by", who="me")
-    assert gate.state == "CLOSED" and gate.calls == []
+    gate.state = "CLOSING"
+    gate.event("closed-reached", why="me")
+    assert gate.state == "CLOSING" and gate.calls == []
     clock.advance(0)
-    assert gate.state == "LOCKED"
-    assert gate.call_args == [("do_lock", ("by",), {"who": "me"})]
+    assert gate.state == "CLOSED"
+    assert gate.call_args == [("do_stop_motor", (), {"why": "me"}), ("do_light_off", (), {"why": "me"})]
     assert clock.getDelayedCalls() == []
 
 
@@ -219,7 +221,7 @@ def test_shared_timer_keeps_its_rhythm_across_its_states(gate_class: type, clock
     clock.advance(1)  # t=6.5: next tick of the same rhythm
     assert gate.calls.count("do_beep") == 3
     assert gate.history[-1] == Transition(6.5, "timer-2sec", "CLOSING", "CLOSING")
-    gate.automat("closed-reached")
+    gate.automat("closed-reached", why="done")
     assert _pending_timers(clock) == []
 
 
@@ -406,9 +408,77 @@ def test_to_json_and_info(gate_class: type, clock: task.Clock, registry) -> None
     assert info["states"] == list(gate.STATES)
     assert info["timers"] == {"timer-500ms": 0.5, "timer-2sec": 2.0}
     assert info["transitions"] == [{"time": 3.0, "event": "lock", "from": "CLOSED", "to": "LOCKED"}]
-    assert info["unknown_events"] == 0 and info["last_error"] is None
+    assert info["unknown_events"] == 0 and info["unexpected_events"] == 0 and info["last_error"] is None
 
 
 def test_base_class_has_no_dispatch(clock: task.Clock) -> None:
     with pytest.raises(NotImplementedError):
-        Automat(clock=clock).A("anything")
+        Automat(clock=clock).A("anything", {})
+
+
+# -- the ignore policy and payloads -------------------------------------------------------------
+
+
+@pytest.mark.unexpected_events
+def test_undeclared_unexpected_event_raises_in_strict_mode(gate_class: type, clock: task.Clock) -> None:
+    # CLOSED has no transition on unlock, and gate.md does not list it under 'ignore:' for CLOSED.
+    gate = make(gate_class, clock)
+    assert gate.strict is True
+    with pytest.raises(UnexpectedEventError, match="gate: unexpected event 'unlock' in state CLOSED"):
+        gate.automat("unlock")
+    assert gate.state == "CLOSED" and gate.calls == [] and gate.asked == []
+
+
+@pytest.mark.unexpected_events
+def test_undeclared_unexpected_event_is_logged_and_dropped_when_not_strict(gate_class: type, clock: task.Clock) -> None:
+    capture = LogCapture()
+    registry = AutomatRegistry(strict=False)
+    gate = make(gate_class, clock, registry=registry, log=capture.logger)
+    gate.automat("unlock")
+    assert gate.state == "CLOSED" and gate.calls == [] and gate.asked == []
+    assert gate.unexpected_events == 1 and registry.unexpected_events == 1 and gate.info()["unexpected_events"] == 1
+    [error] = [e for e in capture.events if e["log_level"].name == "error"]
+    assert (error["machine"], error["automat"], error["state"], error["event"]) == ("gate", "gate", "CLOSED", "unlock")
+    gate.automat("lock")  # the machine goes on
+    assert gate.state == "LOCKED"
+
+
+def test_declared_ignores_are_silent_in_strict_mode(gate_class: type, clock: task.Clock) -> None:
+    capture = LogCapture()
+    gate = make(gate_class, clock, log=capture.logger)
+    assert gate.strict is True
+    gate.automat("close")  # 'ignore:' CLOSED: [close, closed-reached]
+    gate.automat("closed-reached", why="already")
+    assert gate.state == "CLOSED" and gate.unexpected_events == 0
+    assert capture.formats("error") == [] and capture.formats("warn") == []
+
+
+def test_a_payload_other_than_the_declared_one_raises(gate_class: type, clock: task.Clock) -> None:
+    gate = make(gate_class, clock, registry=AutomatRegistry(strict=False))
+    with pytest.raises(PayloadError, match="event 'closed-reached' carries why, got nothing"):
+        gate.automat("closed-reached")
+    with pytest.raises(PayloadError, match="event 'open' carries nothing, got why"):
+        gate.automat("open", why="because")
+    with pytest.raises(PayloadError):
+        gate.event("closed-reached", reason="misspelt")
+    assert gate.history == [] and clock.getDelayedCalls() == []
+
+
+def test_typed_event_methods_send_their_event_with_its_payload(gate_class: type, clock: task.Clock) -> None:
+    gate = make(gate_class, clock, answers={"is_powered": True})
+    gate.open()
+    gate.close()
+    gate.closed_reached(why="typed")
+    assert gate.state == "CLOSED"
+    assert gate.call_args[-1] == ("do_light_off", (), {"why": "typed"})
+    with pytest.raises(TypeError):
+        gate.closed_reached("positional")
+    # timers are sent by the clock: no method for them
+    assert not hasattr(gate, "timer_2sec") and not hasattr(gate, "timer_500ms")
+
+
+def test_a_deadline_the_source_does_not_declare_is_refused(gate_class: type, clock: task.Clock) -> None:
+    gate = make(gate_class, clock)
+    with pytest.raises(ValueError, match="'open' is not one of the deadlines of automats/gate.md"):
+        gate.start_deadline("open", 1.0)
+    assert clock.getDelayedCalls() == []

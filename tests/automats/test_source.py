@@ -172,6 +172,39 @@ MALFORMED = [
     ("unsupported", _text(edges=[*EDGES, "    classDef hot fill:red"]), 13, "unsupported line"),
     ("other arrow", _text(edges=[*EDGES, "    IDLE -> BUSY : go"]), 13, "unsupported line"),
     ("unclosed note", _text(edges=[*EDGES, "    note right of IDLE", "    text"]), 14, "not closed by 'end note'"),
+    # payloads, imports, the ignore policy and deadlines
+    ("payload not braced", _text(_front("events:", "  go: packet: Packet")), 6, "is written {name: Type, ...}"),
+    ("payload no type", _text(_front("events:", "  go: {packet}")), 6, "needs a type"),
+    ("payload bad name", _text(_front("events:", "  go: {Packet: Packet}")), 6, "bad payload field name 'Packet'"),
+    ("payload keyword", _text(_front("events:", "  go: {from: str}")), 6, "bad payload field name 'from'"),
+    ("payload bad type", _text(_front("events:", "  go: {n: int +}")), 6, "not a Python type expression"),
+    ("payload twice", _text(_front("events:", "  go: {n: int, n: str}")), 6, "payload field n is given twice"),
+    ("payload unknown event", _text(_front("events:", "  stop: {n: int}")), 6, "names 'stop', which no transition"),
+    ("payload given twice", _text(_front("events:", "  go: {}", "  go: {}")), 7, "payload of go is given twice"),
+    ("events inline", _text(_front("events: go")), 5, "'events:' takes indented"),
+    ("import not a list item", _text(_front("imports:", "  from x import Y")), 6, "an 'imports:' entry is"),
+    ("import not an import", _text(_front("imports:", "  - print(1)")), 6, "an import is one"),
+    ("ignore unknown state", _text(_front("ignore:", "  NOPE: [go]")), 6, "'NOPE', which is not a state"),
+    ("ignore unknown event", _text(_front("ignore:", "  BUSY: [stop]")), 6, "names 'stop', not an event here"),
+    ("ignore with an edge", _text(_front("ignore:", "  IDLE: [go]")), 6, "IDLE has a transition on go"),
+    ("ignore not a list", _text(_front("ignore:", "  BUSY: go")), 6, "an ignore list is written [event, ...]"),
+    ("ignore twice", _text(_front("ignore:", "  BUSY: [go, go]")), 6, "names an event twice"),
+    (
+        "ignore state twice",
+        _text(_front("ignore:", "  BUSY: [go]", "  BUSY: [go]")),
+        7,
+        "ignore list of BUSY is given twice",
+    ),
+    ("deadline unknown", _text(_front("deadlines: [stop]")), 5, "deadline 'stop' is not"),
+    ("deadline not a list", _text(_front("deadlines: go")), 5, "bad deadlines 'go'"),
+    ("deadline payload", _text(_front("deadlines: [go]", "events:", "  go: {n: int}")), 5, "no payload"),
+    ("event hides attribute", _text(_front(), [*EDGES, "    BUSY --> IDLE : destroy"]), 1, "destroy() would hide"),
+    (
+        "field types disagree",
+        _text(_front("events:", "  go: {n: int}", "  done: {n: str}"), [*EDGES, "    IDLE --> IDLE : done / do_work"]),
+        5,
+        "do_work: field n is int in one event and str in done",
+    ),
 ]
 
 
@@ -191,3 +224,39 @@ def test_malformed_sources(tmp_path: Path, text: str, line: int, reason: str) ->
 def test_missing_file_raises_oserror(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         parse_source(tmp_path / "none.md")
+
+
+PAYLOAD_FRONT = _front(
+    "imports:",
+    "  - from bitdust.p2p.packet import Packet",
+    "events:",
+    "  go: {packet: Packet, hops: dict[str, int]}",
+    "  done: {packet: Packet}",
+    "deadlines: [again]",
+    "ignore:",
+    "  BUSY: [go]",
+    "  '*': [again]",
+)
+PAYLOAD_EDGES = [*EDGES, "    BUSY --> BUSY : again / do_work", "    BUSY --> IDLE : go [is_a] / do_work"]
+
+
+def test_payloads_imports_ignore_and_deadlines_parse(tmp_path: Path) -> None:
+    front = [line for line in PAYLOAD_FRONT if line != "  BUSY: [go]"]
+    source = parse_text(_text(front, PAYLOAD_EDGES), tmp_path / "m.md")
+    assert source.imports == ("from bitdust.p2p.packet import Packet",)
+    assert [f.name for f in source.payload("go")] == ["packet", "hops"]
+    assert source.payload("go")[1].type == "dict[str, int]"
+    assert source.payload("again") == ()
+    assert source.deadlines == ("again",)
+    # '*' stands for every state without a transition on the event
+    assert source.ignored_states("again") == ("IDLE",)
+    # do_work runs on go (packet, hops), done (nothing) and again (nothing)
+    params = {p.name: (p.type, p.required) for p in source.parameters("do_work")}
+    assert params == {"packet": ("Packet", False), "hops": ("dict[str, int]", False)}
+    assert [(p.name, p.required) for p in source.parameters("is_a")] == [("packet", True), ("hops", True)]
+
+
+def test_ignore_names_a_state_and_its_events(tmp_path: Path) -> None:
+    source = parse_text(_text(PAYLOAD_FRONT, [*EDGES, "    BUSY --> BUSY : again"]), tmp_path / "m.md")
+    assert source.ignored_states("go") == ("BUSY",)
+    assert source.ignored_states("done") == ()

@@ -79,16 +79,16 @@ def test_a_new_machine_is_idle_and_schedules_nothing(h: Harness) -> None:
 
 
 def test_no_seeds_means_the_first_node_of_its_network(h: Harness) -> None:
-    h.machine.join([])
+    h.machine.join(seeds=[])
     assert h.machine.state == "NO_SEEDS" and h.machine.bootstrap_state == "no-seeds"
     assert h.seeds.pings == [] and h.clock.getDelayedCalls() == [] and h.layer_joins == 0
     h.seeds.up[SEED_A] = b"a" * 20
-    h.machine.join([SEED_A])
+    h.machine.join(seeds=[SEED_A])
     assert h.machine.state == "JOINED" and h.layer_joins == 1
 
 
 def test_all_seeds_down_retries_with_backoff_doubling_up_to_the_max(h: Harness) -> None:
-    h.machine.join([SEED_A, SEED_B, SEED_A])
+    h.machine.join(seeds=[SEED_A, SEED_B, SEED_A])
     assert h.machine.seeds == [SEED_A, SEED_B]
     assert h.machine.state == "JOINING" and h.machine.attempts == 1 and h.retry_in() is None
     delays = []
@@ -105,7 +105,7 @@ def test_all_seeds_down_retries_with_backoff_doubling_up_to_the_max(h: Harness) 
 
 
 def test_a_seed_answering_joins(h: Harness) -> None:
-    h.machine.join([SEED_A])
+    h.machine.join(seeds=[SEED_A])
     h.advance(RPC_TIMEOUT)
     assert h.machine.state == "RETRY_WAIT"
     h.seeds.up[SEED_A] = b"a" * 20
@@ -124,7 +124,7 @@ def test_a_seed_answering_joins(h: Harness) -> None:
 
 def test_seeds_down_at_join_are_rechecked_with_backoff_until_they_answer(h: Harness) -> None:
     h.seeds.up[SEED_A] = b"a" * 20
-    h.machine.join([SEED_A, SEED_B])
+    h.machine.join(seeds=[SEED_A, SEED_B])
     h.advance(RPC_TIMEOUT)
     assert h.machine.state == "JOINED" and h.machine.seeds_down == [SEED_B] and h.layer_joins == 1
     delays = []
@@ -143,15 +143,15 @@ def test_seeds_down_at_join_are_rechecked_with_backoff_until_they_answer(h: Harn
 
 
 def test_join_again_drops_the_answers_of_the_older_attempt(h: Harness) -> None:
-    h.machine.join([SEED_A])
+    h.machine.join(seeds=[SEED_A])
     h.advance(RPC_TIMEOUT / 2)
-    h.machine.join([SEED_B])  # both down; SEED_A's timeout comes first, from the older attempt
+    h.machine.join(seeds=[SEED_B])  # both down; SEED_A's timeout comes first, from the older attempt
     h.advance(RPC_TIMEOUT / 2)
     assert h.machine.state == "JOINING" and h.machine.seeds_down == []
     h.advance(RPC_TIMEOUT / 2)
     assert h.machine.state == "RETRY_WAIT" and h.machine.seeds_down == [SEED_B] and h.machine.attempts == 1
     h.seeds.up[SEED_A] = b"a" * 20
-    h.machine.join([SEED_A])  # a new join cancels the pending retry and starts over
+    h.machine.join(seeds=[SEED_A])  # a new join cancels the pending retry and starts over
     assert h.machine.state == "JOINED" and h.machine.attempts == 1 and h.layer_joins == 1
     assert h.clock.getDelayedCalls() == []
 
@@ -159,15 +159,15 @@ def test_join_again_drops_the_answers_of_the_older_attempt(h: Harness) -> None:
 def put_in(h: Harness, where: str) -> None:
     """Drive the machine to ``where`` with seeds A (up only for JOINED) and B (always down)."""
     if where == "NO_SEEDS":
-        h.machine.join([])
+        h.machine.join(seeds=[])
     elif where == "JOINING":
-        h.machine.join([SEED_B])
+        h.machine.join(seeds=[SEED_B])
     elif where == "RETRY_WAIT":
-        h.machine.join([SEED_B])
+        h.machine.join(seeds=[SEED_B])
         h.advance(RPC_TIMEOUT)
     elif where == "JOINED":
         h.seeds.up[SEED_A] = b"a" * 20
-        h.machine.join([SEED_A, SEED_B])
+        h.machine.join(seeds=[SEED_A, SEED_B])
         h.advance(RPC_TIMEOUT)
     assert h.machine.state == where
 
@@ -177,7 +177,7 @@ def test_join_without_seeds_forgets_the_old_ones_and_waits_for_none(h: Harness, 
     # Edges NO_SEEDS/JOINING/RETRY_WAIT/JOINED -> NO_SEEDS on join [!is_seed_given].
     put_in(h, where)
     pings = len(h.seeds.pings)
-    h.machine.join([])
+    h.machine.join(seeds=[])
     assert h.machine.state == "NO_SEEDS" and h.machine.bootstrap_state == "no-seeds"
     assert h.machine.seeds == [] and h.machine.attempts == 0 and h.machine.next_retry_at is None
     h.advance(3600)  # the pings and deadlines of the old seeds end in nothing
@@ -189,7 +189,7 @@ def test_join_of_a_joined_node_starts_over_with_the_new_seeds(h: Harness) -> Non
     # Edge JOINED -> JOINING on join [is_seed_given]: the pending re-check of SEED_B is dropped.
     put_in(h, "JOINED")
     assert h.retry_in() is not None
-    h.machine.join([SEED_B])
+    h.machine.join(seeds=[SEED_B])
     assert h.machine.state == "JOINING" and h.machine.seeds == [SEED_B] and h.machine.attempts == 1
     assert h.seeds.pings[-1] == SEED_B and h.retry_in() is None
     h.advance(RPC_TIMEOUT)
@@ -199,15 +199,15 @@ def test_join_of_a_joined_node_starts_over_with_the_new_seeds(h: Harness) -> Non
 @pytest.mark.parametrize("where", ["IDLE", "NO_SEEDS", "JOINING", "RETRY_WAIT", "JOINED"])
 def test_stop_ends_the_machine_and_leaves_no_timers(h: Harness, where: str) -> None:
     if where == "NO_SEEDS":
-        h.machine.join([])
+        h.machine.join(seeds=[])
     elif where == "JOINING":
-        h.machine.join([SEED_A])
+        h.machine.join(seeds=[SEED_A])
     elif where == "RETRY_WAIT":
-        h.machine.join([SEED_A])
+        h.machine.join(seeds=[SEED_A])
         h.advance(RPC_TIMEOUT)
     elif where == "JOINED":
         h.seeds.up[SEED_A] = b"a" * 20
-        h.machine.join([SEED_A, SEED_B])
+        h.machine.join(seeds=[SEED_A, SEED_B])
         h.advance(RPC_TIMEOUT)
         assert h.retry_in() is not None  # a re-check of SEED_B is pending
     assert h.machine.state == where
@@ -219,7 +219,7 @@ def test_stop_ends_the_machine_and_leaves_no_timers(h: Harness, where: str) -> N
     assert h.clock.getDelayedCalls() == [] and h.machine.state == "STOPPED"
     attempts, pings = h.machine.attempts, len(h.seeds.pings)
     h.machine.stop()  # twice: harmless
-    h.machine.join([SEED_A])  # after stop: ignored
+    h.machine.join(seeds=[SEED_A])  # after stop: ignored
     assert h.machine.state == "STOPPED" and h.machine.attempts == attempts and len(h.seeds.pings) == pings
 
 

@@ -50,8 +50,9 @@ class FakeShutdowner:
     def __init__(self, engine: FakeEngine) -> None:
         self.engine = engine
 
-    def automat(self, event: str, *args: Any, **kwargs: Any) -> None:
-        self.engine.calls.append((f"shutdowner.{event}", tuple(sorted(kwargs.items()))))
+    def stop(self, *, restart: bool) -> None:
+        """Recorded as ``shutdowner.restart`` when asked to restart, else as ``shutdowner.stop``."""
+        self.engine.calls.append((f"shutdowner.{'restart' if restart else 'stop'}", (("restart", restart),)))
 
 
 class FakeEngine:

@@ -24,7 +24,7 @@ def initializer(engine: FakeEngine) -> Initializer:
 
 
 def to_local(initializer: Initializer) -> None:
-    initializer.automat("run")
+    initializer.run()
     assert initializer.state == "LOCAL"
 
 
@@ -57,7 +57,7 @@ def test_startup_runs_local_then_services_then_interfaces(engine: FakeEngine, in
 
 def test_shutdown_before_startup_goes_straight_to_the_shutdowner(engine: FakeEngine, initializer: Initializer) -> None:
     # Edge AT_STARTUP -> STOPPING on shutdown.
-    initializer.automat("shutdown")
+    initializer.shutdown(restart=False)
     assert initializer.state == "STOPPING"
     assert engine.calls == [STOP]
 
@@ -65,7 +65,7 @@ def test_shutdown_before_startup_goes_straight_to_the_shutdowner(engine: FakeEng
 def test_shutdown_while_the_home_is_prepared(engine: FakeEngine, initializer: Initializer) -> None:
     # Edge LOCAL -> STOPPING on shutdown; a restart request is passed on as one.
     to_local(initializer)
-    initializer.automat("shutdown", restart=True)
+    initializer.shutdown(restart=True)
     assert initializer.state == "STOPPING"
     assert engine.calls[-1] == ("shutdowner.restart", (("restart", True),))
     engine.pending.succeed("run_blocking")  # the late init-local-done changes nothing
@@ -75,7 +75,7 @@ def test_shutdown_while_the_home_is_prepared(engine: FakeEngine, initializer: In
 def test_shutdown_while_services_start(engine: FakeEngine, initializer: Initializer) -> None:
     # Edge SERVICES -> STOPPING on shutdown.
     to_services(engine, initializer)
-    initializer.automat("shutdown")
+    initializer.shutdown(restart=False)
     assert initializer.state == "STOPPING"
     assert engine.calls[-1] == STOP
     engine.pending.succeed("services.start_enabled")
@@ -85,7 +85,7 @@ def test_shutdown_while_services_start(engine: FakeEngine, initializer: Initiali
 def test_shutdown_while_interfaces_start(engine: FakeEngine, initializer: Initializer) -> None:
     # Edge INTERFACES -> STOPPING on shutdown.
     to_interfaces(engine, initializer)
-    initializer.automat("shutdown")
+    initializer.shutdown(restart=False)
     assert initializer.state == "STOPPING"
     assert engine.calls[-1] == STOP
     engine.pending.succeed("start_interfaces")
@@ -96,7 +96,7 @@ def test_shutdown_when_ready(engine: FakeEngine, initializer: Initializer) -> No
     # Edge READY -> STOPPING on shutdown.
     to_interfaces(engine, initializer)
     engine.pending.succeed("start_interfaces")
-    initializer.automat("shutdown")
+    initializer.shutdown(restart=False)
     assert initializer.state == "STOPPING"
     assert engine.calls[-1] == STOP
 

@@ -87,19 +87,19 @@ class Harness:
         m = self.machine
         if state == "NOT_INSTALLED":
             self.can_run(installed=False)
-            m.automat("start")
+            m.start()
         elif state == "DEPENDS_OFF":
             self.can_run(missing=[MISSING])
-            m.automat("start")
+            m.start()
         elif state in ("STARTING", "ON", "FAILED", "STOPPING"):
             self.can_run()
-            m.automat("start")
+            m.start()
             if state == "ON" or state == "STOPPING":
                 self.service.succeed()
             elif state == "FAILED":
                 self.service.fail("no port")
             if state == "STOPPING":
-                m.automat("stop")
+                m.stop()
         assert m.state == state
         self.service.calls.clear()
         self.events.sent.clear()
@@ -121,7 +121,7 @@ def test_start_of_a_service_that_cannot_run_here_is_not_installed(h: Harness, st
     # Edges OFF/NOT_INSTALLED/DEPENDS_OFF/FAILED -> NOT_INSTALLED on start [!is_installed].
     h.put_in(state)
     h.can_run(installed=False)
-    h.machine.automat("start")
+    h.machine.start()
     assert h.machine.state == "NOT_INSTALLED"
     assert h.machine.reason == f"{NAME} is not installed on this node"
     assert h.service.calls == [] and h.events.sent == []
@@ -132,7 +132,7 @@ def test_start_with_a_dependency_off_waits_in_depends_off(h: Harness, state: str
     # Edges OFF/NOT_INSTALLED/DEPENDS_OFF/FAILED -> DEPENDS_OFF on start [is_installed && !is_depends_on].
     h.put_in(state)
     h.can_run(missing=[MISSING])
-    h.machine.automat("start")
+    h.machine.start()
     assert h.machine.state == "DEPENDS_OFF"
     assert h.machine.reason == f"{NAME} depends on {MISSING}, which is not running"
     assert h.service.calls == [] and h.events.sent == []
@@ -142,7 +142,7 @@ def test_start_with_a_dependency_off_waits_in_depends_off(h: Harness, state: str
 def test_start_of_a_runnable_service_starts_it(h: Harness, state: str) -> None:
     # Edges OFF/NOT_INSTALLED/DEPENDS_OFF/FAILED -> STARTING on start [is_installed && is_depends_on].
     h.put_in(state)
-    h.machine.automat("start")
+    h.machine.start()
     assert h.machine.state == "STARTING"
     assert h.machine.reason is None
     assert h.service.calls == ["start"] and h.events.sent == []
@@ -152,7 +152,7 @@ def test_start_of_a_runnable_service_starts_it(h: Harness, state: str) -> None:
 def test_stop_of_a_service_that_is_not_running_reports_it_stopped(h: Harness, state: str) -> None:
     # Edges OFF/NOT_INSTALLED/DEPENDS_OFF/FAILED -> OFF on stop.
     h.put_in(state)
-    h.machine.automat("stop")
+    h.machine.stop()
     assert h.machine.state == "OFF"
     assert h.machine.reason is None
     assert h.service.calls == []
@@ -164,7 +164,7 @@ def test_recheck_when_the_service_can_no_longer_run_is_not_installed(h: Harness,
     # Edges OFF/DEPENDS_OFF/FAILED -> NOT_INSTALLED on recheck [!is_installed].
     h.put_in(state)
     h.can_run(installed=False)
-    h.machine.automat("recheck")
+    h.machine.recheck()
     assert h.machine.state == "NOT_INSTALLED"
     assert h.machine.reason == f"{NAME} is not installed on this node"
     assert h.service.calls == [] and h.events.sent == []
@@ -173,7 +173,7 @@ def test_recheck_when_the_service_can_no_longer_run_is_not_installed(h: Harness,
 def test_recheck_when_the_service_became_installable_is_off(h: Harness) -> None:
     # Edge NOT_INSTALLED -> OFF on recheck [is_installed].
     h.put_in("NOT_INSTALLED")
-    h.machine.automat("recheck")
+    h.machine.recheck()
     assert h.machine.state == "OFF"
     assert h.machine.reason is None
     assert h.service.calls == [] and h.events.sent == []
@@ -182,7 +182,7 @@ def test_recheck_when_the_service_became_installable_is_off(h: Harness) -> None:
 def test_a_started_service_is_on(h: Harness) -> None:
     # Edge STARTING -> ON on started.
     h.put_in("STARTING")
-    h.machine.automat("started")
+    h.machine.started()
     assert h.machine.state == "ON"
     assert h.events.sent == [("service-started", {"name": NAME})]
 
@@ -199,7 +199,7 @@ def test_a_start_that_fails_leaves_the_service_failed_with_the_reason(h: Harness
 def test_start_of_a_running_service_reports_it_started_again(h: Harness) -> None:
     # Edge ON -> ON on start: the caller waiting for ON hears it, and nothing is started twice.
     h.put_in("ON")
-    h.machine.automat("start")
+    h.machine.start()
     assert h.machine.state == "ON"
     assert h.service.calls == []
     assert h.events.sent == [("service-started", {"name": NAME})]
@@ -208,7 +208,7 @@ def test_start_of_a_running_service_reports_it_started_again(h: Harness) -> None
 def test_stop_of_a_running_service_stops_it(h: Harness) -> None:
     # Edge ON -> STOPPING on stop.
     h.put_in("ON")
-    h.machine.automat("stop")
+    h.machine.stop()
     assert h.machine.state == "STOPPING"
     assert h.service.calls == ["stop"] and h.events.sent == []
 

@@ -29,7 +29,7 @@ def shutdowner(engine: FakeEngine, clock: task.Clock) -> Shutdowner:
 def test_stop_stops_services_then_interfaces_then_releases_home(engine: FakeEngine, shutdowner: Shutdowner) -> None:
     # Edges RUNNING -> SERVICES_STOP on stop, SERVICES_STOP -> INTERFACES_STOP on services-stopped,
     # INTERFACES_STOP -> FINISHED on interfaces-stopped.
-    shutdowner.automat("stop")
+    shutdowner.stop(restart=False)
     assert shutdowner.state == "SERVICES_STOP" and shutdowner.restart is False
     assert engine.names() == ["services.stop_all"]
     engine.pending.succeed("services.stop_all")
@@ -41,8 +41,8 @@ def test_stop_stops_services_then_interfaces_then_releases_home(engine: FakeEngi
 
 
 def test_restart_remembers_the_mode_and_finishes_with_a_restart(engine: FakeEngine, shutdowner: Shutdowner) -> None:
-    # Edge RUNNING -> SERVICES_STOP on restart.
-    shutdowner.automat("restart", restart=True)
+    # Edge RUNNING -> SERVICES_STOP on stop, asked to restart.
+    shutdowner.stop(restart=True)
     assert shutdowner.state == "SERVICES_STOP" and shutdowner.restart is True
     assert engine.names() == ["services.stop_all"]
     engine.pending.succeed("services.stop_all")
@@ -55,7 +55,7 @@ def test_services_that_never_stop_are_given_up_after_30_seconds(
     engine: FakeEngine, shutdowner: Shutdowner, clock: task.Clock
 ) -> None:
     # Edge SERVICES_STOP -> INTERFACES_STOP on timer-30sec.
-    shutdowner.automat("stop")
+    shutdowner.stop(restart=False)
     clock.advance(29.9)
     assert shutdowner.state == "SERVICES_STOP"
     clock.advance(0.1)
@@ -68,7 +68,7 @@ def test_interfaces_that_never_stop_are_given_up_after_30_seconds(
     engine: FakeEngine, shutdowner: Shutdowner, clock: task.Clock
 ) -> None:
     # Edge INTERFACES_STOP -> FINISHED on timer-30sec: the home is released and the reactor stopped anyway.
-    shutdowner.automat("stop")
+    shutdowner.stop(restart=False)
     engine.pending.succeed("services.stop_all")
     clock.advance(29.9)
     assert shutdowner.state == "INTERFACES_STOP"

@@ -58,7 +58,7 @@ def fired(d: defer.Deferred[Any]) -> list[Any]:
 
 def test_init_checks_and_a_good_check_connects(h: Harness) -> None:
     assert h.connector.state == "AT_STARTUP"
-    h.connector.automat("init")
+    h.connector.init()
     assert h.connector.state == "CONNECTING" and h.check.calls == 1
     h.check.ok()
     assert h.connector.state == "CONNECTED"
@@ -68,7 +68,7 @@ def test_init_checks_and_a_good_check_connects(h: Harness) -> None:
 
 
 def test_failed_check_disconnects_with_the_problem(h: Harness) -> None:
-    h.connector.automat("init")
+    h.connector.init()
     h.check.fail("port 7771 is not reachable")
     assert h.connector.state == "DISCONNECTED"
     assert h.connector.problem == "port 7771 is not reachable"
@@ -80,13 +80,13 @@ def test_check_raising_synchronously_is_a_failed_check(h: Harness) -> None:
         raise ValueError("no transports configured")
 
     h.connector.check = broken
-    h.connector.automat("init")
+    h.connector.init()
     assert h.connector.state == "DISCONNECTED"
     assert h.connector.problem == "no transports configured"
 
 
 def test_disconnected_retries_after_30_seconds(h: Harness) -> None:
-    h.connector.automat("init")
+    h.connector.init()
     h.check.fail()
     h.clock.advance(29.9)
     assert h.connector.state == "DISCONNECTED" and h.check.calls == 1
@@ -97,7 +97,7 @@ def test_disconnected_retries_after_30_seconds(h: Harness) -> None:
 
 
 def test_disconnected_keeps_retrying_every_30_seconds(h: Harness) -> None:
-    h.connector.automat("init")
+    h.connector.init()
     for attempt in range(1, 4):
         assert h.check.calls == attempt
         h.check.fail()
@@ -106,7 +106,7 @@ def test_disconnected_keeps_retrying_every_30_seconds(h: Harness) -> None:
 
 
 def test_connected_rechecks_every_10_minutes(h: Harness) -> None:
-    h.connector.automat("init")
+    h.connector.init()
     h.check.ok()
     h.clock.advance(599)
     assert h.check.calls == 1
@@ -118,16 +118,16 @@ def test_connected_rechecks_every_10_minutes(h: Harness) -> None:
 
 
 def test_connected_machine_has_no_30_second_timer(h: Harness) -> None:
-    h.connector.automat("init")
+    h.connector.init()
     h.check.ok()
     h.clock.advance(300)
     assert h.check.calls == 1 and h.connector.state == "CONNECTED"
 
 
 def test_reconnect_while_checking_runs_one_more_check(h: Harness) -> None:
-    h.connector.automat("init")
-    h.connector.automat("reconnect")
-    h.connector.automat("reconnect")
+    h.connector.init()
+    h.connector.reconnect()
+    h.connector.reconnect()
     assert h.check.calls == 1 and h.connector.reconnect_pending
     h.check.ok(0)
     assert h.connector.state == "CONNECTING" and h.check.calls == 2
@@ -138,8 +138,8 @@ def test_reconnect_while_checking_runs_one_more_check(h: Harness) -> None:
 
 
 def test_reconnect_while_a_failing_check_runs_checks_again(h: Harness) -> None:
-    h.connector.automat("init")
-    h.connector.automat("reconnect")
+    h.connector.init()
+    h.connector.reconnect()
     h.check.fail(index=0)
     assert h.connector.state == "CONNECTING" and h.check.calls == 2
     h.check.fail(index=1)
@@ -148,14 +148,14 @@ def test_reconnect_while_a_failing_check_runs_checks_again(h: Harness) -> None:
 
 @pytest.mark.parametrize("settle", ["ok", "fail"])
 def test_reconnect_from_a_settled_state_checks_at_once(h: Harness, settle: str) -> None:
-    h.connector.automat("init")
+    h.connector.init()
     getattr(h.check, settle)()
-    h.connector.automat("reconnect")
+    h.connector.reconnect()
     assert h.connector.state == "CONNECTING" and h.check.calls == 2
 
 
 def test_wait_settled_fires_true_once_connected(h: Harness) -> None:
-    h.connector.automat("init")
+    h.connector.init()
     box = fired(h.connector.wait_settled(10))
     assert box == []
     h.check.ok()
@@ -164,7 +164,7 @@ def test_wait_settled_fires_true_once_connected(h: Harness) -> None:
 
 
 def test_wait_settled_fires_false_once_disconnected(h: Harness) -> None:
-    h.connector.automat("init")
+    h.connector.init()
     box = fired(h.connector.wait_settled(10))
     h.check.fail()
     assert box == [False]
@@ -172,7 +172,7 @@ def test_wait_settled_fires_false_once_disconnected(h: Harness) -> None:
 
 
 def test_wait_settled_times_out_false(h: Harness) -> None:
-    h.connector.automat("init")
+    h.connector.init()
     box = fired(h.connector.wait_settled(10))
     h.clock.advance(9.9)
     assert box == []
@@ -183,23 +183,23 @@ def test_wait_settled_times_out_false(h: Harness) -> None:
 
 
 def test_wait_settled_answers_at_once_when_already_settled(h: Harness) -> None:
-    h.connector.automat("init")
+    h.connector.init()
     h.check.ok()
     assert fired(h.connector.wait_settled(10)) == [True]
-    h.connector.automat("reconnect")
+    h.connector.reconnect()
     h.check.fail()
     assert fired(h.connector.wait_settled(10)) == [False]
 
 
 def test_wait_settled_before_init_waits_for_the_first_check(h: Harness) -> None:
     box = fired(h.connector.wait_settled(10))
-    h.connector.automat("init")
+    h.connector.init()
     h.check.ok()
     assert box == [True]
 
 
 def test_destroy_settles_waiters_false_and_stops_timers(h: Harness) -> None:
-    h.connector.automat("init")
+    h.connector.init()
     box = fired(h.connector.wait_settled(10))
     h.connector.destroy()
     assert box == [False]
@@ -209,7 +209,7 @@ def test_destroy_settles_waiters_false_and_stops_timers(h: Harness) -> None:
 
 
 def test_destroy_while_disconnected_cancels_the_retry(h: Harness) -> None:
-    h.connector.automat("init")
+    h.connector.init()
     h.check.fail()
     h.connector.destroy()
     h.clock.advance(60)

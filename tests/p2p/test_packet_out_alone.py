@@ -83,7 +83,7 @@ class Harness:
         self.out.result.addBoth(self.results.append)
 
     def sending(self) -> None:
-        self.out.automat("run")
+        self.out.run()
         assert self.out.state == "SENDING" and self.gateway.calls == ["prepare", "transmit"]
 
     def error(self) -> DeliveryFailed:
@@ -103,7 +103,7 @@ def test_ack_while_the_transport_is_still_writing_is_done(h: Harness) -> None:
     # Edge SENDING -> DONE on ack: bob answered before the write completion came back.
     h.sending()
     ack = answer(commands.ACK)
-    h.out.automat("ack", ack)
+    h.out.ack(packet=ack)
     assert h.out.state == "DONE" and h.out.destroyed
     assert h.results == [ack] and h.out.response is ack
     assert h.gateway.calls[-1] == "finished"
@@ -114,7 +114,7 @@ def test_ack_while_the_transport_is_still_writing_is_done(h: Harness) -> None:
 def test_fail_while_the_transport_is_still_writing_fails(h: Harness) -> None:
     # Edge SENDING -> FAILED on fail: bob refused the packet before the write completion came back.
     h.sending()
-    h.out.automat("fail", answer(commands.FAIL, b"unknown command"))
+    h.out.fail(packet=answer(commands.FAIL, b"unknown command"))
     assert h.out.state == "FAILED" and h.out.destroyed
     error = h.error()
     assert error.reason == "failed" and str(error) == f"{BOB} answered Fail to {commands.IDENTITY}: unknown command"
@@ -127,7 +127,7 @@ def test_fail_while_waiting_to_retry_fails(h: Harness) -> None:
     h.gateway.transmits[0].errback(ConnectionRefusedError("refused"))
     assert h.out.state == "RETRY_WAIT"
     assert h.gateway.calls == ["prepare", "transmit", "refresh_identity"]
-    h.out.automat("fail", answer(commands.FAIL, b"busy"))
+    h.out.fail(packet=answer(commands.FAIL, b"busy"))
     assert h.out.state == "FAILED"
     assert h.error().reason == "failed" and "busy" in str(h.error())
     h.clock.advance(9)  # the attempt deadline was cancelled with the state: no more sends
@@ -145,7 +145,7 @@ def test_cancel_before_the_machine_ran(h: Harness) -> None:
 def test_cancel_while_the_transport_is_writing(h: Harness) -> None:
     # Edge SENDING -> CANCELLED on cancel.
     h.sending()
-    h.out.automat("cancel")
+    h.out.cancel()
     assert h.out.state == "CANCELLED"
     assert h.error().reason == "cancelled" and str(h.error()) == f"{commands.IDENTITY} to {BOB} was cancelled"
     h.gateway.transmits[0].callback(None)

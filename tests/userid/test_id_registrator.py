@@ -61,7 +61,7 @@ def test_happy_path_registers_everywhere_then_saves(world, key_a):
     machine = world["make"]()
     states = []
     machine.add_state_changed_callback(lambda a, old, new, ev: states.append(new))
-    machine.automat("start")
+    machine.start()
     identity = outcome(machine.result)
     assert states == ["KEY_GENERATE", "REGISTER", "SAVE", "DONE"]
     assert identity.global_id == "alice@127.0.0.1_9001"
@@ -83,7 +83,7 @@ def test_name_taken_on_one_server_saves_nothing(world, key_b):
     taken = make_identity(key_b, "alice", sources=["http://127.0.0.1:9002/alice.xml"])
     world["fleet"].docs["127.0.0.1:9002"]["alice"] = taken
     machine = world["make"]()
-    machine.automat("start")
+    machine.start()
     failure = outcome(machine.result)
     assert isinstance(failure.value, IdentityPublishError)
     assert status_of(failure.value) == 409
@@ -96,7 +96,7 @@ def test_name_taken_on_one_server_saves_nothing(world, key_b):
 def test_unreachable_server_saves_nothing(world):
     world["fleet"].down.add("127.0.0.1:9001")
     machine = world["make"]()
-    machine.automat("start")
+    machine.start()
     failure = outcome(machine.result)
     assert "unreachable" in failure.value.message and status_of(failure.value) == 502
     assert world["local"].current is None and world["keys"].master() is None
@@ -108,7 +108,7 @@ def test_key_generation_failure(world, monkeypatch):
 
     monkeypatch.setattr("bitdust.userid.id_registrator.RsaKey.generate", broken)
     machine = world["make"]()
-    machine.automat("start")
+    machine.start()
     failure = outcome(machine.result)
     assert "no entropy" in failure.getErrorMessage()
     assert machine.state == "FAILED"
@@ -121,7 +121,7 @@ def test_save_failure_rolls_the_master_key_back(world, monkeypatch):
 
     monkeypatch.setattr(world["local"], "save", disk_full)
     machine = world["make"]()
-    machine.automat("start")
+    machine.start()
     failure = outcome(machine.result)
     assert failure.check(OSError)
     assert machine.state == "FAILED"
@@ -141,7 +141,7 @@ def test_waits_for_slow_work_in_order(world):
 
     queued = QueuedBlocking()
     machine = world["make"](run_blocking=queued)
-    machine.automat("start")
+    machine.start()
     assert machine.state == "KEY_GENERATE"
     call, _, d = queued.calls.pop(0)
     d.callback(call())

@@ -160,7 +160,10 @@ def identity_create(
             registry=engine.automats,
             log=engine.logger("bitdust.identity"),
         )
-        machine.automat("start")
+        machine.start()
+        result = machine.result
+        result.addBoth(lambda outcome: (machine.destroy(), outcome)[1])
+        return result
 
         def destroyed(outcome: Identity | Failure) -> Identity | Failure:
             machine.destroy()

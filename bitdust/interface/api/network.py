@@ -218,7 +218,7 @@ def network_connected(engine: NodeEngine, wait_timeout: float = 5) -> defer.Defe
     if not 0 <= wait_timeout <= 600:
         raise InvalidInput(f"wait_timeout must be from 0 to 600, got {wait_timeout}")
     if connector.state == "DISCONNECTED":
-        connector.automat("reconnect")
+        connector.reconnect()
 
     def settled(connected: bool) -> ApiResult:
         if not connected:
@@ -244,7 +244,7 @@ def network_reconnect(engine: NodeEngine) -> defer.Deferred[ApiResult]:
 
     def reconnect(started: list[str]) -> ApiResult:
         connector = engine.p2p.require_connector()
-        connector.automat("reconnect")
+        connector.reconnect()
         result = {"network_connector_state": connector.state, "started_services": started}
         return ApiResult(result, message="reconnect started")
 

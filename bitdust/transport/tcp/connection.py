@@ -56,49 +56,49 @@ class TcpConnection(PacketConnection, TcpConnectionMachine):
 
     def connectionMade(self) -> None:
         super().connectionMade()
-        self.automat("made")
+        self.made()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         super().connectionLost(reason)
-        self.automat("lost", reason)
+        self.lost(reason=reason)
 
     def _hello(self, peer_nonce: bytes) -> None:
-        self.automat("hello", peer_nonce)
+        self.hello(nonce=peer_nonce)
 
     def _auth(self, body: bytes) -> None:
-        self.automat("auth", ReceivedAuth.decode(body))
+        self.auth(received=ReceivedAuth.decode(body))
 
     def _goodbye(self, reason: str) -> None:
         super()._goodbye(reason)
-        self.automat("closing")
+        self.closing()
 
     def close(self, goodbye: bytes) -> None:
         """Say goodbye (``frames.GOODBYE_*``) and close once everything queued is written."""
         super().close(goodbye)
-        self.automat("closing")
+        self.closing()
 
     def drop(self) -> None:
         """Abort the connection now, without a goodbye."""
         super().drop()
-        self.automat("closing")
+        self.closing()
 
     # -- conditions ---------------------------------------------------------------------------------
 
-    def is_outgoing(self, *_: object) -> bool:
+    def is_outgoing(self, *, nonce: bytes | None = None, idurl: str | None = None) -> bool:
         return self.direction == "out"
 
-    def is_malformed(self, received: ReceivedAuth) -> bool:
+    def is_malformed(self, *, received: ReceivedAuth) -> bool:
         return received.claim is None
 
-    def is_checkable(self, *_: object) -> bool:
+    def is_checkable(self, *, received: ReceivedAuth) -> bool:
         return self.owner.authenticator is not None
 
-    def is_expected_prover(self, idurl: str) -> bool:
+    def is_expected_prover(self, *, idurl: str) -> bool:
         """The dialled IDURL proved itself, by its primary IDURL or the source it signed as."""
         claim = self.auth_claim
         return self.peer is not None and (self.peer == idurl or (claim is not None and self.peer == claim.signer))
 
-    def is_hostile(self, failure: Failure) -> bool:
+    def is_hostile(self, *, failure: Failure) -> bool:
         return isinstance(failure.value, AuthFailed) and failure.value.hostile
 
     # -- actions: the life cycle -----------------------------------------------------------------
@@ -107,7 +107,7 @@ class TcpConnection(PacketConnection, TcpConnectionMachine):
         self._arm_idle()
         self.owner._opened(self)
 
-    def do_release(self, reason: Failure) -> None:
+    def do_release(self, *, reason: Failure) -> None:
         """The socket closed: timers, held bytes and waiters go; the pool forgets the connection."""
         self._release()
         self.do_settle_proof()
@@ -115,14 +115,14 @@ class TcpConnection(PacketConnection, TcpConnectionMachine):
 
     # -- actions: our proof ---------------------------------------------------------------------
 
-    def do_sign_auth(self, *_: object) -> None:
+    def do_sign_auth(self, *, nonce: bytes | None = None, idurl: str | None = None) -> None:
         """Sign the peer's nonce for the IDURL we address and write our AUTH; ``signed`` follows."""
         authenticator = self.owner.authenticator
         peer_nonce = self.decoder.peer_nonce
         claim = self.auth_claim
         verifier = self.peer if self.direction == "out" else (claim.signer if claim is not None else None)
         if authenticator is None or verifier is None or peer_nonce is None:
-            self.automat("signed")
+            self.signed()
             return
 
         def send(body: bytes | None) -> None:
@@ -134,7 +134,7 @@ class TcpConnection(PacketConnection, TcpConnectionMachine):
 
         d = authenticator.sign(verifier=verifier, verifier_nonce=peer_nonce, signer_nonce=self.nonce)
         d.addCallbacks(send, failed)
-        d.addBoth(lambda _: self.automat("signed"))
+        d.addBoth(lambda _: self.signed())
 
     def do_release_sends(self) -> None:
         """Our AUTH is out (or we had none): the packets held back go now."""
@@ -142,33 +142,33 @@ class TcpConnection(PacketConnection, TcpConnectionMachine):
 
     # -- actions: the peer's proof -----------------------------------------------------------------
 
-    def do_keep_claim(self, received: ReceivedAuth) -> None:
+    def do_keep_claim(self, *, received: ReceivedAuth) -> None:
         self.auth_claim = received.claim
 
-    def do_verify_claim(self, *_: object) -> None:
-        """Check the kept claim against the signer's identity; ``verified`` or ``refused`` follows."""
+    def do_verify_claim(self, *, received: ReceivedAuth | None = None) -> None:
+        """Check the kept claim against the signer's identity; ``proof-ok`` or ``refused`` follows."""
         claim, authenticator = self.auth_claim, self.owner.authenticator
         # A claim is only kept for checking when there is an authenticator (is_checkable, or the
         # dialler was signing with it when the claim came).
         assert claim is not None and authenticator is not None
         d = authenticator.verify(claim, my_nonce=self.nonce, peer_nonce=self.decoder.peer_nonce or b"")
-        d.addCallbacks(lambda idurl: self.automat("verified", idurl), lambda f: self.automat("refused", f))
+        d.addCallbacks(lambda idurl: self.proof_ok(idurl=idurl), lambda f: self.refused(failure=f))
         d.addErrback(lambda f: self.owner.log.failure("handling a tcp proof failed", f))
 
-    def do_accept_proof(self, idurl: str) -> None:
+    def do_accept_proof(self, *, idurl: str) -> None:
         self.authenticated = idurl
         self.trust_account()
 
-    def do_bind_prover(self, idurl: str) -> None:
+    def do_bind_prover(self, *, idurl: str) -> None:
         """The peer dialled us and proved ``idurl``: our packets for it go here."""
         self.owner.bind(self, idurl)
 
-    def do_bind_dialled(self, idurl: str) -> None:
+    def do_bind_dialled(self, *, idurl: str) -> None:
         """The peer we dialled proved to be the one we meant to reach."""
         assert self.peer is not None  # is_expected_prover
         self.owner.bind(self, self.peer)
 
-    def do_report_unexpected(self, idurl: str) -> None:
+    def do_report_unexpected(self, *, idurl: str) -> None:
         self.owner.log.info(
             "tcp peer {host}:{port} proved to be {idurl}, not {expected}; not bound",
             host=self.host,
@@ -177,7 +177,7 @@ class TcpConnection(PacketConnection, TcpConnectionMachine):
             expected=self.peer,
         )
 
-    def do_report_refused(self, failure: Failure) -> None:
+    def do_report_refused(self, *, failure: Failure) -> None:
         if not isinstance(failure.value, AuthFailed):
             self.owner.log.failure("handling a tcp proof failed", failure)
             return
@@ -190,16 +190,16 @@ class TcpConnection(PacketConnection, TcpConnectionMachine):
             reason=failure.getErrorMessage(),
         )
 
-    def do_drop_hostile(self, failure: Failure) -> None:
+    def do_drop_hostile(self, *, failure: Failure) -> None:
         self.violation("bad-auth")
 
-    def do_report_malformed(self, received: ReceivedAuth) -> None:
+    def do_report_malformed(self, *, received: ReceivedAuth) -> None:
         self.violation(received.problem)
 
-    def do_report_repeated(self, received: ReceivedAuth) -> None:
+    def do_report_repeated(self, *, received: ReceivedAuth) -> None:
         self.violation("repeated-auth")
 
-    def do_settle_proof(self, *_: object) -> None:
+    def do_settle_proof(self, *, idurl: str | None = None, failure: Failure | None = None) -> None:
         """The peer's proof is settled (or never will be): sends waiting on it go on."""
         waiters, self._proof_waiters = self._proof_waiters, []
         for waiter in waiters:
