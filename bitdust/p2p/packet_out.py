@@ -104,7 +104,7 @@ class PacketOut(PacketOutMachine):
     def do_prepare(self) -> None:
         d = defer.maybeDeferred(self.gateway.prepare, self.packet)
 
-        def prepared(result: tuple[Packet, bytes, Any]) -> None:
+        def prepared(result: tuple[Packet, bytes, Identity]) -> None:
             self.packet, self.wire, self.remote_identity = result
             self.prepared()
 
@@ -115,7 +115,7 @@ class PacketOut(PacketOutMachine):
         d.addCallbacks(prepared, failed)
 
     def do_send(self) -> None:
-        assert self.wire is not None, "do_send runs only after do_prepare has encoded the packet"
+        assert self.wire is not None and self.remote_identity is not None, "do_send runs only once prepared"
         self.attempts += 1
         self.attempt_started = self.clock.seconds()
         d = defer.maybeDeferred(self.gateway.transmit, self.packet, self.wire, self.remote_identity, self.transfers)
