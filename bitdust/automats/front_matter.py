@@ -138,7 +138,7 @@ def _nested_entry(found: FrontMatter, nested: str, path: Path, lineno: int, text
 def _check_key(path: Path, lineno: int, key: str, value: str) -> None:
     pattern, what = {
         "name": (MACHINE_NAME, "a lower-case name like 'proxy_session'"),
-        "module": (MODULE_NAME, "a dotted module path like 'bitdust.main.initializer'"),
+        "module": (MODULE_NAME, "a dotted module path like 'bitdust.main.lifecycle.initializer'"),
         "class": (CLASS_NAME, "a CapWords class name"),
         "failure_state": (STATE_NAME, "an UPPER_SNAKE state"),
         "deadlines": (EVENT_LIST, "a list of events like [retry, attempt-timeout]"),

@@ -20,7 +20,7 @@ from bitdust.bench.registry import benchmarks
 @click.option("--quick", is_flag=True, help="fewer and shorter runs (a smoke test, not a measurement)")
 def main(name: str, as_json: bool, quick: bool) -> None:
     """Run the benchmark NAME, or `all`."""
-    from bitdust.main.malloc_tuning import tune_malloc
+    from bitdust.main.process.malloc_tuning import tune_malloc
 
     tune_malloc()  # as the engine does, so in-process figures are the engine's
     known = benchmarks()

@@ -21,8 +21,8 @@ from bitdust.bench.httpload import latency_run, throughput_run
 from bitdust.bench.registry import Benchmark
 from bitdust.bench.stats import latency_summary_ms, median, times_text
 from bitdust.interface.client import ApiClient, EngineNotRunning
-from bitdust.main.api_secret import read_secret
-from bitdust.main.paths import HomePaths
+from bitdust.main.process.api_secret import read_secret
+from bitdust.main.process.paths import HomePaths
 from bitdust.sandbox.ports import free_ports
 
 HEALTH_PATH = "/process/health/v1"

@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--packet must be a multiple of {CHUNK} up to {SOURCE_SIZE}")
     # Every peer process gets the engine's allocator settings, the plain baseline too, so the
     # comparison is between transports and not between allocators.
-    from bitdust.main.malloc_tuning import tune_malloc
+    from bitdust.main.process.malloc_tuning import tune_malloc
 
     tune_malloc()
     handler = {"bulk-recv": bulk_recv, "bulk-send": bulk_send, "echo": echo, "relay": relay, "pingpong": pingpong}

@@ -102,8 +102,8 @@ def _cpu_ticks(pid: int | None) -> int | None:
 
 def engine_pings(settings: Settings, folder: Path) -> dict[str, Any]:
     from bitdust.interface.client import ApiClient
-    from bitdust.main.api_secret import read_secret
-    from bitdust.main.paths import HomePaths
+    from bitdust.main.process.api_secret import read_secret
+    from bitdust.main.process.paths import HomePaths
     from bitdust.sandbox.network import Sandbox
 
     sandbox = Sandbox(folder / "sandbox")

@@ -33,7 +33,7 @@ from twisted.logger import Logger
 from bitdust.crypt.key_id import MASTER_ALIAS, check_global_id, check_key_id, make_key_id, split_key_id
 from bitdust.crypt.rsa_key import RsaKey
 from bitdust.main.errors import BitDustError, Conflict, InvalidInput, NotFound
-from bitdust.main.fileutil import atomic_write
+from bitdust.main.process.fileutil import atomic_write
 
 LABEL_MAX_LENGTH = 200
 KEY_FILE_SUFFIX = ".key"

@@ -19,7 +19,7 @@ import click
 
 from bitdust import __version__
 from bitdust.interface.client import ApiClient, EngineNotRunning, engine_pid
-from bitdust.main.paths import default_home
+from bitdust.main.process.paths import default_home
 
 EXIT_ERROR = 1
 EXIT_NOT_RUNNING = 3

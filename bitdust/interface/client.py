@@ -13,9 +13,9 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from bitdust.main.api_secret import read_secret
-from bitdust.main.home_lock import read_pid
-from bitdust.main.paths import HomePaths
+from bitdust.main.process.api_secret import read_secret
+from bitdust.main.process.home_lock import read_pid
+from bitdust.main.process.paths import HomePaths
 
 DEFAULT_REST_PORT = 8180
 DEFAULT_WS_PORT = 8280

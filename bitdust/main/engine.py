@@ -24,18 +24,18 @@ from twisted.python.failure import Failure
 from bitdust import __version__
 from bitdust.automats.registry import AutomatRegistry, strict_from_environment
 from bitdust.automats.runtime import Automat
-from bitdust.main.api_secret import ensure_secret
 from bitdust.main.collaborators import LocalApi, NodePart
-from bitdust.main.config import Config
 from bitdust.main.events import EventBus
-from bitdust.main.home_lock import HomeLock
-from bitdust.main.initializer import Initializer
+from bitdust.main.lifecycle.initializer import Initializer
+from bitdust.main.lifecycle.shutdowner import Shutdowner
 from bitdust.main.logs import EngineLog
-from bitdust.main.network_config import NetworkConfig, load_network_config
-from bitdust.main.paths import HomePaths
-from bitdust.main.service import BitDustService
-from bitdust.main.service_manager import ServiceManager
-from bitdust.main.shutdowner import Shutdowner
+from bitdust.main.process.api_secret import ensure_secret
+from bitdust.main.process.home_lock import HomeLock
+from bitdust.main.process.paths import HomePaths
+from bitdust.main.service_framework.service import BitDustService
+from bitdust.main.service_framework.service_manager import ServiceManager
+from bitdust.main.settings.config import Config
+from bitdust.main.settings.network_config import NetworkConfig, load_network_config
 
 REST_PORT_KEY = "interface/api/rest-http-port"
 WS_PORT_KEY = "interface/api/web-socket-port"

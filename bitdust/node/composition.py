@@ -19,7 +19,7 @@ from bitdust.interface.openapi import build_openapi
 from bitdust.interface.servers import ApiServers
 from bitdust.main.collaborators import LocalApiFactory, NodePart
 from bitdust.main.engine import Engine
-from bitdust.main.service_manager import ServiceFactory
+from bitdust.main.service_framework.service_manager import ServiceFactory
 from bitdust.node.engine import NodeEngine
 from bitdust.services.identity_part import IdentityPart
 from bitdust.services.network_part import P2PPart

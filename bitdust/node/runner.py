@@ -40,7 +40,7 @@ def run_engine(
     """Run an engine on ``home`` in the foreground until it stops; returns the exit code."""
     from twisted.internet import reactor
 
-    from bitdust.main.malloc_tuning import tune_malloc
+    from bitdust.main.process.malloc_tuning import tune_malloc
 
     tune_malloc()
     from twisted.logger import globalLogBeginner

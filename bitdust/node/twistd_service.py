@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from twisted.python import usage
 
-from bitdust.main.paths import default_home
+from bitdust.main.process.paths import default_home
 
 if TYPE_CHECKING:
     from bitdust.node.engine import NodeEngine

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from bitdust.main.paths import HomePaths
+from bitdust.main.process.paths import HomePaths
 from bitdust.sandbox.errors import SandboxNotFound, SandboxRunning
 from bitdust.sandbox.network import Sandbox
 from bitdust.sandbox.state import NodeRecord

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from bitdust.main.fileutil import atomic_write
+from bitdust.main.process.fileutil import atomic_write
 from bitdust.sandbox.ports import free_ports, port_is_free
 from bitdust.sandbox.roles import DHT_SEED, ID_SERVER, NODE, Role, role
 from bitdust.sandbox.state import NodeRecord, SandboxState

@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from bitdust.main.fileutil import atomic_write
+from bitdust.main.process.fileutil import atomic_write
 from bitdust.sandbox.errors import SandboxError, SandboxNotFound
 
 STATE_FILE = "sandbox.json"

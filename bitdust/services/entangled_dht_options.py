@@ -6,8 +6,8 @@ them here leaves ``service_entangled_dht.py`` to the service's life cycle.
 
 from __future__ import annotations
 
-from bitdust.main.config_options import Option
-from bitdust.main.config_types import Bool, Int, Port, PositiveInt, String, StringList
+from bitdust.main.settings.config_options import Option
+from bitdust.main.settings.config_types import Bool, Int, Port, PositiveInt, String, StringList
 
 NICKNAME_KEY = "personal/nickname"
 

@@ -21,10 +21,10 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from bitdust.crypt.key_registry import KeyRegistry
-from bitdust.main.config import CONFIG_CHANGED_EVENT
 from bitdust.main.errors import InvalidInput
 from bitdust.main.logs import log_failure
-from bitdust.main.network_config import NetworkConfig
+from bitdust.main.settings.config import CONFIG_CHANGED_EVENT
+from bitdust.main.settings.network_config import NetworkConfig
 from bitdust.userid.http_fetch import HttpGet, HttpPost, make_http_get, make_http_post
 from bitdust.userid.identity_cache import IdentityCache
 from bitdust.userid.idurl import DEFAULT_PORT

@@ -35,9 +35,9 @@ from bitdust.dht.node_id import ID_BYTES
 from bitdust.dht.records import NICKNAME_POSITIONS, RecordValidator, sign_record
 from bitdust.dht.settings import DhtSettings
 from bitdust.dht.store import DhtStore, SqliteBackend
-from bitdust.main.config_options import Option
 from bitdust.main.errors import InvalidInput
 from bitdust.main.logs import log_failure
+from bitdust.main.settings.config_options import Option
 from bitdust.raid.eccmap import supplier_positions
 from bitdust.services.entangled_dht_options import NICKNAME_KEY, entangled_dht_options
 from bitdust.services.node_service import NodeService
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from twisted.internet.interfaces import IListeningPort
 
     from bitdust.crypt.rsa_key import RsaKey
-    from bitdust.main.config import WatchHandle
+    from bitdust.main.settings.config import WatchHandle
     from bitdust.node.engine import NodeEngine
 
 SERVICE_NAME = "service_entangled_dht"
@@ -363,7 +363,7 @@ def _load_node_id(folder: Path) -> bytes:
             return raw
     except (OSError, ValueError):
         pass
-    from bitdust.main.fileutil import atomic_write
+    from bitdust.main.process.fileutil import atomic_write
 
     node_id = os.urandom(ID_BYTES)
     folder.mkdir(parents=True, exist_ok=True)

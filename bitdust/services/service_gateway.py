@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
 
-from bitdust.main.config_options import Option
-from bitdust.main.config_types import Float, Int
+from bitdust.main.settings.config_options import Option
+from bitdust.main.settings.config_types import Float, Int
 from bitdust.p2p.gateway import Gateway
 from bitdust.p2p.replay_store import ReplayStore
 from bitdust.services.node_service import NodeService

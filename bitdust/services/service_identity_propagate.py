@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
-from bitdust.main.config_options import Option
-from bitdust.main.config_types import Bool, PositiveInt
+from bitdust.main.settings.config_options import Option
+from bitdust.main.settings.config_types import Bool, PositiveInt
 from bitdust.services.identity_part import rotate_identity
 from bitdust.services.node_service import NodeService
 

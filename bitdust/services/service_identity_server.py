@@ -9,9 +9,9 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.interfaces import IListeningPort
 from twisted.python.failure import Failure
 
-from bitdust.main.config_options import Option
-from bitdust.main.config_types import Port, PositiveInt, String
 from bitdust.main.errors import BitDustError
+from bitdust.main.settings.config_options import Option
+from bitdust.main.settings.config_types import Port, PositiveInt, String
 from bitdust.services.node_service import NodeService
 from bitdust.userid.identity_quotas import (
     DEFAULT_MAX_IDENTITIES,

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
-from bitdust.main.config_options import Option
-from bitdust.main.config_types import Float
+from bitdust.main.settings.config_options import Option
+from bitdust.main.settings.config_types import Float
 from bitdust.p2p import commands
 from bitdust.p2p.contacts import ContactStatuses
 from bitdust.p2p.gateway import Refused

@@ -13,9 +13,9 @@ from twisted.internet import defer, endpoints
 from twisted.internet.interfaces import IListeningPort
 from twisted.python.failure import Failure
 
-from bitdust.main.config_options import Option
-from bitdust.main.config_types import Port, PositiveInt, Size, String
 from bitdust.main.errors import BitDustError
+from bitdust.main.settings.config_options import Option
+from bitdust.main.settings.config_types import Port, PositiveInt, Size, String
 from bitdust.p2p.packet import DEFAULT_LIMITS
 from bitdust.services.node_service import NodeService
 from bitdust.transport.tcp import frames

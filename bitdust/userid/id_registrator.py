@@ -12,7 +12,7 @@ from twisted.python.failure import Failure
 from bitdust.crypt.key_registry import KeyRegistry
 from bitdust.crypt.rsa_key import RsaKey
 from bitdust.main.logs import log_failure
-from bitdust.main.network_config import IdServerAddress
+from bitdust.main.settings.network_config import IdServerAddress
 from bitdust.userid.http_fetch import HttpPost
 from bitdust.userid.id_publish import publish
 from bitdust.userid.id_registrator_machine import IdRegistratorMachine

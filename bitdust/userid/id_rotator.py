@@ -17,7 +17,7 @@ from twisted.internet import defer
 
 from bitdust.crypt.key_registry import KeyRegistry
 from bitdust.main.errors import Conflict, Unavailable
-from bitdust.main.network_config import IdServerAddress
+from bitdust.main.settings.network_config import IdServerAddress
 from bitdust.userid.errors import IdentityError
 from bitdust.userid.http_fetch import HttpGet, HttpPost
 from bitdust.userid.id_publish import publish_next_revision

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from twisted.logger import Logger
 
-from bitdust.main.fileutil import atomic_write
+from bitdust.main.process.fileutil import atomic_write
 from bitdust.userid.errors import IdentityError
 from bitdust.userid.identity import Identity
 from bitdust.userid.idurl import IdUrl

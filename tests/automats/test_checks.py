@@ -40,7 +40,7 @@ def package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Path]
     (root / name / "__init__.py").write_text("")
     sources = tmp_path / "automats"
     sources.mkdir()
-    text = (SOURCES / "initializer.md").read_text().replace("bitdust.main.initializer", f"{name}.initializer")
+    text = (SOURCES / "initializer.md").read_text().replace("bitdust.main.lifecycle.initializer", f"{name}.initializer")
     text = text.replace("timers:\n  timer-10sec: 10\n", PAYLOAD)
     (sources / "initializer.md").write_text(text)
     generate_all(sources, root)

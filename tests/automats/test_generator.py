@@ -81,18 +81,18 @@ def test_generation_is_deterministic(tmp_path: Path) -> None:
 
 def test_paths() -> None:
     source = parse_source(SOURCES / "initializer.md")
-    assert generated_path(source, "/repo") == Path("/repo/bitdust/main/initializer_machine.py")
-    assert flat_path(source, "/out") == Path("/out/bitdust.main.initializer_machine.py")
+    assert generated_path(source, "/repo") == Path("/repo/bitdust/main/lifecycle/initializer_machine.py")
+    assert flat_path(source, "/out") == Path("/out/bitdust.main.lifecycle.initializer_machine.py")
 
 
 def test_generate_all_and_check_all(sources: Path, tmp_path: Path) -> None:
     root = tmp_path / "root"
     assert sorted(check_all(sources, root)) == [
-        f"{root}/bitdust/main/initializer_machine.py: missing",
+        f"{root}/bitdust/main/lifecycle/initializer_machine.py: missing",
         f"{root}/tests/automats/gate_machine.py: missing",
     ]
     paths = generate_all(sources, root)
-    assert paths == [root / "tests/automats/gate_machine.py", root / "bitdust/main/initializer_machine.py"]
+    assert paths == [root / "tests/automats/gate_machine.py", root / "bitdust/main/lifecycle/initializer_machine.py"]
     assert check_all(sources, root) == []
     stale = paths[0]
     stale.write_text(stale.read_text() + "# edited by hand\n")
@@ -112,7 +112,10 @@ def test_generate_all_leaves_fresh_files_alone(sources: Path, tmp_path: Path) ->
 def test_out_writes_flat(sources: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     paths = generate_all(sources, tmp_path / "unused", out=out)
-    assert sorted(p.name for p in paths) == ["bitdust.main.initializer_machine.py", "tests.automats.gate_machine.py"]
+    assert sorted(p.name for p in paths) == [
+        "bitdust.main.lifecycle.initializer_machine.py",
+        "tests.automats.gate_machine.py",
+    ]
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in paths)
     assert not (tmp_path / "unused").exists()
     assert check_all(sources, tmp_path / "unused", out=out) == []
@@ -166,7 +169,7 @@ def test_runs_as_a_module(sources: Path, tmp_path: Path) -> None:
     command = [sys.executable, "-m", "bitdust.automats.generator", "--sources", str(sources), "--root", "."]
     result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "bitdust/main/initializer_machine.py").is_file()
+    assert (tmp_path / "bitdust/main/lifecycle/initializer_machine.py").is_file()
     result = subprocess.run([*command, "--check"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
 

@@ -14,9 +14,9 @@ from tests.automats.helpers import SOURCES
 def test_parse_the_documented_example() -> None:
     source = parse_source(SOURCES / "initializer.md")
     assert source.name == "initializer"
-    assert source.module == "bitdust.main.initializer"
+    assert source.module == "bitdust.main.lifecycle.initializer"
     assert source.class_name == "Initializer"
-    assert source.generated_module == "bitdust.main.initializer_machine"
+    assert source.generated_module == "bitdust.main.lifecycle.initializer_machine"
     assert source.generated_class == "InitializerMachine"
     assert source.ref == "automats/initializer.md"
     assert source.failure_state == "FAILED"

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bitdust.main.config_options import DEFAULT_OPTIONS
+from bitdust.main.settings.config_options import DEFAULT_OPTIONS
 from bitdust.node.composition import default_service_factories
 from tests.deploy.conftest import ROOT
 

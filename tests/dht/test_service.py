@@ -10,7 +10,7 @@ from twisted.internet import defer, task
 from bitdust.dht import records
 from bitdust.dht.errors import RecordError
 from bitdust.main.errors import InvalidInput
-from bitdust.main.service import BitDustService
+from bitdust.main.service_framework.service import BitDustService
 from bitdust.services.service_entangled_dht import (
     EntangledDhtService,
     network_status_part,

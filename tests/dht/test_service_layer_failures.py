@@ -14,7 +14,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from bitdust.main.service import BitDustService
+from bitdust.main.service_framework.service import BitDustService
 from bitdust.services.service_entangled_dht import EntangledDhtService
 
 

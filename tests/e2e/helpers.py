@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from bitdust.interface.client import ApiClient, EngineNotRunning
-from bitdust.main.api_secret import read_secret
-from bitdust.main.paths import HomePaths
+from bitdust.main.process.api_secret import read_secret
+from bitdust.main.process.paths import HomePaths
 from bitdust.sandbox.state import NodeRecord
 from tests.e2e.wsclient import WsClient
 

@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from bitdust.interface.client import EngineNotRunning, pid_alive, rest_port_of, ws_port_of
-from bitdust.main.home_lock import read_pid
-from bitdust.main.paths import HomePaths
+from bitdust.main.process.home_lock import read_pid
+from bitdust.main.process.paths import HomePaths
 from bitdust.sandbox.launcher import engine_pids
 from bitdust.sandbox.ports import free_ports
 from tests.e2e.helpers import api, ok, poll_until

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from bitdust.main.config_types import Size
+from bitdust.main.settings.config_types import Size
 from tests.e2e.helpers import api, ok, secret_of, ws_call, ws_connect
 from tests.e2e.wsclient import OP_TEXT, ConnectionClosed, HandshakeRefused, WsClient, encode_frame
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from twisted.application.service import IService
 
-from bitdust.main.service_children import IntervalService, ListeningService, OpenedPortService
+from bitdust.main.service_framework.service_children import IntervalService, ListeningService, OpenedPortService
 from bitdust.testing.network import Network
 
 

@@ -9,10 +9,10 @@ from twisted.logger import Logger
 from bitdust.interface.api import config as api
 from bitdust.interface.api.spec import REQUIRED, specs_of
 from bitdust.interface.error_statuses import status_of
-from bitdust.main.config import Config
-from bitdust.main.config_options import Option
-from bitdust.main.config_types import Bool
 from bitdust.main.errors import InvalidInput, NotFound
+from bitdust.main.settings.config import Config
+from bitdust.main.settings.config_options import Option
+from bitdust.main.settings.config_types import Bool
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import types
 from twisted.internet import task
 
 from bitdust.interface.api import events
-from bitdust.main.config_options import DEFAULT_OPTIONS
 from bitdust.main.events import EventBus
+from bitdust.main.settings.config_options import DEFAULT_OPTIONS
 
 
 def test_the_idle_option_exists_with_its_default() -> None:

@@ -40,8 +40,8 @@ STATUSES_BEFORE = {
     "bitdust.errors.Unavailable": 503,  # was ServiceUnavailable
     "bitdust.interface.servers.PortUnavailable": 500,
     "bitdust.main.errors.EngineLocked": 500,
-    "bitdust.main.service_graph.DependencyCycle": 500,
-    "bitdust.main.service_manager.ServiceError": 409,
+    "bitdust.main.service_framework.service_graph.DependencyCycle": 500,
+    "bitdust.main.service_framework.service_manager.ServiceError": 409,
     "bitdust.p2p.errors.DeliveryFailed": 504,
     "bitdust.p2p.errors.PacketError": 400,
     "bitdust.raid.erasure.ErasureError": 500,

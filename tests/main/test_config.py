@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from twisted.logger import Logger, LogLevel
 
 from bitdust.interface.error_statuses import status_of
-from bitdust.main.config import CONFIG_CHANGED_EVENT, Config
-from bitdust.main.config_options import DEFAULT_OPTIONS, Option
-from bitdust.main.config_types import MB, Bool, Enum, Int, PositiveInt, Size, String, StringList
 from bitdust.main.errors import InvalidInput, NotFound
+from bitdust.main.settings.config import CONFIG_CHANGED_EVENT, Config
+from bitdust.main.settings.config_options import DEFAULT_OPTIONS, Option
+from bitdust.main.settings.config_types import MB, Bool, Enum, Int, PositiveInt, Size, String, StringList
 
 
 class Recorder:
@@ -233,7 +233,7 @@ def test_set_write_failure_changes_nothing(config, folder, rec, monkeypatch):
         raise OSError(28, "No space left on device")
 
     config.add_listener(rec)
-    monkeypatch.setattr("bitdust.main.config_files.atomic_write", disk_full)
+    monkeypatch.setattr("bitdust.main.settings.config_files.atomic_write", disk_full)
     with pytest.raises(OSError):
         config.set("logs/debug-level", 3)
     assert config.get("logs/debug-level") == 0
@@ -245,7 +245,7 @@ def test_unwritable_folder_does_not_stop_load(folder, rec, monkeypatch):
     def read_only(path, data, mode=0o644):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("bitdust.main.config_files.atomic_write", read_only)
+    monkeypatch.setattr("bitdust.main.settings.config_files.atomic_write", read_only)
     cfg = Config(folder, log=rec.log())
     cfg.load()
     assert cfg.get("logs/debug-level") == 0

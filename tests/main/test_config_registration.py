@@ -21,12 +21,12 @@ from twisted.internet import defer, reactor, task
 from twisted.logger import Logger
 
 from bitdust.automats.registry import AutomatRegistry
-from bitdust.main.config import Config
-from bitdust.main.config_options import Option
-from bitdust.main.config_types import Bool, Int
 from bitdust.main.events import EventBus
-from bitdust.main.service import BitDustService
-from bitdust.main.service_manager import ServiceManager
+from bitdust.main.service_framework.service import BitDustService
+from bitdust.main.service_framework.service_manager import ServiceManager
+from bitdust.main.settings.config import Config
+from bitdust.main.settings.config_options import Option
+from bitdust.main.settings.config_types import Bool, Int
 from bitdust.node.composition import create_engine
 
 QUIET = Logger(observer=lambda event: None)
@@ -172,7 +172,7 @@ def test_a_failed_default_write_is_logged_and_changes_nothing(folder, monkeypatc
     def disk_full(path, data, mode=0o644):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("bitdust.main.config_files.atomic_write", disk_full)
+    monkeypatch.setattr("bitdust.main.settings.config_files.atomic_write", disk_full)
     config.register(CUSTOMER)
     runner.run_all()
     assert config.get("services/customer/enabled") is True

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bitdust.main.config_types import (
+from bitdust.main.settings.config_types import (
     GB,
     KB,
     MB,

@@ -17,7 +17,7 @@ from twisted.web.client import Agent, FileBodyProducer, readBody
 from twisted.web.http_headers import Headers
 
 from bitdust.main.errors import EngineLocked
-from bitdust.main.service import BitDustService
+from bitdust.main.service_framework.service import BitDustService
 from bitdust.node.composition import create_engine
 
 

@@ -7,11 +7,11 @@ import sys
 
 import pytest
 
-from bitdust.main.api_secret import ensure_secret, read_secret
 from bitdust.main.errors import EngineLocked
-from bitdust.main.fileutil import atomic_write
-from bitdust.main.home_lock import HomeLock, read_pid
-from bitdust.main.paths import HomePaths, default_home
+from bitdust.main.process.api_secret import ensure_secret, read_secret
+from bitdust.main.process.fileutil import atomic_write
+from bitdust.main.process.home_lock import HomeLock, read_pid
+from bitdust.main.process.paths import HomePaths, default_home
 
 
 def test_lock_writes_and_removes_pid_file(tmp_path) -> None:
@@ -31,7 +31,7 @@ def test_second_lock_in_another_process_is_refused(tmp_path) -> None:
     try:
         code = (
             "import sys; from pathlib import Path\n"
-            "from bitdust.main.home_lock import HomeLock\n"
+            "from bitdust.main.process.home_lock import HomeLock\n"
             "from bitdust.main.errors import EngineLocked\n"
             f"l = HomeLock(Path({str(paths.lock_file)!r}), Path({str(paths.pid_file)!r}))\n"
             "try:\n    l.acquire()\nexcept EngineLocked as e:\n    print(e); sys.exit(7)\n"

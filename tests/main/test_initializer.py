@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from twisted.internet import task
 
-from bitdust.main.initializer import Initializer
+from bitdust.main.lifecycle.initializer import Initializer
 from tests.main.machine_fakes import FakeEngine
 
 STOP = ("shutdowner.stop", (("restart", False),))

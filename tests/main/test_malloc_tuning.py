@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from bitdust.main import malloc_tuning
+from bitdust.main.process import malloc_tuning
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc only")

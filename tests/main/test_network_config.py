@@ -5,7 +5,7 @@ import json
 import pytest
 
 from bitdust.main.errors import InvalidInput
-from bitdust.main.network_config import IdServerAddress, load_network_config, parse_server_address
+from bitdust.main.settings.network_config import IdServerAddress, load_network_config, parse_server_address
 
 
 def test_missing_file_is_an_empty_network(tmp_path):

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bitdust.main import service_graph
-from bitdust.main.service_graph import DependencyCycle
+from bitdust.main.service_framework import service_graph
+from bitdust.main.service_framework.service_graph import DependencyCycle
 
 DEPENDS = {
     "service_network": (),

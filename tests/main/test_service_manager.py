@@ -7,12 +7,12 @@ from twisted.internet import defer, task
 
 from bitdust.automats.registry import AutomatRegistry
 from bitdust.interface.error_statuses import status_of
-from bitdust.main.config import Config
 from bitdust.main.errors import InvalidInput, NotFound
 from bitdust.main.events import EventBus
-from bitdust.main.service import BitDustService
-from bitdust.main.service_graph import DependencyCycle
-from bitdust.main.service_manager import ServiceError, ServiceManager
+from bitdust.main.service_framework.service import BitDustService
+from bitdust.main.service_framework.service_graph import DependencyCycle
+from bitdust.main.service_framework.service_manager import ServiceError, ServiceManager
+from bitdust.main.settings.config import Config
 
 
 class FakeService(BitDustService):

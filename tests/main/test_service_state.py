@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from twisted.internet import defer, task
 
-from bitdust.main.service_state import ServiceState
+from bitdust.main.service_framework.service_state import ServiceState
 
 NAME = "service_gadget"
 MISSING = "service_network"

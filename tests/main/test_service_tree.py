@@ -21,11 +21,11 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from bitdust.automats.registry import AutomatRegistry
-from bitdust.main.config import Config
 from bitdust.main.events import EventBus
-from bitdust.main.service import BitDustService
-from bitdust.main.service_children import IntervalService, ListeningService, OpenedPortService
-from bitdust.main.service_manager import ServiceManager
+from bitdust.main.service_framework.service import BitDustService
+from bitdust.main.service_framework.service_children import IntervalService, ListeningService, OpenedPortService
+from bitdust.main.service_framework.service_manager import ServiceManager
+from bitdust.main.settings.config import Config
 
 
 class RecordingLog:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from twisted.internet import task
 
-from bitdust.main.shutdowner import Shutdowner
+from bitdust.main.lifecycle.shutdowner import Shutdowner
 from tests.main.machine_fakes import FakeEngine
 
 

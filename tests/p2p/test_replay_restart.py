@@ -24,8 +24,8 @@ from twisted.internet import defer, task
 from twisted.logger import Logger, formatEvent
 
 from bitdust.crypt.rsa_key import RsaKey
-from bitdust.main.config import Config
-from bitdust.main.paths import HomePaths
+from bitdust.main.process.paths import HomePaths
+from bitdust.main.settings.config import Config
 from bitdust.p2p import commands
 from bitdust.p2p import replay_store as store_module
 from bitdust.p2p.packet import DEFAULT_LIMITS, Packet

@@ -11,10 +11,10 @@ from twisted.internet import defer, task
 from twisted.logger import Logger
 
 from bitdust.automats.registry import AutomatRegistry
-from bitdust.main.config import Config
 from bitdust.main.events import EventBus
-from bitdust.main.service import BitDustService
-from bitdust.main.service_manager import ServiceManager
+from bitdust.main.service_framework.service import BitDustService
+from bitdust.main.service_framework.service_manager import ServiceManager
+from bitdust.main.settings.config import Config
 
 
 def run_now(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> defer.Deferred[Any]:

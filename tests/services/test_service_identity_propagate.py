@@ -6,7 +6,7 @@ from pathlib import Path
 
 from twisted.internet import defer, task
 
-from bitdust.main.service_children import IntervalService
+from bitdust.main.service_framework.service_children import IntervalService
 from bitdust.services.service_identity_propagate import IdentityPropagateService
 from tests.services.helpers import fake_engine, managed, settle
 

@@ -8,7 +8,7 @@ from twisted.internet import error
 from twisted.internet.testing import MemoryReactorClock, RaisingMemoryReactor
 from twisted.web.server import Site
 
-from bitdust.main.service_children import ListeningService
+from bitdust.main.service_framework.service_children import ListeningService
 from bitdust.services.service_identity_server import IdentityServerService
 from tests.services.helpers import fake_engine, managed, settle
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from twisted.internet import error
 from twisted.internet.testing import MemoryReactorClock
 
-from bitdust.main.service_children import ListeningService
+from bitdust.main.service_framework.service_children import ListeningService
 from bitdust.services.service_tcp_connections import TcpConnectionsService
 from bitdust.transport.tcp.connections import TcpTransport
 from tests.services.helpers import fake_engine, managed, settle

@@ -8,7 +8,7 @@ from twisted.internet import defer, task
 from bitdust.automats.registry import AutomatRegistry
 from bitdust.crypt.key_registry import KeyRegistry
 from bitdust.interface.error_statuses import status_of
-from bitdust.main.network_config import IdServerAddress
+from bitdust.main.settings.network_config import IdServerAddress
 from bitdust.userid.id_publish import IdentityPublishError
 from bitdust.userid.id_registrator import IdRegistrator
 from bitdust.userid.identity_cache import IdentityCache

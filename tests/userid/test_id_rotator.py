@@ -8,7 +8,7 @@ from twisted.internet import defer, task
 from bitdust.crypt.key_registry import KeyRegistry
 from bitdust.interface.error_statuses import status_of
 from bitdust.main.errors import Conflict
-from bitdust.main.network_config import IdServerAddress
+from bitdust.main.settings.network_config import IdServerAddress
 from bitdust.userid.id_publish import IdentityPublishError, publish
 from bitdust.userid.id_rotator import DOWN, FREE, OURS, TAKEN, choose_sources, rotate
 from bitdust.userid.identity_cache import IdentityCache

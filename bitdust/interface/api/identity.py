@@ -11,7 +11,7 @@ from bitdust.interface.api.constraints import each, text
 from bitdust.interface.api.keys import registry
 from bitdust.interface.api.spec import ApiResult, api_method
 from bitdust.main.errors import Conflict, InvalidInput
-from bitdust.main.network_config import IdServerAddress, parse_server_address
+from bitdust.main.settings.network_config import IdServerAddress, parse_server_address
 from bitdust.services.identity_part import rotate_identity, sync_key_owner
 from bitdust.userid.id_registrator import IdRegistrator
 from bitdust.userid.idurl import USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH, USERNAME_RE, IdUrl, check_username

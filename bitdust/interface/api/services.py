@@ -13,7 +13,7 @@ from bitdust.main.errors import InvalidInput, Unavailable
 
 if TYPE_CHECKING:
     from bitdust.main.engine import Engine
-    from bitdust.main.service_manager import ServiceInfo
+    from bitdust.main.service_framework.service_manager import ServiceInfo
 
 
 @api_method("GET", "service/list/v1", params={"with_configs": "also list each service's config options"})

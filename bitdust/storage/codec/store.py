@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeGuard
 
-from bitdust.main.fileutil import atomic_write
+from bitdust.main.process.fileutil import atomic_write
 from bitdust.storage.codec.fragment import FragmentId, quote_part
 
 if TYPE_CHECKING:

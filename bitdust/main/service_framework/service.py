@@ -2,8 +2,8 @@
 
 A service wires one subsystem into the engine: it names the services it needs, the config
 options it owns and the DHT layers it joins, and it knows how to start and stop. The
-:class:`~bitdust.main.service_manager.ServiceManager` decides when that happens, and each
-service's machine (:class:`~bitdust.main.service_state.ServiceState`, source
+:class:`~bitdust.main.service_framework.service_manager.ServiceManager` decides when that happens, and each
+service's machine (:class:`~bitdust.main.service_framework.service_state.ServiceState`, source
 ``automats/service.md``) records where it is; the machine's actions call :meth:`start_running`
 and :meth:`stop_running`.
 
@@ -24,13 +24,13 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from bitdust.main.service_children import IntervalService, ListeningService, OpenedPortService
+from bitdust.main.service_framework.service_children import IntervalService, ListeningService, OpenedPortService
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IListeningPort, IProtocolFactory, IReactorTime, IStreamServerEndpoint
 
-    from bitdust.main.config_options import Option
     from bitdust.main.engine import Engine
+    from bitdust.main.settings.config_options import Option
 
 
 class BitDustService(MultiService):

@@ -1,7 +1,7 @@
 # generated from automats/service.md — do not edit; run `make automats`
 """State machine ``service``: constants, event methods and dispatch generated from automats/service.md.
 
-The hand-written ``bitdust.main.service_state.ServiceState`` subclasses this class and implements
+The hand-written ``bitdust.main.service_framework.service_state.ServiceState`` subclasses this class and implements
 every action (``do_*``) and condition (``is_*``) listed in ACTIONS and CONDITIONS, with the
 keyword-only parameters declared below for the type checker.
 """
@@ -105,7 +105,7 @@ class ServiceStateMachine(Automat):
         self.automat("recheck")
 
     if TYPE_CHECKING:
-        # Implemented by bitdust.main.service_state.ServiceState; see automats/service.md.
+        # Implemented by bitdust.main.service_framework.service_state.ServiceState; see automats/service.md.
         def do_report_not_installed(self) -> None: ...
         def do_report_depends_off(self) -> None: ...
         def do_start(self) -> None: ...

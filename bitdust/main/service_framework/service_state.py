@@ -8,10 +8,10 @@ from twisted.internet import defer
 from twisted.python.failure import Failure
 
 from bitdust.main.logs import log_failure
-from bitdust.main.service_state_machine import ServiceStateMachine
+from bitdust.main.service_framework.service_state_machine import ServiceStateMachine
 
 if TYPE_CHECKING:
-    from bitdust.main.service import BitDustService
+    from bitdust.main.service_framework.service import BitDustService
 
 SETTLED_STATES = frozenset({"ON", "OFF", "FAILED", "NOT_INSTALLED", "DEPENDS_OFF"})
 

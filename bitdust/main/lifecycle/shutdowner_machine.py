@@ -1,7 +1,7 @@
 # generated from automats/shutdowner.md — do not edit; run `make automats`
 """State machine ``shutdowner``: constants, event methods and dispatch generated from automats/shutdowner.md.
 
-The hand-written ``bitdust.main.shutdowner.Shutdowner`` subclasses this class and implements
+The hand-written ``bitdust.main.lifecycle.shutdowner.Shutdowner`` subclasses this class and implements
 every action (``do_*``) and condition (``is_*``) listed in ACTIONS and CONDITIONS, with the
 keyword-only parameters declared below for the type checker.
 """
@@ -74,7 +74,7 @@ class ShutdownerMachine(Automat):
         self.automat("interfaces-stopped")
 
     if TYPE_CHECKING:
-        # Implemented by bitdust.main.shutdowner.Shutdowner; see automats/shutdowner.md.
+        # Implemented by bitdust.main.lifecycle.shutdowner.Shutdowner; see automats/shutdowner.md.
         def do_remember_mode(self, *, restart: bool) -> None: ...
         def do_stop_services(self, *, restart: bool) -> None: ...
         def do_stop_interfaces(self) -> None: ...

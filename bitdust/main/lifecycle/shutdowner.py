@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
 
+from bitdust.main.lifecycle.shutdowner_machine import ShutdownerMachine
 from bitdust.main.logs import log_failure
-from bitdust.main.shutdowner_machine import ShutdownerMachine
 
 if TYPE_CHECKING:
     from bitdust.main.engine import Engine

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
-from bitdust.main.initializer_machine import InitializerMachine
+from bitdust.main.lifecycle.initializer_machine import InitializerMachine
 from bitdust.main.logs import log_failure
 
 if TYPE_CHECKING:

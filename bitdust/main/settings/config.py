@@ -29,11 +29,11 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from bitdust.main.config_files import OptionFiles, ReadResult
-from bitdust.main.config_options import DEFAULT_OPTIONS, Option, check_key
-from bitdust.main.config_types import ConfigValueError
-from bitdust.main.config_watch import Watcher, WatchHandle
 from bitdust.main.errors import InvalidInput, NotFound
+from bitdust.main.settings.config_files import OptionFiles, ReadResult
+from bitdust.main.settings.config_options import DEFAULT_OPTIONS, Option, check_key
+from bitdust.main.settings.config_types import ConfigValueError
+from bitdust.main.settings.config_watch import Watcher, WatchHandle
 
 #: Event id the engine sends on the event bus for each change heard through ``add_listener``;
 #: its data is :meth:`Config.change_data`.
@@ -75,7 +75,7 @@ class Config:
         """``run_blocking`` reads and writes the files of options registered after :meth:`load`;
         the engine passes its worker-thread runner."""
         self.folder = Path(folder)
-        self._log = log or Logger(namespace="bitdust.main.config", source=self)
+        self._log = log or Logger(namespace="bitdust.main.settings.config", source=self)
         self._run_blocking = run_blocking
         self._options: dict[str, Option] = {}
         self._values: dict[str, Any] = {}

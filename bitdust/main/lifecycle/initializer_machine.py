@@ -1,7 +1,7 @@
 # generated from automats/initializer.md — do not edit; run `make automats`
 """State machine ``initializer``: constants, event methods and dispatch generated from automats/initializer.md.
 
-The hand-written ``bitdust.main.initializer.Initializer`` subclasses this class and implements
+The hand-written ``bitdust.main.lifecycle.initializer.Initializer`` subclasses this class and implements
 every action (``do_*``) and condition (``is_*``) listed in ACTIONS and CONDITIONS, with the
 keyword-only parameters declared below for the type checker.
 """
@@ -109,7 +109,7 @@ class InitializerMachine(Automat):
         self.automat("interfaces-failed", failure=failure)
 
     if TYPE_CHECKING:
-        # Implemented by bitdust.main.initializer.Initializer; see automats/initializer.md.
+        # Implemented by bitdust.main.lifecycle.initializer.Initializer; see automats/initializer.md.
         def do_init_local(self) -> None: ...
         def do_shutdown(self, *, restart: bool | None = None, failure: Failure | None = None) -> None: ...
         def do_start_services(self) -> None: ...

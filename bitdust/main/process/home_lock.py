@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from bitdust.main.errors import EngineLocked
-from bitdust.main.fileutil import atomic_write
+from bitdust.main.process.fileutil import atomic_write
 
 
 def read_pid(pid_file: Path) -> int | None:

@@ -1,6 +1,6 @@
 """The Twisted services a BitDust service runs as its children: a listening port and a timer.
 
-A BitDust service (:class:`~bitdust.main.service.BitDustService`) is a ``MultiService``; what it
+A BitDust service (:class:`~bitdust.main.service_framework.service.BitDustService`) is a ``MultiService``; what it
 listens on and what it does periodically are children of it, so that stopping the service stops
 them, in reverse order, before the service's own ``stop``. Twisted's own classes do the work; the
 two subclasses here add what a service's start needs and Twisted does not offer:

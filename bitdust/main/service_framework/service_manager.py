@@ -23,20 +23,20 @@ from twisted.application.service import IService, MultiService, Service
 from twisted.internet import defer
 from twisted.logger import Logger
 
-from bitdust.main import service_graph
-from bitdust.main.config_options import Option
-from bitdust.main.config_types import Bool
 from bitdust.main.errors import Conflict, InvalidInput, NotFound
 from bitdust.main.logs import log_failure
-from bitdust.main.service import BitDustService
-from bitdust.main.service_state import ServiceState
+from bitdust.main.service_framework import service_graph
+from bitdust.main.service_framework.service import BitDustService
+from bitdust.main.service_framework.service_state import ServiceState
+from bitdust.main.settings.config_options import Option
+from bitdust.main.settings.config_types import Bool
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IReactorTime
 
     from bitdust.automats.registry import AutomatRegistry
-    from bitdust.main.config import Config
     from bitdust.main.events import EventBus
+    from bitdust.main.settings.config import Config
 
 EngineT = TypeVar("EngineT")
 

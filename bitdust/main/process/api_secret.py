@@ -6,7 +6,7 @@ import base64
 import secrets
 from pathlib import Path
 
-from bitdust.main.fileutil import atomic_write
+from bitdust.main.process.fileutil import atomic_write
 
 SECRET_BYTES = 32
 

@@ -13,8 +13,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from bitdust.main.config_options import Option
-from bitdust.main.fileutil import atomic_write
+from bitdust.main.process.fileutil import atomic_write
+from bitdust.main.settings.config_options import Option
 
 FILE_MODE = 0o600  # options may hold credentials (an HTTP proxy password); only the owner reads them
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from bitdust.main.config_types import (
+from bitdust.main.settings.config_types import (
     MB,
     Bool,
     ConfigValueError,

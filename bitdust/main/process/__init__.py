@@ -1,0 +1,1 @@
+"""What ties the engine to its operating-system process and home folder."""

@@ -1,0 +1,1 @@
+"""The service framework: the dependency graph, each service's state machine and the manager."""
