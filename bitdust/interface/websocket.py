@@ -32,13 +32,15 @@ import itertools
 import json
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
 from autobahn.websocket.types import ConnectionDeny, ConnectionRequest
 from twisted.internet import defer
+from twisted.internet.interfaces import IConsumer, IPushProducer, ITransport
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from bitdust.interface.api import decoding, envelope
 from bitdust.interface.api.registry import ApiRegistry, CallResult
@@ -50,6 +52,7 @@ CLOSE_GOING_AWAY = 1001
 SECRET_PARAMS = ("api_secret", "a")
 
 
+@implementer(IPushProducer)
 class ApiWebSocketProtocol(WebSocketServerProtocol):
     """One client connection; also the push producer registered on its transport."""
 
@@ -68,8 +71,13 @@ class ApiWebSocketProtocol(WebSocketServerProtocol):
 
     # -- handshake and life cycle ---------------------------------------------------------------
 
+    def _connected(self) -> ITransport:
+        """The transport; autobahn calls the handshake and open hooks only while connected."""
+        assert self.transport is not None, "the WebSocket protocol is not connected"
+        return self.transport
+
     def onConnect(self, request: ConnectionRequest) -> None:  # noqa: N802 - autobahn hook
-        peer = self.transport.getPeer()
+        peer = self._connected().getPeer()
         if not is_loopback(getattr(peer, "host", None)):
             raise ConnectionDeny(ConnectionDeny.FORBIDDEN, "the API only serves local clients")
         given = [value for name in SECRET_PARAMS for value in request.params.get(name, [])]
@@ -80,7 +88,8 @@ class ApiWebSocketProtocol(WebSocketServerProtocol):
 
     def onOpen(self) -> None:  # noqa: N802 - autobahn hook
         self.serving = True
-        self.transport.registerProducer(self, True)
+        # a TCP transport is also the consumer our frames go to, and pauses us when it is full
+        cast(IConsumer, self._connected()).registerProducer(self, True)
         self.factory.client_opened(self)
 
     def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:  # noqa: N802, N803
@@ -232,7 +241,10 @@ class ApiWebSocketProtocol(WebSocketServerProtocol):
 class ApiWebSocketFactory(WebSocketServerFactory):
     """Builds client protocols, knows the open ones, and pushes frames to them."""
 
-    protocol = ApiWebSocketProtocol
+    # autobahn's factory subclasses the unparameterized ServerFactory, so Twisted's default protocol
+    # type applies (a typing Protocol whose ``factory`` is ``Factory[Self]``), which no protocol
+    # naming its concrete factory can match; ApiWebSocketProtocol is what buildProtocol makes.
+    protocol = ApiWebSocketProtocol  # type: ignore[assignment]
     noisy = False
     max_pending_calls = 1000
 
