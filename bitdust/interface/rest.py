@@ -295,7 +295,9 @@ def parse_body(request: ApiRequest) -> dict[str, Any]:
     return decoded
 
 
-def send_json(request: server.Request, code: int, answer: Any, headers: dict[bytes, bytes] | None = None) -> None:
+def send_json(
+    request: server.Request, code: int, answer: dict[str, Any], headers: dict[bytes, bytes] | None = None
+) -> None:
     """Write one complete JSON response with ``Content-Length``, so keep-alive works."""
     if request.finished or getattr(request, "_disconnected", False):
         return

@@ -159,7 +159,7 @@ class ApiWebSocketProtocol(WebSocketServerProtocol):
             self._forget()
             self.sendCloseFrame(code=CLOSE_GOING_AWAY, reasonUtf8=reason.encode("utf-8")[:120])
 
-    def _reply(self, call_id: Any, answer: dict[str, Any]) -> None:
+    def _reply(self, call_id: object, answer: dict[str, Any]) -> None:
         """Send the answer to ``call_id``; one that cannot be encoded becomes a logged internal error."""
         frame = {"type": "api_call", "payload": {"call_id": call_id, "response": answer}}
         try:
@@ -170,7 +170,7 @@ class ApiWebSocketProtocol(WebSocketServerProtocol):
             data = envelope.encode({"type": "api_call", "payload": {"call_id": call_id, "response": internal}})
         self.send_frame(data)
 
-    def _refuse(self, call_id: Any, reason: str) -> None:
+    def _refuse(self, call_id: object, reason: str) -> None:
         self._reply(call_id, envelope.error([reason], 0.0))
 
     # -- incoming frames ------------------------------------------------------------------------
@@ -209,7 +209,7 @@ class ApiWebSocketProtocol(WebSocketServerProtocol):
         call.addBoth(self._call_done, call, call_id, method)
 
     def _call_done(
-        self, result: CallResult | Failure, call: defer.Deferred[CallResult], call_id: Any, method: str
+        self, result: CallResult | Failure, call: defer.Deferred[CallResult], call_id: object, method: str
     ) -> None:
         self._pending.discard(call)
         if isinstance(result, Failure):
@@ -299,7 +299,7 @@ class ApiWebSocketFactory(WebSocketServerFactory):
             client.close_going_away(reason)
 
 
-def _short(value: Any) -> str:
+def _short(value: object) -> str:
     text = json.dumps(value) if isinstance(value, str | int | float | bool | None) else type(value).__name__
     return text if len(text) <= 40 else text[:40] + "..."
 
