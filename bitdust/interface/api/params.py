@@ -226,7 +226,7 @@ def _unknown_message(spec: MethodSpec, name: str) -> str:
     return f"unknown parameter: {name}; allowed: {allowed}"
 
 
-def _parse(spec: MethodSpec, items: Iterable[tuple[str, Any, bool, str]]) -> dict[str, Any]:
+def _parse(spec: MethodSpec, items: Iterable[tuple[str, object, bool, str]]) -> dict[str, Any]:
     """Resolve, coerce and complete ``(name, value, from_string, where)`` items; collect all errors."""
     problems: list[str] = []
     found: dict[str, Any] = {}
@@ -282,7 +282,7 @@ def parse_request_params(
     is accepted only by a ``list`` parameter (each occurrence one item). A parameter given in two
     places is a 400: the client should say what it means once.
     """
-    items: list[tuple[str, Any, bool, str]] = [(name, value, True, "path") for name, value in path_args.items()]
+    items: list[tuple[str, object, bool, str]] = [(name, value, True, "path") for name, value in path_args.items()]
     for name, values in query.items():
         param = spec.param(name)
         if len(values) == 1:

@@ -47,7 +47,7 @@ class _Required:
         return "REQUIRED"
 
 
-REQUIRED: Any = _Required()
+REQUIRED = _Required()
 
 
 @attrs.frozen
@@ -62,7 +62,7 @@ class Param:
 
     name: str
     kind: str
-    default: Any = REQUIRED
+    default: object = REQUIRED
     nullable: bool = False
     description: str = ""
     aliases: tuple[str, ...] = ()
@@ -82,7 +82,7 @@ class ApiResult:
     ``RESULT(..., extra_fields=...)`` did (``files_list`` puts the catalog ``revision`` there).
     """
 
-    result: Any = None
+    result: object = None
     message: str | None = None
     extra: dict[str, Any] | None = None
 
@@ -113,7 +113,7 @@ class MethodSpec:
 _NON_EMPTY = Constraint(min_length=1)
 
 
-def _kind_of(annotation: Any) -> tuple[str, bool]:
+def _kind_of(annotation: object) -> tuple[str, bool]:
     """Map a type hint to (kind, nullable)."""
     if annotation is inspect.Parameter.empty or annotation is Any:
         return "any", True
