@@ -12,8 +12,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -43,11 +44,13 @@ def _fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     sys.exit(code)
 
 
-def _print_json(value: Any) -> None:
+def _print_json(value: object) -> None:
     click.echo(json.dumps(value, indent=2, sort_keys=False, default=str))
 
 
-def call(home: Path, verb: str, path: str, params: dict[str, Any] | None = None, *, timeout: float = 30) -> Any:
+def call(
+    home: Path, verb: str, path: str, params: dict[str, Any] | None = None, *, timeout: float = 30
+) -> dict[str, Any]:
     """Call the API and return the envelope; exits 3 when the engine does not answer."""
     try:
         with ApiClient(home, timeout=timeout) as client:
@@ -65,7 +68,7 @@ def _result_or_exit(envelope: dict[str, Any]) -> Any:
     return envelope.get("result")
 
 
-def _wait(predicate: Any, timeout: float, interval: float = 0.05) -> bool:
+def _wait(predicate: Callable[[], object], timeout: float, interval: float = 0.05) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -100,7 +103,10 @@ def help_command(ctx: click.Context) -> None:
     click.echo(ctx.parent.get_help() if ctx.parent else ctx.get_help())
 
 
-def _port_options(func: Any) -> Any:
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def _port_options(func: _Command) -> _Command:
     func = click.option("--ws-port", type=click.IntRange(1, 65535), default=None, help="WebSocket API port")(func)
     func = click.option("--rest-port", type=click.IntRange(1, 65535), default=None, help="REST API port")(func)
     return basedir_option(func)
@@ -253,7 +259,7 @@ def status(basedir: Path | None, as_json: bool) -> None:
         sys.exit(EXIT_NOT_RUNNING)
 
 
-def _parse_value(text: str) -> Any:
+def _parse_value(text: str) -> object:
     """``key=value`` arguments: JSON when it parses (numbers, lists, objects), else a string."""
     try:
         return json.loads(text)

@@ -124,7 +124,7 @@ class ApiClient:
         self.close()
 
 
-def _as_query(value: Any) -> str:
+def _as_query(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, dict)):

@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import hmac
 import io
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import IO, Any
 
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
-from twisted.web import server
+from twisted.web import http, server
 from twisted.web.resource import Resource
 
 from bitdust.interface.api import decoding, envelope
@@ -68,7 +68,7 @@ def is_loopback(host: str | None) -> bool:
     return host in LOOPBACK_HOSTS
 
 
-def secret_matches(expected: str | None, given: bytes | str | list[bytes] | list[str] | None) -> bool:
+def secret_matches(expected: str | None, given: bytes | str | Sequence[bytes] | Sequence[str] | None) -> bool:
     """True when no secret is set, or ``given`` equals it; compared in constant time.
 
     ``given`` may be every value the client sent: more than one never matches, so a client (or a
@@ -76,12 +76,12 @@ def secret_matches(expected: str | None, given: bytes | str | list[bytes] | list
     """
     if not expected:
         return True
-    if isinstance(given, list):
+    if given is None:
+        return False
+    if not isinstance(given, bytes | str):
         if len(given) != 1:
             return False
         given = given[0]
-    if given is None:
-        return False
     given_bytes = given.encode("utf-8", "surrogateescape") if isinstance(given, str) else given
     return hmac.compare_digest(given_bytes, expected.encode("utf-8"))
 
@@ -94,9 +94,19 @@ class ApiRequest(server.Request):
     """
 
     rejected = False
+    #: always an ApiChannel: ApiSite builds only those, and a channel makes requests with itself
+    channel: ApiChannel
+    # Twisted's class attribute ``content = None`` makes mypy type the body as always None; its
+    # docstring (and gotLength) say a binary file. None before the head is complete and after _cleanup.
+    content: IO[bytes] | None  # type: ignore[assignment]
 
     def _limit(self) -> int:
         return read_limit(self.channel.site.max_request_size)
+
+    def _body(self) -> IO[bytes]:
+        """The body buffer; gotLength creates it before any body byte can arrive."""
+        assert self.content is not None, "a body chunk before gotLength"
+        return self.content
 
     def gotLength(self, length: int | None) -> None:  # noqa: N802 - Twisted hook
         self.content = io.BytesIO()
@@ -106,10 +116,11 @@ class ApiRequest(server.Request):
     def handleContentChunk(self, data: bytes) -> None:  # noqa: N802 - Twisted hook
         if self.rejected:
             return
-        if self.content.tell() + len(data) > self._limit():
+        body = self._body()
+        if body.tell() + len(data) > self._limit():
             self._reject_too_large(None)
             return
-        self.content.write(data)
+        body.write(data)
 
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:  # noqa: N802
         if not self.rejected:
@@ -146,7 +157,8 @@ class ApiResource(Resource):
         self._openapi = openapi
         self._log = log
 
-    def render(self, request: server.Request) -> int:
+    def render(self, request: ApiRequest) -> int:
+        """Answer ``request``; ApiSite's requests are all ApiRequests (its ``requestFactory``)."""
         try:
             self._handle(request)
         except Exception:
@@ -154,7 +166,7 @@ class ApiResource(Resource):
             _send_internal_error(request)
         return server.NOT_DONE_YET
 
-    def _handle(self, request: server.Request) -> None:
+    def _handle(self, request: ApiRequest) -> None:
         verb = request.method.decode("ascii", "replace").upper()
         raw_path, _, raw_query = request.uri.partition(b"?")
         raw_path = raw_path.partition(b"#")[0]
@@ -259,14 +271,16 @@ def parse_query(raw_query: bytes) -> dict[str, list[str]]:
     return query
 
 
-def parse_body(request: server.Request) -> dict[str, Any]:
+def parse_body(request: ApiRequest) -> dict[str, Any]:
     """The JSON object in the request body; an empty body means no parameters.
 
     Decoded strictly (see :mod:`bitdust.interface.api.decoding`): a non-standard number, a
     lone surrogate or a repeated key anywhere is a 400 naming the parameter.
     """
-    request.content.seek(0)
-    raw = request.content.read()
+    content = request.content
+    assert content is not None, "the request is rendered before its head was complete"
+    content.seek(0)
+    raw = content.read()
     if not raw.strip():
         return {}
     try:
@@ -281,7 +295,9 @@ def parse_body(request: server.Request) -> dict[str, Any]:
     return decoded
 
 
-def send_json(request: server.Request, code: int, answer: Any, headers: dict[bytes, bytes] | None = None) -> None:
+def send_json(
+    request: server.Request, code: int, answer: dict[str, Any], headers: dict[bytes, bytes] | None = None
+) -> None:
     """Write one complete JSON response with ``Content-Length``, so keep-alive works."""
     if request.finished or getattr(request, "_disconnected", False):
         return
@@ -321,13 +337,18 @@ class ApiSite(server.Site):
     noisy = False
     displayTracebacks = False
     requestFactory = ApiRequest
-    protocol = ApiChannel
+    # Twisted types HTTPFactory.protocol as its HTTP/2-negotiating wrapper factory only, yet any
+    # HTTPChannel class serves (Site.buildProtocol sets requestFactory and site on what it builds).
+    protocol = ApiChannel  # type: ignore[assignment]
 
-    def __init__(self, resource: ApiResource, max_request_size: Callable[[], int], **kwargs: Any) -> None:
-        super().__init__(resource, parsePOSTFormSubmission=False, **kwargs)
+    def __init__(
+        self, resource: ApiResource, max_request_size: Callable[[], int], *, reactor: IReactorTime | None = None
+    ) -> None:
+        # twisted.web takes the global reactor when ``reactor`` is None; no access log file
+        super().__init__(resource, parsePOSTFormSubmission=False, logPath=None, reactor=reactor)
         self.max_request_size = max_request_size
 
-    def log(self, request: server.Request) -> None:
+    def log(self, request: http.Request) -> None:
         """No access log: URLs may carry secrets and the call log already covers API use."""
 
     def startFactory(self) -> None:  # noqa: N802 - Twisted hook
@@ -353,7 +374,4 @@ def make_rest_site(
     limit = max_request_size if callable(max_request_size) else (lambda: max_request_size)
     logger = log if log is not None else Logger(namespace="bitdust.interface.rest")
     resource = ApiResource(registry, secret, openapi, logger)
-    kwargs: dict[str, Any] = {"logPath": None}
-    if reactor is not None:
-        kwargs["reactor"] = reactor
-    return ApiSite(resource, limit, **kwargs)
+    return ApiSite(resource, limit, reactor=reactor)

@@ -17,13 +17,17 @@ thrown away, and the connection is closed when the client closes it, or aborted 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
-from twisted.internet.interfaces import IDelayedCall
+from twisted.internet.interfaces import IDelayedCall, IPushProducer, ITCPTransport
+from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
 from twisted.web import http
 
 from bitdust.interface.api import envelope
+
+if TYPE_CHECKING:
+    from bitdust.interface.rest import ApiSite
 
 JSON_TYPE = b"application/json; charset=utf-8"
 
@@ -59,6 +63,8 @@ class ApiChannel(http.HTTPChannel):
     totalHeadersSize = MAX_HEAD + MAX_LINE
     maxHeaders = MAX_HEADER_LINES + 1
     linger_seconds = 5.0
+    #: set by ``Site.buildProtocol`` before the connection is made (HTTPChannel does not declare it)
+    site: ApiSite
 
     def __init__(self) -> None:
         super().__init__()
@@ -75,7 +81,7 @@ class ApiChannel(http.HTTPChannel):
             return
         super().dataReceived(data)
 
-    def lineReceived(self, line: bytes) -> Any:  # noqa: N802 - Twisted hook
+    def lineReceived(self, line: bytes) -> bool | None:  # noqa: N802 - Twisted hook
         if self.lingering:
             return True  # stops LineReceiver's loop over the rest of the buffer
         if not self._in_head:
@@ -93,10 +99,11 @@ class ApiChannel(http.HTTPChannel):
                 return True
         return super().lineReceived(line)
 
-    def rawDataReceived(self, data: bytes) -> Any:  # noqa: N802 - Twisted hook
+    def rawDataReceived(self, data: bytes) -> None:  # noqa: N802 - Twisted hook
+        # LineReceiver empties its buffer before this call, so returning here ends its loop too.
         if self.lingering:
-            return True
-        return super().rawDataReceived(data)
+            return
+        super().rawDataReceived(data)
 
     def lineLengthExceeded(self, line: bytes) -> None:  # noqa: N802 - Twisted hook
         if self._in_head:
@@ -114,27 +121,35 @@ class ApiChannel(http.HTTPChannel):
 
     # -- refusing and lingering -----------------------------------------------------------------
 
+    def _tcp(self) -> ITCPTransport:
+        """The connected transport: ApiServers listens with TCP only, so it provides ITCPTransport."""
+        assert self.transport is not None, "the channel is not connected"
+        return cast(ITCPTransport, self.transport)
+
     def refuse_and_close(self, code: int, phrase: bytes, message: str) -> None:
         """Answer ``code`` with ``message`` now, whatever the state of the request, and linger."""
         if self.lingering:
             return
         self.lingering = True
-        self.transport.write(error_response(code, phrase, message))
+        transport = self._tcp()
+        transport.write(error_response(code, phrase, message))
         self.setTimeout(None)
-        half_close = getattr(self.transport, "loseWriteConnection", None)
+        # a transport that cannot half-close (not TCP: a test's StringTransport) is closed instead
+        half_close = getattr(transport, "loseWriteConnection", None)
         if half_close is None:
             self.loseConnection()
             return
         self._networkProducer.unregisterProducer()
-        self.transport.resumeProducing()  # keep reading (and discarding) until the client closes
+        # keep reading (and discarding) until the client closes; a TCP transport is its own producer
+        cast(IPushProducer, transport).resumeProducing()
         half_close()
         self._linger_call = self.callLater(self.linger_seconds, self._linger_over)
 
     def _linger_over(self) -> None:
         self._linger_call = None
-        self.transport.abortConnection()
+        self._tcp().abortConnection()
 
-    def connectionLost(self, reason: Failure) -> None:  # noqa: N802 - Twisted hook
+    def connectionLost(self, reason: Failure = connectionDone) -> None:  # noqa: N802 - Twisted hook
         if self._linger_call is not None and self._linger_call.active():
             self._linger_call.cancel()
         self._linger_call = None

@@ -8,11 +8,12 @@ polls, WebSocket clients), aborting the ones that do not go within ``close_timeo
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from twisted.internet import defer, error
-from twisted.internet.interfaces import IListeningPort, IReactorTCP, IReactorTime
-from twisted.internet.protocol import Factory
+from twisted.internet.address import IPv4Address
+from twisted.internet.interfaces import IListeningPort, IProtocolFactory, IReactorTCP, IReactorTime, ITCPTransport
+from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
 from twisted.python.failure import Failure
@@ -31,12 +32,38 @@ class PortUnavailable(InternalError):
     """An API port cannot be bound (usually: another program, or another engine, has it)."""
 
 
-class _ConnectionTracker(WrappingFactory):
-    """Wraps a server factory to know its open connections, so they can be closed on stop."""
+def _tcp_of(wrapper: ProtocolWrapper) -> ITCPTransport:
+    """The TCP transport under a tracked connection (a wrapper is tracked only while connected)."""
+    assert wrapper.transport is not None, "a tracked connection without a transport"
+    return cast(ITCPTransport, wrapper.transport)
+
+
+def _bound_port(listener: IListeningPort) -> int:
+    """The port a listener is bound to: ApiServers listens with TCP on IPv4 only."""
+    return cast(IPv4Address, listener.getHost()).port
+
+
+def _stop_listening(listener: IListeningPort) -> defer.Deferred[None]:
+    """``stopListening`` as a Deferred: it may return one or None, or raise (a failed Deferred)."""
+
+    def stop() -> defer.Deferred[None]:
+        return listener.stopListening() or defer.succeed(None)
+
+    return defer.maybeDeferred(stop)
+
+
+class _ConnectionTracker(WrappingFactory, ServerFactory):
+    """Wraps a server factory to know its open connections, so they can be closed on stop.
+
+    Twisted's WrappingFactory is a ClientFactory, and ``listenTCP`` is typed to take a
+    ServerFactory; this one serves only, and says so (ServerFactory adds no behaviour).
+    """
 
     noisy = False
+    #: every open connection (WrappingFactory's own bookkeeping: wrapper to 1)
+    protocols: dict[ProtocolWrapper, int]
 
-    def __init__(self, wrapped: Factory) -> None:
+    def __init__(self, wrapped: IProtocolFactory) -> None:
         super().__init__(wrapped)
         self._waiting: list[defer.Deferred[None]] = []
 
@@ -53,11 +80,11 @@ class _ConnectionTracker(WrappingFactory):
     def close_all(self) -> None:
         """Close politely: what was already written (a close frame, an answer) still goes out."""
         for wrapper in list(self.protocols):
-            wrapper.transport.loseConnection()
+            _tcp_of(wrapper).loseConnection()
 
     def abort_all(self) -> None:
         for wrapper in list(self.protocols):
-            wrapper.transport.abortConnection()
+            _tcp_of(wrapper).abortConnection()
 
     def when_empty(self) -> defer.Deferred[None]:
         if not self.protocols:
@@ -74,7 +101,7 @@ class ApiServers:
 
     def __init__(
         self,
-        reactor: Any,
+        reactor: IReactorTCP,
         registry: ApiRegistry,
         secret: Callable[[], str | None],
         *,
@@ -88,8 +115,9 @@ class ApiServers:
     ) -> None:
         #: the methods both servers dispatch to (in-process callers, such as the test harness, use it too)
         self.registry = registry
-        self._reactor: IReactorTCP = reactor
-        self._clock: IReactorTime = reactor
+        self._reactor = reactor
+        #: the same reactor, as a clock (every reactor is both; adapting says so to the type checker)
+        self._clock = IReactorTime(reactor)
         self._log = log if log is not None else Logger(namespace="bitdust.interface.servers")
         self._rest_config_port = rest_port
         self._ws_config_port = ws_port
@@ -102,7 +130,7 @@ class ApiServers:
         self._ws_listener: IListeningPort | None = None
         if rest_enabled:
             self.site = make_rest_site(
-                registry, secret, max_request_size=max_request_size, openapi=openapi, log=self._log, reactor=reactor
+                registry, secret, max_request_size=max_request_size, openapi=openapi, log=self._log, reactor=self._clock
             )
             self._rest_tracker = _ConnectionTracker(self.site)
         if ws_enabled:
@@ -116,13 +144,13 @@ class ApiServers:
     def rest_port(self) -> int | None:
         """The bound REST port once started (the real one when configured as 0), else the configured one."""
         if self._rest_listener is not None:
-            return self._rest_listener.getHost().port
+            return _bound_port(self._rest_listener)
         return self._rest_config_port if self.site is not None else None
 
     @property
     def ws_port(self) -> int | None:
         if self._ws_listener is not None:
-            return self._ws_listener.getHost().port
+            return _bound_port(self._ws_listener)
         return self._ws_config_port if self.ws_factory is not None else None
 
     def start(self) -> defer.Deferred[None]:
@@ -136,7 +164,7 @@ class ApiServers:
             failure = Failure()
             if self._rest_listener is None:
                 return defer.fail(failure)
-            stopping = defer.maybeDeferred(self._rest_listener.stopListening)
+            stopping = _stop_listening(self._rest_listener)
             self._rest_listener = None
             return stopping.addBoth(lambda _: failure)
         self._log.info(
@@ -144,7 +172,7 @@ class ApiServers:
         )
         return defer.succeed(None)
 
-    def _listen(self, port: int, factory: Factory, what: str, option: str) -> IListeningPort:
+    def _listen(self, port: int, factory: _ConnectionTracker, what: str, option: str) -> IListeningPort:
         try:
             return self._reactor.listenTCP(port, factory, interface=LISTEN_INTERFACE)
         except error.CannotListenError as exc:
@@ -155,10 +183,10 @@ class ApiServers:
 
     def stop(self) -> defer.Deferred[None]:
         """Stop listening and close every connection; fires when all are gone."""
-        waits: list[defer.Deferred[Any]] = []
+        waits: list[defer.Deferred[None]] = []
         for listener in (self._rest_listener, self._ws_listener):
             if listener is not None:
-                waits.append(defer.maybeDeferred(listener.stopListening))
+                waits.append(_stop_listening(listener))
         self._rest_listener = self._ws_listener = None
         if self.ws_factory is not None:
             self.ws_factory.close_all()
@@ -170,7 +198,7 @@ class ApiServers:
         if any(t.count() for t in trackers):
             abort = self._clock.callLater(self.close_timeout, self._abort, trackers)
 
-        def done(result: Any) -> None:
+        def done(result: list[None] | Failure) -> None:
             if abort is not None and abort.active():
                 abort.cancel()
             if isinstance(result, Failure):

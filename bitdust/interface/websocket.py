@@ -32,13 +32,15 @@ import itertools
 import json
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
 from autobahn.websocket.types import ConnectionDeny, ConnectionRequest
 from twisted.internet import defer
+from twisted.internet.interfaces import IConsumer, IPushProducer, ITransport
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from bitdust.interface.api import decoding, envelope
 from bitdust.interface.api.registry import ApiRegistry, CallResult
@@ -50,6 +52,7 @@ CLOSE_GOING_AWAY = 1001
 SECRET_PARAMS = ("api_secret", "a")
 
 
+@implementer(IPushProducer)
 class ApiWebSocketProtocol(WebSocketServerProtocol):
     """One client connection; also the push producer registered on its transport."""
 
@@ -68,8 +71,13 @@ class ApiWebSocketProtocol(WebSocketServerProtocol):
 
     # -- handshake and life cycle ---------------------------------------------------------------
 
+    def _connected(self) -> ITransport:
+        """The transport; autobahn calls the handshake and open hooks only while connected."""
+        assert self.transport is not None, "the WebSocket protocol is not connected"
+        return self.transport
+
     def onConnect(self, request: ConnectionRequest) -> None:  # noqa: N802 - autobahn hook
-        peer = self.transport.getPeer()
+        peer = self._connected().getPeer()
         if not is_loopback(getattr(peer, "host", None)):
             raise ConnectionDeny(ConnectionDeny.FORBIDDEN, "the API only serves local clients")
         given = [value for name in SECRET_PARAMS for value in request.params.get(name, [])]
@@ -80,7 +88,8 @@ class ApiWebSocketProtocol(WebSocketServerProtocol):
 
     def onOpen(self) -> None:  # noqa: N802 - autobahn hook
         self.serving = True
-        self.transport.registerProducer(self, True)
+        # a TCP transport is also the consumer our frames go to, and pauses us when it is full
+        cast(IConsumer, self._connected()).registerProducer(self, True)
         self.factory.client_opened(self)
 
     def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:  # noqa: N802, N803
@@ -150,7 +159,7 @@ class ApiWebSocketProtocol(WebSocketServerProtocol):
             self._forget()
             self.sendCloseFrame(code=CLOSE_GOING_AWAY, reasonUtf8=reason.encode("utf-8")[:120])
 
-    def _reply(self, call_id: Any, answer: dict[str, Any]) -> None:
+    def _reply(self, call_id: object, answer: dict[str, Any]) -> None:
         """Send the answer to ``call_id``; one that cannot be encoded becomes a logged internal error."""
         frame = {"type": "api_call", "payload": {"call_id": call_id, "response": answer}}
         try:
@@ -161,7 +170,7 @@ class ApiWebSocketProtocol(WebSocketServerProtocol):
             data = envelope.encode({"type": "api_call", "payload": {"call_id": call_id, "response": internal}})
         self.send_frame(data)
 
-    def _refuse(self, call_id: Any, reason: str) -> None:
+    def _refuse(self, call_id: object, reason: str) -> None:
         self._reply(call_id, envelope.error([reason], 0.0))
 
     # -- incoming frames ------------------------------------------------------------------------
@@ -200,7 +209,7 @@ class ApiWebSocketProtocol(WebSocketServerProtocol):
         call.addBoth(self._call_done, call, call_id, method)
 
     def _call_done(
-        self, result: CallResult | Failure, call: defer.Deferred[CallResult], call_id: Any, method: str
+        self, result: CallResult | Failure, call: defer.Deferred[CallResult], call_id: object, method: str
     ) -> None:
         self._pending.discard(call)
         if isinstance(result, Failure):
@@ -232,7 +241,10 @@ class ApiWebSocketProtocol(WebSocketServerProtocol):
 class ApiWebSocketFactory(WebSocketServerFactory):
     """Builds client protocols, knows the open ones, and pushes frames to them."""
 
-    protocol = ApiWebSocketProtocol
+    # autobahn's factory subclasses the unparameterized ServerFactory, so Twisted's default protocol
+    # type applies (a typing Protocol whose ``factory`` is ``Factory[Self]``), which no protocol
+    # naming its concrete factory can match; ApiWebSocketProtocol is what buildProtocol makes.
+    protocol = ApiWebSocketProtocol  # type: ignore[assignment]
     noisy = False
     max_pending_calls = 1000
 
@@ -287,7 +299,7 @@ class ApiWebSocketFactory(WebSocketServerFactory):
             client.close_going_away(reason)
 
 
-def _short(value: Any) -> str:
+def _short(value: object) -> str:
     text = json.dumps(value) if isinstance(value, str | int | float | bool | None) else type(value).__name__
     return text if len(text) <= 40 else text[:40] + "..."
 

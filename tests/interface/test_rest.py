@@ -25,6 +25,7 @@ from bitdust.interface.rest import (
     make_rest_site,
     parse_body,
     read_limit,
+    secret_matches,
 )
 from bitdust.interface.servers import ApiServers, PortUnavailable
 from bitdust.main.errors import InvalidInput
@@ -654,3 +655,20 @@ def test_over_long_requests_are_answered_over_a_real_socket() -> None:
         assert engine.calls == []
     finally:
         yield servers.stop()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ([b"s3cret"], True),
+        (("s3cret",), True),  # any sequence of values, not only a list
+        ((b"s3cret", b"s3cret"), False),  # more than one never matches, even when both are right
+        ((), False),
+        (b"s3cret", True),
+        ("s3cret", True),  # a single string is one value, not a sequence of characters
+        ("s", False),
+        (None, False),
+    ],
+)
+def test_secret_matches_one_value_of_any_sequence(given: Any, expected: bool) -> None:
+    assert secret_matches("s3cret", given) is expected

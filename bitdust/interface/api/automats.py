@@ -13,6 +13,8 @@ from bitdust.interface.api.spec import api_method
 from bitdust.main.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
+    from twisted.internet import defer
+
     from bitdust.main.engine import Engine
 
 #: the copy of ``automats/*.md`` that an installed package carries (written by setup.py's build_py)
@@ -71,7 +73,12 @@ def render(name: str, states: dict[str, int], fmt: str) -> str:
     constraints={"name": text(), "format": one_of("dot", "svg")},
     answers=(404, 503),
 )
-def automat_diagram(engine: Engine, name: str, live: bool = True, format: str = "dot") -> Any:  # noqa: A002
+def automat_diagram(
+    engine: Engine,
+    name: str,
+    live: bool = True,
+    format: str = "dot",  # noqa: A002 - the original's name
+) -> defer.Deferred[dict[str, Any]]:
     """The diagram of a state machine as DOT or SVG text, live states highlighted."""
     if format not in ("dot", "svg"):
         raise InvalidInput("parameter format: expected 'dot' or 'svg'")

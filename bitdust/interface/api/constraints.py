@@ -17,13 +17,19 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from bitdust.main.errors import InvalidInput
 
 _NUMBER_KINDS = ("int", "float")
+
+
+Choice = str | int | float | bool
+"""A value ``one_of`` can name: a JSON scalar (the OpenAPI document lists them as an ``enum``)."""
+
+_Value = TypeVar("_Value")
 
 
 @attrs.frozen
@@ -38,7 +44,7 @@ class Constraint:
     as the rule the client broke rather than the pattern that encodes it.
     """
 
-    choices: tuple[Any, ...] = ()
+    choices: tuple[Choice, ...] = ()
     minimum: float | None = None
     maximum: float | None = None
     exclusive_minimum: bool = False
@@ -58,14 +64,14 @@ class Constraint:
 
     # -- checking -------------------------------------------------------------------------------
 
-    def problem(self, value: Any) -> str | None:
+    def problem(self, value: object) -> str | None:
         """Why ``value`` (already of its parameter's kind) breaks this constraint, or None."""
         reason = self._problem(value)
         if reason is not None and self.explain:
             return f"{self.explain}, got {_show_choice(value)}" if isinstance(value, str) else self.explain
         return reason
 
-    def _problem(self, value: Any) -> str | None:
+    def _problem(self, value: object) -> str | None:
         if value is None:
             return None  # nullable parameters: null is the kind's business, not a constraint's
         if self.choices and not any(_same(value, choice) for choice in self.choices):
@@ -165,7 +171,7 @@ class Constraint:
                 raise ValueError(f"parameter {name}: choice {choice!r} does not fit the parameter")
 
 
-def _fits_kind(value: Any, kind: str) -> bool:
+def _fits_kind(value: object, kind: str) -> bool:
     if kind == "str":
         return isinstance(value, str)
     if kind == "int":
@@ -177,12 +183,12 @@ def _fits_kind(value: Any, kind: str) -> bool:
     return True
 
 
-def _same(value: Any, choice: Any) -> bool:
+def _same(value: object, choice: Choice) -> bool:
     """Equal and of the same JSON type (``True`` is not the choice ``1``)."""
     return isinstance(value, bool) == isinstance(choice, bool) and value == choice
 
 
-def _show_choice(choice: Any) -> str:
+def _show_choice(choice: object) -> str:
     text = repr(choice) if isinstance(choice, str) else str(choice)
     return text if len(text) <= 40 else text[:40] + "..."
 
@@ -190,7 +196,7 @@ def _show_choice(choice: Any) -> str:
 # -- short constructors, so a decorator reads as a sentence --------------------------------------
 
 
-def one_of(*choices: Any) -> Constraint:
+def one_of(*choices: Choice) -> Constraint:
     """The value must be one of ``choices``."""
     return Constraint(choices=tuple(choices))
 
@@ -220,7 +226,7 @@ def each(item: Constraint, *, min_items: int | None = None, max_items: int | Non
     return Constraint(item=item, min_items=min_items, max_items=max_items)
 
 
-def check(name: str, constraint: Constraint | None, value: Any) -> Any:
+def check(name: str, constraint: Constraint | None, value: _Value) -> _Value:
     """``value`` when it satisfies ``constraint``; else an InvalidInput naming the parameter."""
     if constraint is None:
         return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
@@ -19,6 +20,7 @@ from bitdust.services.service_entangled_dht import MAX_NICKNAME_POSITIONS, dht_s
 from bitdust.userid.idurl import IdUrl
 
 if TYPE_CHECKING:
+    from bitdust.dht.lookup import LookupResult
     from bitdust.node.engine import NodeEngine
 
 _LAYER = "DHT layer 0-9: 0 base, 1 identity servers, 2 proxy routers, 3 suppliers, 4 rebuilders, ..."
@@ -240,9 +242,11 @@ def _attempts(attempts: int) -> int:
 
 
 @defer.inlineCallbacks
-def _positions(engine: NodeEngine, nickname: str, attempts: int, first_only: bool) -> Any:
+def _positions(
+    engine: NodeEngine, nickname: str, attempts: int, first_only: bool
+) -> Generator[defer.Deferred[LookupResult], LookupResult, list[dict[str, Any]]]:
     node = _node(engine)
-    found = []
+    found: list[dict[str, Any]] = []
     for position in range(attempts):
         result = yield node.get_value(f"{nickname}:{position}", 0, "nickname")
         if result.value is None:

@@ -20,7 +20,7 @@ RESERVED = frozenset({"status", "result", "message", "errors", "execution"})
 
 
 def ok(
-    result: Any, execution: float, message: str | None = None, extra: dict[str, Any] | None = None
+    result: object, execution: float, message: str | None = None, extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """A success envelope; ``result`` is always present, even when it is ``None`` or empty.
 
@@ -44,7 +44,7 @@ def error(errors: list[str], execution: float) -> dict[str, Any]:
     return {"status": "ERROR", "errors": [str(e) for e in errors], "execution": format_execution(execution)}
 
 
-def encode(answer: Any, *, pretty: bool = False) -> bytes:
+def encode(answer: object, *, pretty: bool = False) -> bytes:
     """Strict JSON (no NaN/Infinity, which browsers refuse) as UTF-8 bytes.
 
     Raises ``TypeError``/``ValueError`` when ``answer`` holds something JSON cannot carry; the

@@ -32,14 +32,15 @@ from bitdust.storage.remote_path import RemotePath, parse_remote_path
 
 if TYPE_CHECKING:
     from bitdust.node.engine import NodeEngine
+    from bitdust.storage.catalog import Catalog
 
 _REMOTE_PATH = "key_id:path/to/item, e.g. master$alice@host:docs/a.txt; without key_id: the master key"
 _INCLUDE = "report running and pending transfers (empty until the upload pipeline is wired in)"
 
 
-def _catalog(engine: NodeEngine) -> Any:
+def _catalog(engine: NodeEngine) -> Catalog:
     """The catalog, once service_backup_db runs; 503 otherwise."""
-    catalog = getattr(engine, "catalog", None)
+    catalog = engine.catalog
     if not engine.services.is_on("service_backup_db") or catalog is None:
         raise Unavailable("service_backup_db is not running; start it with service_start")
     return catalog

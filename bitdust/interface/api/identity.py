@@ -20,7 +20,10 @@ from bitdust.userid.key_backup import check_backup_path, write_new_file
 if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
+    from bitdust.main.network_config import NetworkConfig
     from bitdust.node.engine import NodeEngine
+    from bitdust.p2p.network_connector import NetworkConnector
+    from bitdust.userid.id_rotator import Rotation
     from bitdust.userid.identity import Identity
 
 MAX_KEY_SOURCE = 64 * 1024
@@ -28,7 +31,7 @@ JOIN_WAIT = 30.0
 """Seconds ``join_network`` waits for the node to connect before answering anyway."""
 
 
-def _current(engine: NodeEngine) -> Any:
+def _current(engine: NodeEngine) -> Identity:
     identity = engine.local_identity.current
     if identity is None:
         raise Conflict("this node has no identity yet: use identity_create or identity_recover")
@@ -41,7 +44,7 @@ def _no_identity_yet(engine: NodeEngine) -> None:
         raise Conflict(f"this node already has the identity {identity.global_id}; erase it first with identity_erase")
 
 
-def _join(engine: NodeEngine, join_network: bool, result: dict[str, Any]) -> Any:
+def _join(engine: NodeEngine, join_network: bool, result: dict[str, Any]) -> dict[str, Any] | defer.Deferred[ApiResult]:
     """``join_network``: start the enabled services that are not running (the network ones) and
     wait until the node is connected, so that the identity we answer with lists its contacts
     and peers that fetch it now can reach us. ``join_network=False``: connect later
@@ -50,13 +53,13 @@ def _join(engine: NodeEngine, join_network: bool, result: dict[str, Any]) -> Any
     if not join_network:
         return result
 
-    def connected(_started: Any) -> Any:
+    def connected(_started: list[str]) -> ApiResult | defer.Deferred[ApiResult]:
         connector = engine.p2p.connector
         if connector is None:
             return ApiResult(result, message="the network services did not start; see services_list")
         return connector.wait_settled(JOIN_WAIT).addCallback(settled, connector)
 
-    def settled(ok: bool, connector: Any) -> ApiResult:
+    def settled(ok: bool, connector: NetworkConnector) -> ApiResult:
         current = engine.local_identity.current
         answer = current.to_json(include_xml=True) if current is not None else result
         if ok:
@@ -67,7 +70,7 @@ def _join(engine: NodeEngine, join_network: bool, result: dict[str, Any]) -> Any
     return engine.services.start_enabled().addCallback(connected)
 
 
-def _identity_appeared(engine: NodeEngine, identity: Any) -> dict[str, Any]:
+def _identity_appeared(engine: NodeEngine, identity: Identity) -> dict[str, Any]:
     """What follows a new identity (created or recovered): the key owner, the event, the services.
 
     Services whose "installed" check needs an identity (the gateway and what depends on it) are
@@ -87,7 +90,7 @@ def _servers(engine: NodeEngine, preferred: list[str]) -> defer.Deferred[list[Id
         parse_server_address(text) for text in engine.config.get("services/identity-propagate/preferred-servers")
     ]
 
-    def merge(network: Any) -> list[IdServerAddress]:
+    def merge(network: NetworkConfig) -> list[IdServerAddress]:
         seen: dict[str, IdServerAddress] = {}
         for server in chosen + list(network.identity_servers):
             seen.setdefault(server.address, server)
@@ -125,7 +128,7 @@ def identity_get(engine: NodeEngine, include_xml_source: bool = False) -> dict[s
 )
 def identity_create(
     engine: NodeEngine, username: str, preferred_servers: list[str] | None = None, join_network: bool = False
-) -> defer.Deferred[dict[str, Any]]:
+) -> defer.Deferred[dict[str, Any] | ApiResult]:
     """Generate a master key and register a new identity on at least two identity servers.
 
     Nothing is saved on this node unless every chosen server accepted the identity, so a
@@ -141,7 +144,7 @@ def identity_create(
     minimum = engine.config.get("services/identity-propagate/min-servers")
     d = _servers(engine, list(preferred_servers or []))
 
-    def register(servers: list[IdServerAddress]) -> defer.Deferred[Any]:
+    def register(servers: list[IdServerAddress]) -> defer.Deferred[Identity]:
         if len(servers) < minimum:
             raise InvalidInput(
                 f"an identity needs at least {minimum} identity servers, {len(servers)} known: "
@@ -174,7 +177,7 @@ def identity_create(
     def appeared(identity: Identity) -> dict[str, Any]:
         return _identity_appeared(engine, identity)
 
-    def joined(result: dict[str, Any]) -> Any:
+    def joined(result: dict[str, Any]) -> dict[str, Any] | defer.Deferred[ApiResult]:
         return _join(engine, join_network, result)
 
     return d.addCallback(register).addCallback(appeared).addCallback(joined)
@@ -226,7 +229,7 @@ def split_key_source(text: str) -> tuple[str | None, str]:
 )
 def identity_recover(
     engine: NodeEngine, private_key_source: str, known_idurl: str | None = None, join_network: bool = False
-) -> defer.Deferred[dict[str, Any]]:
+) -> defer.Deferred[dict[str, Any] | ApiResult]:
     """Restore an identity from its backup: fetch the published document, check the key, save both."""
     keys = registry(engine)
     _no_identity_yet(engine)
@@ -241,7 +244,7 @@ def identity_recover(
     if not key.has_private:
         raise InvalidInput("private_key_source holds no private key")
 
-    def check(identity: Any) -> Any:
+    def check(identity: Identity) -> defer.Deferred[Identity]:
         if RsaKey.from_public_text(identity.public_key) != key:
             raise InvalidInput(f"the private key does not match the identity published at {idurl.url}")
 
@@ -255,9 +258,13 @@ def identity_recover(
 
         return engine.run_blocking(save).addCallback(lambda _: identity)
 
-    d = engine.identity_cache.fetch(idurl).addCallback(check)
-    d.addCallback(lambda identity: _identity_appeared(engine, identity))
-    return d.addCallback(lambda result: _join(engine, join_network, result))
+    def appeared(identity: Identity) -> dict[str, Any]:
+        return _identity_appeared(engine, identity)
+
+    def joined(result: dict[str, Any]) -> dict[str, Any] | defer.Deferred[ApiResult]:
+        return _join(engine, join_network, result)
+
+    return engine.identity_cache.fetch(idurl).addCallback(check).addCallback(appeared).addCallback(joined)
 
 
 @api_method(
@@ -297,7 +304,7 @@ def identity_rotate(engine: NodeEngine) -> defer.Deferred[dict[str, Any]]:
     _current(engine)
     registry(engine)
 
-    def rotated(rotation: Any) -> dict[str, Any]:
+    def rotated(rotation: Rotation) -> dict[str, Any]:
         result = rotation.identity.to_json()
         result.update({"old_sources": list(rotation.old_sources), "rotated": rotation.rotated})
         return result

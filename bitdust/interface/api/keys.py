@@ -13,12 +13,13 @@ from bitdust.interface.api.spec import api_method
 from bitdust.main.errors import InvalidInput, Unavailable
 
 if TYPE_CHECKING:
+    from bitdust.crypt.key_registry import KeyRecord, KeyRegistry
     from bitdust.node.engine import NodeEngine
 
 _PRIVATE = "also return the private key (PEM text); it never leaves this machine otherwise"
 
 
-def registry(engine: NodeEngine) -> Any:
+def registry(engine: NodeEngine) -> KeyRegistry:
     """The key registry, once service_keys_registry runs (it loads the keys from disk)."""
     if not engine.services.is_on("service_keys_registry"):
         raise Unavailable("service_keys_registry is not running; start it with service_start")
@@ -78,7 +79,7 @@ def key_create(
         raise InvalidInput(f"key size {size} is not allowed: use 1024, 2048 or 4096")
     d = engine.run_blocking(keys.create, key_alias, size=size, label=label)
 
-    def created(record: Any) -> dict[str, Any]:
+    def created(record: KeyRecord) -> dict[str, Any]:
         engine.events.send("key-generated", {"key_id": record.key_id})
         return record.to_json(include_private=include_private)
 
@@ -97,7 +98,7 @@ def key_label(engine: NodeEngine, key_id: str, label: str) -> defer.Deferred[dic
     keys = registry(engine)
     keys.get(key_id)  # 404 before any work
 
-    def relabelled(record: Any) -> dict[str, Any]:
+    def relabelled(record: KeyRecord) -> dict[str, Any]:
         engine.events.send("key-renamed", {"key_id": record.key_id, "label": record.label})
         return record.to_json()
 
@@ -116,7 +117,7 @@ def key_erase(engine: NodeEngine, key_id: str) -> defer.Deferred[dict[str, Any]]
     keys = registry(engine)
     keys.get(key_id)  # 404 and the master-key refusal happen in erase(); this gives 404 at once
 
-    def erased(removed: Any) -> dict[str, Any]:
+    def erased(removed: KeyRecord) -> dict[str, Any]:
         engine.events.send("key-erased", {"key_id": removed.key_id})
         return removed.to_json()
 

@@ -16,6 +16,9 @@ from bitdust.userid.idurl import parse_user_ref
 
 if TYPE_CHECKING:
     from bitdust.node.engine import NodeEngine
+    from bitdust.p2p.packet import Packet
+    from bitdust.services.network_part import P2PHub
+    from bitdust.transport.tcp.connections import TcpTransport
 
 _USER = "IDURL or global id (name@host) of the user"
 _TIMEOUT = between(0, 3600, exclusive_minimum=True)
@@ -72,7 +75,7 @@ def user_ping(engine: NodeEngine, user_id: str, timeout: float = 15, retries: in
     idurl = _user(engine, user_id)
     started = engine.reactor.seconds()
 
-    def answered(_ack: Any) -> ApiResult:
+    def answered(_ack: Packet | None) -> ApiResult:
         rtt = engine.reactor.seconds() - started
         result = {**_status(engine, idurl), "rtt": round(rtt, 6), "rtt_ms": round(rtt * 1000, 3)}
         return ApiResult(result, message="connected")
@@ -162,7 +165,7 @@ def packets_stats(engine: NodeEngine) -> dict[str, Any]:
     return stats
 
 
-def _tcp_if_wanted(engine: NodeEngine, protocols: list[str] | None) -> Any:
+def _tcp_if_wanted(engine: NodeEngine, protocols: list[str] | None) -> TcpTransport | None:
     """The TCP transport when ``protocols`` asks for tcp (None: every protocol), else None."""
     if protocols is not None:
         unknown = [p for p in protocols if p not in ("tcp", "udp", "proxy")]
@@ -325,7 +328,7 @@ def network_status(
     return result
 
 
-def p2p_connector_state(hub: Any) -> str:
+def p2p_connector_state(hub: P2PHub) -> str:
     """The original's ``p2p_connector_state`` as ``network_status`` documents it."""
     if hub.gateway is None:
         return "OFF"

@@ -56,7 +56,7 @@ _TRUE = ("true", "1")
 _FALSE = ("false", "0")
 
 
-_REPEATED: Any = object()  # a scalar parameter repeated in a query string
+_REPEATED = object()  # a scalar parameter repeated in a query string
 
 
 class _Invalid(Exception):
@@ -70,7 +70,7 @@ class _Invalid(Exception):
         self.problem = problem
 
 
-def _show(value: Any) -> str:
+def _show(value: object) -> str:
     """A short, safe rendering of a rejected value for an error message."""
     if value is None:
         return "null"
@@ -88,7 +88,7 @@ def _show(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def _loads(text: str) -> Any:
+def _loads(text: str) -> object:
     try:
         value = decoding.loads(text)
     except decoding.InvalidJson as exc:
@@ -99,7 +99,7 @@ def _loads(text: str) -> Any:
     return value
 
 
-def _to_int(value: Any) -> int:
+def _to_int(value: object) -> int:
     if isinstance(value, bool):
         raise _Invalid()
     if isinstance(value, int):
@@ -111,7 +111,7 @@ def _to_int(value: Any) -> int:
     raise _Invalid()
 
 
-def _to_float(value: Any) -> float:
+def _to_float(value: object) -> float:
     if isinstance(value, bool):
         raise _Invalid()
     if isinstance(value, int | float):
@@ -128,7 +128,7 @@ def _to_float(value: Any) -> float:
     return number
 
 
-def _to_bool(value: Any) -> bool:
+def _to_bool(value: object) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, int) and value in (0, 1):
@@ -142,7 +142,7 @@ def _to_bool(value: Any) -> bool:
     raise _Invalid()
 
 
-def _to_list(value: Any) -> list[Any]:
+def _to_list(value: object) -> list[Any]:
     if isinstance(value, list | tuple):
         return list(value)
     if isinstance(value, str):
@@ -158,7 +158,7 @@ def _to_list(value: Any) -> list[Any]:
     raise _Invalid()
 
 
-def _to_dict(value: Any) -> dict[str, Any]:
+def _to_dict(value: object) -> dict[str, Any]:
     if isinstance(value, dict):
         return dict(value)
     if isinstance(value, str):
@@ -168,7 +168,7 @@ def _to_dict(value: Any) -> dict[str, Any]:
     raise _Invalid()
 
 
-def _to_str(value: Any) -> str:
+def _to_str(value: object) -> str:
     if isinstance(value, str):
         return value
     raise _Invalid()
@@ -185,7 +185,7 @@ _CONVERTERS = {
 }
 
 
-def coerce_value(param: Param, value: Any, *, from_string: bool) -> Any:
+def coerce_value(param: Param, value: object, *, from_string: bool) -> object:
     """One value coerced to ``param.kind``; raises InvalidInput naming the parameter."""
     if value is None or (from_string and param.nullable and value == "null"):
         if param.nullable:
@@ -202,7 +202,7 @@ def coerce_value(param: Param, value: Any, *, from_string: bool) -> Any:
     return apply_constraint(param, converted)
 
 
-def apply_constraint(param: Param, value: Any) -> Any:
+def apply_constraint(param: Param, value: object) -> object:
     """``value`` (already of ``param.kind``) if it satisfies the parameter's declared constraint.
 
     The constraint is the one the OpenAPI document shows for the parameter, so what the document
@@ -212,7 +212,7 @@ def apply_constraint(param: Param, value: Any) -> Any:
     return constraints.check(param.name, param.constraint, value)
 
 
-def _default_of(param: Param) -> Any:
+def _default_of(param: Param) -> object:
     """A fresh copy of a mutable default, so one call cannot change the next call's default."""
     if isinstance(param.default, list | dict | set):
         return copy.deepcopy(param.default)
@@ -226,7 +226,7 @@ def _unknown_message(spec: MethodSpec, name: str) -> str:
     return f"unknown parameter: {name}; allowed: {allowed}"
 
 
-def _parse(spec: MethodSpec, items: Iterable[tuple[str, Any, bool, str]]) -> dict[str, Any]:
+def _parse(spec: MethodSpec, items: Iterable[tuple[str, object, bool, str]]) -> dict[str, Any]:
     """Resolve, coerce and complete ``(name, value, from_string, where)`` items; collect all errors."""
     problems: list[str] = []
     found: dict[str, Any] = {}
@@ -282,7 +282,7 @@ def parse_request_params(
     is accepted only by a ``list`` parameter (each occurrence one item). A parameter given in two
     places is a 400: the client should say what it means once.
     """
-    items: list[tuple[str, Any, bool, str]] = [(name, value, True, "path") for name, value in path_args.items()]
+    items: list[tuple[str, object, bool, str]] = [(name, value, True, "path") for name, value in path_args.items()]
     for name, values in query.items():
         param = spec.param(name)
         if len(values) == 1:

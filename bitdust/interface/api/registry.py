@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -102,9 +102,18 @@ class ApiRegistry:
             self._routes.append(route)
 
     @classmethod
-    def from_modules(cls, engine: Engine, modules: Iterable[ModuleType], **kwargs: Any) -> ApiRegistry:
+    def from_modules(
+        cls,
+        engine: Engine,
+        modules: Iterable[ModuleType],
+        *,
+        log: Logger | None = None,
+        log_calls: Callable[[], bool] | None = None,
+        timer: Callable[[], float] = time.perf_counter,
+    ) -> ApiRegistry:
         """A registry of every method declared in ``modules``, in module then source order."""
-        return cls(engine, [spec for module in modules for spec in specs_of(module)], **kwargs)
+        specs = [spec for module in modules for spec in specs_of(module)]
+        return cls(engine, specs, log=log, log_calls=log_calls, timer=timer)
 
     # -- lookup -------------------------------------------------------------------------------
 
@@ -172,14 +181,14 @@ class ApiRegistry:
         started = self._timer()
         cancelled = False
 
-        def invoke() -> Any:
+        def invoke() -> object:  # whatever the method answers: a JSON value, an ApiResult, a Deferred
             params = parse()
             assert spec is not None
             return spec.func(self._engine, **params)
 
         inner = defer.maybeDeferred(invoke)
 
-        def on_result(value: Any) -> CallResult:
+        def on_result(value: object) -> CallResult:
             try:
                 if isinstance(value, ApiResult):
                     answer = envelope.ok(value.result, self._elapsed(started), value.message, value.extra)
@@ -209,8 +218,8 @@ class ApiRegistry:
                 )
             return result
 
-        inner.addCallbacks(on_result, on_failure)
-        inner.addBoth(report)
+        # the same Deferred as ``inner``, typed with what the callbacks made of the method's answer
+        answered = inner.addCallbacks(on_result, on_failure).addBoth(report)
 
         def cancel(_outer: defer.Deferred[CallResult]) -> None:
             nonlocal cancelled
@@ -227,7 +236,7 @@ class ApiRegistry:
             else:
                 outer.callback(result)
 
-        inner.addBoth(forward)
+        answered.addBoth(forward)
         return outer
 
     def _internal_error(self, failure: Failure, name: str, started: float, what: str) -> CallResult:
@@ -247,5 +256,5 @@ class ApiRegistry:
             return False
 
 
-def _raise(exc: Exception) -> Any:
+def _raise(exc: Exception) -> NoReturn:
     raise exc

@@ -12,7 +12,7 @@ import inspect
 import types
 import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -47,7 +47,7 @@ class _Required:
         return "REQUIRED"
 
 
-REQUIRED: Any = _Required()
+REQUIRED = _Required()
 
 
 @attrs.frozen
@@ -62,7 +62,7 @@ class Param:
 
     name: str
     kind: str
-    default: Any = REQUIRED
+    default: object = REQUIRED
     nullable: bool = False
     description: str = ""
     aliases: tuple[str, ...] = ()
@@ -82,7 +82,7 @@ class ApiResult:
     ``RESULT(..., extra_fields=...)`` did (``files_list`` puts the catalog ``revision`` there).
     """
 
-    result: Any = None
+    result: object = None
     message: str | None = None
     extra: dict[str, Any] | None = None
 
@@ -113,7 +113,7 @@ class MethodSpec:
 _NON_EMPTY = Constraint(min_length=1)
 
 
-def _kind_of(annotation: Any) -> tuple[str, bool]:
+def _kind_of(annotation: object) -> tuple[str, bool]:
     """Map a type hint to (kind, nullable)."""
     if annotation is inspect.Parameter.empty or annotation is Any:
         return "any", True
@@ -146,6 +146,10 @@ def _parameter_hints(func: Callable[..., Any]) -> dict[str, Any]:
     return typing.get_type_hints(holder)
 
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+"""An API method: the decorator hands the function back unchanged, so its signature stays typed."""
+
+
 def _no_op() -> None:
     """The body lent to the annotation holder of :func:`_parameter_hints`."""
 
@@ -160,7 +164,7 @@ def api_method(
     answers: tuple[int, ...] = (),
     links: dict[str, dict[str, str]] | None = None,
     long_poll: bool = False,
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+) -> Callable[[_Method], _Method]:
     """Declare ``fn(engine, ...)`` as the API method named after the function.
 
     ``params`` maps parameter names to one-line descriptions; ``aliases`` maps a parameter name
@@ -183,7 +187,7 @@ def api_method(
         raise ValueError(f"answers {odd} are not among the statuses a method declares {DOMAIN_STATUSES}")
     statuses = tuple(sorted(set(COMMON_STATUSES) | set(answers)))
 
-    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+    def decorate(func: _Method) -> _Method:
         hints = _parameter_hints(func)
         signature = inspect.signature(func)
         found: list[Param] = []
