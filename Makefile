@@ -41,12 +41,15 @@ run: install
 engine: install
 	$(PY) -m bitdust run --basedir "$(BITDUST_HOME)"
 
+# ruff, then mypy over the whole package (pyproject.toml's [tool.mypy]), then every test.
 test: install openapi
 	$(PY) -m ruff check bitdust tests twisted
+	$(PY) -m mypy
 	$(PY) -m pytest
 
 lint: install
 	$(PY) -m ruff check bitdust tests twisted
+	$(PY) -m mypy
 
 unit: install
 	$(PY) -m pytest -m "not e2e"

@@ -20,11 +20,12 @@ from bitdust.userid.key_backup import check_backup_path, write_new_file
 if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
-    from bitdust.main.network_config import NetworkConfig
+    from bitdust.main.settings.network_config import NetworkConfig
     from bitdust.node.engine import NodeEngine
     from bitdust.p2p.network_connector import NetworkConnector
     from bitdust.userid.id_rotator import Rotation
     from bitdust.userid.identity import Identity
+    from bitdust.userid.identity_book import CachedIdentity
 
 MAX_KEY_SOURCE = 64 * 1024
 JOIN_WAIT = 30.0
@@ -164,9 +165,6 @@ def identity_create(
             log=engine.logger("bitdust.identity"),
         )
         machine.start()
-        result = machine.result
-        result.addBoth(lambda outcome: (machine.destroy(), outcome)[1])
-        return result
 
         def destroyed(outcome: Identity | Failure) -> Identity | Failure:
             machine.destroy()
@@ -313,6 +311,6 @@ def identity_rotate(engine: NodeEngine) -> defer.Deferred[dict[str, Any]]:
 
 
 @api_method("GET", "identity/cache/list/v1")
-def identity_cache_list(engine: NodeEngine) -> list[dict[str, Any]]:
+def identity_cache_list(engine: NodeEngine) -> list[CachedIdentity]:
     """Identities of other users this node has fetched and cached."""
     return engine.identity_cache.list()
