@@ -11,19 +11,26 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 import click
 
 from bitdust import __version__
+from bitdust.interface.cli_calls import (
+    EXIT_ERROR,
+    EXIT_NOT_RUNNING,
+    call,
+    fail,
+    healthy,
+    home_of,
+    print_json,
+    result_or_exit,
+    wait_until,
+)
 from bitdust.interface.client import ApiClient, EngineNotRunning, engine_pid
-from bitdust.main.process.paths import default_home
 
-EXIT_ERROR = 1
-EXIT_NOT_RUNNING = 3
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 60.0
 
@@ -33,57 +40,6 @@ basedir_option = click.option(
     default=None,
     help="home folder of the node (default: $BITDUST_HOME or ~/.bitdust)",
 )
-
-
-def _home(basedir: Path | None) -> Path:
-    return default_home(basedir)
-
-
-def _fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
-    click.echo(f"bitdust: {message}", err=True)
-    sys.exit(code)
-
-
-def _print_json(value: object) -> None:
-    click.echo(json.dumps(value, indent=2, sort_keys=False, default=str))
-
-
-def call(
-    home: Path, verb: str, path: str, params: dict[str, Any] | None = None, *, timeout: float = 30
-) -> dict[str, Any]:
-    """Call the API and return the envelope; exits 3 when the engine does not answer."""
-    try:
-        with ApiClient(home, timeout=timeout) as client:
-            _, envelope = client.request(verb, path, params)
-    except EngineNotRunning:
-        _fail(f"the engine is not running on {home}; start it with `bitdust start`", EXIT_NOT_RUNNING)
-    except OSError as exc:
-        _fail(f"cannot reach the engine on {home}: {exc}", EXIT_NOT_RUNNING)
-    return envelope
-
-
-def _result_or_exit(envelope: dict[str, Any]) -> Any:
-    if envelope.get("status") != "OK":
-        _fail("; ".join(envelope.get("errors") or ["unknown error"]))
-    return envelope.get("result")
-
-
-def _wait(predicate: Callable[[], object], timeout: float, interval: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())
-
-
-def _healthy(home: Path) -> dict[str, Any] | None:
-    try:
-        with ApiClient(home, timeout=2) as client:
-            status, envelope = client.request("GET", "process/health/v1")
-    except (EngineNotRunning, OSError):
-        return None
-    return envelope.get("result") if status == 200 and envelope.get("status") == "OK" else None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -120,7 +76,7 @@ def run(basedir: Path | None, rest_port: int | None, ws_port: int | None, wait_l
     """Run the engine in the foreground (Ctrl-C stops it)."""
     from bitdust.node.runner import run_engine
 
-    sys.exit(run_engine(_home(basedir), rest_port=rest_port, ws_port=ws_port, wait_lock=wait_lock, echo=not quiet))
+    sys.exit(run_engine(home_of(basedir), rest_port=rest_port, ws_port=ws_port, wait_lock=wait_lock, echo=not quiet))
 
 
 @cli.command()
@@ -129,7 +85,7 @@ def start(basedir: Path | None, rest_port: int | None, ws_port: int | None) -> N
     """Start the engine in the background; returns once its API answers."""
     from bitdust.node.runner import spawn_detached
 
-    home = _home(basedir)
+    home = home_of(basedir)
     pid = engine_pid(home)
     if pid:
         click.echo(f"BitDust engine is already running (pid {pid}) in {home}")
@@ -144,16 +100,16 @@ def start(basedir: Path | None, rest_port: int | None, ws_port: int | None) -> N
     process = spawn_detached(command, log_path)
 
     def up() -> bool:
-        return process.poll() is not None or _healthy(home) is not None
+        return process.poll() is not None or healthy(home) is not None
 
-    _wait(up, START_TIMEOUT)
-    if process.poll() is not None or _healthy(home) is None:
+    wait_until(up, START_TIMEOUT)
+    if process.poll() is not None or healthy(home) is None:
         with open(log_path, "rb") as log:
             log.seek(offset)
             tail = log.read().decode("utf-8", "replace").strip().splitlines()[-10:]
         if process.poll() is None:
             process.terminate()
-        _fail("the engine did not start:\n  " + "\n  ".join(tail))
+        fail("the engine did not start:\n  " + "\n  ".join(tail))
     failed = _failed_services(home)
     if failed:
         # An engine whose TCP or DHT service could not listen is no node: stop it, so that the
@@ -164,7 +120,7 @@ def start(basedir: Path | None, rest_port: int | None, ws_port: int | None) -> N
         except subprocess.TimeoutExpired:
             process.kill()
         lines = [f"{item['name']}: {item.get('reason') or 'failed'}" for item in failed]
-        _fail(
+        fail(
             f"the engine (pid {process.pid}) started but {len(failed)} service(s) failed, so it was stopped:\n  "
             + "\n  ".join(lines)
         )
@@ -185,7 +141,7 @@ def _failed_services(home: Path) -> list[dict[str, Any]]:
         services = envelope.get("result") or [] if envelope.get("status") == "OK" else []
         return bool(services) and not any(item.get("state") in _SERVICE_TRANSITIONS for item in services)
 
-    _wait(settled, START_TIMEOUT, interval=0.2)
+    wait_until(settled, START_TIMEOUT, interval=0.2)
     return [item for item in services if item.get("enabled") and item.get("state") == "FAILED"]
 
 
@@ -198,8 +154,8 @@ def _stop(home: Path) -> int | None:
             client.request("GET", "process/stop/v1")
     except (EngineNotRunning, OSError):
         os.kill(pid, signal.SIGTERM)  # the API does not answer: SIGTERM also stops it in order
-    if not _wait(lambda: engine_pid(home) is None, STOP_TIMEOUT):
-        _fail(f"the engine (pid {pid}) did not stop within {STOP_TIMEOUT:.0f} s")
+    if not wait_until(lambda: engine_pid(home) is None, STOP_TIMEOUT):
+        fail(f"the engine (pid {pid}) did not stop within {STOP_TIMEOUT:.0f} s")
     return pid
 
 
@@ -207,10 +163,10 @@ def _stop(home: Path) -> int | None:
 @basedir_option
 def stop(basedir: Path | None) -> None:
     """Stop the engine in order and wait until the process is gone."""
-    home = _home(basedir)
+    home = home_of(basedir)
     pid = _stop(home)
     if pid is None:
-        _fail(f"the engine is not running on {home}", EXIT_NOT_RUNNING)
+        fail(f"the engine is not running on {home}", EXIT_NOT_RUNNING)
     click.echo(f"BitDust engine stopped (pid {pid})")
 
 
@@ -219,17 +175,17 @@ def stop(basedir: Path | None) -> None:
 @click.pass_context
 def restart(ctx: click.Context, basedir: Path | None) -> None:
     """Restart the engine (or start it when it is not running)."""
-    home = _home(basedir)
+    home = home_of(basedir)
     old = engine_pid(home)
     if old:
-        _result_or_exit(call(home, "GET", "process/restart/v1", timeout=10))
+        result_or_exit(call(home, "GET", "process/restart/v1", timeout=10))
 
         def replaced() -> bool:
-            health = _healthy(home)
+            health = healthy(home)
             return health is not None and engine_pid(home) not in (None, old)
 
-        if not _wait(replaced, START_TIMEOUT):
-            _fail("the engine did not come back after the restart")
+        if not wait_until(replaced, START_TIMEOUT):
+            fail("the engine did not come back after the restart")
         click.echo(f"BitDust engine restarted (pid {old} -> {engine_pid(home)})")
         return
     ctx.invoke(start, basedir=basedir, rest_port=None, ws_port=None)
@@ -240,14 +196,14 @@ def restart(ctx: click.Context, basedir: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 def status(basedir: Path | None, as_json: bool) -> None:
     """Say whether the engine runs, and where."""
-    home = _home(basedir)
+    home = home_of(basedir)
     pid = engine_pid(home)
     info = None
     if pid:
         envelope = call(home, "GET", "process/info/v1", timeout=5)
         info = envelope.get("result")
     if as_json:
-        _print_json({"running": bool(pid and info), "home": str(home), "info": info})
+        print_json({"running": bool(pid and info), "home": str(home), "info": info})
     elif pid and info:
         click.echo(
             f"BitDust engine is running: pid {info['pid']}, state {info['engine_state']}, "
@@ -281,21 +237,21 @@ def api_command(basedir: Path | None, method: str, arguments: tuple[str, ...]) -
     specs = {spec.name: spec for spec in all_specs()}
     spec = specs.get(method)
     if spec is None:
-        _fail(f"unknown API method {method!r}; known: {', '.join(sorted(specs))}", 2)
+        fail(f"unknown API method {method!r}; known: {', '.join(sorted(specs))}", 2)
     params: dict[str, Any] = {}
     for argument in arguments:
         key, sep, value = argument.partition("=")
         if not sep or not key:
-            _fail(f"arguments are key=value, got {argument!r}", 2)
+            fail(f"arguments are key=value, got {argument!r}", 2)
         params[key] = _parse_value(value)
     path = spec.path
     for param in spec.params:
         if param.in_path:
             if param.name not in params:
-                _fail(f"{method} needs {param.name}=...", 2)
+                fail(f"{method} needs {param.name}=...", 2)
             path = path.replace("{" + param.name + "}", str(params.pop(param.name)))
-    envelope = call(_home(basedir), spec.verb, path, params, timeout=120)
-    _print_json(envelope)
+    envelope = call(home_of(basedir), spec.verb, path, params, timeout=120)
+    print_json(envelope)
     if envelope.get("status") != "OK":
         sys.exit(EXIT_ERROR)
 
@@ -310,8 +266,8 @@ def config() -> None:
 @click.argument("key")
 def config_get(basedir: Path | None, key: str) -> None:
     """Print one option (or the options under a folder key)."""
-    result = _result_or_exit(call(_home(basedir), "GET", "config/get/v1", {"key": key}))
-    _print_json(result)
+    result = result_or_exit(call(home_of(basedir), "GET", "config/get/v1", {"key": key}))
+    print_json(result)
 
 
 @config.command("set")
@@ -320,15 +276,15 @@ def config_get(basedir: Path | None, key: str) -> None:
 @click.argument("value")
 def config_set(basedir: Path | None, key: str, value: str) -> None:
     """Change one option."""
-    result = _result_or_exit(call(_home(basedir), "POST", "config/set/v1", {"key": key, "value": value}))
-    _print_json(result)
+    result = result_or_exit(call(home_of(basedir), "POST", "config/set/v1", {"key": key, "value": value}))
+    print_json(result)
 
 
 @config.command("list")
 @basedir_option
 def config_list(basedir: Path | None) -> None:
     """List every option with its value."""
-    result = _result_or_exit(call(_home(basedir), "GET", "config/list/v1", {"sort": True}))
+    result = result_or_exit(call(home_of(basedir), "GET", "config/list/v1", {"sort": True}))
     for item in result:
         click.echo(f"{item['key']} = {json.dumps(item['value'])}")
 
@@ -337,7 +293,7 @@ def config_list(basedir: Path | None) -> None:
 @basedir_option
 def services(basedir: Path | None) -> None:
     """List the engine's services and their states."""
-    result = _result_or_exit(call(_home(basedir), "GET", "service/list/v1"))
+    result = result_or_exit(call(home_of(basedir), "GET", "service/list/v1"))
     if not result:
         click.echo("no services")
     for item in result:
@@ -352,7 +308,7 @@ def automats(ctx: click.Context, basedir: Path | None) -> None:
     """List the engine's live state machines (or draw one: `automats diagram NAME`)."""
     if ctx.invoked_subcommand is not None:
         return
-    result = _result_or_exit(call(_home(basedir), "GET", "automat/list/v1"))
+    result = result_or_exit(call(home_of(basedir), "GET", "automat/list/v1"))
     for item in result:
         click.echo(f"{item['index']:>5}  {item['id']:40} {item['state']}")
 
@@ -366,8 +322,8 @@ def automats(ctx: click.Context, basedir: Path | None) -> None:
 def automats_diagram(basedir: Path | None, name: str, live: bool, fmt: str, output: Path | None) -> None:
     """Draw the state machine NAME (e.g. initializer) as DOT or SVG."""
     if live:
-        result = _result_or_exit(
-            call(_home(basedir), "GET", "automat/diagram/v1", {"name": name, "live": True, "format": fmt})
+        result = result_or_exit(
+            call(home_of(basedir), "GET", "automat/diagram/v1", {"name": name, "live": True, "format": fmt})
         )
         text = result["diagram"]
     else:
@@ -389,7 +345,7 @@ def _offline_diagram(name: str, fmt: str) -> str:
         dot = diagram.to_dot(parse_source(diagram.find_source(name, sources_dir())), {})
         return dot if fmt == "dot" else diagram.render_svg(dot).decode("utf-8")
     except BitDustError as exc:
-        _fail(exc.message)
+        fail(exc.message)
 
 
 def _attach_sandbox() -> None:
