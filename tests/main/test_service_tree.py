@@ -26,6 +26,7 @@ from bitdust.main.service_framework.service import BitDustService
 from bitdust.main.service_framework.service_children import IntervalService, ListeningService, OpenedPortService
 from bitdust.main.service_framework.service_manager import ServiceManager
 from bitdust.main.settings.config import Config
+from tests.services.helpers import settle
 
 
 class RecordingLog:
@@ -123,17 +124,6 @@ def world(tmp_path: Any) -> dict[str, Any]:
         log=Logger(namespace="test", observer=observer),
     )
     return {"manager": manager, "clock": clock, "config": config, "log": observer}
-
-
-def settle(d: defer.Deferred[Any], clock: task.Clock) -> Any:
-    results: list[Any] = []
-    d.addBoth(results.append)
-    for _ in range(100):
-        if results:
-            break
-        clock.advance(0)
-    assert results, "deferred did not fire"
-    return results[0]
 
 
 def test_services_are_children_of_the_manager_and_not_started_by_being_added(world: dict[str, Any]) -> None:
