@@ -7,7 +7,6 @@ that breaks a rule, so it can never turn a read into an error.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from twisted.internet import defer
@@ -18,8 +17,7 @@ from bitdust.dht.lookup import FoundValue, LookupResult
 from bitdust.dht.messages import Contact
 from bitdust.dht.records import decode_record, value_problem
 from bitdust.dht.store import StoredValue
-
-RunBlocking = Callable[..., defer.Deferred[Any]]
+from bitdust.main.collaborators import RunBlocking
 
 
 def readable_record(item: StoredValue, log: Logger) -> dict[str, Any] | None:

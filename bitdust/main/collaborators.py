@@ -18,6 +18,18 @@ if TYPE_CHECKING:
 
 #: The engine class a part is made for (the node's parts need ``NodeEngine``'s slots).
 EngineT_contra = TypeVar("EngineT_contra", contravariant=True)
+_T = TypeVar("_T")
+
+
+class RunBlocking(Protocol):
+    """``Engine.run_blocking``: run ``fn(*args, **kwargs)`` in a worker thread; fires with what it returned.
+
+    Blocking work (disk, crypto, compression, erasure coding) never runs on the reactor thread, so every
+    part that has some is handed this callable instead of the engine. The arguments are ``fn``'s own,
+    which is why only the result is typed.
+    """
+
+    def __call__(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> defer.Deferred[_T]: ...
 
 
 class LocalApi(Protocol):

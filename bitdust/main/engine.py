@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from twisted.application.service import Service
 from twisted.internet import defer, error, threads
@@ -54,6 +54,9 @@ def declared_slots(cls: type) -> frozenset[str]:
         names.update(vars(klass).get("__annotations__", {}))
         names.update(vars(klass))
     return frozenset(names)
+
+
+_T = TypeVar("_T")
 
 
 class UndeclaredSlot(AttributeError):
@@ -217,7 +220,7 @@ class Engine(Service):
             self.finished.addCallback(relay)
         return waiter
 
-    def run_blocking(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> defer.Deferred[Any]:
+    def run_blocking(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> defer.Deferred[_T]:
         """Run blocking work (disk, crypto, subprocesses) in the reactor's thread pool."""
         return threads.deferToThreadPool(self.reactor, self.reactor.getThreadPool(), fn, *args, **kwargs)
 

@@ -10,7 +10,7 @@ before it runs.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from twisted.internet import defer
 
@@ -18,15 +18,6 @@ from bitdust.userid.identity import Identity
 from bitdust.userid.idurl import IdUrl
 
 _T = TypeVar("_T")
-
-
-class RunBlocking(Protocol):
-    """Run ``fn(*args, **kwargs)`` off the reactor thread; fires with what it returned (``Engine.run_blocking``).
-
-    The arguments are whatever ``fn`` takes (so they are not typed here); the result is typed by ``fn``.
-    """
-
-    def __call__(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> defer.Deferred[_T]: ...
 
 
 class PeerIdentities(Protocol):

@@ -32,12 +32,13 @@ from twisted.python.failure import Failure
 
 from bitdust.automats.registry import AutomatRegistry
 from bitdust.crypt.rsa_key import RsaKey
+from bitdust.main.collaborators import RunBlocking
 from bitdust.main.logs import log_failure
 from bitdust.p2p import commands
 from bitdust.p2p import packet as packets
 from bitdust.p2p.answer_budget import AnswerBudget
 from bitdust.p2p.answers import AnswerMemory
-from bitdust.p2p.collaborators import PeerIdentities, RunBlocking, Transport
+from bitdust.p2p.collaborators import PeerIdentities, Transport
 from bitdust.p2p.creator_lookups import CreatorLookups
 from bitdust.p2p.errors import PacketError
 from bitdust.p2p.inbound_checks import Refusal, precheck, verify_refusal

@@ -25,9 +25,10 @@ from twisted.python.failure import Failure
 
 from bitdust.automats.registry import AutomatRegistry
 from bitdust.crypt.rsa_key import RsaKey
+from bitdust.main.collaborators import RunBlocking
 from bitdust.p2p import commands
 from bitdust.p2p import packet as packets
-from bitdust.p2p.collaborators import Observer, PeerIdentities, RunBlocking, Transport
+from bitdust.p2p.collaborators import Observer, PeerIdentities, Transport
 from bitdust.p2p.errors import DeliveryFailed
 from bitdust.p2p.packet import DEFAULT_LIMITS, Limits, Packet
 from bitdust.p2p.packet_out import PacketOut

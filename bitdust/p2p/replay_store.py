@@ -38,9 +38,9 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from bitdust.main.collaborators import RunBlocking
 from bitdust.main.logs import log_failure
 from bitdust.main.process.fileutil import atomic_write
-from bitdust.p2p.collaborators import RunBlocking
 from bitdust.p2p.packet import DEFAULT_LIMITS, Limits
 from bitdust.p2p.replay import ReplayGuard
 from bitdust.p2p.replay_state import ReplayState

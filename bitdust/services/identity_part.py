@@ -13,7 +13,7 @@ from disk during startup, in the worker thread; the key registry is loaded by
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import attrs
 from twisted.internet import defer
@@ -33,6 +33,8 @@ from bitdust.userid.local_identity import LocalIdentity
 if TYPE_CHECKING:
     from bitdust.node.engine import NodeEngine
     from bitdust.userid.id_rotator import Rotation
+
+_T = TypeVar("_T")
 
 
 class _LazyHttp:
@@ -110,7 +112,7 @@ class NetworkConfigReader(Protocol):
     def network_config(self) -> NetworkConfig:
         """Blocking: read the network config file."""
 
-    def run_blocking(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> defer.Deferred[Any]:
+    def run_blocking(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> defer.Deferred[_T]:
         """Run ``fn`` in a worker thread."""
 
 
@@ -171,10 +173,9 @@ class KnownServers:
                 self._network = network
                 self.apply()
 
-        d = self._engine.run_blocking(self._read_network)
-        d.addCallback(read_done)
-        d.addErrback(log_failure(self._engine.log, "re-reading the known identity servers failed"))
-        return d
+        done = self._engine.run_blocking(self._read_network).addCallback(read_done)
+        done.addErrback(log_failure(self._engine.log, "re-reading the known identity servers failed"))
+        return done
 
     def _read_network(self) -> tuple[frozenset[str], str]:
         """Blocking: the network config's identity servers, and why there are none when it cannot be read."""

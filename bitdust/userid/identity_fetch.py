@@ -11,20 +11,18 @@ Whether the document is believed is the cache's business (:mod:`bitdust.userid.i
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
 from twisted.python.failure import Failure
 
+from bitdust.main.collaborators import RunBlocking
 from bitdust.userid.errors import IdentityError, IdentityFetchError, IdentitySignatureError
 from bitdust.userid.fetch_limits import FetchLimits, Slot
 from bitdust.userid.http_fetch import HttpGet
 from bitdust.userid.identity import Identity
 from bitdust.userid.idurl import IdUrl
-
-RunBlocking = Callable[..., "defer.Deferred[Any]"]
 
 
 class DocumentFetcher:

@@ -27,9 +27,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from io import BytesIO
-from typing import Any, TypedDict, cast
+from typing import TypedDict, cast
 
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
@@ -38,14 +37,13 @@ from twisted.python.failure import Failure
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request, Site
 
+from bitdust.main.collaborators import RunBlocking
 from bitdust.main.errors import InvalidInput, OutOfSpace, Refused, TooLarge
 from bitdust.userid.errors import IdentityConflict, IdentityError
 from bitdust.userid.identity import MAX_IDENTITY_SIZE, Identity
 from bitdust.userid.identity_quotas import IdentityServerLimits, QuotaExceeded, RegistrationQuotas
 from bitdust.userid.identity_store import IdentityStore, key_id_of
 from bitdust.userid.idurl import IdUrl, check_host, check_port
-
-RunBlocking = Callable[..., "defer.Deferred[Any]"]
 
 
 class Registration(TypedDict):

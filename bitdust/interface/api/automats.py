@@ -84,5 +84,4 @@ def automat_diagram(
         raise InvalidInput("parameter format: expected 'dot' or 'svg'")
     states = live_states(engine, name) if live else {}
     d = engine.run_blocking(render, name, states, format)
-    d.addCallback(lambda text: {"name": name, "format": format, "live_states": states, "diagram": text})
-    return d
+    return d.addCallback(lambda text: {"name": name, "format": format, "live_states": states, "diagram": text})

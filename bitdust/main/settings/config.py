@@ -23,12 +23,13 @@ import contextlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from bitdust.main.collaborators import RunBlocking
 from bitdust.main.errors import InvalidInput, NotFound
 from bitdust.main.settings.config_files import OptionFiles, ReadResult
 from bitdust.main.settings.config_options import DEFAULT_OPTIONS, Option, check_key
@@ -38,14 +39,12 @@ from bitdust.main.settings.config_watch import Watcher, WatchHandle
 #: Event id the engine sends on the event bus for each change heard through ``add_listener``;
 #: its data is :meth:`Config.change_data`.
 CONFIG_CHANGED_EVENT = "config-changed"
-
-#: ``run_blocking(fn, *args)``: run ``fn`` somewhere (a worker thread) and fire with its result.
-RunBlocking = Callable[..., defer.Deferred[Any]]
+_T = TypeVar("_T")
 
 
-def run_inline(fn: Callable[..., Any], *args: Any) -> defer.Deferred[Any]:
+def run_inline(fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> defer.Deferred[_T]:
     """The ``run_blocking`` of a standalone :class:`Config`: run ``fn`` right here."""
-    return defer.maybeDeferred(fn, *args)
+    return defer.maybeDeferred(fn, *args, **kwargs)
 
 
 def _show(value: Any) -> str:

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NoReturn, Protocol, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import attrs
 import msgpack
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
+from bitdust.main.collaborators import RunBlocking
 from bitdust.transport.errors import ProtocolViolation
 from bitdust.transport.tcp import frames
 
@@ -113,12 +114,6 @@ class ReceivedAuth:
             return cls(decode_claim(body))
         except ProtocolViolation as exc:
             return cls(None, exc.reason)
-
-
-class RunBlocking(Protocol):
-    """``Engine.run_blocking``: runs ``func(*args)`` in a worker thread, a Deferred of its result."""
-
-    def __call__(self, func: Callable[..., T], /, *args: object) -> defer.Deferred[T]: ...
 
 
 class Authenticator:
