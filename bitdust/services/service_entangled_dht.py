@@ -27,6 +27,7 @@ from twisted.internet import defer
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.python.failure import Failure
 
+from bitdust.dht.family_record import FamilyRecords
 from bitdust.dht.layer import LAYERS
 from bitdust.dht.nickname import NICKNAME_REFRESH, publish_nickname
 from bitdust.dht.nickname_publisher import NICKNAME_RETRY, NicknameOutcome, NicknamePublisher
@@ -88,6 +89,8 @@ class EntangledDhtService(NodeService):
     def __init__(self, engine: NodeEngine) -> None:
         super().__init__(engine)
         self.node: DhtNode | None = None
+        #: family records read and published through the node (it remembers the newest per customer)
+        self.families: FamilyRecords | None = None
         self.port: IListeningPort | None = None
         self.udp_port: int | None = None
         self.nickname_publisher: NicknamePublisher | None = None
@@ -155,6 +158,7 @@ class EntangledDhtService(NodeService):
             address = self.port.getHost()
             self.udp_port = address.port if isinstance(address, IPv4Address | IPv6Address) else port
             self.node = node
+            self.families = FamilyRecords(node, engine.run_blocking)
             if self.option("seed-mode"):
                 for layer in LAYERS:
                     node.activate_layer(layer)
@@ -189,7 +193,7 @@ class EntangledDhtService(NodeService):
         for watch in self._watches:
             watch.cancel()
         self._watches = []
-        node, self.node = self.node, None
+        node, self.node, self.families = self.node, None, None
         self.port = None  # closed with the service's children
         if node is None:
             return defer.succeed(None)
