@@ -168,13 +168,15 @@ class FamilyKeeper:
         node = self._dht()
         if node is None:
             return defer.fail(Unavailable("the DHT is not running: the family records wait for the next round"))
-        calls = []
+        calls: list[defer.Deferred[StoreOutcome | None]] = []
         for record in list(self._kept.values()):
             d = node.set_value(record.key, record.value(), FAMILY_LAYER, FAMILY_TYPE)
-            d.addErrback(self._not_published, record)
-            calls.append(d)
-        d = defer.gatherResults(calls)
-        return d.addCallback(lambda outcomes: [outcome for outcome in outcomes if outcome is not None])
+            calls.append(d.addErrback(self._not_published, record))
+
+        def published(outcomes: list[StoreOutcome | None]) -> list[StoreOutcome]:
+            return [outcome for outcome in outcomes if outcome is not None]
+
+        return defer.gatherResults(calls).addCallback(published)
 
     def _not_published(self, failure: Failure, record: FamilyRecord) -> None:
         failure.trap(InvalidInput)
