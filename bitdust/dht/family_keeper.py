@@ -124,15 +124,19 @@ class FamilyKeeper:
         failure.trap(RecordError)
         self._log.warn("a kept family record was dropped: {reason}", reason=failure.getErrorMessage())
 
-    def remember(self, record: object) -> defer.Deferred[FamilyRecord]:
+    def remember(self, record: object, customer_idurl: str | None = None) -> defer.Deferred[FamilyRecord]:
         """Keep ``record`` (the JSON object a customer sent) after checking it; fires with it.
 
-        InvalidInput (RecordError: which rule) for a record that breaks the rules, Conflict for
-        an older revision than the copy kept (or other content at its revision); a record we
-        keep already is answered as it is. The copy is on disk before the Deferred fires.
+        ``customer_idurl``: who sent it (the packet's creator); a record of another customer,
+        however well signed, is refused, so nobody hands us someone else's family. InvalidInput
+        (RecordError: which rule) for a record that breaks the rules, Conflict for an older
+        revision than the copy kept (or other content at its revision); a record we keep
+        already is answered as it is. The copy is on disk before the Deferred fires.
         """
         if not isinstance(record, dict):
             return defer.fail(InvalidInput("a family record is a JSON object"))
+        if customer_idurl is not None and record.get("customer_idurl") != customer_idurl:
+            return defer.fail(InvalidInput(f"the family record is not the one of {customer_idurl}"))
         try:
             value = canonical_json(record)
         except (TypeError, ValueError) as exc:

@@ -106,6 +106,9 @@ def test_the_keeper_checks_persists_and_republishes(net, keys, tmp_path: Path, v
         net.wait(first.remember(family(keys, 2, suppliers=S[4:8])))
     with pytest.raises(InvalidInput):
         net.wait(first.remember(["not", "a", "record"]))
+    with pytest.raises(InvalidInput, match=f"not the one of {BOB}"):
+        net.wait(first.remember(family(keys, 3), customer_idurl=BOB))
+    assert net.wait(first.remember(family(keys, 2), customer_idurl=ALICE)).revision == 2
     assert first.kept(ALICE).revision == 2
 
     second = keeper()  # a restarted supplier reads its copies back
