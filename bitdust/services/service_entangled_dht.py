@@ -389,7 +389,7 @@ def network_status_part(engine: NodeEngine) -> dict[str, Any]:
     ``{active, udp_port, bytes_received, bytes_sent, layers: [{layer_id, data_store_items,
     node_items, node_id, buckets, contacts, attached, active, packets_received, packets_sent,
     rpc_calls, rpc_responses}], bootstrap: {state, attempts, seeds, seeds_down, next_retry_in},
-    nickname}``; ``{active: false, reason}`` while the service does not run.
+    store_refusals: {by_reason, top_senders}, nickname}``; ``{active: false, reason}`` while the service does not run.
     """
     service = dht_service(engine)
     if service is None:
