@@ -71,3 +71,36 @@ class TokenBuckets:
         while len(self._keys) > self._max:
             self._keys.popitem(last=False)
         return allowed
+
+
+class Refusals:
+    """How many STOREs each sender had refused, and why: the per-host record of bad input.
+
+    Bounded like :class:`TokenBuckets` (the least recently refused sender goes first), so an
+    attacker with many addresses can only push its own older counts out.
+    """
+
+    def __init__(self, max_senders: int = 4096) -> None:
+        self._max = max_senders
+        self._senders: OrderedDict[str, dict[str, int]] = OrderedDict()
+        #: refusals per reason, over every sender ever seen
+        self.totals: dict[str, int] = {}
+
+    def count(self, sender: str, reason: str) -> None:
+        counts = self._senders.pop(sender, None) or {}
+        counts[reason] = counts.get(reason, 0) + 1
+        self._senders[sender] = counts
+        self.totals[reason] = self.totals.get(reason, 0) + 1
+        while len(self._senders) > self._max:
+            self._senders.popitem(last=False)
+
+    def of(self, sender: str) -> dict[str, int]:
+        """The refusals of ``sender`` per reason (empty: none, or long ago)."""
+        return dict(self._senders.get(sender, {}))
+
+    def total_of(self, sender: str) -> int:
+        return sum(self._senders.get(sender, {}).values())
+
+    def to_json(self) -> dict[str, object]:
+        worst = sorted(self._senders, key=self.total_of, reverse=True)[:10]
+        return {"by_reason": dict(self.totals), "top_senders": {s: self.total_of(s) for s in worst}}

@@ -15,7 +15,9 @@ nickname        ``idurl`` (``signature``)              lives ``NICKNAME_LIFETIME
 identity        ``idurl``: the document's own          the record's ``revision`` is the document's;
                 signature, by the key ``idurl`` is     the document lists ``idurl`` as a source
                 bound to
-suppliers       ``customer_idurl`` (``signature``)     only the customer publishes it
+suppliers       ``customer_idurl`` (``signature``)     the customer's family record: one position per
+                                                       supplier of ``ecc_map``, no duplicate, not the
+                                                       customer itself, at least one hired
 message_broker  ``customer_idurl``, the group owner    the broker agrees: ``broker_signature`` by
                 (``signature``)                        ``broker_idurl`` over the same fields
 relation        ``idurl`` (``signature``)
@@ -91,13 +93,27 @@ class RecordType:
         return own + ((self.cosigner[1],) if self.cosigner else ())
 
 
-def _suppliers_match_ecc_map(record: dict[str, Any], layouts: field.EccLayouts | None) -> str | None:
+def _family_record(record: dict[str, Any], layouts: field.EccLayouts | None) -> str | None:
+    """The family record's own rules (see :mod:`bitdust.dht.family_record` for why each exists).
+
+    One position per supplier of the ECC map, in order; ``""`` marks a position not hired yet,
+    but at least one position is filled (a record naming nobody tells a lost customer nothing);
+    a supplier holds one position only, and the customer is never its own supplier.
+    """
     assert layouts is not None, "the ecc_map field check refuses the record without layouts"
     wanted = layouts[record["ecc_map"]]
-    if len(record["suppliers"]) != wanted:
-        return f"{record['ecc_map']} needs {wanted} supplier positions, got {len(record['suppliers'])}"
+    suppliers = record["suppliers"]
+    if len(suppliers) != wanted:
+        return f"{record['ecc_map']} needs {wanted} supplier positions, got {len(suppliers)}"
     if record["publisher_idurl"] != record["customer_idurl"]:
         return "only the customer publishes its supplier list"
+    hired = [idurl for idurl in suppliers if idurl]
+    if not hired:
+        return "no supplier position is filled"
+    if len(set(hired)) != len(hired):
+        return "a supplier holds more than one position"
+    if record["customer_idurl"] in hired:
+        return "the customer cannot be its own supplier"
     return None
 
 
@@ -193,7 +209,7 @@ RECORD_TYPES: dict[str, RecordType] = {
             key=lambda r: f"suppliers:{r['customer_idurl']}",
             signer="customer_idurl",
             revision="revision",
-            extra=_suppliers_match_ecc_map,
+            extra=_family_record,
         ),
         RecordType(
             name="message_broker",

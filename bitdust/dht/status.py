@@ -44,6 +44,7 @@ def node_status(node: DhtNode) -> dict[str, Any]:
         "bytes_received": node.protocol.bytes_received,
         "bytes_sent": node.protocol.bytes_sent,
         "dropped": dict(node.protocol.dropped),
+        "store_refusals": node.admission.refusals.to_json(),
         "bootstrap": {
             "state": node.bootstrap_state,
             "attempts": node.bootstrap_attempts,

@@ -27,6 +27,7 @@ from twisted.internet import defer
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.python.failure import Failure
 
+from bitdust.dht.family_record import FamilyRecords
 from bitdust.dht.layer import LAYERS
 from bitdust.dht.nickname import NICKNAME_REFRESH, publish_nickname
 from bitdust.dht.nickname_publisher import NICKNAME_RETRY, NicknameOutcome, NicknamePublisher
@@ -88,6 +89,8 @@ class EntangledDhtService(NodeService):
     def __init__(self, engine: NodeEngine) -> None:
         super().__init__(engine)
         self.node: DhtNode | None = None
+        #: family records read and published through the node (it remembers the newest per customer)
+        self.families: FamilyRecords | None = None
         self.port: IListeningPort | None = None
         self.udp_port: int | None = None
         self.nickname_publisher: NicknamePublisher | None = None
@@ -155,6 +158,7 @@ class EntangledDhtService(NodeService):
             address = self.port.getHost()
             self.udp_port = address.port if isinstance(address, IPv4Address | IPv6Address) else port
             self.node = node
+            self.families = FamilyRecords(node, engine.run_blocking)
             if self.option("seed-mode"):
                 for layer in LAYERS:
                     node.activate_layer(layer)
@@ -189,7 +193,7 @@ class EntangledDhtService(NodeService):
         for watch in self._watches:
             watch.cancel()
         self._watches = []
-        node, self.node = self.node, None
+        node, self.node, self.families = self.node, None, None
         self.port = None  # closed with the service's children
         if node is None:
             return defer.succeed(None)
@@ -385,7 +389,7 @@ def network_status_part(engine: NodeEngine) -> dict[str, Any]:
     ``{active, udp_port, bytes_received, bytes_sent, layers: [{layer_id, data_store_items,
     node_items, node_id, buckets, contacts, attached, active, packets_received, packets_sent,
     rpc_calls, rpc_responses}], bootstrap: {state, attempts, seeds, seeds_down, next_retry_in},
-    nickname}``; ``{active: false, reason}`` while the service does not run.
+    store_refusals: {by_reason, top_senders}, nickname}``; ``{active: false, reason}`` while the service does not run.
     """
     service = dht_service(engine)
     if service is None:

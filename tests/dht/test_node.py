@@ -115,7 +115,7 @@ def test_an_older_revision_never_replaces_a_newer_one(validator, keys) -> None:
             "customer_idurl": ALICE,
             "publisher_idurl": ALICE,
             "ecc_map": "ecc/2x2",
-            "suppliers": [BOB, BOB],
+            "suppliers": [BOB, ""],
             "revision": revision,
             "timestamp": 1,
         }
