@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -26,6 +26,7 @@ from twisted.python.failure import Failure
 from bitdust.dht.errors import RecordError
 from bitdust.dht.family_record import FAMILY_LAYER, FAMILY_TYPE, FamilyRecord, family_key
 from bitdust.dht.records import canonical_json, decode_record
+from bitdust.main.collaborators import RunBlocking
 from bitdust.main.errors import Conflict, InvalidInput, Unavailable
 
 if TYPE_CHECKING:
@@ -37,8 +38,6 @@ if TYPE_CHECKING:
 REPUBLISH_INTERVAL = 6 * 3600.0
 #: customers a supplier keeps records for at most (a bound on what strangers make us write)
 MAX_KEPT = 10_000
-
-RunBlocking = Callable[..., "defer.Deferred[Any]"]
 
 
 def _file_name(customer_idurl: str) -> str:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -34,6 +34,7 @@ from twisted.python.failure import Failure
 
 from bitdust.dht.errors import RecordError
 from bitdust.dht.records import canonical_json, decode_record, sign_record
+from bitdust.main.collaborators import RunBlocking
 from bitdust.main.errors import Conflict, InvalidInput
 
 if TYPE_CHECKING:
@@ -46,8 +47,6 @@ FAMILY_TYPE = "suppliers"
 FAMILY_LAYER = 0
 #: customers whose highest revision a reader remembers (the least recently read go first)
 MAX_REMEMBERED = 10_000
-
-RunBlocking = Callable[..., "defer.Deferred[Any]"]
 
 
 def family_key(customer_idurl: str) -> str:
