@@ -18,6 +18,7 @@ API_MODULES = (
     "bitdust.interface.api.files",
     "bitdust.interface.api.network",
     "bitdust.interface.api.dht",
+    "bitdust.interface.api.customers",
 )
 
 
