@@ -63,6 +63,9 @@ class ServiceHandlers:
     dropped: ServiceHandler | None = None
 
 
+ROLES = ("request", "cancel", "dropped")
+
+
 def decode_payload(packet: Packet) -> dict[str, Any]:
     """The payload as a JSON object with a ``service`` name and a ``customer_id``; Refused naming why not."""
     try:
@@ -96,12 +99,28 @@ class ServiceRequests:
                 self.gateway.unregister(command)
 
     def add(self, service: str, handlers: ServiceHandlers) -> None:
-        if service in self.services:
-            raise ValueError(f"{service} already has handlers")
-        self.services[service] = handlers
+        """Add the handlers a service answers with; each role of a service has one owner.
 
-    def remove(self, service: str) -> None:
-        self.services.pop(service, None)
+        The supplier side answers ``request`` and ``cancel`` of ``service_supplier`` while the
+        customer side of the same node takes its ``dropped``: both add under one name.
+        """
+        held = self.services.get(service, ServiceHandlers())
+        taken = [role for role in ROLES if getattr(handlers, role) is not None and getattr(held, role) is not None]
+        if taken:
+            raise ValueError(f"{service} already has a {taken[0]} handler")
+        merged = {role: getattr(handlers, role) or getattr(held, role) for role in ROLES}
+        self.services[service] = ServiceHandlers(**merged)
+
+    def remove(self, service: str, handlers: ServiceHandlers) -> None:
+        """Remove the roles ``handlers`` holds (those still theirs); the service goes with its last role."""
+        held = self.services.get(service)
+        if held is None:
+            return
+        kept = {role: None if getattr(held, role) == getattr(handlers, role) else getattr(held, role) for role in ROLES}
+        if any(kept.values()):
+            self.services[service] = ServiceHandlers(**kept)
+        else:
+            del self.services[service]
 
     # -- the two gateway handlers ------------------------------------------------------------
 

@@ -87,6 +87,7 @@ class SupplierService(NodeService):
     def __init__(self, engine: NodeEngine) -> None:
         super().__init__(engine)
         self._watch: WatchHandle | None = None
+        self._handlers = ServiceHandlers(request=self.on_request, cancel=self.on_cancel)
 
     def options(self) -> tuple[Option, ...]:
         return (
@@ -114,9 +115,7 @@ class SupplierService(NodeService):
 
         def opened(_: None) -> None:
             engine.supplier = space
-            engine.p2p.require_service_requests().add(
-                SERVICE, ServiceHandlers(request=self.on_request, cancel=self.on_cancel)
-            )
+            engine.p2p.require_service_requests().add(SERVICE, self._handlers)
             engine.p2p.require_gateway().observers.append(self.on_gateway)
             self._watch = engine.config.watch(f"{self.config_prefix()}/donated-space", self.on_donated)
 
@@ -129,7 +128,7 @@ class SupplierService(NodeService):
             self._watch = None
         hub = engine.p2p
         if hub.service_requests is not None:
-            hub.service_requests.remove(SERVICE)
+            hub.service_requests.remove(SERVICE, self._handlers)
         if hub.gateway is not None and self.on_gateway in hub.gateway.observers:
             hub.gateway.observers.remove(self.on_gateway)
         space, engine.supplier = engine.supplier, None

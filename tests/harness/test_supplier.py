@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import pytest_twisted
 from twisted.internet import defer
 
@@ -224,3 +223,19 @@ def test_the_patrol_drops_an_idle_customer(network: Network) -> None:
     assert [e.idurl for e in dropped] == [customer.idurl]
     assert (yield supplier.call("customers_list")) == []
     assert not (supplier.home / "customers" / customer.global_id).exists()
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_supplier_is_on_dht_layer_3_and_donates_at_least_64_mb(network: Network) -> None:
+    supplier = network.nodes[0]
+    yield poll(lambda: supplier.api("space_donated").addCallback(lambda a: a[0] == 200), timeout=WAIT, what="supplier")
+
+    def on_layer_3() -> defer.Deferred[bool]:
+        d = supplier.call("network_status", dht=True)
+        return d.addCallback(lambda s: any(x["layer_id"] == 3 and x["attached"] for x in s["dht"]["layers"]))
+
+    yield poll(on_layer_3, timeout=WAIT, what="the supplier to attach DHT layer 3")
+    code, body = yield supplier.api("config_set", key="services/supplier/donated-space", value="1 MB")
+    assert code == 400 and body["errors"], body
+    yield supplier.call("config_set", key="services/supplier/donated-space", value="128 MB")
+    assert (yield supplier.call("space_donated"))["donated"] == 128 * MB

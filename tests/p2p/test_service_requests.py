@@ -132,7 +132,7 @@ def test_a_request_naming_us_as_customer_is_refused(router: Any) -> None:
 
 def test_a_domain_error_of_a_handler_is_a_refusal_with_its_message(router: Any) -> None:
     routed, gateway, _seen = router
-    routed.remove("service_supplier")
+    routed.services.clear()
 
     def full(_request: ServiceRequest) -> defer.Deferred[bytes]:
         return defer.fail(OutOfSpace("not enough space: 1000 bytes free, 5000 needed"))
@@ -145,8 +145,24 @@ def test_a_domain_error_of_a_handler_is_a_refusal_with_its_message(router: Any) 
     assert isinstance(cancel, str) and "does not take CancelService" in cancel
 
 
-def test_a_service_registers_once() -> None:
+def test_each_role_of_a_service_has_one_owner_and_each_owner_removes_only_its_own() -> None:
+    """The supplier side (request, cancel) and the customer side (dropped) share service_supplier."""
     routed = ServiceRequests(FakeGateway())  # type: ignore[arg-type]
-    routed.add("service_supplier", ServiceHandlers())
-    with pytest.raises(ValueError, match="already"):
-        routed.add("service_supplier", ServiceHandlers())
+
+    def handler(_request: ServiceRequest) -> defer.Deferred[bytes]:
+        return defer.succeed(b"")
+
+    def other(_request: ServiceRequest) -> defer.Deferred[bytes]:
+        return defer.succeed(b"")
+
+    supplier_side = ServiceHandlers(request=handler, cancel=handler)
+    customer_side = ServiceHandlers(dropped=other)
+    routed.add("service_supplier", supplier_side)
+    routed.add("service_supplier", customer_side)
+    assert routed.services["service_supplier"] == ServiceHandlers(request=handler, cancel=handler, dropped=other)
+    with pytest.raises(ValueError, match="already has a request handler"):
+        routed.add("service_supplier", ServiceHandlers(request=other))
+    routed.remove("service_supplier", supplier_side)
+    assert routed.services["service_supplier"] == customer_side
+    routed.remove("service_supplier", customer_side)
+    assert routed.services == {}
