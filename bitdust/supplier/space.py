@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from twisted.internet import defer
 
-from bitdust.errors import InvalidInput, NotFound
+from bitdust.errors import BitDustError, InvalidInput, NotFound
 from bitdust.supplier import customers_store
 from bitdust.supplier.ledger import CustomerEntry, Ledger
 from bitdust.supplier.requests import SupplyRequest
@@ -162,7 +162,10 @@ class SupplierSpace:
 
     def write(self, idurl: str, relative_path: str, data: bytes) -> defer.Deferred[int]:
         """Store ``data`` at the path, checked against the customer's allocation and the donated total."""
-        entry, path = self._file(idurl, relative_path)
+        try:
+            entry, path = self._file(idurl, relative_path)
+        except BitDustError:
+            return defer.fail()
 
         def work() -> defer.Deferred[int]:
             def blocking() -> int:
@@ -184,7 +187,10 @@ class SupplierSpace:
         return self._locked(work)
 
     def read(self, idurl: str, relative_path: str) -> defer.Deferred[bytes]:
-        entry, path = self._file(idurl, relative_path)
+        try:
+            entry, path = self._file(idurl, relative_path)
+        except BitDustError:
+            return defer.fail()
 
         def blocking() -> bytes:
             real = self._inside(entry, path)
@@ -196,7 +202,10 @@ class SupplierSpace:
 
     def delete(self, idurl: str, relative_path: str) -> defer.Deferred[int]:
         """Remove one file of the customer; fires with the bytes freed."""
-        entry, path = self._file(idurl, relative_path)
+        try:
+            entry, path = self._file(idurl, relative_path)
+        except BitDustError:
+            return defer.fail()
 
         def work() -> defer.Deferred[int]:
             def blocking() -> int:
@@ -218,5 +227,8 @@ class SupplierSpace:
 
     def list(self, idurl: str) -> defer.Deferred[list[dict[str, Any]]]:
         """The customer's files: ``[{path, size}]`` relative to its folder."""
-        entry = self.ledger.get(idurl)
+        try:
+            entry = self.ledger.get(idurl)
+        except BitDustError:
+            return defer.fail()
         return self.run_blocking(customers_store.list_files, self.root / entry.global_id)

@@ -218,7 +218,12 @@ def test_the_patrol_drops_an_idle_customer(network: Network) -> None:
     patrol = supplier.engine.services.get("service_customer_patrol")
     assert (yield patrol.patrol()) == [], "a customer heard from just now stays"
     entry = space.get(customer.idurl)
-    entry.last_seen = entry.since = supplier.engine.reactor.seconds() - 15 * 24 * 3600
+    long_ago = supplier.engine.reactor.seconds() - 15 * 24 * 3600
+    entry.last_seen = entry.since = long_ago
+    yield customer.call("user_ping", user_id=supplier.global_id, timeout=10)
+    assert space.get(customer.idurl).last_seen > long_ago, "every packet from the customer counts as seen"
+    assert (yield patrol.patrol()) == []
+    entry.last_seen = long_ago
     dropped = yield patrol.patrol()
     assert [e.idurl for e in dropped] == [customer.idurl]
     assert (yield supplier.call("customers_list")) == []
@@ -239,3 +244,21 @@ def test_a_supplier_is_on_dht_layer_3_and_donates_at_least_64_mb(network: Networ
     assert code == 400 and body["errors"], body
     yield supplier.call("config_set", key="services/supplier/donated-space", value="128 MB")
     assert (yield supplier.call("space_donated"))["donated"] == 128 * MB
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_stopped_supplier_offers_nothing_and_keeps_its_record(network: Network) -> None:
+    supplier, customer, _other = network.nodes
+    assert supplier.engine is not None
+    yield poll(lambda: supplier.api("space_donated").addCallback(lambda a: a[0] == 200), timeout=WAIT, what="supplier")
+    accepted = yield send(customer, commands.REQUEST_SERVICE, supplier, request(customer))
+    assert accepted["result"] == "accepted"
+    yield supplier.call("service_stop", service_name="service_supplier")
+    yield poll(lambda: supplier.engine is not None and supplier.engine.supplier is None, timeout=WAIT, what="stop")
+    code, _body = yield supplier.api("customers_list")
+    assert code == 503
+    refused = yield send(customer, commands.REQUEST_SERVICE, supplier, request(customer))
+    assert isinstance(refused, str) and "not offered" in refused
+    yield supplier.call("service_start", service_name="service_supplier")
+    yield poll(lambda: supplier.api("customers_list").addCallback(lambda a: a[0] == 200), timeout=WAIT, what="start")
+    assert [r["idurl"] for r in (yield supplier.call("customers_list"))] == [customer.idurl]
