@@ -52,7 +52,6 @@ def require_space(engine: NodeEngine) -> SupplierSpace:
 def tell_customer(engine: NodeEngine, idurl: str, reason: str) -> defer.Deferred[object]:
     """Send the customer our CancelService with ``reason`` (best effort: it may be offline)."""
     payload = strict_json.dumps({"service": SERVICE, "customer_id": idurl, "reason": reason})
-    gateway = engine.p2p.require_gateway()
     timeout = engine.config.get("services/gateway/p2p-timeout")
 
     def failed(failure: Failure) -> None:
@@ -60,7 +59,12 @@ def tell_customer(engine: NodeEngine, idurl: str, reason: str) -> defer.Deferred
             "could not tell {idurl} it was dropped: {reason}", idurl=idurl, reason=failure.getErrorMessage()
         )
 
-    d: defer.Deferred[Any] = gateway.send(commands.CANCEL_SERVICE, idurl, payload, timeout=timeout, retries=1)
+    d: defer.Deferred[Any]
+    gateway = engine.p2p.gateway
+    if gateway is None:  # the node is going offline: the customer learns it from the next request
+        d = defer.fail(Unavailable("the gateway is not running"))
+    else:
+        d = gateway.send(commands.CANCEL_SERVICE, idurl, payload, timeout=timeout, retries=1)
     return d.addErrback(failed)
 
 

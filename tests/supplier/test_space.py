@@ -7,15 +7,18 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from twisted.internet import defer
 
-from bitdust.errors import InternalError, InvalidInput, LimitReached, NotFound, OutOfSpace
+from bitdust.errors import BitDustError, InternalError, InvalidInput, LimitReached, NotFound, OutOfSpace
 from bitdust.supplier import customers_store
 from bitdust.supplier.requests import SupplyRequest
 from bitdust.supplier.space import SupplierSpace
@@ -179,3 +182,47 @@ def test_the_record_survives_sigkill_in_the_middle_of_writes(tmp_path: Path) -> 
     entries = customers_store.load(record)
     assert len(entries) == 200
     assert len({e.allocated for e in entries.values()}) == 1, "every entry comes from the same save"
+
+
+space_ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("allocate"), st.sampled_from([ALICE, BOB]), st.integers(1, 400), st.just("")),
+        st.tuples(st.just("write"), st.sampled_from([ALICE, BOB]), st.integers(0, 250), st.sampled_from(["a", "b/c"])),
+        st.tuples(st.just("delete"), st.sampled_from([ALICE, BOB]), st.just(0), st.sampled_from(["a", "b/c"])),
+        st.tuples(st.just("release"), st.sampled_from([ALICE, BOB]), st.just(0), st.just("")),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(space_ops)
+def test_no_sequence_of_requests_writes_and_cancels_passes_a_limit_on_disk(
+    ops: list[tuple[str, IdUrl, int, str]],
+) -> None:
+    donated = 500
+    with tempfile.TemporaryDirectory() as scratch:
+        home = Path(scratch)
+        space = make_space(home, donated=donated)
+        for op, customer, amount, path in ops:
+            try:
+                if op == "allocate":
+                    result(space.allocate(request(customer, amount)))
+                elif op == "write":
+                    result(space.write(customer.url, path, b"x" * amount))
+                elif op == "delete":
+                    result(space.delete(customer.url, path))
+                else:
+                    result(space.release(customer.url))
+            except BitDustError:
+                pass
+            on_disk = {c.url: customers_store.measure(home / "customers" / c.global_id) for c in (ALICE, BOB)}
+            assert sum(on_disk.values()) <= donated
+            for entry in space.customers():
+                assert on_disk[entry.idurl] == entry.used <= entry.allocated
+            for c in (ALICE, BOB):
+                if not space.is_customer(c.url):
+                    assert on_disk[c.url] == 0, "a customer that left has no file left"
+            assert sum(e.allocated for e in space.customers()) <= donated
+        reopened = make_space(home, donated=donated)
+        assert {e.idurl: e.used for e in reopened.customers()} == {e.idurl: e.used for e in space.customers()}
