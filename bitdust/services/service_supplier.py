@@ -8,6 +8,10 @@ observer), attaches the node to DHT layer 3 (where customers look for suppliers)
 event bus what happened to each customer (``new-customer-accepted``, ``new-customer-denied``,
 ``existing-customer-accepted``, ``existing-customer-denied``, ``existing-customer-terminated``).
 
+Off by default, unlike the original (where every node was a supplier): a node donates space
+when its owner (or the sandbox's supplier role) turns it on, so plain nodes are customers and
+never show up on layer 3 as suppliers they did not mean to be.
+
 Dropping a customer (``customer_reject``, the patrol) tells it with a ``CancelService`` carrying
 the reason, so it replaces us at once, removes its data and frees its space.
 """
@@ -86,6 +90,7 @@ class SupplierService(NodeService):
     name = "service_supplier"  # type: ignore[assignment]  # Twisted's Service.name is typed None
     depends_on = ("service_p2p_hookups", "service_entangled_dht")
     layers = (3,)
+    enabled_by_default = False
     description = "donates disk space to customers: answers their RequestService, keeps their data apart"
 
     def __init__(self, engine: NodeEngine) -> None:

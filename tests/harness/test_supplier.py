@@ -28,7 +28,11 @@ DONATED = 64 * MB
 @pytest_twisted.async_yield_fixture
 async def network(tmp_path: Path) -> AsyncIterator[Network]:
     net = await start_network(
-        tmp_path / "net", nodes=3, id_servers=1, dht_seeds=1, options={"services/supplier/donated-space": "64 MB"}
+        tmp_path / "net",
+        nodes=3,
+        id_servers=1,
+        dht_seeds=1,
+        options={"services/supplier/enabled": "true", "services/supplier/donated-space": "64 MB"},
     )
     try:
         yield net
