@@ -24,6 +24,7 @@ from bitdust.node.engine import NodeEngine
 from bitdust.services.identity_part import IdentityPart
 from bitdust.services.network_part import P2PPart
 from bitdust.services.service_backup_db import BackupDbService
+from bitdust.services.service_customer_patrol import CustomerPatrolService
 from bitdust.services.service_entangled_dht import EntangledDhtService
 from bitdust.services.service_gateway import GatewayService
 from bitdust.services.service_identity_propagate import IdentityPropagateService
@@ -31,6 +32,7 @@ from bitdust.services.service_identity_server import IdentityServerService
 from bitdust.services.service_keys_registry import KeysRegistryService
 from bitdust.services.service_network import NetworkService
 from bitdust.services.service_p2p_hookups import P2PHookupsService
+from bitdust.services.service_supplier import SupplierService
 from bitdust.services.service_tcp_connections import TcpConnectionsService
 from bitdust.services.service_tcp_transport import TcpTransportService
 
@@ -59,6 +61,8 @@ def default_service_factories() -> tuple[ServiceFactory[NodeEngine], ...]:
         TcpTransportService,
         P2PHookupsService,
         EntangledDhtService,
+        SupplierService,
+        CustomerPatrolService,
     )
 
 

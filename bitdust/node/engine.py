@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from bitdust.services.identity_part import KnownServers, NodeIdentity
     from bitdust.services.network_part import P2PHub
     from bitdust.storage.catalog import Catalog
+    from bitdust.supplier.space import SupplierSpace
     from bitdust.userid.http_fetch import HttpGet, HttpPost
     from bitdust.userid.identity_cache import IdentityCache
     from bitdust.userid.local_identity import LocalIdentity
@@ -51,6 +52,8 @@ class NodeEngine(Engine):
     network: P2PHub | None = None
     #: ``service_backup_db``: the catalog of remote paths while the service is ON
     catalog: Catalog | None = None
+    #: ``service_supplier``: the donated space and this node's customers while the service is ON
+    supplier: SupplierSpace | None = None
 
     # -- the identity part, under the names the code uses -------------------------------------
 

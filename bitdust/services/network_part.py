@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from bitdust.p2p.contacts import ContactStatuses
     from bitdust.p2p.gateway import Gateway
     from bitdust.p2p.network_connector import NetworkConnector
+    from bitdust.p2p.service_requests import ServiceRequests
     from bitdust.transport.tcp.connections import TcpTransport
     from bitdust.userid.identity import Identity
 
@@ -49,6 +50,8 @@ class P2PHub:
         self.gateway: Gateway | None = None
         self.tcp: TcpTransport | None = None
         self.contacts: ContactStatuses | None = None
+        #: the RequestService/CancelService router, while service_p2p_hookups runs
+        self.service_requests: ServiceRequests | None = None
         self.dropped_without_gateway = 0
         self._contacts_lock = defer.DeferredLock()
 
@@ -63,6 +66,11 @@ class P2PHub:
         if self.contacts is None:
             raise Unavailable("service_p2p_hookups is not running")
         return self.contacts
+
+    def require_service_requests(self) -> ServiceRequests:
+        if self.service_requests is None:
+            raise Unavailable("service_p2p_hookups is not running")
+        return self.service_requests
 
     def require_tcp(self) -> TcpTransport:
         if self.tcp is None:

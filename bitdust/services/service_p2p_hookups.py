@@ -18,6 +18,7 @@ from bitdust.p2p import commands
 from bitdust.p2p.contacts import ContactStatuses
 from bitdust.p2p.gateway import Refused
 from bitdust.p2p.packet import Packet
+from bitdust.p2p.service_requests import ServiceRequests
 from bitdust.services.node_service import NodeService
 from bitdust.userid.errors import IdentityError
 from bitdust.userid.identity import Identity
@@ -77,6 +78,8 @@ class P2PHookupsService(NodeService):
         )
         gateway.observers.append(hub.contacts.on_gateway)
         gateway.register(commands.IDENTITY, self.on_identity)
+        hub.service_requests = ServiceRequests(gateway)
+        hub.service_requests.attach()
         engine.events.subscribe(self.on_event)
 
     def stop(self) -> None:
@@ -85,8 +88,11 @@ class P2PHookupsService(NodeService):
         engine.events.unsubscribe(self.on_event)
         if hub.gateway is not None:
             hub.gateway.unregister(commands.IDENTITY)
+            if hub.service_requests is not None:
+                hub.service_requests.detach()
             if hub.contacts is not None and hub.contacts.on_gateway in hub.gateway.observers:
                 hub.gateway.observers.remove(hub.contacts.on_gateway)
+        hub.service_requests = None
         contacts, hub.contacts = hub.contacts, None
         if contacts is not None:
             contacts.destroy()

@@ -19,6 +19,7 @@ API_MODULES = (
     "bitdust.interface.api.network",
     "bitdust.interface.api.dht",
     "bitdust.interface.api.family",
+    "bitdust.interface.api.customers",
 )
 
 
