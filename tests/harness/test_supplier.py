@@ -114,7 +114,7 @@ def test_a_supplier_answers_requests_refusals_and_cancels(network: Network) -> N
     assert f"not enough space: {DONATED} bytes free, {100 * MB} needed" in too_much
     assert seen[-1][0] == "existing-customer-denied"
 
-    others = [node.idurl for node in network.nodes] + [supplier.idurl]
+    others = [supplier.idurl, hostile.idurl, "", ""]  # four positions of ecc/4x4, two still empty
     bad = {
         "another customer's id": (request(customer, customer_id=hostile.idurl), "not the sender"),
         "negative needed_bytes": (request(customer, needed_bytes=-1), "needed_bytes"),
