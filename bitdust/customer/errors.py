@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bitdust.errors import BitDustError, Refused
+from bitdust.errors import BitDustError, NotFound, Refused
 
 
 class CustomerError(BitDustError):
@@ -16,3 +16,7 @@ class SupplierRefused(Refused, CustomerError):
         super().__init__(f"{supplier_id} refused service_supplier: {reason}")
         self.supplier_id = supplier_id
         self.reason = reason
+
+
+class SupplierNotFound(NotFound, CustomerError):
+    """No node could be offered a position: the search ran out of tries; the message says why."""
