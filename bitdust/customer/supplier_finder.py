@@ -24,7 +24,7 @@ class LiveNodes(Protocol):
 
 
 class SupplierFinder(SupplierFinderMachine):
-    """``find(exclude)`` fires with the IDURL of a node to hire, or fails with SupplierNotFound.
+    """``search(exclude)`` fires with the IDURL of a node to hire, or fails with SupplierNotFound.
 
     ``candidates`` answers the configured candidates (read at each search, so a config change
     counts at once); ``dht`` gives random live nodes of layer 3; ``refused`` is the memory that
@@ -58,7 +58,7 @@ class SupplierFinder(SupplierFinderMachine):
         self._seen: set[str] = set()
         self._result: defer.Deferred[str] | None = None
 
-    def find(self, exclude: Collection[str] = ()) -> defer.Deferred[str]:
+    def search(self, exclude: Collection[str] = ()) -> defer.Deferred[str]:
         """Start a search skipping ``exclude`` (the family and whoever is being hired)."""
         if self.state != "READY":
             raise Conflict(f"supplier_finder is {self.state}: one search at a time")

@@ -34,7 +34,7 @@ class Harness:
     def find(self, exclude: tuple[str, ...] = ()) -> tuple[list[str], list[Failure]]:
         found: list[str] = []
         failed: list[Failure] = []
-        self.finder.find(exclude).addCallbacks(found.append, failed.append)
+        self.finder.search(exclude).addCallbacks(found.append, failed.append)
         return found, failed
 
 
@@ -93,7 +93,7 @@ def test_a_failed_lookup_then_a_good_one() -> None:
     def once(count: int) -> list[str]:
         return [supplier(7)]
 
-    h.finder.find().addBoth(results.append)
+    h.finder.search().addBoth(results.append)
     assert h.finder.state == "READY"
     h.dht.error = None
     h.dht.source = once
@@ -108,7 +108,7 @@ def test_one_search_at_a_time() -> None:
     h.find()
     assert h.finder.state == "SEARCH"
     with pytest.raises(Conflict):
-        h.finder.find()
+        h.finder.search()
 
 
 def test_stop_while_searching_fails_the_search_and_ignores_the_late_answer() -> None:
