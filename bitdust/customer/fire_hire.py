@@ -235,8 +235,9 @@ class FireHire(FireHireMachine):
         delays = [self.settings.hire_retry_delay] if None in self.positions else []
         for idurl in self.positions:
             if idurl is not None:
+                # One overdue already is kept only for want of tolerance: a hire, not time, frees it.
                 delay = offline_deadline(self._seat(idurl), offline_seconds=offline_seconds)
-                if delay is not None:
+                if delay is not None and delay > 0:
                     delays.append(delay)
         if self._dirty:
             delays.append(0.0)
