@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Collection, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from twisted.internet import defer
 from twisted.python.failure import Failure
@@ -21,6 +21,14 @@ class LiveNodes(Protocol):
     """The DHT node's public lookup of random live nodes of a layer (``DhtNode.random_nodes``)."""
 
     def random_nodes(self, layer: int, count: int, attempts: int = 3) -> defer.Deferred[list[Responder]]: ...
+
+
+if TYPE_CHECKING:
+    from bitdust.dht.node import DhtNode
+
+    def _dht_node_gives_live_nodes(node: DhtNode) -> LiveNodes:
+        """mypy's proof that the real DHT node is what the finder is given."""
+        return node
 
 
 class SupplierFinder(SupplierFinderMachine):
