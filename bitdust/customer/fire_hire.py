@@ -108,6 +108,8 @@ class FireHire(FireHireMachine):
         Refused with InvalidInput, changing nothing, when the position does not exist, or the new
         supplier is ourselves, already in the family, unknown or offline.
         """
+        if not self.positions:
+            raise InvalidInput("the family has no positions yet: fire_hire has not started", parameter="position")
         if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < len(self.positions):
             raise InvalidInput(f"position must be 0..{len(self.positions) - 1}, not {position!r}", parameter="position")
         if new_supplier_id is not None:
@@ -184,7 +186,7 @@ class FireHire(FireHireMachine):
             return
         self._wanted.pop(position, None)
         exclude = {p for p in self.positions if p is not None}
-        d = self.finder.search(exclude)
+        d = defer.maybeDeferred(self.finder.search, exclude)
 
         def found(idurl: str) -> None:
             if self.state == "HIRE" and not self.destroyed:
@@ -332,7 +334,7 @@ class FireHire(FireHireMachine):
 
     def _publish(self) -> None:
         self.revision += 1
-        d = self.store.save(self.family())
+        d = defer.maybeDeferred(self.store.save, self.family())
         d.addErrback(self._log_failure, "saving the family")
 
     def _report(self, all_hired: bool) -> None:

@@ -80,7 +80,7 @@ class SupplierConnector(SupplierConnectorMachine):
         request = self.make_request()
         self.position = request.position
         self.start_deadline("request-timeout", self.request_timeout)
-        d = self._in_flight = self.requester.request_service(self.supplier_id, request)
+        d = self._in_flight = defer.maybeDeferred(self.requester.request_service, self.supplier_id, request)
 
         def current() -> bool:
             return serial == self._request_serial and not self.destroyed and self.state == "REQUEST"
@@ -132,7 +132,7 @@ class SupplierConnector(SupplierConnectorMachine):
         self.problem = "the supplier went offline"
 
     def do_cancel_service(self) -> None:
-        d = self.requester.cancel_service(self.supplier_id, self.customer_id)
+        d = defer.maybeDeferred(self.requester.cancel_service, self.supplier_id, self.customer_id)
         d.addErrback(self._log_failure, "cancelling service_supplier at")
 
     def do_close(self) -> None:

@@ -102,7 +102,7 @@ class SupplierFinder(SupplierFinderMachine):
             self.tries += 1
             self.candidate(idurl=self._waiting.popleft())
             return
-        d = self.dht.random_nodes(SUPPLIERS_DHT_LAYER, self.batch)
+        d = defer.maybeDeferred(self.dht.random_nodes, SUPPLIERS_DHT_LAYER, self.batch)
 
         def found(responders: list[Responder]) -> None:
             if self.state == "SEARCH" and not self.destroyed:

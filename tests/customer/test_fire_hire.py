@@ -254,3 +254,22 @@ def test_the_plan_counts_empty_positions_against_the_tolerance() -> None:
     ]
     ok = Seat("b", "CONNECTED", None)
     assert choose_fired([ok, ok], offline_seconds=60, replace={1}, tolerated=1) == [(1, "replaced by the user")]
+
+
+def test_supplier_change_before_start_is_refused() -> None:
+    net = Network(2)
+    fh = net.fire_hire(2)
+    with pytest.raises(InvalidInput, match="no positions yet"):
+        fh.supplier_change(0)
+
+
+def test_a_store_that_fails_leaves_the_family_standing() -> None:
+    net = Network(4)
+
+    def broken(family: Family) -> defer.Deferred[None]:
+        raise OSError("disk full")
+
+    net.store.save = broken  # type: ignore[method-assign]
+    fh = net.fire_hire(2)
+    fh.start()
+    assert fh.state == "READY" and None not in fh.positions and fh.revision == 3

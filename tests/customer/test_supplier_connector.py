@@ -238,3 +238,14 @@ def test_close_while_requesting_cancels_and_ignores_the_late_answer() -> None:
     assert c.state == "CLOSED" and h.requester.cancels == [SUPPLIER]
     assert d.called
     assert h.events.ids() == []
+
+
+def test_a_requester_that_raises_is_a_failed_attempt_not_a_crash() -> None:
+    h = Harness()
+
+    def broken(supplier_id: str, request: ServiceRequest) -> defer.Deferred[int]:
+        raise RuntimeError("no transport")
+
+    h.requester.auto = broken
+    h.connector.connect()
+    assert h.connector.state == "DISCONNECTED" and h.connector.problem == "no transport"
