@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bitdust.errors import BitDustError, NotFound, Refused
+from bitdust.errors import InternalError, NotFound, Refused
 
 
-class CustomerError(BitDustError):
+class CustomerError(InternalError):
     """Root of the customer side's own errors."""
 
 
