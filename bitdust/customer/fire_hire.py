@@ -124,6 +124,11 @@ class FireHire(FireHireMachine):
             self._replace[position] = new_supplier_id
         self._note_change()
 
+    def reconsider(self) -> None:
+        """Something fire_hire reads changed (a config option): decide now when idle, else right after
+        the step in progress. The service calls it on every change of the options it reads."""
+        self._note_change()
+
     # -- conditions -----------------------------------------------------------------------------
 
     def is_fire_needed(self) -> bool:

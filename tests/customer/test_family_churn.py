@@ -10,8 +10,11 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bitdust.automats.runtime import Automat
+from bitdust.errors import InvalidInput
 from bitdust.raid.eccmap import eccmap
 from tests.customer.network import Network
 
@@ -65,3 +68,49 @@ def test_the_family_survives_churn_and_ends_full_and_stable(number: int, seed: i
     assert fh.revision == revision and fh.positions == family
     assert max(worst) <= tolerated
     assert len(net.registry.find("supplier_connector")) == number
+
+
+CHURN_STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(["offline", "online", "refuse", "accept", "reject", "change", "change-to", "resize"]),
+        st.integers(min_value=0, max_value=11),
+        st.floats(min_value=0.0, max_value=90.0),
+    ),
+    max_size=30,
+)
+
+
+@given(CHURN_STEPS)
+def test_any_churn_with_user_changes_and_resizes_ends_in_a_full_family(steps: list[tuple[str, int, float]]) -> None:
+    net = Network(12)
+    fh = net.fire_hire(4, offline_seconds=60.0)
+    fh.start()
+    for action, index, seconds in steps:
+        idurl = net.suppliers[index]
+        if action in ("offline", "online"):
+            net.watcher.set_online(idurl, action == "online")
+        elif action in ("refuse", "accept"):
+            net.behaviour[idurl] = action
+        elif action == "reject":
+            connector = fh.connectors.get(fh.positions[index % len(fh.positions)] or "")
+            if connector is not None and connector.state == "CONNECTED":
+                connector.rejected(reason="dropped")
+        elif action.startswith("change"):
+            try:
+                fh.supplier_change(index % len(fh.positions), idurl if action == "change-to" else None)
+            except InvalidInput:
+                pass
+        else:
+            net.number = (2, 4, 7)[index % 3]
+            fh.reconsider()
+        tolerated = eccmap(f"ecc/{len(fh.positions)}x{len(fh.positions)}").tolerated
+        assert len(fh.fired_now) <= tolerated
+        net.clock.advance(seconds)
+    for idurl in net.suppliers:
+        net.watcher.set_online(idurl, True)
+    net.behaviour.clear()
+    for _ in range(30):
+        net.clock.advance(30)
+    assert fh.state == "READY" and len(fh.positions) == net.number and None not in fh.positions
+    assert all(fh.connectors[idurl].state == "CONNECTED" for idurl in fh.positions if idurl)
+    assert net.store.saved[-1] == fh.family()
