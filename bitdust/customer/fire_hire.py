@@ -24,7 +24,7 @@ from bitdust.customer.fire_hire_machine import FireHireMachine
 from bitdust.customer.options import DEFAULT_SUPPLIERS_NUMBER, SUPPLIERS_NUMBERS, ecc_map_name
 from bitdust.customer.refused_memory import RefusedMemory
 from bitdust.customer.supplier_connector import SupplierConnector
-from bitdust.errors import InvalidInput
+from bitdust.errors import InvalidInput, Unavailable
 from bitdust.raid.eccmap import eccmap
 
 
@@ -106,8 +106,10 @@ class FireHire(FireHireMachine):
         """Replace the supplier at ``position`` (with ``new_supplier_id`` when given) at the next decision.
 
         Refused with InvalidInput, changing nothing, when the position does not exist, or the new
-        supplier is ourselves, already in the family, unknown or offline.
+        supplier is ourselves, already in the family, unknown or offline; Unavailable once stopped.
         """
+        if self.destroyed:
+            raise Unavailable("fire_hire is stopped: the family is not being kept")
         if not self.positions:
             raise InvalidInput("the family has no positions yet: fire_hire has not started", parameter="position")
         if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < len(self.positions):

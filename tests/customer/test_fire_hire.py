@@ -9,7 +9,7 @@ from twisted.internet import defer
 from bitdust.customer.collaborators import Family
 from bitdust.customer.family_plan import Seat, choose_fired
 from bitdust.customer.fire_hire import FireHire
-from bitdust.errors import InvalidInput
+from bitdust.errors import InvalidInput, Unavailable
 from tests.customer.fakes import CUSTOMER, supplier
 from tests.customer.network import Network
 
@@ -273,3 +273,10 @@ def test_a_store_that_fails_leaves_the_family_standing() -> None:
     fh = net.fire_hire(2)
     fh.start()
     assert fh.state == "READY" and None not in fh.positions and fh.revision == 3
+
+
+def test_supplier_change_after_stop_is_unavailable() -> None:
+    net, fh = hired(Network(4), 2)
+    fh.stop()
+    with pytest.raises(Unavailable):
+        fh.supplier_change(0)
