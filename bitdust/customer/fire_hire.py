@@ -340,7 +340,11 @@ class FireHire(FireHireMachine):
             self.restart()
 
     def _publish(self) -> None:
+        """A new revision of the family goes to the store; one with no supplier at all is not a
+        record the DHT keeps (a family record names at least one), so it only takes a revision."""
         self.revision += 1
+        if not any(self.positions):
+            return
         d = defer.maybeDeferred(self.store.save, self.family())
         d.addErrback(self._log_failure, "saving the family")
 
