@@ -1,0 +1,1 @@
+"""The customer side: the machines that hire, watch and replace this node's family of suppliers."""
