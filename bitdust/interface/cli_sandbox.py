@@ -180,9 +180,7 @@ def up(
     family = _family(suppliers, suppliers_number, donated_space, needed_space)
     box = _open(ctx, directory)
     try:
-        current = box.up(
-            nodes, id_servers=id_servers, dht_seeds=dht_seeds, bare=bare, timeout=timeout, family=family
-        )
+        current = box.up(nodes, id_servers=id_servers, dht_seeds=dht_seeds, bare=bare, timeout=timeout, family=family)
     except SandboxError as exc:
         _fail(exc.message)
     rows = [record.to_json() for record in current.nodes]
