@@ -5,11 +5,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 BITDUST_HOME ?= $(HOME)/.bitdust
 SANDBOX_DIR ?= $(HOME)/.bitdust-sandbox
-# the network of `make run`: two identity servers, three DHT seeds, four suppliers and your node,
-# a customer that hires all four before "ready"
-RUN_NETWORK = --id-servers 2 --dht-seeds 3 --suppliers 4 --suppliers-number 4 --nodes 1
-# extra arguments of `make run`, after RUN_NETWORK, so they win, e.g. SANDBOX_ARGS="--suppliers 2 --suppliers-number 2"
-SANDBOX_ARGS ?=
+# the network of `make run`: two identity servers, three DHT seeds, four suppliers and your node, a
+# customer that hires all four before "ready"; another one with e.g.
+# SANDBOX_ARGS="--nodes 1 --id-servers 1 --dht-seeds 1 --suppliers 2"
+SANDBOX_ARGS ?= --id-servers 2 --dht-seeds 3 --suppliers 4 --suppliers-number 4 --nodes 1
 # `make install-user`: a venv of its own under USER_PREFIX/share/bitdust and the command linked as
 # USER_PREFIX/bin/bitdust, where deploy/bitdust.service runs it. USER_SOURCE may also be a wheel.
 USER_PREFIX ?= $(HOME)/.local
@@ -38,7 +37,7 @@ install-user:
 # A local network on loopback (identity servers, DHT seeds, three nodes); Ctrl-C or SIGTERM stops it.
 # `exec`: the runner replaces the shell, so a SIGTERM that make passes on reaches the runner itself.
 run: install
-	exec $(PY) -m bitdust sandbox run --dir "$(SANDBOX_DIR)" $(RUN_NETWORK) $(SANDBOX_ARGS)
+	exec $(PY) -m bitdust sandbox run --dir "$(SANDBOX_DIR)" $(SANDBOX_ARGS)
 
 # One engine alone in the foreground on $(BITDUST_HOME).
 engine: install
