@@ -116,7 +116,13 @@ def _print_table(title: str, rows: list[dict[str, Any]], with_state: bool) -> No
     # role-specific columns only when some node has them, so a plain sandbox stays narrow
     optional = [
         (label, key)
-        for label, key in (("ID port", "id_port"), ("TCP port", "tcp_port"), ("global id", "global_id"))
+        for label, key in (
+            ("ID port", "id_port"),
+            ("TCP port", "tcp_port"),
+            ("global id", "global_id"),
+            ("donates", "donated_space"),
+            ("family", "suppliers_number"),
+        )
         if any(r.get(key) for r in rows)
     ]
     for column in ("name", "role", "pid", "REST port", "WS port", *(label for label, _ in optional)):
@@ -126,13 +132,22 @@ def _print_table(title: str, rows: list[dict[str, Any]], with_state: bool) -> No
         table.add_column("state")
     for row in rows:
         cells = [row["name"], row["role"], str(row["pid"] or "-"), str(row["rest_port"]), str(row["ws_port"])]
-        cells += [str(row.get(key) or "-") for _, key in optional]
+        cells += [_cell(row, key) for _, key in optional]
         cells.append(row["home"])
         if with_state:
             cells.append(_state_text(row))
         table.add_row(*cells)
     # Not a terminal (make, a pipe): rich would squeeze the table into 80 columns.
     Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160).print(table)
+
+
+def _cell(row: dict[str, Any], key: str) -> str:
+    value = row.get(key)
+    if not value:
+        return "-"
+    if key == "donated_space" and isinstance(value, int):
+        return Size().serialize(value)
+    return str(value)
 
 
 def _state_text(row: dict[str, Any]) -> str:

@@ -198,3 +198,12 @@ def test_cli_refuses_a_family_that_cannot_be_hired_and_starts_nothing(
     assert result.exit_code == code
     assert reason in result.output
     assert launcher.calls == []
+
+
+def test_cli_table_shows_what_suppliers_donate_and_the_customers_family(run, tmp_path) -> None:
+    result = run("up", "--nodes", "1", "--suppliers", "4", "--dir", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    supplier_row = next(line for line in result.output.splitlines() if "supplier-1" in line)
+    customer_row = next(line for line in result.output.splitlines() if "node-1" in line and "customer" in line)
+    assert "256 MB" in supplier_row
+    assert " 4 " in customer_row
