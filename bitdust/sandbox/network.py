@@ -316,8 +316,15 @@ def _recorded(previous: SandboxState | None, record: NodeRecord) -> bool:
 # -- the same operations as plain functions -------------------------------------------------
 
 
-def up(directory: str | Path | None, nodes: int, *, dht_seeds: int = 0, timeout: float = START_TIMEOUT) -> SandboxState:
-    return Sandbox(directory).up(nodes, dht_seeds=dht_seeds, timeout=timeout)
+def up(
+    directory: str | Path | None,
+    nodes: int,
+    *,
+    dht_seeds: int = 0,
+    timeout: float = START_TIMEOUT,
+    family: FamilyPlan | None = None,
+) -> SandboxState:
+    return Sandbox(directory).up(nodes, dht_seeds=dht_seeds, timeout=timeout, family=family)
 
 
 def status(directory: str | Path | None) -> list[NodeStatus]:
