@@ -148,6 +148,7 @@ def _watch(
     nodes = list(box.load().nodes)
     show(nodes)
     yours = next((r for r in nodes if r.role in (NODE.name, CUSTOMER.name)), None)
+    ready = "ready: "
     if yours is not None and yours.role == CUSTOMER.name:
         wanted = int(yours.extra.get("suppliers_number") or 0)
         echo(f"\nwaiting for {yours.name} to hire its {wanted} suppliers (up to {hire_timeout:g} s) ...")
@@ -156,8 +157,10 @@ def _watch(
             return
         for line in hiring_lines(yours, result, hire_timeout):
             echo(line)
+        if result.outcome is Hiring.TIMED_OUT:  # usable, but not what "ready" promises
+            ready = "not ready yet: "
     if yours is not None:
-        echo(f"\nready: your node is {yours.name}; for example:\n")
+        echo(f"\n{ready}your node is {yours.name}; for example:\n")
         for line in curl_lines(yours):
             echo("    " + line)
         echo(f"\nor: .venv/bin/bitdust api --basedir {yours.home} network_status tcp=1")

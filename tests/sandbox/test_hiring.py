@@ -134,6 +134,8 @@ def test_run_without_hiring_says_so_and_is_ready_at_once(tmp_path) -> None:
 def test_run_after_the_deadline_says_how_many_are_hired(tmp_path) -> None:
     lines, _ = _run(tmp_path, HiringResult(Hiring.TIMED_OUT, 3, 4, "slow"))
     assert any("has 3 of 4 suppliers CONNECTED" in line and "(slow)" in line for line in lines)
+    assert not any(line.strip().startswith("ready:") for line in lines)
+    assert any(line.strip().startswith("not ready yet: your node is node-1") for line in lines)
 
 
 def test_a_plain_node_has_no_suppliers_line_and_no_wait(tmp_path) -> None:
