@@ -124,14 +124,18 @@ def run_foreground(
         code = 128 + interrupted.signum
     finally:
         starting = False
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        if started_here:
-            echo("stopping the sandbox ...")
-            try:
-                box.down()
-            except SandboxNotFound:  # stopped before it recorded any node: nothing runs
-                pass
+        try:
+            if started_here:
+                echo("stopping the sandbox ...")
+                try:
+                    box.down()
+                except SandboxNotFound:  # stopped before it recorded any node: nothing runs
+                    pass
+        finally:
+            # only now: a second Ctrl-C or SIGTERM (``timeout`` and ``make`` both pass one on)
+            # while the nodes stop must not kill us with engines left running
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
     return code
 
 
