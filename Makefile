@@ -5,8 +5,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 BITDUST_HOME ?= $(HOME)/.bitdust
 SANDBOX_DIR ?= $(HOME)/.bitdust-sandbox
-# extra arguments of `make run`, e.g. SANDBOX_ARGS="--nodes 1 --id-servers 1 --dht-seeds 1"
-SANDBOX_ARGS ?=
+# the network of `make run`: two identity servers, three DHT seeds, four suppliers and your node, a
+# customer that hires all four before "ready"; another one with e.g.
+# SANDBOX_ARGS="--nodes 1 --id-servers 1 --dht-seeds 1 --suppliers 2"
+SANDBOX_ARGS ?= --id-servers 2 --dht-seeds 3 --suppliers 4 --suppliers-number 4 --nodes 1
 # `make install-user`: a venv of its own under USER_PREFIX/share/bitdust and the command linked as
 # USER_PREFIX/bin/bitdust, where deploy/bitdust.service runs it. USER_SOURCE may also be a wheel.
 USER_PREFIX ?= $(HOME)/.local

@@ -14,7 +14,10 @@ from typing import Any, NoReturn
 
 import click
 
+from bitdust.main.settings.config_types import ConfigValueError, Size
 from bitdust.sandbox.errors import SandboxError, SandboxNotFound
+from bitdust.sandbox.family import DEFAULT_DONATED_SPACE, DEFAULT_NEEDED_SPACE, FamilyPlan, plan_family
+from bitdust.sandbox.hiring import HIRE_TIMEOUT
 from bitdust.sandbox.network import START_TIMEOUT, NodeStatus, Sandbox
 from bitdust.sandbox.state import DIR_ENV, NodeRecord, default_dir
 
@@ -29,6 +32,65 @@ dir_option = click.option(
     help=f"sandbox folder (default: ${DIR_ENV} or ~/.bitdust-sandbox)",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="print one JSON object, nothing else")
+
+
+class SizeParam(click.ParamType):
+    """A number of bytes as people write it (``256 MB``, ``1GB``, ``1048576``), like the config's sizes."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return Size().parse(value)
+        except ConfigValueError:
+            self.fail(f"{value!r} is not a size such as 256 MB or a number of bytes", param, ctx)
+
+
+def family_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--suppliers K`` and the settings of the suppliers and the customers that hire them."""
+    decorators = [
+        click.option(
+            "--suppliers",
+            type=click.IntRange(0, 200),
+            default=0,
+            show_default=True,
+            help="how many suppliers (supplier-1, ...: service_supplier on, donating space); "
+            "with suppliers, the plain nodes are customers that hire them",
+        ),
+        click.option(
+            "--suppliers-number",
+            type=click.IntRange(1, 64),
+            default=None,
+            help="the size of each customer's family, an ECC map size (2, 4, 7, ...); "
+            "default: min(suppliers, 4) rounded down to one",
+        ),
+        click.option(
+            "--donated-space",
+            type=SizeParam(),
+            default=DEFAULT_DONATED_SPACE,
+            show_default="256 MB",
+            help="what each supplier donates (at least 64 MB)",
+        ),
+        click.option(
+            "--needed-space",
+            type=SizeParam(),
+            default=DEFAULT_NEEDED_SPACE,
+            show_default="32 MB",
+            help="what each customer asks of its family in all",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def _family(suppliers: int, suppliers_number: int | None, donated_space: int, needed_space: int) -> FamilyPlan:
+    try:
+        return plan_family(suppliers, suppliers_number, donated_space=donated_space, needed_space=needed_space)
+    except SandboxError as exc:
+        _fail(exc.message)
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
@@ -54,7 +116,13 @@ def _print_table(title: str, rows: list[dict[str, Any]], with_state: bool) -> No
     # role-specific columns only when some node has them, so a plain sandbox stays narrow
     optional = [
         (label, key)
-        for label, key in (("ID port", "id_port"), ("TCP port", "tcp_port"), ("global id", "global_id"))
+        for label, key in (
+            ("ID port", "id_port"),
+            ("TCP port", "tcp_port"),
+            ("global id", "global_id"),
+            ("donates", "donated_space"),
+            ("family", "suppliers_number"),
+        )
         if any(r.get(key) for r in rows)
     ]
     for column in ("name", "role", "pid", "REST port", "WS port", *(label for label, _ in optional)):
@@ -64,13 +132,22 @@ def _print_table(title: str, rows: list[dict[str, Any]], with_state: bool) -> No
         table.add_column("state")
     for row in rows:
         cells = [row["name"], row["role"], str(row["pid"] or "-"), str(row["rest_port"]), str(row["ws_port"])]
-        cells += [str(row.get(key) or "-") for _, key in optional]
+        cells += [_cell(row, key) for _, key in optional]
         cells.append(row["home"])
         if with_state:
             cells.append(_state_text(row))
         table.add_row(*cells)
     # Not a terminal (make, a pipe): rich would squeeze the table into 80 columns.
     Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160).print(table)
+
+
+def _cell(row: dict[str, Any], key: str) -> str:
+    value = row.get(key)
+    if not value:
+        return "-"
+    if key == "donated_space" and isinstance(value, int):
+        return Size().serialize(value)
+    return str(value)
 
 
 def _state_text(row: dict[str, Any]) -> str:
@@ -94,6 +171,7 @@ def sandbox() -> None:
 @click.option(
     "--dht-seeds", type=click.IntRange(0, 50), default=3, show_default=True, help="how many DHT seeds (dht-1, ...)"
 )
+@family_options
 @click.option("--bare", is_flag=True, help="plain nodes start without an identity (ready for identity_create)")
 @click.option("--timeout", type=float, default=START_TIMEOUT, show_default=True, help="seconds to wait for each node")
 @dir_option
@@ -104,15 +182,20 @@ def up(
     nodes: int,
     id_servers: int,
     dht_seeds: int,
+    suppliers: int,
+    suppliers_number: int | None,
+    donated_space: int,
+    needed_space: int,
     bare: bool,
     timeout: float,
     directory: Path | None,
     as_json: bool,
 ) -> None:
     """Start NODES engines, each with its own home folder and free ports, and wait until they answer."""
+    family = _family(suppliers, suppliers_number, donated_space, needed_space)
     box = _open(ctx, directory)
     try:
-        current = box.up(nodes, id_servers=id_servers, dht_seeds=dht_seeds, bare=bare, timeout=timeout)
+        current = box.up(nodes, id_servers=id_servers, dht_seeds=dht_seeds, bare=bare, timeout=timeout, family=family)
     except SandboxError as exc:
         _fail(exc.message)
     rows = [record.to_json() for record in current.nodes]
@@ -131,20 +214,40 @@ def up(
 @click.option(
     "--dht-seeds", type=click.IntRange(0, 50), default=3, show_default=True, help="how many DHT seeds (dht-1, ...)"
 )
+@family_options
 @click.option("--timeout", type=float, default=START_TIMEOUT, show_default=True, help="seconds to wait for each node")
+@click.option(
+    "--hire-timeout",
+    type=float,
+    default=HIRE_TIMEOUT,
+    show_default=True,
+    help="seconds to wait for your node's suppliers to be hired before saying ready",
+)
 @dir_option
 @click.pass_context
 def run_command(
-    ctx: click.Context, nodes: int, id_servers: int, dht_seeds: int, timeout: float, directory: Path | None
+    ctx: click.Context,
+    nodes: int,
+    id_servers: int,
+    dht_seeds: int,
+    suppliers: int,
+    suppliers_number: int | None,
+    donated_space: int,
+    needed_space: int,
+    timeout: float,
+    hire_timeout: float,
+    directory: Path | None,
 ) -> None:
     """Start a whole local network in the foreground, show how to reach it, stop it on Ctrl-C."""
     from bitdust.sandbox.foreground import run_foreground
 
+    family = _family(suppliers, suppliers_number, donated_space, needed_space)
     box = _open(ctx, directory)
     try:
         code = run_foreground(
             box,
-            up=lambda: box.up(nodes, id_servers=id_servers, dht_seeds=dht_seeds, timeout=timeout),
+            up=lambda: box.up(nodes, id_servers=id_servers, dht_seeds=dht_seeds, timeout=timeout, family=family),
+            hire_timeout=hire_timeout,
             echo=click.echo,
             show=lambda records: _print_table(
                 f"BitDust sandbox in {box.directory}", [r.to_json() for r in records], with_state=False

@@ -18,10 +18,11 @@ import attrs
 
 from bitdust.sandbox import state as sandbox_state
 from bitdust.sandbox.errors import NodeStartFailed, SandboxError, SandboxRunning
+from bitdust.sandbox.family import FamilyPlan
 from bitdust.sandbox.launcher import SIGKILL, SIGTERM, Process, ProcessLauncher
 from bitdust.sandbox.layout import plan_nodes, prepare_homes, sandbox_layout
 from bitdust.sandbox.ports import port_is_free
-from bitdust.sandbox.roles import NODE
+from bitdust.sandbox.roles import role
 from bitdust.sandbox.state import NodeRecord, SandboxState
 
 START_TIMEOUT = 60.0
@@ -113,6 +114,7 @@ class Sandbox:
         dht_seeds: int = 0,
         bare: bool = False,
         timeout: float = START_TIMEOUT,
+        family: FamilyPlan | None = None,
     ) -> SandboxState:
         """Start ``id_servers`` identity servers, ``dht_seeds`` DHT seeds and ``nodes`` plain nodes;
         wait until each answers.
@@ -121,7 +123,9 @@ class Sandbox:
         (``dht-1`` starts the DHT, each later seed joins the earlier ones, every other node joins
         through all of them). Unless ``bare``,
         each plain node then gets an identity named after it (``node-1``, ...) registered on the
-        identity servers. Refuses when the folder already has live nodes. Homes (and free ports)
+        identity servers. ``family`` adds suppliers (``supplier-1``, ... started before the
+        plain nodes, each donating space) and makes the plain nodes customers that hire a family
+        of them; see :mod:`bitdust.sandbox.family`. Refuses when the folder already has live nodes. Homes (and free ports)
         of a previous, stopped sandbox in the same folder are reused. On any failure every
         started node is stopped again before the error propagates.
         """
@@ -133,7 +137,9 @@ class Sandbox:
             raise SandboxError("the number of DHT seeds cannot be negative")
         self.directory.mkdir(parents=True, exist_ok=True)
         previous = sandbox_state.load_or_none(self.directory)
-        records = plan_nodes(self.directory, sandbox_layout(id_servers, dht_seeds, nodes), previous)
+        family = family or FamilyPlan()
+        layout = sandbox_layout(id_servers, dht_seeds, nodes, family.suppliers, family.plain_role)
+        records = plan_nodes(self.directory, layout, previous, family.extras())
         live = self.running_nodes(previous) + [
             (r, pids) for r in records if (pids := self.launcher.pids(r)) and not _recorded(previous, r)
         ]
@@ -156,7 +162,7 @@ class Sandbox:
             self._wait_healthy(list(current.nodes), offsets, timeout)
             if id_servers and not bare:
                 for record in list(current.nodes):
-                    if record.role == NODE.name:
+                    if role(record.role).has_identity:
                         identity = self.launcher.ensure_identity(record, record.name)
                         extra = dict(record.extra, global_id=identity["global_id"], idurl=identity["idurl"])
                         current = current.replace_node(attrs.evolve(record, extra=extra))
@@ -310,8 +316,15 @@ def _recorded(previous: SandboxState | None, record: NodeRecord) -> bool:
 # -- the same operations as plain functions -------------------------------------------------
 
 
-def up(directory: str | Path | None, nodes: int, *, dht_seeds: int = 0, timeout: float = START_TIMEOUT) -> SandboxState:
-    return Sandbox(directory).up(nodes, dht_seeds=dht_seeds, timeout=timeout)
+def up(
+    directory: str | Path | None,
+    nodes: int,
+    *,
+    dht_seeds: int = 0,
+    timeout: float = START_TIMEOUT,
+    family: FamilyPlan | None = None,
+) -> SandboxState:
+    return Sandbox(directory).up(nodes, dht_seeds=dht_seeds, timeout=timeout, family=family)
 
 
 def status(directory: str | Path | None) -> list[NodeStatus]:

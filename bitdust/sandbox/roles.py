@@ -1,8 +1,10 @@
 """What kinds of node a sandbox can run.
 
 A role names the node (``node-1``), says which extra ports it needs beyond the two API ports and
-which extra arguments its engine gets. Today there are only plain nodes; identity servers, DHT
-seeds and the rest add an entry here (and their fields to the node's record) when they exist.
+which extra arguments its engine gets. Identity servers, DHT seeds, plain nodes, suppliers (plain
+nodes that donate space) and customers (the plain nodes of a sandbox with suppliers, which hire
+them) are the roles today. A role's settings that are the same for the whole sandbox (the donated
+space, the family size) travel in the node's record (``extra``), so ``sandbox.json`` shows them.
 """
 
 from __future__ import annotations
@@ -11,20 +13,22 @@ from collections.abc import Callable
 
 import attrs
 
+from bitdust.main.settings.config_types import Size
 from bitdust.sandbox.errors import SandboxError
+from bitdust.sandbox.state import NodeRecord
 
 
-def _no_args(_record: object) -> list[str]:
+def _no_args(_record: NodeRecord) -> list[str]:
     return []
 
 
-def _no_options(_record: object) -> dict[str, str]:
+def _no_options(_record: NodeRecord) -> dict[str, str]:
     return {}
 
 
-def _id_server_options(record: object) -> dict[str, str]:
+def _id_server_options(record: NodeRecord) -> dict[str, str]:
     """Config files written into an identity server's home before its first start."""
-    port = record.extra["id_port"]  # type: ignore[attr-defined]
+    port = record.extra["id_port"]
     return {
         "services/identity-server/enabled": "true",
         "services/identity-server/web-port": str(port),
@@ -41,11 +45,13 @@ class Role:
     prefix: str
     description: str
     extra_ports: tuple[str, ...] = ()
-    engine_args: Callable[[object], list[str]] = _no_args
+    engine_args: Callable[[NodeRecord], list[str]] = _no_args
     #: config options (key -> text as stored in the option file) set before the node starts
-    options: Callable[[object], dict[str, str]] = _no_options
+    options: Callable[[NodeRecord], dict[str, str]] = _no_options
     #: named id-a, id-b, ... instead of node-1, node-2, ...
     lettered: bool = False
+    #: gets an identity (registered on the identity servers) once it answers, unless ``bare``
+    has_identity: bool = False
 
     def node_name(self, number: int) -> str:
         if self.lettered:
@@ -57,26 +63,48 @@ class Role:
         return f"{self.prefix}-{number}"
 
 
-def _node_options(record: object) -> dict[str, str]:
+def _node_options(record: NodeRecord) -> dict[str, str]:
     """A plain node listens for peers on its own TCP port, on loopback only."""
     return {
-        "services/tcp-connections/tcp-port": str(record.extra["tcp_port"]),  # type: ignore[attr-defined]
+        "services/tcp-connections/tcp-port": str(record.extra["tcp_port"]),
         "services/tcp-connections/interface": "127.0.0.1",
-        "services/entangled-dht/udp-port": str(record.extra["dht_port"]),  # type: ignore[attr-defined]
+        "services/entangled-dht/udp-port": str(record.extra["dht_port"]),
         "services/entangled-dht/interface": "127.0.0.1",
     }
 
 
-def _dht_seed_options(record: object) -> dict[str, str]:
+def _dht_seed_options(record: NodeRecord) -> dict[str, str]:
     """A DHT seed: no identity, routes every layer on its own UDP port (joining the earlier seeds
     is written by ``prepare_homes``, which knows them all)."""
     return {
-        "services/entangled-dht/udp-port": str(record.extra["dht_port"]),  # type: ignore[attr-defined]
+        "services/entangled-dht/udp-port": str(record.extra["dht_port"]),
         "services/entangled-dht/seed-mode": "true",
         "services/entangled-dht/interface": "127.0.0.1",
         # a seed has no identity and talks to nobody over TCP
         "services/tcp-connections/enabled": "false",
     }
+
+
+def _supplier_options(record: NodeRecord) -> dict[str, str]:
+    """A supplier: a plain node with ``service_supplier`` on and the sandbox's donated space."""
+    options = _node_options(record)
+    options["services/supplier/enabled"] = "true"
+    options["services/supplier/donated-space"] = Size().serialize(int(record.extra["donated_space"]))
+    return options
+
+
+def _customer_options(record: NodeRecord) -> dict[str, str]:
+    """A customer: a plain node with ``service_customer`` on, hiring a family of the sandbox's size.
+
+    Written as option files, which an engine that does not know an option yet (no
+    ``service_customer``) simply never reads: the node then runs as a plain node.
+    """
+    extra = record.extra
+    options = _node_options(record)
+    options["services/customer/enabled"] = "true"
+    options["services/customer/suppliers-number"] = str(int(extra["suppliers_number"]))
+    options["services/customer/needed-space"] = Size().serialize(int(extra["needed_space"]))
+    return options
 
 
 NODE = Role(
@@ -85,6 +113,23 @@ NODE = Role(
     description="a plain node with the default services",
     extra_ports=("tcp_port", "dht_port"),
     options=_node_options,
+    has_identity=True,
+)
+SUPPLIER = Role(
+    name="supplier",
+    prefix="supplier",
+    description="a plain node that donates space (service_supplier on, attached to DHT layer 3)",
+    extra_ports=("tcp_port", "dht_port"),
+    options=_supplier_options,
+    has_identity=True,
+)
+CUSTOMER = Role(
+    name="customer",
+    prefix="node",
+    description="a plain node of a sandbox with suppliers: service_customer hires its family from them",
+    extra_ports=("tcp_port", "dht_port"),
+    options=_customer_options,
+    has_identity=True,
 )
 ID_SERVER = Role(
     name="id-server",
@@ -103,7 +148,7 @@ DHT_SEED = Role(
     options=_dht_seed_options,
 )
 
-ROLES: dict[str, Role] = {role.name: role for role in (NODE, ID_SERVER, DHT_SEED)}
+ROLES: dict[str, Role] = {role.name: role for role in (NODE, ID_SERVER, DHT_SEED, SUPPLIER, CUSTOMER)}
 
 
 def role(name: str) -> Role:

@@ -131,3 +131,33 @@ def test_sigterm_once_up_stops_the_sandbox_like_ctrl_c(tmp_path, survives_sigter
     # the handler of the caller is back in place
     signal.raise_signal(signal.SIGTERM)
     assert survives_sigterm == [signal.SIGTERM]
+
+
+@pytest.mark.timeout(30)
+def test_a_second_signal_while_stopping_does_not_cut_the_clean_up_short(tmp_path) -> None:
+    """``timeout make run``: make and timeout both pass the signal on; the second one arrives while
+    the nodes stop and must not reach the caller's handler (which ends the runner with engines
+    left running)."""
+    launcher = FakeLauncher()
+    box = _box(tmp_path, launcher)
+    down = box.down
+
+    def down_after_another_signal():
+        signal.raise_signal(signal.SIGINT)
+        return down()
+
+    box.down = down_after_another_signal  # type: ignore[method-assign]  # the second signal, while stopping
+
+    def show_then_signal(records) -> None:
+        signal.raise_signal(signal.SIGINT)
+
+    seen: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: seen.append(signum))
+    try:
+        code = run_foreground(box, up=lambda: box.up(2), echo=lambda line: None, show=show_then_signal)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+    assert code == 0
+    assert seen == []  # both signals went to the runner's handler
+    assert launcher.all_running() == []
