@@ -126,6 +126,13 @@ class FireHire(FireHireMachine):
             self._replace[position] = new_supplier_id
         self._note_change()
 
+    def connector_of(self, idurl: str) -> SupplierConnector | None:
+        """The connector of ``idurl``: in the family, or being hired now (None for a stranger)."""
+        connector = self.connectors.get(idurl)
+        if connector is None and self._hiring is not None and self._hiring.supplier_id == idurl:
+            connector = self._hiring
+        return connector
+
     def reconsider(self) -> None:
         """Something fire_hire reads changed (a config option): decide now when idle, else right after
         the step in progress. The service calls it on every change of the options it reads."""
