@@ -263,9 +263,13 @@ class FireHire(FireHireMachine):
     def do_close_all(self) -> None:
         if not self.finder.destroyed:
             self.finder.stop()
+        # The family stays hired across a stop (the store kept it, the next start asks again); a
+        # supplier being hired is not in the family kept, so it is told to free what it may hold.
         hiring, self._hiring = self._hiring, None
-        for connector in [*self.connectors.values(), *([hiring] if hiring is not None else [])]:
-            connector.close()
+        for connector in self.connectors.values():
+            connector.detach()
+        if hiring is not None:
+            hiring.close()
         self.connectors.clear()
         self.destroy()
 

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
+from bitdust.customer.refused_memory import RefusedMemory
 from bitdust.dht.family_keeper import REPUBLISH_INTERVAL, FamilyKeeper
-from bitdust.errors import BitDustError, NotFound
+from bitdust.errors import BitDustError, NotFound, Refused
 from bitdust.main import strict_json
 from bitdust.main.errors import Unavailable
 from bitdust.main.logs import log_failure
@@ -49,6 +50,8 @@ DEFAULT_DONATED = 8 * 1024 * MB
 RECORD_NAME = "customers.json"
 #: the folder under metadata/ of the customers' family records this supplier keeps
 FAMILIES_FOLDER = "families"
+#: how long a customer we rejected is refused when it asks again
+REJECTED_TTL = 3600.0
 
 
 def require_space(engine: NodeEngine) -> SupplierSpace:
@@ -76,9 +79,23 @@ def tell_customer(engine: NodeEngine, idurl: str, reason: str) -> defer.Deferred
     return d.addErrback(failed)
 
 
-def drop_customer(engine: NodeEngine, idurl: str, reason: str) -> defer.Deferred[CustomerEntry]:
-    """Drop a customer now: tell it why, remove its data, free its space (NotFound for a stranger)."""
+def _service(engine: NodeEngine) -> SupplierService | None:
+    service = engine.services.get(SupplierService.name) if SupplierService.name in engine.services.names() else None
+    return service if isinstance(service, SupplierService) else None
+
+
+def drop_customer(
+    engine: NodeEngine, idurl: str, reason: str, *, refuse: bool = False
+) -> defer.Deferred[CustomerEntry]:
+    """Drop a customer now: tell it why, remove its data, free its space (NotFound for a stranger).
+
+    ``refuse`` (``customer_reject``): its requests are refused for :data:`REJECTED_TTL` seconds
+    after, so a request already on its way cannot hire us back the moment we dropped it.
+    """
     space = require_space(engine)
+    service = _service(engine)
+    if refuse and service is not None and space.is_customer(idurl):
+        service.rejected.remember(idurl, reason)
 
     def released(entry: CustomerEntry) -> CustomerEntry:
         engine.events.send(
@@ -92,8 +109,8 @@ def drop_customer(engine: NodeEngine, idurl: str, reason: str) -> defer.Deferred
 
 def _forget_family(entry: CustomerEntry, engine: NodeEngine) -> defer.Deferred[CustomerEntry]:
     """A customer gone is a family record no longer kept (best effort: the space is freed already)."""
-    service = engine.services.get(SupplierService.name) if SupplierService.name in engine.services.names() else None
-    keeper = service.keeper if isinstance(service, SupplierService) else None
+    service = _service(engine)
+    keeper = service.keeper if service is not None else None
     if keeper is None:
         return defer.succeed(entry)
     d = keeper.forget(entry.idurl)
@@ -114,6 +131,8 @@ class SupplierService(NodeService):
         self._handlers = ServiceHandlers(request=self.on_request, cancel=self.on_cancel)
         #: the family records of our customers, kept and published again (None while stopped)
         self.keeper: FamilyKeeper | None = None
+        #: customers rejected lately (``customer_reject``): their requests are refused with the reason
+        self.rejected = RefusedMemory(engine.reactor, ttl=REJECTED_TTL)
 
     def options(self) -> tuple[Option, ...]:
         return (
@@ -226,6 +245,9 @@ class SupplierService(NodeService):
             engine.events.send(event, {"idurl": request.sender, "reason": reason})
             return failure
 
+        rejected = self.rejected.reason(request.sender)
+        if rejected is not None:
+            return defer.fail(Refused(f"customer rejected: {rejected}")).addErrback(denied)
         try:
             supply = parse_request(request.payload, request.sender)
         except BitDustError:
