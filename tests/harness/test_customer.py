@@ -296,9 +296,8 @@ def without(customer: NetworkNode, gone: set[str]) -> Generator[Any, Any, Any]:
 
 @pytest_twisted.inlineCallbacks
 def test_customers_keep_full_families_while_suppliers_leave_and_come_back(tmp_path: Path) -> None:
-    # The issue asks for 30 suppliers and 10 customers; 40 engines in one process take minutes on
-    # the 2-core machine, so this is the smallest network that still shows it: 12 suppliers, 3
-    # customers of 4, and two rounds of three suppliers leaving (families broken) and coming back.
+    # The issue's network: 30 suppliers, 10 customers of 4, and two rounds of three hired
+    # suppliers leaving (families broken) and coming back; about 25 s on the 2-core machine.
     net = yield start_network(
         tmp_path / "net", nodes=CHURN_CUSTOMERS + CHURN_SUPPLIERS, id_servers=1, dht_seeds=1, options=SUPPLIER_OPTIONS
     )
