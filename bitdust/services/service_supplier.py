@@ -94,7 +94,7 @@ def drop_customer(
     """
     space = require_space(engine)
     service = _service(engine)
-    if refuse and service is not None and space.is_customer(idurl):
+    if refuse and service is not None and service.rejected is not None and space.is_customer(idurl):
         service.rejected.remember(idurl, reason)
 
     def released(entry: CustomerEntry) -> CustomerEntry:
@@ -132,7 +132,7 @@ class SupplierService(NodeService):
         #: the family records of our customers, kept and published again (None while stopped)
         self.keeper: FamilyKeeper | None = None
         #: customers rejected lately (``customer_reject``): their requests are refused with the reason
-        self.rejected = RefusedMemory(engine.reactor, ttl=REJECTED_TTL)
+        self.rejected: RefusedMemory | None = None
 
     def options(self) -> tuple[Option, ...]:
         return (
@@ -174,6 +174,8 @@ class SupplierService(NodeService):
 
         def opened(_: object) -> None:
             self.keeper = keeper
+            if self.rejected is None:  # kept across restarts of the service, not of the node
+                self.rejected = RefusedMemory(engine.reactor, ttl=REJECTED_TTL)
             self.run_every(REPUBLISH_INTERVAL, republish, clock=engine.reactor)
             engine.supplier = space
             engine.p2p.require_service_requests().add(SERVICE, self._handlers)
@@ -245,7 +247,7 @@ class SupplierService(NodeService):
             engine.events.send(event, {"idurl": request.sender, "reason": reason})
             return failure
 
-        rejected = self.rejected.reason(request.sender)
+        rejected = self.rejected.reason(request.sender) if self.rejected is not None else None
         if rejected is not None:
             return defer.fail(Refused(f"customer rejected: {rejected}")).addErrback(denied)
         try:
