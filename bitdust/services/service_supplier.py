@@ -224,7 +224,15 @@ class SupplierService(NodeService):
                 return defer.succeed(result)
             d: defer.Deferred[Any] = keeper.remember(family, request.sender)
             d.addErrback(log_failure(engine.log, "keeping a customer's family record failed"))
-            return d.addCallback(lambda _: result)
+
+            def still_ours(_: object) -> defer.Deferred[tuple[CustomerEntry, bool]]:
+                # Dropped while the copy was being written (customer_reject raced the request):
+                # the record goes with the customer, as it would have after.
+                if space.is_customer(request.sender):
+                    return defer.succeed(result)
+                return keeper.forget(request.sender).addCallback(lambda _: result)
+
+            return d.addCallback(still_ours)
 
         def accepted(result: tuple[CustomerEntry, bool]) -> bytes:
             entry, renewed = result

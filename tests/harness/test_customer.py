@@ -215,6 +215,17 @@ def test_a_supplier_rejecting_the_customer_is_replaced(network: Network) -> None
     again = yield send(customer, commands.REQUEST_SERVICE, rejecting, request(customer))
     assert isinstance(again, str) and "customer rejected: rejected by the supplier" in again
 
+    # Only a supplier of ours may drop us, and only with the exact notice.
+    stranger = next(node for node in suppliers if node.idurl not in family_of(rows) and node is not rejecting)
+    notice = {"service": "service_supplier", "customer_id": customer.idurl, "reason": "go away"}
+    answer = yield send(stranger, commands.CANCEL_SERVICE, customer, notice)
+    assert isinstance(answer, str) and "not a supplier of this customer" in answer
+    member = next(node for node in suppliers if node.idurl == family_of(rows)[1])
+    answer = yield send(member, commands.CANCEL_SERVICE, customer, {**notice, "reason": 5})
+    assert isinstance(answer, str) and "reason must be a string" in answer
+    after = yield customer.call("suppliers_list")
+    assert family_of(after) == family_of(rows), "a refused notice changes nothing"
+
 
 @pytest_twisted.inlineCallbacks
 def test_a_supplier_without_enough_space_refuses_and_another_is_hired(network: Network) -> None:
@@ -232,6 +243,9 @@ def test_a_supplier_without_enough_space_refuses_and_another_is_hired(network: N
     rows = yield poll(lambda: connected(customer, 4), timeout=WAIT, what="4 connected suppliers")
     assert small.idurl not in family_of(rows)
     assert "new-customer-denied" in seen
+    assert customer.engine is not None and customer.engine.fire_hire is not None
+    why = customer.engine.fire_hire.refused.reason(small.idurl)
+    assert why is not None and "not enough space" in why, "the supplier's own reason reached the customer"
     listed = yield small.call("customers_list")
     assert listed == []
 

@@ -305,3 +305,9 @@ def test_a_failing_watcher_does_not_stop_the_others() -> None:
     h.contacts.watch(BOB, lambda idurl, old, new: heard.append(new))
     h.inbox(BOB)
     assert heard == ["CONNECTED"] and h.state(BOB) == "CONNECTED"
+
+
+def test_a_refused_packet_leaves_the_peer_connected(h: Harness) -> None:
+    h.inbox(BOB)  # the Fail itself arrived
+    h.contacts.on_gateway("outbox-refused", BOB, "bob answered Fail to RequestService: not enough space")
+    assert h.state(BOB) == "CONNECTED"
