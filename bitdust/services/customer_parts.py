@@ -21,7 +21,7 @@ from twisted.python.failure import Failure
 from bitdust.customer import service_packets
 from bitdust.customer.collaborators import Family, ServiceRequest
 from bitdust.customer.errors import SupplierRefused
-from bitdust.errors import Malformed, Unavailable
+from bitdust.errors import InvalidInput, Malformed, Unavailable
 from bitdust.main import strict_json
 from bitdust.p2p import commands
 from bitdust.p2p.errors import DeliveryFailed
@@ -135,7 +135,8 @@ def read_family(path: Path) -> Family | None:
         if not all(isinstance(idurl, str) for idurl in suppliers) or isinstance(revision, bool):
             return None
         return Family(ecc_map, tuple(suppliers), revision)
-    except (OSError, ValueError, strict_json.NotStrictJson, KeyError):
+    except (OSError, ValueError, strict_json.NotStrictJson, KeyError, InvalidInput):
+        # A file we cannot trust is no family: the customer hires anew rather than not starting.
         return None
 
 
