@@ -126,6 +126,13 @@ class FireHire(FireHireMachine):
             self._replace[position] = new_supplier_id
         self._note_change()
 
+    def connector_of(self, idurl: str) -> SupplierConnector | None:
+        """The connector of ``idurl``: in the family, or being hired now (None for a stranger)."""
+        connector = self.connectors.get(idurl)
+        if connector is None and self._hiring is not None and self._hiring.supplier_id == idurl:
+            connector = self._hiring
+        return connector
+
     def reconsider(self) -> None:
         """Something fire_hire reads changed (a config option): decide now when idle, else right after
         the step in progress. The service calls it on every change of the options it reads."""
@@ -256,9 +263,13 @@ class FireHire(FireHireMachine):
     def do_close_all(self) -> None:
         if not self.finder.destroyed:
             self.finder.stop()
+        # The family stays hired across a stop (the store kept it, the next start asks again); a
+        # supplier being hired is not in the family kept, so it is told to free what it may hold.
         hiring, self._hiring = self._hiring, None
-        for connector in [*self.connectors.values(), *([hiring] if hiring is not None else [])]:
-            connector.close()
+        for connector in self.connectors.values():
+            connector.detach()
+        if hiring is not None:
+            hiring.close()
         self.connectors.clear()
         self.destroy()
 

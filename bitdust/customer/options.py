@@ -15,6 +15,7 @@ SUPPLIERS_NUMBER_KEY = "services/customer/suppliers-number"
 NEEDED_SPACE_KEY = "services/customer/needed-space"
 CANDIDATES_KEY = "services/employer/candidates"
 OFFLINE_SECONDS_KEY = "services/employer/offline-seconds"
+HIRE_RETRY_KEY = "services/employer/hire-retry-seconds"
 
 #: The family sizes a customer may choose: the sizes of the ECC maps (2, 4, 7, 13, 18, 26, 64).
 SUPPLIERS_NUMBERS: tuple[int, ...] = tuple(sorted(layout.suppliers for layout in ECC_MAPS.values()))
@@ -22,6 +23,7 @@ SUPPLIERS_NUMBERS: tuple[int, ...] = tuple(sorted(layout.suppliers for layout in
 DEFAULT_SUPPLIERS_NUMBER = 2
 DEFAULT_NEEDED_SPACE = 256 * 1024 * 1024
 DEFAULT_OFFLINE_SECONDS = 300
+DEFAULT_HIRE_RETRY_SECONDS = 60
 
 #: The DHT layer suppliers attach to, where the finder looks for random live ones.
 SUPPLIERS_DHT_LAYER = 3
@@ -59,5 +61,11 @@ def employer_options() -> tuple[Option, ...]:
             PositiveInt(max=30 * 24 * 3600),
             DEFAULT_OFFLINE_SECONDS,
             "how long a supplier may stay offline before it is replaced",
+        ),
+        Option(
+            HIRE_RETRY_KEY,
+            PositiveInt(max=24 * 3600),
+            DEFAULT_HIRE_RETRY_SECONDS,
+            "how long to wait before searching again when no supplier could be hired for an empty position",
         ),
     )

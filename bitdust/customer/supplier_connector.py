@@ -58,6 +58,8 @@ class SupplierConnector(SupplierConnectorMachine):
         #: why the supplier is not serving us (its refusal, the last failure), None while it is
         self.problem: str | None = None
         self._in_flight: defer.Deferred[int] | None = None
+        #: False once ``detach`` asked to close without telling the supplier (we only stop running)
+        self._cancel_on_close = True
         self._request_serial = 0
         self.add_state_changed_callback(self._changed_state)
         self._unwatch = watcher.watch(supplier_id, self._presence_changed)
@@ -132,12 +134,26 @@ class SupplierConnector(SupplierConnectorMachine):
         self.problem = "the supplier went offline"
 
     def do_cancel_service(self) -> None:
+        if not self._cancel_on_close:
+            return
         d = defer.maybeDeferred(self.requester.cancel_service, self.supplier_id, self.customer_id)
         d.addErrback(self._log_failure, "cancelling service_supplier at")
 
     def do_close(self) -> None:
         self._unwatch()
         self.destroy()
+
+    # -- what fire_hire asks -------------------------------------------------------------------
+
+    def detach(self) -> None:
+        """Close without sending CancelService: the node stops, the supplier stays hired.
+
+        A customer that stops (or restarts) keeps its family: the suppliers keep its allocation
+        and its data, and the restored family asks them again at the next start. Only a supplier
+        fired or dropped from the family is told to free what it holds (``close``).
+        """
+        self._cancel_on_close = False
+        self.close()
 
     # -- helpers ------------------------------------------------------------------------------
 

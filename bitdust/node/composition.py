@@ -24,6 +24,7 @@ from bitdust.node.engine import NodeEngine
 from bitdust.services.identity_part import IdentityPart
 from bitdust.services.network_part import P2PPart
 from bitdust.services.service_backup_db import BackupDbService
+from bitdust.services.service_customer import CustomerService
 from bitdust.services.service_customer_patrol import CustomerPatrolService
 from bitdust.services.service_entangled_dht import EntangledDhtService
 from bitdust.services.service_gateway import GatewayService
@@ -63,6 +64,7 @@ def default_service_factories() -> tuple[ServiceFactory[NodeEngine], ...]:
         EntangledDhtService,
         SupplierService,
         CustomerPatrolService,
+        CustomerService,
     )
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from twisted.internet import defer
 
     from bitdust.crypt.key_registry import KeyRegistry
+    from bitdust.customer.fire_hire import FireHire
     from bitdust.services.identity_part import KnownServers, NodeIdentity
     from bitdust.services.network_part import P2PHub
     from bitdust.storage.catalog import Catalog
@@ -54,6 +55,8 @@ class NodeEngine(Engine):
     catalog: Catalog | None = None
     #: ``service_supplier``: the donated space and this node's customers while the service is ON
     supplier: SupplierSpace | None = None
+    #: ``service_customer``: the fire_hire machine keeping our family of suppliers while the service is ON
+    fire_hire: FireHire | None = None
 
     # -- the identity part, under the names the code uses -------------------------------------
 

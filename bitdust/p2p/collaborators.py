@@ -48,4 +48,5 @@ class Transport(Protocol):
 
 
 Observer = Callable[[str, str, object], object]
-"""``observer(event, idurl, detail)``: told "inbox-packet", "outbox-failed" and "outbox-done"."""
+"""``observer(event, idurl, detail)``: told "inbox-packet", "outbox-failed" (no
+answer, no route), "outbox-refused" (the peer answered Fail: it is online) and "outbox-done"."""

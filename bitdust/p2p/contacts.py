@@ -38,6 +38,32 @@ class ContactStatuses:
         self.ping_timeout = ping_timeout
         self.max_peers = max_peers
         self._peers: dict[str, ContactStatus] = {}
+        #: who wants to hear each change of one peer's state (the customer's suppliers, ...)
+        self._watchers: dict[str, builtins.list[Callable[[str, str, str], object]]] = {}
+
+    def watch(self, idurl: str, callback: Callable[[str, str, str], object]) -> Callable[[], None]:
+        """Call ``callback(idurl, old, new)`` on every state change of ``idurl`` from now on,
+        including a machine made for it later; answers the call that stops watching. Several
+        parts follow the same peer (a supplier that is also a correspondent), so each has its own."""
+        self._watchers.setdefault(idurl, []).append(callback)
+
+        def unwatch() -> None:
+            callbacks = self._watchers.get(idurl, [])
+            if callback in callbacks:
+                callbacks.remove(callback)
+            if not callbacks:
+                self._watchers.pop(idurl, None)
+
+        return unwatch
+
+    def _report(self, idurl: str, old: str, new: str) -> None:
+        self.report(idurl, old, new)
+        for callback in list(self._watchers.get(idurl, ())):
+            try:
+                callback(idurl, old, new)
+            except Exception:
+                if self.log is not None:
+                    self.log.failure("a watcher of {idurl} failed", idurl=idurl)
 
     def find(self, idurl: str) -> ContactStatus | None:
         return self._peers.get(idurl)
@@ -60,7 +86,7 @@ class ContactStatuses:
         status = ContactStatus(
             idurl,
             pinger=ping,
-            report=self.report,
+            report=self._report,
             ping_timeout=self.ping_timeout,
             clock=self.clock,
             registry=self.automats,
@@ -132,3 +158,4 @@ class ContactStatuses:
         for status in self._peers.values():
             status.destroy()
         self._peers.clear()
+        self._watchers.clear()

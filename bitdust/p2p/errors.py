@@ -22,8 +22,11 @@ class DeliveryFailed(Unreachable):
 
     ``reason`` is a short fixed label (``timeout``, ``refused``, ``no-route``, ``identity``,
     ``cancelled``, ``failed``) for callers that branch on it; the message is for people.
+    ``detail`` is the text of the peer's Fail when it answered one (None otherwise), so a caller
+    that shows the peer's own reason (a supplier refusing a customer) need not parse the message.
     """
 
-    def __init__(self, message: str, *, reason: str) -> None:
+    def __init__(self, message: str, *, reason: str, detail: str | None = None) -> None:
         super().__init__(message)
         self.reason = reason
+        self.detail = detail

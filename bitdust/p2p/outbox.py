@@ -67,7 +67,7 @@ class Outbox:
         self.default_retries = default_retries
         self.stats = TrafficStats()
         self.transports: dict[str, Transport] = {}
-        #: ``observer(event, idurl, detail)``: "inbox-packet", "outbox-failed", "outbox-done"
+        #: ``observer(event, idurl, detail)``: "inbox-packet", "outbox-failed", "outbox-refused", "outbox-done"
         self.observers: list[Observer] = []
         self.outgoing: dict[tuple[str, str], PacketOut] = {}
         self.recent: collections.deque[dict[str, Any]] = collections.deque(maxlen=history)
@@ -225,7 +225,10 @@ class Outbox:
         self.stats.settled(delivered=out.state == "DONE", receiver_known=out.remote_identity is not None)
         # Observers know peers by their identity's primary IDURL, as inbox events name them.
         peer = out.remote_identity.idurl.url if out.remote_identity is not None else out.packet.remote_id
-        if out.state == "FAILED" and out.is_ack_wanted():
+        if out.state == "FAILED" and out.is_ack_wanted() and out.response is not None:
+            # The peer answered Fail: it refused the packet, and is online to say so.
+            self._notify("outbox-refused", peer, out.error)
+        elif out.state == "FAILED" and out.is_ack_wanted():
             self._notify("outbox-failed", peer, out.error)
         elif out.state == "DONE":
             self._notify("outbox-done", peer, out)

@@ -166,7 +166,7 @@ class PacketOut(PacketOutMachine):
             self.response = packet
             detail = packet.payload.decode("utf-8", "replace")[:200] or "no reason given"
             self.error = f"{self.packet.remote_id} answered Fail to {self.packet.command}: {detail}"
-            self._fail("failed")
+            self._fail("failed", detail=detail)
             return
         failure = failure if failure is not None else self._last_failure
         if failure is not None and failure.check(DeliveryFailed):
@@ -204,10 +204,10 @@ class PacketOut(PacketOutMachine):
         self.gateway.finished(self)
         self.destroy()
 
-    def _fail(self, reason: str) -> None:
+    def _fail(self, reason: str, *, detail: str | None = None) -> None:
         self._finish()
         if not self.result.called:
-            self.result.errback(DeliveryFailed(self.error or reason, reason=reason))
+            self.result.errback(DeliveryFailed(self.error or reason, reason=reason, detail=detail))
 
     def to_json(self) -> dict[str, Any]:
         end = self.finished if self.finished is not None else self.clock.seconds()

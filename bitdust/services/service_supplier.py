@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
-from bitdust.errors import BitDustError, NotFound
+from bitdust.customer.refused_memory import RefusedMemory
+from bitdust.dht.family_keeper import REPUBLISH_INTERVAL, FamilyKeeper
+from bitdust.errors import BitDustError, NotFound, Refused
 from bitdust.main import strict_json
 from bitdust.main.errors import Unavailable
 from bitdust.main.logs import log_failure
@@ -32,7 +34,8 @@ from bitdust.main.settings.config_types import Size
 from bitdust.p2p import commands
 from bitdust.p2p.service_requests import ServiceHandlers, ServiceRequest
 from bitdust.services.node_service import NodeService
-from bitdust.services.service_entangled_dht import dht_service
+from bitdust.services.service_entangled_dht import SERVICE_NAME as DHT_SERVICE
+from bitdust.services.service_entangled_dht import EntangledDhtService, dht_service
 from bitdust.supplier.ledger import CustomerEntry
 from bitdust.supplier.requests import SERVICE, check_family, parse_request
 from bitdust.supplier.space import SupplierSpace
@@ -45,6 +48,10 @@ MB = 1024 * 1024
 MIN_DONATED = 64 * MB
 DEFAULT_DONATED = 8 * 1024 * MB
 RECORD_NAME = "customers.json"
+#: the folder under metadata/ of the customers' family records this supplier keeps
+FAMILIES_FOLDER = "families"
+#: how long a customer we rejected is refused when it asks again
+REJECTED_TTL = 3600.0
 
 
 def require_space(engine: NodeEngine) -> SupplierSpace:
@@ -72,9 +79,23 @@ def tell_customer(engine: NodeEngine, idurl: str, reason: str) -> defer.Deferred
     return d.addErrback(failed)
 
 
-def drop_customer(engine: NodeEngine, idurl: str, reason: str) -> defer.Deferred[CustomerEntry]:
-    """Drop a customer now: tell it why, remove its data, free its space (NotFound for a stranger)."""
+def _service(engine: NodeEngine) -> SupplierService | None:
+    service = engine.services.get(SupplierService.name) if SupplierService.name in engine.services.names() else None
+    return service if isinstance(service, SupplierService) else None
+
+
+def drop_customer(
+    engine: NodeEngine, idurl: str, reason: str, *, refuse: bool = False
+) -> defer.Deferred[CustomerEntry]:
+    """Drop a customer now: tell it why, remove its data, free its space (NotFound for a stranger).
+
+    ``refuse`` (``customer_reject``): its requests are refused for :data:`REJECTED_TTL` seconds
+    after, so a request already on its way cannot hire us back the moment we dropped it.
+    """
     space = require_space(engine)
+    service = _service(engine)
+    if refuse and service is not None and service.rejected is not None and space.is_customer(idurl):
+        service.rejected.remember(idurl, reason)
 
     def released(entry: CustomerEntry) -> CustomerEntry:
         engine.events.send(
@@ -83,7 +104,18 @@ def drop_customer(engine: NodeEngine, idurl: str, reason: str) -> defer.Deferred
         tell_customer(engine, entry.idurl, reason).addErrback(log_failure(engine.log, "telling a customer failed"))
         return entry
 
-    return space.release(idurl).addCallback(released)
+    return space.release(idurl).addCallback(released).addCallback(_forget_family, engine)
+
+
+def _forget_family(entry: CustomerEntry, engine: NodeEngine) -> defer.Deferred[CustomerEntry]:
+    """A customer gone is a family record no longer kept (best effort: the space is freed already)."""
+    service = _service(engine)
+    keeper = service.keeper if service is not None else None
+    if keeper is None:
+        return defer.succeed(entry)
+    d = keeper.forget(entry.idurl)
+    d.addErrback(log_failure(engine.log, "forgetting a family record failed"))
+    return d.addCallback(lambda _: entry)
 
 
 class SupplierService(NodeService):
@@ -97,6 +129,10 @@ class SupplierService(NodeService):
         super().__init__(engine)
         self._watch: WatchHandle | None = None
         self._handlers = ServiceHandlers(request=self.on_request, cancel=self.on_cancel)
+        #: the family records of our customers, kept and published again (None while stopped)
+        self.keeper: FamilyKeeper | None = None
+        #: customers rejected lately (``customer_reject``): their requests are refused with the reason
+        self.rejected: RefusedMemory | None = None
 
     def options(self) -> tuple[Option, ...]:
         return (
@@ -122,13 +158,31 @@ class SupplierService(NodeService):
             clock=engine.reactor.seconds,
         )
 
-        def opened(_: None) -> None:
+        dht = engine.services.get(DHT_SERVICE)
+        assert isinstance(dht, EntangledDhtService), "service_supplier depends on service_entangled_dht"
+        keeper = FamilyKeeper(
+            engine.paths.metadata / FAMILIES_FOLDER,
+            validator=dht.record_validator(),
+            dht=lambda: dht.node,
+            run_blocking=engine.run_blocking,
+            log=engine.logger("bitdust.supplier"),
+        )
+
+        def republish() -> defer.Deferred[object]:
+            d: defer.Deferred[Any] = keeper.republish()
+            return d.addErrback(log_failure(engine.log, "republishing the family records failed"))
+
+        def opened(_: object) -> None:
+            self.keeper = keeper
+            if self.rejected is None:  # kept across restarts of the service, not of the node
+                self.rejected = RefusedMemory(engine.reactor, ttl=REJECTED_TTL)
+            self.run_every(REPUBLISH_INTERVAL, republish, clock=engine.reactor)
             engine.supplier = space
             engine.p2p.require_service_requests().add(SERVICE, self._handlers)
             engine.p2p.require_gateway().observers.append(self.on_gateway)
             self._watch = engine.config.watch(f"{self.config_prefix()}/donated-space", self.on_donated)
 
-        return space.open().addCallback(opened)
+        return space.open().addCallback(lambda _: keeper.load()).addCallback(opened)
 
     def stop(self) -> defer.Deferred[None] | None:
         engine = self.engine
@@ -140,6 +194,7 @@ class SupplierService(NodeService):
             hub.service_requests.remove(SERVICE, self._handlers)
         if hub.gateway is not None and self.on_gateway in hub.gateway.observers:
             hub.gateway.observers.remove(self.on_gateway)
+        self.keeper = None
         space, engine.supplier = engine.supplier, None
         return space.save_if_touched() if space is not None else None
 
@@ -162,6 +217,23 @@ class SupplierService(NodeService):
         def checked(_family: object) -> defer.Deferred[tuple[CustomerEntry, bool]]:
             return space.allocate(supply)
 
+        def keep_family(result: tuple[CustomerEntry, bool]) -> defer.Deferred[tuple[CustomerEntry, bool]]:
+            """The accepted customer's record is kept (checked again, not older than the copy) before the Ack."""
+            keeper, family = self.keeper, supply.family
+            if keeper is None or family is None:
+                return defer.succeed(result)
+            d: defer.Deferred[Any] = keeper.remember(family, request.sender)
+            d.addErrback(log_failure(engine.log, "keeping a customer's family record failed"))
+
+            def still_ours(_: object) -> defer.Deferred[tuple[CustomerEntry, bool]]:
+                # Dropped while the copy was being written (customer_reject raced the request):
+                # the record goes with the customer, as it would have after.
+                if space.is_customer(request.sender):
+                    return defer.succeed(result)
+                return keeper.forget(request.sender).addCallback(lambda _: result)
+
+            return d.addCallback(still_ours)
+
         def accepted(result: tuple[CustomerEntry, bool]) -> bytes:
             entry, renewed = result
             event = "existing-customer-accepted" if renewed else "new-customer-accepted"
@@ -183,13 +255,16 @@ class SupplierService(NodeService):
             engine.events.send(event, {"idurl": request.sender, "reason": reason})
             return failure
 
+        rejected = self.rejected.reason(request.sender) if self.rejected is not None else None
+        if rejected is not None:
+            return defer.fail(Refused(f"customer rejected: {rejected}")).addErrback(denied)
         try:
             supply = parse_request(request.payload, request.sender)
         except BitDustError:
             return defer.fail().addErrback(denied)
         dht = dht_service(engine)
         check = dht.node.validator.validate if dht is not None and dht.node is not None else None
-        d = check_family(supply, check).addCallback(checked)
+        d = check_family(supply, check).addCallback(checked).addCallback(keep_family)
         return d.addCallbacks(accepted, denied)
 
     def on_cancel(self, request: ServiceRequest) -> defer.Deferred[bytes]:
@@ -206,7 +281,7 @@ class SupplierService(NodeService):
             )
             return strict_json.dumps({"result": "cancelled"})
 
-        return space.release(request.sender).addCallback(released)
+        return space.release(request.sender).addCallback(_forget_family, engine).addCallback(released)
 
 
 def supplier_payload(entry: CustomerEntry) -> dict[str, Any]:

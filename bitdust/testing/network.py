@@ -38,6 +38,10 @@ IDENTITY_TIMEOUT = 60.0
 ApiAnswer = tuple[int, dict[str, Any]]
 
 
+#: identities created at once: below the identity servers' registrations in flight per address (16)
+IDENTITY_BATCH = 8
+
+
 class ApiCallFailed(Exception):
     """An API call answered something other than 200 OK; carries the code and the envelope."""
 
@@ -310,7 +314,8 @@ def start_network(
         yield _start_all(network.nodes)
         phase("nodes")
         if identities:
-            yield _each(network.nodes, create_identity)
+            # An identity server takes a bounded number of registrations from one address at once.
+            yield _each(network.nodes, create_identity, limit=IDENTITY_BATCH)
             phase("identities")
     except BaseException:
         yield network.stop().addErrback(lambda _: None)
@@ -327,9 +332,17 @@ def _start_all(members: list[NetworkNode]) -> defer.Deferred[Any]:
     return _each(members, NetworkNode.start)
 
 
-def _each(members: list[NetworkNode], action: Callable[[NetworkNode], defer.Deferred[Any]]) -> defer.Deferred[Any]:
-    """Run ``action`` on every member at once; fail with the first failure itself (not a FirstError)."""
-    d = defer.gatherResults([defer.maybeDeferred(action, m) for m in members], consumeErrors=True)
+def _each(
+    members: list[NetworkNode], action: Callable[[NetworkNode], defer.Deferred[Any]], *, limit: int | None = None
+) -> defer.Deferred[Any]:
+    """Run ``action`` on every member (at most ``limit`` at a time, else all at once); fail with the
+    first failure itself (not a FirstError)."""
+    if limit is not None:
+        gate = defer.DeferredSemaphore(limit)
+        calls = [gate.run(action, m) for m in members]
+    else:
+        calls = [defer.maybeDeferred(action, m) for m in members]
+    d = defer.gatherResults(calls, consumeErrors=True)
     return d.addErrback(lambda f: f.value.subFailure if f.check(defer.FirstError) else f)
 
 

@@ -213,11 +213,11 @@ def test_stop_before_start() -> None:
     assert fh.state == "CLOSED" and net.finder.destroyed
 
 
-def test_stop_when_ready_closes_every_connector() -> None:
+def test_stop_when_ready_closes_every_connector_and_the_family_stays_hired() -> None:
+    # Stopping is not firing: no CancelService, so a restarted customer finds its allocations.
     net, fh = hired(Network(4), 2)
-    family = list(fh.positions)
     fh.stop()
-    assert fh.state == "CLOSED" and sorted(net.requester.cancels) == sorted(family)
+    assert fh.state == "CLOSED" and net.requester.cancels == []
     assert net.registry.find("supplier_connector") == [] and net.finder.destroyed
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from bitdust.customer.options import (
     CANDIDATES_KEY,
+    HIRE_RETRY_KEY,
     NEEDED_SPACE_KEY,
     OFFLINE_SECONDS_KEY,
     SUPPLIERS_NUMBER_KEY,
@@ -30,6 +31,7 @@ def test_the_defaults_are_the_original_ones() -> None:
         NEEDED_SPACE_KEY: 256 * 1024 * 1024,
         CANDIDATES_KEY: (),
         OFFLINE_SECONDS_KEY: 300,
+        HIRE_RETRY_KEY: 60,
     }
 
 

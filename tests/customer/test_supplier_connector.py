@@ -230,6 +230,15 @@ def test_close_connected_cancels_the_service_and_reports_disconnected() -> None:
     h.watcher.set_online(SUPPLIER, False)  # no longer watched: nothing happens
 
 
+def test_detach_closes_without_cancelling_so_the_supplier_stays_hired() -> None:
+    # The node stops: the supplier keeps our allocation for the next start.
+    h = Harness()
+    c = h.connected()
+    c.detach()
+    assert c.state == "CLOSED" and c.destroyed and h.requester.cancels == []
+    assert h.watcher.watchers[SUPPLIER] == []
+
+
 def test_close_while_requesting_cancels_and_ignores_the_late_answer() -> None:
     h = Harness()
     c = h.requesting()

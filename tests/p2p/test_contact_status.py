@@ -275,3 +275,39 @@ def test_destroy_forgets_everyone(h: Harness) -> None:
     status = h.contacts.find(BOB)
     h.contacts.destroy()
     assert status.destroyed and h.contacts.list() == [] and h.state(BOB) == "OFFLINE"
+
+
+# -- watchers ----------------------------------------------------------------------------------
+
+
+def test_a_watcher_hears_each_change_of_its_peer_only_until_it_stops() -> None:
+    h = Harness()
+    heard: list[tuple[str, str, str]] = []
+    stop = h.contacts.watch(BOB, lambda idurl, old, new: heard.append((idurl, old, new)))
+    h.inbox(CAROL)  # another peer: not heard
+    h.inbox(BOB)  # the machine is made after the watch began: still heard
+    h.contacts.on_gateway("outbox-failed", BOB, "gone")
+    assert heard == [(BOB, "OFFLINE", "CONNECTED"), (BOB, "CONNECTED", "OFFLINE")]
+    assert (BOB, "OFFLINE", "CONNECTED") in h.reports  # the report is still told too
+    stop()
+    h.inbox(BOB)
+    assert len(heard) == 2
+
+
+def test_a_failing_watcher_does_not_stop_the_others() -> None:
+    h = Harness()
+    heard: list[str] = []
+
+    def broken(idurl: str, old: str, new: str) -> None:
+        raise RuntimeError("a bug in a watcher")
+
+    h.contacts.watch(BOB, broken)
+    h.contacts.watch(BOB, lambda idurl, old, new: heard.append(new))
+    h.inbox(BOB)
+    assert heard == ["CONNECTED"] and h.state(BOB) == "CONNECTED"
+
+
+def test_a_refused_packet_leaves_the_peer_connected(h: Harness) -> None:
+    h.inbox(BOB)  # the Fail itself arrived
+    h.contacts.on_gateway("outbox-refused", BOB, "bob answered Fail to RequestService: not enough space")
+    assert h.state(BOB) == "CONNECTED"

@@ -353,7 +353,8 @@ def test_handler_refused_gives_delivery_failed_with_the_message(net: Net) -> Non
     assert error.reason == "failed"
     assert "you are not my supplier" in str(error)
     assert net.bob.transport.sent_commands() == [commands.FAIL]
-    assert net.alice.events[-1][:2] == ("outbox-failed", BOB)
+    # A Fail proves bob is online: observers hear a refusal, not a failed delivery.
+    assert net.alice.events[-1][:2] == ("outbox-refused", BOB)
 
 
 def test_handler_crash_answers_fail_internal_error(net: Net) -> None:

@@ -118,6 +118,7 @@ def test_fail_while_the_transport_is_still_writing_fails(h: Harness) -> None:
     assert h.out.state == "FAILED" and h.out.destroyed
     error = h.error()
     assert error.reason == "failed" and str(error) == f"{BOB} answered Fail to {commands.IDENTITY}: unknown command"
+    assert error.detail == "unknown command"  # the peer's own words, for callers that show them
     assert h.gateway.calls[-1] == "finished"
 
 

@@ -20,6 +20,7 @@ API_MODULES = (
     "bitdust.interface.api.dht",
     "bitdust.interface.api.family",
     "bitdust.interface.api.customers",
+    "bitdust.interface.api.suppliers",
 )
 
 

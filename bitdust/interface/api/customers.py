@@ -81,7 +81,7 @@ def customer_reject(engine: NodeEngine, customer_id: str) -> defer.Deferred[dict
     def dropped(gone: CustomerEntry) -> dict[str, Any]:
         return {"idurl": gone.idurl, "global_id": gone.global_id, "freed": gone.allocated, "removed": gone.used}
 
-    return drop_customer(engine, entry.idurl, "rejected by the supplier").addCallback(dropped)
+    return drop_customer(engine, entry.idurl, "rejected by the supplier", refuse=True).addCallback(dropped)
 
 
 @api_method("POST", "customer/ping/v1", answers=(503,))

@@ -9,6 +9,7 @@ from twisted.python.failure import Failure
 
 from bitdust.interface.api.constraints import between, each, one_of, text
 from bitdust.interface.api.spec import ApiResult, api_method
+from bitdust.interface.api.suppliers import customers_section, suppliers_section
 from bitdust.main.errors import InvalidInput, Unavailable
 from bitdust.p2p.errors import DeliveryFailed
 from bitdust.p2p.traffic import IdentityFetches
@@ -255,8 +256,6 @@ def network_reconnect(engine: NodeEngine) -> defer.Deferred[ApiResult]:
 
 
 _NOT_HERE = {
-    "suppliers": "service_customer",
-    "customers": "service_supplier",
     "udp": "service_udp_transport",
     "proxy": "service_proxy_transport",
 }
@@ -322,7 +321,11 @@ def network_status(
         )
     if dht:
         result["dht"] = _dht_part(engine)
-    for flag, name in ((suppliers, "suppliers"), (customers, "customers"), (udp, "udp"), (proxy, "proxy")):
+    if suppliers:
+        result["suppliers"] = suppliers_section(engine)
+    if customers:
+        result["customers"] = customers_section(engine)
+    for flag, name in ((udp, "udp"), (proxy, "proxy")):
         if flag:
             result[name] = {"active": False, "reason": f"{_NOT_HERE[name]} does not exist in this node yet"}
     return result

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from twisted.internet import defer
 
 from bitdust.interface.api.spec import ApiResult, api_method
+from bitdust.interface.api.suppliers import contact_counts
 from bitdust.main.errors import Conflict
 
 if TYPE_CHECKING:
@@ -143,10 +144,7 @@ def _contact_info(engine: NodeEngine) -> dict[str, Any]:
     return {
         "active": len(contacts.connected()) if contacts is not None else 0,
         "correspondents": 0,
-        "customers": 0,
-        "suppliers_hired": 0,
-        "suppliers_total": 0,
-        "suppliers_active": 0,
+        **contact_counts(engine),
         "customer_assistants": 0,
     }
 
