@@ -47,7 +47,7 @@ Empty: this run found nothing in the other helpers' areas that needed filtering.
 """
 
 EXCLUDED_CHECKS = ("positive_data_acceptance",)
-OPTIONAL_SERVICES = ("service_supplier",)
+OPTIONAL_SERVICES = ("service_supplier", "service_customer")
 """Services that are off by default, started for the run so that the fuzzer reaches their methods' real answers."""
 MAX_EXAMPLES = 20
 REQUEST_TIMEOUT = 30.0
