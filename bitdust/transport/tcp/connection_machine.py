@@ -96,8 +96,10 @@ class TcpConnectionMachine(Automat):
     }
     IGNORED = {
         "hello": frozenset({"CLOSING"}),
+        "signed": frozenset({"CLOSED"}),
         "auth": frozenset({"CLOSING"}),
-        "closing": frozenset({"CLOSING"}),
+        "proof-ok": frozenset({"CLOSED"}),
+        "closing": frozenset({"CLOSED", "CLOSING"}),
     }
     DEADLINES = frozenset()
 
