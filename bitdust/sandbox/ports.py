@@ -16,16 +16,23 @@ PORT_RANGE = (20000, 32000)
 
 
 def port_is_free(port: int, host: str = LOOPBACK) -> bool:
-    """True when an engine could listen on ``host:port`` now.
+    """True when an engine could listen on ``host:port`` now, over TCP and over UDP.
 
-    Binds the way Twisted's listening ports do (``SO_REUSEADDR``), so connections of a stopped
-    node still lingering in TIME_WAIT do not count as taking the port.
+    Binds the way Twisted's listening ports do (``SO_REUSEADDR`` for TCP), so connections of a
+    stopped node still lingering in TIME_WAIT do not count as taking the port. UDP is checked too,
+    because the DHT's port is a UDP one: a port whose TCP side is free may still be another
+    program's datagram socket.
     """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
             sock.listen(1)
+        except OSError:
+            return False
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as datagrams:
+        try:
+            datagrams.bind((host, port))
         except OSError:
             return False
     return True

@@ -27,6 +27,16 @@ def test_a_listening_port_is_not_free_and_is_never_picked() -> None:
             free_ports(1, port_range=(port, port), rng=random.Random(1))
 
 
+def test_a_port_bound_for_datagrams_is_not_free_and_is_never_picked() -> None:
+    """The DHT listens for UDP on its port: a TCP-free port another program holds for UDP is taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as datagrams:
+        datagrams.bind(("127.0.0.1", 0))
+        port = datagrams.getsockname()[1]
+        assert not port_is_free(port)
+        with pytest.raises(OSError):
+            free_ports(1, port_range=(port, port), rng=random.Random(1))
+
+
 def test_a_port_in_time_wait_counts_as_free() -> None:
     """A stopped node's port still has connections in TIME_WAIT; its engine can bind it again."""
     with socket.socket() as listener:
