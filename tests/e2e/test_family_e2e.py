@@ -43,6 +43,7 @@ class Family:
     def __init__(self, box: Sandbox) -> None:
         self.box = box
         self.revisions: list[int] = []
+        self.rejecter: str | None = None  # point 4's supplier, refusing the customer from then on
 
     def node(self, name: str) -> NodeRecord:
         return self.box.load().node(name)
@@ -230,6 +231,7 @@ def test_4_customer_reject_replaces_the_supplier_and_removes_its_files(fam: Fami
     folder = HomePaths(rejecter.home).sub("customers") / customer.extra["global_id"]
     (folder / "backups").mkdir(parents=True, exist_ok=True)  # data the customer keeps there (the next
     (folder / "backups" / "piece").write_bytes(b"x" * 1024)  # issue moves it through the network)
+    fam.rejecter = rejecter.extra["idurl"]
     ok(rejecter, "DELETE", "customer/reject/v1", customer_id=customer.extra["global_id"])
     started = time.monotonic()
     after = poll_until(lambda: replaced(fam, 4, 0, before[0]), deadline=WAIT, interval=0.2, what="position 0 replaced")
@@ -253,7 +255,9 @@ def test_5_a_supplier_with_too_little_space_refuses_and_another_is_hired(fam: Fa
     customer = fam.customer
     before, _ = fam.settled(4)
     small = next(
-        s for s in fam.suppliers() if engine_pids(s.home) and s.extra["idurl"] not in before and customer_ids(s) == []
+        s
+        for s in fam.suppliers()
+        if engine_pids(s.home) and s.extra["idurl"] not in (*before, fam.rejecter) and customer_ids(s) == []
     )
     config_set(small, "services/supplier/donated-space", "64 MB")
     poll_until(lambda: ok(small, "GET", "space/donated/v1")["donated"] == 64 * MB, deadline=30, what="64 MB donated")
