@@ -208,11 +208,13 @@ class Sandbox:
         pids = self.launcher.pids(record)
         if pids:
             raise SandboxRunning(f"{name} is already running (pid {pids[0]})")
+        # a child of ours just killed still holds its sockets until its exit finishes: wait for that
+        # first, or its own ports would look taken by another program
+        self._reap(name, wait=REAP_TIMEOUT)
         taken = [p for p in (record.rest_port, record.ws_port) if not port_is_free(p)]
         if taken:
             raise SandboxError(f"cannot start {name}: port {', '.join(map(str, taken))} is taken by another program")
         offset = self.launcher.log_offset(record)
-        self._reap(name, wait=REAP_TIMEOUT)
         process = self.launcher.spawn(record)
         self._processes[name] = process
         record = record.with_pid(process.pid)

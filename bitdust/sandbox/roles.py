@@ -17,6 +17,11 @@ from bitdust.main.settings.config_types import Size
 from bitdust.sandbox.errors import SandboxError
 from bitdust.sandbox.state import NodeRecord
 
+#: How soon a sandbox customer asks the DHT again when it found too few suppliers: its suppliers
+#: start together with it and attach DHT layer 3 over the first seconds, so the option's default
+#: (a minute, right for a real network) would keep a fresh sandbox's family half hired that long.
+HIRE_RETRY_SECONDS = 3
+
 
 def _no_args(_record: NodeRecord) -> list[str]:
     return []
@@ -104,6 +109,7 @@ def _customer_options(record: NodeRecord) -> dict[str, str]:
     options["services/customer/enabled"] = "true"
     options["services/customer/suppliers-number"] = str(int(extra["suppliers_number"]))
     options["services/customer/needed-space"] = Size().serialize(int(extra["needed_space"]))
+    options["services/employer/hire-retry-seconds"] = str(HIRE_RETRY_SECONDS)
     return options
 
 

@@ -23,6 +23,7 @@ from bitdust.sandbox.family import (
     plan_family,
 )
 from bitdust.sandbox.network import Sandbox
+from bitdust.sandbox.roles import HIRE_RETRY_SECONDS
 from bitdust.services.service_supplier import MIN_DONATED
 from tests.sandbox.fakes import FakeClock, FakeLauncher
 
@@ -124,6 +125,9 @@ def test_the_option_files_hold_what_the_services_own_options_parse(box) -> None:
     assert types["services/customer/needed-space"].parse(_option(customer.home, "services/customer/needed-space")) == (
         DEFAULT_NEEDED_SPACE
     )
+    # suppliers attach layer 3 while the customer already looks for them: it asks again soon
+    retry = _option(customer.home, "services/employer/hire-retry-seconds")
+    assert int(retry) == HIRE_RETRY_SECONDS < 10
 
 
 def test_an_engine_without_service_customer_ignores_the_customer_files(box) -> None:

@@ -10,7 +10,7 @@ import pytest
 from bitdust.sandbox import state
 from bitdust.sandbox.errors import NodeStartFailed, SandboxError, SandboxNotFound, SandboxRunning
 from bitdust.sandbox.network import KILL_TIMEOUT, STOP_TIMEOUT, TERM_TIMEOUT, Sandbox
-from tests.sandbox.fakes import FakeClock, FakeLauncher
+from tests.sandbox.fakes import FakeClock, FakeLauncher, FakeProcess
 
 
 @pytest.fixture
@@ -258,3 +258,28 @@ def test_lettered_names() -> None:
     from bitdust.sandbox.roles import ID_SERVER
 
     assert [ID_SERVER.node_name(i) for i in (1, 2, 26, 27)] == ["id-a", "id-b", "id-z", "id-aa"]
+
+
+def test_start_node_after_a_kill_waits_for_the_dying_child_before_checking_its_ports(
+    box, launcher, monkeypatch
+) -> None:
+    """A SIGKILLed engine leaves the process table's engines (its command line goes first) while
+    it still holds its listening sockets; start_node reaps our dying child before it calls the
+    ports taken, or a restart right after a kill fails with "taken by another program"."""
+    first = box.up(1).nodes[0]
+    dying = launcher.processes[first.pid]
+    launcher.running[first.home] = []  # killed: no engine on the home any more, not yet exited
+    exited: list[float | None] = []
+
+    def wait(process: FakeProcess, timeout: float | None = None) -> int:
+        exited.append(timeout)  # the exit finishes while we wait for it
+        process.returncode = -signal.SIGKILL
+        return process.returncode
+
+    monkeypatch.setattr(FakeProcess, "wait", wait)
+    monkeypatch.setattr("bitdust.sandbox.network.port_is_free", lambda _port: dying.returncode is not None)
+
+    record = box.start_node("node-1")
+
+    assert exited, "the dying child was waited for"
+    assert record.pid not in (None, first.pid)
